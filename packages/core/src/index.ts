@@ -7,3 +7,4 @@ export * from './binary.js';
 export * from './logger.js';
 export * from './progress.js';
 export * from './table.js';
+export * from './image.js';
