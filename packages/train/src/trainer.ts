@@ -1,0 +1,82 @@
+import type { NamedTensor } from './models/serialize.js';
+
+/**
+ * What one generator iteration consumes, drawn on the CPU from the run's Rng in a fixed order so that
+ * every implementation (tfjs autodiff, tfjs closed form, fused WebGPU) sees the very same numbers:
+ *
+ *   for c in 0 .. nCritic−1:  indices[c] (B rows of the epoch's data order), zCritic[c] (B·d_z normals),
+ *                             eps[c] (B uniforms in [0, 1), the interpolation weights; drawn for every
+ *                             loss so the stream does not depend on it)
+ *   then                      zGen (B·d_z normals) for the generator step.
+ */
+export interface IterationInputs {
+  /** nCritic arrays of B row indices into the training images. */
+  indices: Uint32Array[];
+  /** nCritic arrays of B × d_z latent vectors (row-major). */
+  zCritic: Float32Array[];
+  /** nCritic arrays of B interpolation weights ε ~ U[0, 1). */
+  eps: Float32Array[];
+  /** B × d_z latent vectors for the generator step. */
+  zGen: Float32Array;
+}
+
+/**
+ * The numbers one generator iteration reports (metrics.jsonl). Critic figures are those of the
+ * iteration's critic steps: lossD and gp are means over the nCritic steps; dReal, dFake and the gradient
+ * norm statistics are of the last critic step (the seed's "batch means on the same step").
+ */
+export interface IterationStats {
+  /** L_D averaged over the nCritic critic steps (E4's L̄_D). */
+  lossD: number;
+  /** L_G of the generator step. */
+  lossG: number;
+  /** E[D(x_real)] and E[D(G(z))] on the last critic step's batch. */
+  dReal: number;
+  dFake: number;
+  /** λ·E[(‖∇D(x̂)‖ − 1)²] averaged over the critic steps (GP runs; 0 otherwise). */
+  gp: number;
+  /** Mean and std of ‖∇D(x̂)‖₂ over the last critic step's B interpolates (GP runs; NaN otherwise). */
+  gradNormMean: number;
+  gradNormStd: number;
+  /** Fraction of critic weights at ±c after the last clip (clip runs; NaN otherwise). */
+  clipFraction: number;
+}
+
+export const STAT_FIELDS = ['lossD', 'lossG', 'dReal', 'dFake', 'gp', 'gradNormMean', 'gradNormStd', 'clipFraction'] as const;
+
+/** Parameters or optimiser slots of one network, by parameter name. */
+export type NamedValues = Map<string, Float32Array>;
+
+export interface OptimizerState {
+  kind: 'adam' | 'rmsprop';
+  /** Number of updates applied so far (Adam's t). */
+  step: number;
+  /** Slot tensors named "<param>/m", "<param>/v" (Adam) or "<param>/v" (RMSprop). */
+  slots: NamedTensor[];
+}
+
+export interface TrainerState {
+  generator: NamedValues;
+  critic: NamedValues;
+  generatorOptimizer: OptimizerState;
+  criticOptimizer: OptimizerState;
+}
+
+/**
+ * One implementation of the GAN's training step. `iteration` only enqueues work: its statistics stay on
+ * the device until `readStats` (called every logEvery iterations) reads all pending ones in one go.
+ */
+export interface Trainer {
+  /** "tfjs-closed-form", "tfjs-autodiff", "webgpu-fused", ... */
+  readonly implementation: string;
+  iteration(inputs: IterationInputs): void;
+  /** The stats of every iteration since the last call, oldest first. */
+  readStats(): Promise<IterationStats[]>;
+  /** Current weights and optimiser state (for checkpoints, E4 and evaluation). */
+  getState(): Promise<TrainerState>;
+  /** Replaces weights and optimiser state (resume). */
+  setState(state: TrainerState): Promise<void>;
+  /** G(z) for z [n, d_z] → images [n, 784] in [−1, 1] (snapshots). */
+  generate(z: Float32Array, n: number): Promise<Float32Array>;
+  dispose(): void;
+}
