@@ -86,3 +86,18 @@ describe('writeArtifact / readArtifact', () => {
     await expect(readArtifact(join(root, 'nope'))).rejects.toThrow(/not found/);
   });
 });
+
+describe('sealArtifact', () => {
+  it('hashes a folder built in place so that readArtifact verifies it, and detects a later change', async () => {
+    const { sealArtifact } = await import('./artifact.js');
+    const dir = join(root, 'run');
+    await mkdir(join(dir, 'snapshots'), { recursive: true });
+    await writeFile(join(dir, 'metrics.jsonl'), '{"iteration":1}\n');
+    await writeFile(join(dir, 'snapshots', 'a.f32'), Buffer.alloc(8));
+    await sealArtifact(dir, { stage: 'train', packageVersion: '1', config: {} });
+    const read = await readArtifact(dir, { stage: 'train' });
+    expect(Object.keys(read.manifest.files)).toEqual(['metrics.jsonl', 'snapshots/a.f32']);
+    await appendFile(join(dir, 'metrics.jsonl'), '{"iteration":2}\n');
+    await expect(readArtifact(dir)).rejects.toThrow(/does not match/);
+  });
+});

@@ -141,6 +141,34 @@ async function replaceDir(from: string, to: string, tag: string): Promise<void> 
   await rm(old, { recursive: true, force: true });
 }
 
+/**
+ * Seals a folder that was built in place (a training run): hashes every file in it into a fresh
+ * manifest.json, written atomically. A later change to any file makes readArtifact refuse the folder.
+ */
+export async function sealArtifact(dir: string, header: ArtifactHeader): Promise<Artifact> {
+  const files: Manifest['files'] = {};
+  for (const rel of await listFiles(dir)) {
+    if (rel === MANIFEST_FILE || rel.includes('.tmp-')) continue;
+    const p = join(dir, rel);
+    files[rel] = { sha256: await sha256File(p), size: (await stat(p)).size };
+  }
+  const manifest: Manifest = {
+    schemaVersion: MANIFEST_SCHEMA_VERSION,
+    stage: header.stage,
+    packageVersion: header.packageVersion,
+    createdAt: new Date().toISOString(),
+    config: header.config ?? null,
+    parents: header.parents ?? [],
+    meta: header.meta ?? {},
+    files,
+  };
+  const text = `${JSON.stringify(manifest, null, 2)}\n`;
+  const tmp = join(dir, `.${MANIFEST_FILE}.tmp-${process.pid}`);
+  await writeFile(tmp, text);
+  await rename(tmp, join(dir, MANIFEST_FILE));
+  return { dir, manifest, manifestSha256: sha256Bytes(text) };
+}
+
 export interface ReadOptions {
   /** Accepted producing stage(s). */
   stage?: string | string[];

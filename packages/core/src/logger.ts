@@ -41,7 +41,15 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   if (options.file) mkdirSync(dirname(options.file), { recursive: true });
   const log = (level: Level, msg: string, fields: Fields = {}) => {
     const now = new Date();
-    if (options.file) appendFileSync(options.file, `${JSON.stringify({ t: now.toISOString(), level, ...(options.name ? { stage: options.name } : {}), msg, ...fields })}\n`);
+    if (options.file) {
+      const record = `${JSON.stringify({ t: now.toISOString(), level, ...(options.name ? { stage: options.name } : {}), msg, ...fields })}\n`;
+      try {
+        appendFileSync(options.file, record);
+      } catch {
+        mkdirSync(dirname(options.file), { recursive: true }); // the folder was removed (a --fresh run)
+        appendFileSync(options.file, record);
+      }
+    }
     if (ORDER[level] < min) return;
     const kv = Object.entries(fields).map(([k, v]) => `${k}=${formatValue(v)}`).join(' ');
     const tag = level === 'info' ? '' : `${level} `;

@@ -9,7 +9,7 @@ import { PipelineError } from '@wgan/core';
 import { dataPrepSchema } from './config.js';
 import { prepareDataset } from './prepare.js';
 import { resolveSource } from './sources.js';
-import { makeFixture } from './fixtures.test-helpers.js';
+import { makeFixture } from './testing.js';
 
 /**
  * The download path against a loopback HTTP server (tests never touch the network). Routes:

@@ -11,7 +11,7 @@ import { loadDataset } from './load.js';
 import { decodeSource, prepareDataset, firstBatchStats } from './prepare.js';
 import { resolveSource } from './sources.js';
 import { classCounts, e1FromCounts } from './stats.js';
-import { makeFixture, unchecked, writeFixture } from './fixtures.test-helpers.js';
+import { makeFixture, unchecked, writeFixture } from './testing.js';
 
 let root: string;
 beforeEach(async () => {

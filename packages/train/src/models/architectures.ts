@@ -19,22 +19,25 @@ export const IMAGE_SIZE = 784;
  * LeakyReLU(0.2) between layers, tanh output; critic 784 → 512 → 256 → 1 with LeakyReLU(0.2) and a raw
  * scalar output. PyTorch's nn.Linear initialisation, so the PyTorch anchor is a fair comparison.
  */
-export function seed001Generator(latentDim: number): NetworkSpec {
+export const SEED001_GENERATOR_HIDDEN = [256, 512, 1024];
+export const SEED001_CRITIC_HIDDEN = [512, 256];
+
+export function seed001Generator(latentDim: number, hidden: number[] = SEED001_GENERATOR_HIDDEN, outputSize = IMAGE_SIZE): NetworkSpec {
   return {
     role: 'generator',
     inputSize: latentDim,
-    outputSize: IMAGE_SIZE,
-    layers: denseStack([latentDim, 256, 512, 1024, IMAGE_SIZE], { type: 'leakyRelu', alpha: 0.2 }, { type: 'tanh' }),
+    outputSize,
+    layers: denseStack([latentDim, ...hidden, outputSize], { type: 'leakyRelu', alpha: 0.2 }, { type: 'tanh' }),
     init: { scheme: 'torch-default' },
   };
 }
 
-export function seed001Critic(): NetworkSpec {
+export function seed001Critic(hidden: number[] = SEED001_CRITIC_HIDDEN, inputSize = IMAGE_SIZE): NetworkSpec {
   return {
     role: 'critic',
-    inputSize: IMAGE_SIZE,
+    inputSize,
     outputSize: 1,
-    layers: denseStack([IMAGE_SIZE, 512, 256, 1], { type: 'leakyRelu', alpha: 0.2 }, null),
+    layers: denseStack([inputSize, ...hidden, 1], { type: 'leakyRelu', alpha: 0.2 }, null),
     init: { scheme: 'torch-default' },
   };
 }

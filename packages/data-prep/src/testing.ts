@@ -1,3 +1,4 @@
+/** Test fixtures for data-prep and the stages after it: tiny MNIST-shaped IDX datasets built in memory. */
 import { gzipSync } from 'node:zlib';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';

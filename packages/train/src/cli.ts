@@ -1,0 +1,59 @@
+#!/usr/bin/env -S npx tsx
+import { Command } from 'commander';
+import { artifactsRoot, createLogger, runCli } from '@wgan/core';
+import { join } from 'node:path';
+import { resolveTrainConfig } from './config.js';
+import { train } from './loop.js';
+
+const num = (v: string) => Number(v);
+const program = new Command()
+  .name('train')
+  .description('Train the WGAN (gradient penalty or weight clipping) on a data-prep artifact; resumable')
+  .option('--name <run>', 'run name → artifacts/runs/<run>')
+  .option('--data <dir>', 'data-prep artifact (default artifacts/data/mnist)')
+  .option('--loss <gp|clip>', 'WGAN-GP (default) or weight clipping')
+  .option('--latent-dim <n>', '64 | 100 | 128', num)
+  .option('--iterations <n>', 'generator iterations', num)
+  .option('--batch-size <n>', 'batch size', num)
+  .option('--n-critic <n>', 'critic steps per generator step', num)
+  .option('--lambda <x>', 'gradient penalty weight', num)
+  .option('--clip-value <c>', 'weight clipping bound', num)
+  .option('--lr <x>', 'learning rate of both optimisers', num)
+  .option('--penalty <closed-form|autodiff>', 'how ∇D(x̂) is computed')
+  .option('--seed <n>', 'random seed', num)
+  .option('--backend <name>', 'auto | tensorflow | webgpu | wasm | cpu')
+  .option('--log-every <n>', 'iterations between metric read-backs', num)
+  .option('--snapshot-every <n>', 'iterations between G(z_fixed) snapshots', num)
+  .option('--checkpoint-every <n>', 'iterations between checkpoints', num)
+  .option('--config <file>', 'JSON config file (flags override it)')
+  .option('--resume', 'continue the run from its latest checkpoint')
+  .option('--fresh', 'delete the run folder and start over')
+  .option('--no-progress', 'no progress bar')
+  .option('--dry-run', 'print the resolved config and what would be written')
+  .showHelpAfterError();
+
+await runCli(async () => {
+  const o = program.parse().opts();
+  const lr = o.lr === undefined ? undefined : { lr: o.lr };
+  const config = resolveTrainConfig({
+    file: o.config,
+    overrides: {
+      name: o.name, data: o.data, loss: o.loss, latentDim: o.latentDim, iterations: o.iterations, batchSize: o.batchSize, nCritic: o.nCritic,
+      lambda: o.lambda, clipValue: o.clipValue, penalty: o.penalty, seed: o.seed, backend: o.backend, logEvery: o.logEvery,
+      snapshotEvery: o.snapshotEvery, checkpointEvery: o.checkpointEvery, optimizerG: lr, optimizerD: lr,
+    },
+  });
+  if (o.dryRun) {
+    process.stdout.write(`${JSON.stringify({ config, writes: join(artifactsRoot(), 'runs', config.name) }, null, 2)}\n`);
+    return;
+  }
+  const logger = createLogger({ name: 'train', file: join(artifactsRoot(), 'runs', config.name, 'train.log.jsonl') });
+  const abort = new AbortController();
+  process.once('SIGINT', () => {
+    process.stderr.write('\nSIGINT: finishing the iteration and writing a checkpoint (Ctrl-C again to kill)\n');
+    abort.abort();
+    process.once('SIGINT', () => process.exit(130));
+  });
+  const result = await train(config, { logger, resume: o.resume, fresh: o.fresh, signal: abort.signal, progress: o.progress });
+  if (result.stopped) process.exitCode = 130;
+});

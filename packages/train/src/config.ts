@@ -1,0 +1,92 @@
+import { deepMerge, parseConfig, readJsonObject, z } from '@wgan/core';
+
+/**
+ * train's config: one validated object, echoed into every checkpoint's manifest. Defaults are the
+ * seeds' values:
+ *  - seed 001 (Assignment 3): G z(100) → 256 → 512 → 1024 → 784, D 784 → 512 → 256 → 1, LeakyReLU 0.2;
+ *  - seed 000 (OPPE WGAN): λ = 10, Adam lr 2e-4 β = (0.0, 0.9), n_critic = 5, batch ≥ 64, seed 42,
+ *    z_fixed of 64 latents, snapshots at iterations 0, 2,000, 10,000 and final; weight clipping c = 0.01
+ *    with RMSprop lr 5e-5 for `loss: clip`.
+ * The per-loss optimiser defaults (Adam for gp, RMSprop for clip) are applied beneath the user's values.
+ */
+const adam = z.object({ type: z.literal('adam'), lr: z.number().positive(), beta1: z.number().min(0).lt(1), beta2: z.number().min(0).lt(1), eps: z.number().positive() }).strict();
+const rmsprop = z.object({ type: z.literal('rmsprop'), lr: z.number().positive(), alpha: z.number().min(0).lt(1), eps: z.number().positive() }).strict();
+const optimizer = z.discriminatedUnion('type', [adam, rmsprop]);
+
+export const LOSSES = ['gp', 'clip'] as const;
+export const MODELS = ['mlp'] as const;
+
+export const trainSchema = z
+  .object({
+    /** Run name: the folder artifacts/runs/<name>. */
+    name: z.string().regex(/^[A-Za-z0-9._-]+$/, 'letters, digits, ".", "_" and "-" only').default('default'),
+    /** The data-prep artifact to train on. */
+    data: z.string().default('artifacts/data/mnist'),
+    model: z.enum(MODELS).default('mlp'),
+    loss: z.enum(LOSSES).default('gp'),
+    latentDim: z.union([z.literal(64), z.literal(100), z.literal(128)]).default(100),
+    /** Hidden layer widths of the MLP generator and critic (seed 001: 256, 512, 1024 and 512, 256). */
+    generatorHidden: z.array(z.number().int().positive()).min(1).default([256, 512, 1024]),
+    criticHidden: z.array(z.number().int().positive()).min(1).default([512, 256]),
+    batchSize: z.number().int().min(1).default(64),
+    nCritic: z.number().int().min(1).default(5),
+    /** Gradient-penalty weight λ (gp). */
+    lambda: z.number().nonnegative().default(10),
+    /** Weight-clipping bound c (clip). */
+    clipValue: z.number().positive().default(0.01),
+    /** How the penalty's input gradient is computed: closed form (dense critics) or nested autodiff. */
+    penalty: z.enum(['closed-form', 'autodiff']).default('closed-form'),
+    optimizerG: optimizer,
+    optimizerD: optimizer,
+    /** Generator iterations to train (each = nCritic critic steps + 1 generator step). */
+    iterations: z.number().int().min(0).default(2000),
+    seed: z.number().int().nonnegative().default(42),
+    backend: z.enum(['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu']).default('auto'),
+    /** Iterations between metric read-backs (one device→host transfer per logEvery iterations). */
+    logEvery: z.number().int().min(1).default(10),
+    /** Snapshot G(z_fixed) every this many iterations (0 = only at the milestones). */
+    snapshotEvery: z.number().int().min(0).default(500),
+    /** Iterations that always get a snapshot and a kept checkpoint (the seed's 0, 2,000, 10,000; final is added). */
+    milestones: z.array(z.number().int().min(0)).default([0, 2000, 10000]),
+    checkpointEvery: z.number().int().min(1).default(500),
+    /** Checkpoints kept besides the milestones. */
+    keepCheckpoints: z.number().int().min(1).default(3),
+    /** Interpolates for E6 (and samples for E5) at each epoch end. */
+    diagnosticsSamples: z.number().int().min(2).default(256),
+    /** Size of z_fixed (the seed's 8 × 8 grid). */
+    fixedSamples: z.number().int().min(1).default(64),
+  })
+  .strict();
+
+export type TrainConfig = z.output<typeof trainSchema>;
+
+export const OPTIMIZER_DEFAULTS: Record<(typeof LOSSES)[number], { optimizerG: unknown; optimizerD: unknown }> = {
+  gp: {
+    optimizerG: { type: 'adam', lr: 2e-4, beta1: 0, beta2: 0.9, eps: 1e-8 },
+    optimizerD: { type: 'adam', lr: 2e-4, beta1: 0, beta2: 0.9, eps: 1e-8 },
+  },
+  clip: {
+    optimizerG: { type: 'rmsprop', lr: 5e-5, alpha: 0.99, eps: 1e-8 },
+    optimizerD: { type: 'rmsprop', lr: 5e-5, alpha: 0.99, eps: 1e-8 },
+  },
+};
+
+/**
+ * Resolves the config: schema defaults ← per-loss optimiser defaults ← config file ← flags. A flag may
+ * set a nested optimiser field with a partial object (`{ optimizerD: { lr: 1e-4 } }`).
+ */
+export function resolveTrainConfig(layers: { file?: string; overrides?: Record<string, unknown> }): TrainConfig {
+  const fromFile = layers.file ? readJsonObject(layers.file) : {};
+  const overrides = Object.fromEntries(Object.entries(layers.overrides ?? {}).filter(([, v]) => v !== undefined));
+  const user = deepMerge(fromFile, overrides);
+  const loss = typeof user.loss === 'string' && (LOSSES as readonly string[]).includes(user.loss) ? (user.loss as (typeof LOSSES)[number]) : 'gp';
+  const defaults = OPTIMIZER_DEFAULTS[loss];
+  // A user optimiser of another type replaces the default instead of merging with it.
+  const merged = deepMerge({ optimizerG: defaults.optimizerG, optimizerD: defaults.optimizerD }, {});
+  for (const key of ['optimizerG', 'optimizerD'] as const) {
+    const u = user[key] as Record<string, unknown> | undefined;
+    if (u && typeof u === 'object' && 'type' in u && u.type !== (merged[key] as { type: string }).type) merged[key] = u;
+    else if (u !== undefined) merged[key] = deepMerge(merged[key] as Record<string, unknown>, u as Record<string, unknown>);
+  }
+  return parseConfig(trainSchema, { ...user, ...merged }, layers.file ?? 'flags');
+}

@@ -1,0 +1,170 @@
+import { tf } from '@wgan/core/backend';
+import type { Rng } from '@wgan/core';
+import { Network } from './models/network.js';
+import { countTrainable, paramSpecs, type NetworkSpec } from './models/spec.js';
+import { criticInputGradient, criticInputGradientAutodiff, supportsClosedForm } from './penalty.js';
+import { interpolate, rowNorms } from './losses.js';
+import type { NamedValues } from './trainer.js';
+
+/**
+ * The seed's training-time diagnostics (OPPE WGAN E3–E7), from weights alone so that every trainer
+ * implementation (tfjs, fused WebGPU) reports them the same way.
+ */
+
+/** E3: n_G, n_D (trainable parameters), r = n_G/n_D, MB = 4(n_G + n_D)/10⁶. */
+export interface E3 {
+  nG: number;
+  nD: number;
+  ratio: number;
+  sizeMb: number;
+}
+
+export function e3ModelSize(generator: NetworkSpec, critic: NetworkSpec): E3 {
+  const nG = countTrainable(generator);
+  const nD = countTrainable(critic);
+  return { nG, nD, ratio: nG / nD, sizeMb: (4 * (nG + nD)) / 1e6 };
+}
+
+/** E4: L̄_D over the first cycle's critic steps, ‖θ_D^after − θ_D^before‖₂, ‖θ_G^after − θ_G^before‖₂. */
+export interface E4 {
+  lossDMean: number;
+  deltaD: number;
+  deltaG: number;
+}
+
+/** ‖after − before‖₂ over the trainable parameters of `spec`, concatenated in paramSpecs order. */
+export function parameterDelta(spec: NetworkSpec, before: NamedValues, after: NamedValues): number {
+  let sum = 0;
+  for (const p of paramSpecs(spec)) {
+    if (!p.trainable) continue;
+    const a = before.get(p.name);
+    const b = after.get(p.name);
+    if (!a || !b) throw new Error(`parameterDelta: missing ${p.name}`);
+    for (let i = 0; i < a.length; i++) sum += (b[i] - a[i]) ** 2;
+  }
+  return Math.sqrt(sum);
+}
+
+/** E5: batch means E[D(x)], E[D(G(z))] and Ŵ₁ = their difference. */
+export interface E5 {
+  dReal: number;
+  dFake: number;
+  wassersteinGap: number;
+}
+
+/** E6: ḡ, s_g (population std, as the seed's worked example: g = {0.8, 1.2, 1.0, 0.6} → 0.224), GP = λ·mean((g − 1)²). */
+export interface E6 {
+  gradNormMean: number;
+  gradNormStd: number;
+  gp: number;
+  samples: number;
+}
+
+/** E7: f = #{|w| = c}/#w, mean |w|, r_max = max|w|/c over all critic parameters. */
+export interface E7 {
+  clipFraction: number;
+  meanAbsWeight: number;
+  maxRatio: number;
+}
+
+export function e6FromNorms(norms: ArrayLike<number>, lambda: number): E6 {
+  const n = norms.length;
+  let mean = 0;
+  for (let i = 0; i < n; i++) mean += norms[i] / n;
+  let variance = 0;
+  let gp = 0;
+  for (let i = 0; i < n; i++) {
+    variance += (norms[i] - mean) ** 2 / n;
+    gp += (norms[i] - 1) ** 2 / n;
+  }
+  return { gradNormMean: mean, gradNormStd: Math.sqrt(variance), gp: lambda * gp, samples: n };
+}
+
+export function e7Clipping(critic: NetworkSpec, values: NamedValues, clipValue: number): E7 {
+  const c = Math.fround(clipValue);
+  let total = 0;
+  let atBound = 0;
+  let sumAbs = 0;
+  let maxAbs = 0;
+  for (const p of paramSpecs(critic)) {
+    if (!p.trainable) continue;
+    const v = values.get(p.name) as Float32Array;
+    for (let i = 0; i < v.length; i++) {
+      const a = Math.abs(v[i]);
+      total++;
+      if (a === c) atBound++;
+      sumAbs += a;
+      if (a > maxAbs) maxAbs = a;
+    }
+  }
+  return { clipFraction: atBound / total, meanAbsWeight: sumAbs / total, maxRatio: maxAbs / c };
+}
+
+export interface EpochDiagnostics {
+  epoch: number;
+  iteration: number;
+  E5: E5;
+  E6: E6 | null;
+  E7: E7 | null;
+}
+
+/**
+ * E5 and E6 on N fresh samples (N real training images, N generated, N interpolates) and E7 for clip
+ * runs, at an epoch end. Uses its own `rng` so the training stream is untouched.
+ */
+export async function epochDiagnostics(o: {
+  generatorSpec: NetworkSpec;
+  criticSpec: NetworkSpec;
+  weights: { generator: NamedValues; critic: NamedValues };
+  images: Float32Array;
+  imageCount: number;
+  samples: number;
+  latentDim: number;
+  loss: string;
+  lambda: number;
+  clipValue: number;
+  rng: Rng;
+  epoch: number;
+  iteration: number;
+}): Promise<EpochDiagnostics> {
+  const generator = Network.fromValues(o.generatorSpec, o.weights.generator, 'diag-generator');
+  const critic = Network.fromValues(o.criticSpec, o.weights.critic, 'diag-critic');
+  try {
+    const N = o.samples;
+    const d = o.images.length / o.imageCount;
+    const real = new Float32Array(N * d);
+    for (let i = 0; i < N; i++) {
+      const k = o.rng.below(o.imageCount);
+      real.set(o.images.subarray(k * d, (k + 1) * d), i * d);
+    }
+    const z = o.rng.fillNormal(new Float32Array(N * o.latentDim));
+    const eps = o.rng.fillUniform(new Float32Array(N));
+    const [scores, norms] = tf.tidy(() => {
+      const x = tf.tensor2d(real, [N, d]);
+      const fake = generator.apply(tf.tensor2d(z, [N, o.latentDim]));
+      const s = critic.apply(tf.concat([x, fake], 0));
+      const xhat = interpolate(x, fake, tf.tensor1d(eps));
+      const g = supportsClosedForm(critic) ? criticInputGradient(critic, xhat).gradient : criticInputGradientAutodiff(critic, xhat);
+      return [s, rowNorms(g)];
+    });
+    const sv = (await scores.data()) as Float32Array;
+    const nv = (await norms.data()) as Float32Array;
+    tf.dispose([scores, norms]);
+    let dReal = 0;
+    let dFake = 0;
+    for (let i = 0; i < N; i++) {
+      dReal += sv[i] / N;
+      dFake += sv[N + i] / N;
+    }
+    return {
+      epoch: o.epoch,
+      iteration: o.iteration,
+      E5: { dReal, dFake, wassersteinGap: dReal - dFake },
+      E6: o.loss === 'gp' ? e6FromNorms(nv, o.lambda) : null,
+      E7: o.loss === 'clip' ? e7Clipping(o.criticSpec, o.weights.critic, o.clipValue) : null,
+    };
+  } finally {
+    generator.dispose();
+    critic.dispose();
+  }
+}

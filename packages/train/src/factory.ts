@@ -1,0 +1,65 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { PipelineError, readFloat32, writeFloat32, type Rng } from '@wgan/core';
+import type { BackendName } from '@wgan/core/backend';
+import type { Checkpoint } from './checkpoint.js';
+import type { TrainConfig } from './config.js';
+import { seed001Critic, seed001Generator } from './models/architectures.js';
+import { Network } from './models/network.js';
+import type { NetworkSpec } from './models/spec.js';
+import { TfjsTrainer } from './trainer-tfjs.js';
+import type { Trainer } from './trainer.js';
+
+/** The networks a config asks for. */
+export function modelSpecs(config: Pick<TrainConfig, 'model' | 'latentDim' | 'generatorHidden' | 'criticHidden'>): { generator: NetworkSpec; critic: NetworkSpec } {
+  switch (config.model) {
+    case 'mlp':
+      return { generator: seed001Generator(config.latentDim, config.generatorHidden), critic: seed001Critic(config.criticHidden) };
+  }
+}
+
+/**
+ * The two networks and z_fixed: fresh ones drawn from `rng` (generator, then critic, then z_fixed,
+ * which is written to the run folder once), or the checkpoint's.
+ */
+export async function buildModels(config: TrainConfig, rng: Rng, runDir: string, checkpoint: Checkpoint | null) {
+  const zFile = join(runDir, 'z_fixed.f32');
+  if (checkpoint) {
+    if (!existsSync(zFile)) throw new PipelineError('z_fixed.f32 is missing from the run folder', zFile, 'the run folder is damaged: start over with --fresh');
+    const specs = checkpoint.specs;
+    return {
+      specs,
+      generator: Network.fromValues(specs.generator, checkpoint.trainer.generator),
+      critic: Network.fromValues(specs.critic, checkpoint.trainer.critic),
+      zFixed: await readFloat32(zFile, config.fixedSamples * config.latentDim),
+    };
+  }
+  const specs = modelSpecs(config);
+  const generator = Network.create(specs.generator, rng);
+  const critic = Network.create(specs.critic, rng);
+  const zFixed = rng.fillNormal(new Float32Array(config.fixedSamples * config.latentDim));
+  await writeFloat32(zFile, zFixed);
+  return { specs, generator, critic, zFixed };
+}
+
+/** The training implementation for this config and backend. */
+export async function createTrainer(
+  config: TrainConfig,
+  o: { generator: Network; critic: Network; images: Float32Array; imageCount: number; backend: BackendName },
+): Promise<Trainer> {
+  return new TfjsTrainer({
+    generator: o.generator,
+    critic: o.critic,
+    images: o.images,
+    imageCount: o.imageCount,
+    loss: config.loss,
+    lambda: config.lambda,
+    clipValue: config.clipValue,
+    nCritic: config.nCritic,
+    batchSize: config.batchSize,
+    latentDim: config.latentDim,
+    penalty: config.penalty,
+    optimizerG: config.optimizerG,
+    optimizerD: config.optimizerD,
+  });
+}

@@ -1,0 +1,225 @@
+import { existsSync } from 'node:fs';
+import { mkdir, rm } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { artifactsRoot, createProgress, JsonlWriter, parentRef, PipelineError, Rng, sealArtifact, workspaceRoot, type Logger } from '@wgan/core';
+import { initBackend } from '@wgan/core/backend';
+import { loadDataset } from '@wgan/data-prep';
+import { pruneCheckpoints, readCheckpoint, resolveCheckpoint, writeCheckpoint, type CheckpointState, type RunningMeans } from './checkpoint.js';
+import type { TrainConfig } from './config.js';
+import { e3ModelSize, epochDiagnostics, parameterDelta, type E3, type E4, type EpochDiagnostics } from './diagnostics.js';
+import { buildModels, createTrainer } from './factory.js';
+import { BatchSampler, drawIterationInputs } from './sampling.js';
+import { METRICS_FILE, removeTemporaries, truncateMetrics, writeJson, writeMetadata, writeSnapshot } from './run-files.js';
+import type { IterationStats, Trainer } from './trainer.js';
+import pkg from '../package.json' with { type: 'json' };
+
+export interface TrainStats {
+  E3: E3;
+  E4: E4 | null;
+  epochs: EpochDiagnostics[];
+}
+
+export interface TrainOptions {
+  logger: Logger;
+  /** Continue from the run's latest checkpoint. */
+  resume?: boolean;
+  /** Delete an existing run folder first. */
+  fresh?: boolean;
+  /** Stop (with a checkpoint) when this resolves/aborts, e.g. on SIGINT. */
+  signal?: AbortSignal;
+  /** Print the progress bar (default true). */
+  progress?: boolean;
+}
+
+export interface TrainResult {
+  runDir: string;
+  iterations: number;
+  msPerIter: number;
+  stopped: boolean;
+  stats: TrainStats;
+}
+
+/** One metrics.jsonl line. */
+export interface MetricsLine extends IterationStats {
+  iteration: number;
+  epoch: number;
+  wassersteinGap: number;
+  lossDRunning: number;
+  lossGRunning: number;
+  gpRunning: number;
+  /** Training time since the run began, at the end of this line's read window (ms). */
+  wallMs: number;
+  /** Mean time per generator iteration over the read window (ms). */
+  msPerIter: number;
+  backend: string;
+}
+
+/**
+ * The training loop (nanoGPT's shape): setup → resume → for each generator iteration: draw inputs,
+ * run nCritic critic steps and one generator step, read metrics every logEvery iterations, diagnostics
+ * at epoch ends, snapshots and checkpoints at their intervals → final snapshot, checkpoint, seal.
+ */
+export async function train(config: TrainConfig, options: TrainOptions): Promise<TrainResult> {
+  const { logger } = options;
+  // --- setup --------------------------------------------------------------------------------
+  const runDir = join(artifactsRoot(), 'runs', config.name);
+  const latestExists = existsSync(join(runDir, 'checkpoints', 'latest'));
+  if (options.fresh && existsSync(runDir)) await rm(runDir, { recursive: true, force: true });
+  else if (!options.resume && latestExists) {
+    throw new PipelineError('run folder already has checkpoints', runDir, 'pass --resume to continue it, --fresh to start over, or --name for a new run');
+  }
+  const resuming = Boolean(options.resume && latestExists && !options.fresh);
+  const checkpoint = resuming ? await readCheckpoint(await resolveCheckpoint(runDir)) : null;
+  if (checkpoint) config = { ...checkpoint.config, iterations: config.iterations, logEvery: config.logEvery, backend: config.backend };
+  const backend = await initBackend(config.backend, { quiet: true });
+  logger.info('backend', { name: backend.name, device: backend.device, reason: backend.reason });
+
+  const dataDir = resolve(workspaceRoot(), config.data);
+  const data = await loadDataset(dataDir, ['train']);
+  const images = data.train.images;
+  const imageCount = data.train.count;
+  await mkdir(runDir, { recursive: true });
+  await removeTemporaries(runDir);
+  await rm(join(runDir, 'manifest.json'), { force: true }); // an unfinished run carries no manifest
+
+  // --- init or resume ------------------------------------------------------------------------
+  const rng = checkpoint ? Rng.fromState(checkpoint.state.rng) : Rng.fromSeed(config.seed);
+  const { specs, generator, critic, zFixed } = await buildModels(config, rng, runDir, checkpoint);
+  const trainer: Trainer = await createTrainer(config, { generator, critic, images, imageCount, backend: backend.name });
+  if (checkpoint) await trainer.setState(checkpoint.trainer);
+  const start = checkpoint?.state.iteration ?? 0;
+  const sampler = new BatchSampler(imageCount, config.batchSize, config.seed, checkpoint?.state.sampler);
+  let running: RunningMeans = checkpoint?.state.running ?? { lossD: 0, lossG: 0, gp: 0, count: 0, epoch: 0 };
+  const statsFile = join(runDir, 'train-stats.json');
+  const stats: TrainStats = (checkpoint?.state as CheckpointState & { trainStats?: TrainStats })?.trainStats ?? { E3: e3ModelSize(specs.generator, specs.critic), E4: null, epochs: [] };
+  let elapsedMs = checkpoint?.state.elapsedMs ?? 0;
+  if (checkpoint) await truncateMetrics(runDir, start);
+  const metrics = new JsonlWriter(join(runDir, METRICS_FILE), checkpoint ? 'a' : 'w');
+  const parents = [parentRef(data.artifact, artifactsRoot())];
+  const milestones = new Set([...config.milestones, config.iterations]);
+
+  const e3 = stats.E3;
+  logger.info('E3 model size', { nG: e3.nG, nD: e3.nD, ratio: Number(e3.ratio.toFixed(3)), sizeMb: Number(e3.sizeMb.toFixed(3)) });
+  logger.info(checkpoint ? 'resuming' : 'starting', { run: config.name, iteration: start, of: config.iterations, implementation: trainer.implementation, model: config.model, loss: config.loss });
+
+  const snapshot = async (iteration: number) => writeSnapshot(runDir, iteration, await trainer.generate(zFixed, config.fixedSamples), config.fixedSamples);
+  const saveCheckpoint = async (iteration: number) => {
+    const state: CheckpointState & { trainStats: TrainStats } = {
+      iteration,
+      sampler: sampler.position,
+      rng: rng.getState(),
+      running,
+      elapsedMs,
+      backend: backend.name,
+      implementation: trainer.implementation,
+      trainStats: stats,
+    };
+    await writeCheckpoint(runDir, { config, state, specs, trainer: await trainer.getState(), parents });
+    await pruneCheckpoints(runDir, config.keepCheckpoints, [...milestones]);
+    await writeMetadata(runDir, { step: iteration, totalSteps: config.iterations, completed: false, latestCheckpoint: String(iteration).padStart(8, '0'), backend: backend.name });
+  };
+  if (!checkpoint) {
+    await snapshot(0);
+    await saveCheckpoint(0);
+  }
+
+  // --- loop ------------------------------------------------------------------------------------
+  const progress = options.progress === false ? null : createProgress({ total: config.iterations, start, label: `train ${config.name}`, fields: ['W1'] });
+  const pendingMeta: { iteration: number; epoch: number }[] = [];
+  let windowStart = performance.now();
+  let lastGap = NaN;
+  let stopped = false;
+
+  /** Reads the pending iterations' stats and writes their metrics lines; stops on NaN/Inf. */
+  const flush = async (): Promise<IterationStats[]> => {
+    const read = await trainer.readStats();
+    const now = performance.now();
+    const windowMs = now - windowStart;
+    elapsedMs += windowMs;
+    windowStart = now;
+    const msPerIter = read.length ? windowMs / read.length : 0;
+    read.forEach((s, k) => {
+      const { iteration, epoch } = pendingMeta[k];
+      if (!Number.isFinite(s.lossD) || !Number.isFinite(s.lossG)) {
+        throw new PipelineError(`training diverged at iteration ${iteration}: L_D = ${s.lossD}, L_G = ${s.lossG}`, join(runDir, METRICS_FILE), `the last good checkpoint is kept (${join(runDir, 'checkpoints', 'latest')}); lower the learning rate or change the seed, then --resume or --fresh`, 1);
+      }
+      if (epoch !== running.epoch) running = { lossD: 0, lossG: 0, gp: 0, count: 0, epoch };
+      running = { ...running, lossD: running.lossD + s.lossD, lossG: running.lossG + s.lossG, gp: running.gp + s.gp, count: running.count + 1 };
+      const line: MetricsLine = {
+        iteration,
+        epoch,
+        ...s,
+        wassersteinGap: s.dReal - s.dFake,
+        lossDRunning: running.lossD / running.count,
+        lossGRunning: running.lossG / running.count,
+        gpRunning: running.gp / running.count,
+        wallMs: Math.round(elapsedMs),
+        msPerIter: Number(msPerIter.toFixed(3)),
+        backend: backend.name,
+      };
+      metrics.write(line);
+      lastGap = line.wassersteinGap;
+    });
+    pendingMeta.splice(0, read.length);
+    return read;
+  };
+
+  let lastIteration = start;
+  try {
+    for (let iteration = start + 1; iteration <= config.iterations; iteration++) {
+      const epoch = sampler.position.epoch;
+      const inputs = drawIterationInputs(rng, sampler, config);
+      const before = iteration === 1 ? await trainer.getState() : null; // E4 is measured on the first cycle
+      if (before) windowStart = performance.now();
+      trainer.iteration(inputs);
+      pendingMeta.push({ iteration, epoch });
+      lastIteration = iteration;
+
+      const due = (every: number) => every > 0 && iteration % every === 0;
+      const epochEnded = sampler.position.batch >= sampler.batchesPerEpoch;
+      const snapshotDue = milestones.has(iteration) || due(config.snapshotEvery);
+      const checkpointDue = due(config.checkpointEvery) || milestones.has(iteration) || Boolean(options.signal?.aborted);
+      const housekeeping = Boolean(before) || epochEnded || snapshotDue || checkpointDue;
+      if (iteration % config.logEvery === 0 || housekeeping) {
+        const read = await flush();
+        if (before) {
+          const after = await trainer.getState();
+          stats.E4 = { lossDMean: read[read.length - 1].lossD, deltaD: parameterDelta(specs.critic, before.critic, after.critic), deltaG: parameterDelta(specs.generator, before.generator, after.generator) };
+          logger.info('E4 first cycle', { lossDMean: Number(stats.E4.lossDMean.toFixed(3)), deltaD: Number(stats.E4.deltaD.toFixed(3)), deltaG: Number(stats.E4.deltaG.toFixed(3)) });
+        }
+      }
+      if (epochEnded) {
+        const weights = await trainer.getState();
+        const d = await epochDiagnostics({ generatorSpec: specs.generator, criticSpec: specs.critic, weights, images, imageCount, samples: config.diagnosticsSamples, latentDim: config.latentDim, loss: config.loss, lambda: config.lambda, clipValue: config.clipValue, rng: Rng.fromSeed(config.seed * 7919 + epoch + 1), epoch, iteration });
+        stats.epochs.push(d);
+        await writeJson(statsFile, stats);
+        logger.info(`epoch ${epoch} done`, { iteration, E5_gap: Number(d.E5.wassersteinGap.toFixed(3)), ...(d.E6 ? { E6_gbar: Number(d.E6.gradNormMean.toFixed(3)), E6_sg: Number(d.E6.gradNormStd.toFixed(3)), E6_gp: Number(d.E6.gp.toFixed(3)) } : {}), ...(d.E7 ? { E7_f: Number(d.E7.clipFraction.toFixed(3)) } : {}) });
+      }
+      if (snapshotDue) await snapshot(iteration);
+      if (checkpointDue) await saveCheckpoint(iteration);
+      if (housekeeping) windowStart = performance.now(); // training time excludes diagnostics and I/O
+      progress?.update(iteration, { W1: Number.isFinite(lastGap) ? lastGap.toFixed(3) : '-' });
+      if (options.signal?.aborted) {
+        stopped = true;
+        logger.warn('stopped by signal: checkpoint written', { iteration });
+        break;
+      }
+    }
+  } finally {
+    progress?.stop();
+    metrics.close();
+  }
+  await writeJson(statsFile, stats);
+  const done = !stopped;
+  const iterationsRun = lastIteration;
+  if (done) {
+    await writeMetadata(runDir, { step: config.iterations, totalSteps: config.iterations, completed: true, latestCheckpoint: String(config.iterations).padStart(8, '0'), backend: backend.name });
+    await sealArtifact(runDir, { stage: 'train', packageVersion: pkg.version, config, parents, meta: { iterations: config.iterations, backend: backend.name, device: backend.device, implementation: trainer.implementation, elapsedMs: Math.round(elapsedMs), msPerIter: elapsedMs / Math.max(1, config.iterations - start) } });
+  }
+  trainer.dispose();
+  generator.dispose();
+  critic.dispose();
+  const msPerIter = elapsedMs / Math.max(1, iterationsRun);
+  logger.info(done ? 'done' : 'stopped', { run: runDir, iterations: iterationsRun, msPerIter: Number(msPerIter.toFixed(1)), seconds: Number((elapsedMs / 1000).toFixed(1)) });
+  return { runDir, iterations: iterationsRun, msPerIter, stopped, stats };
+}

@@ -1,0 +1,57 @@
+import { epochPermutation, type Rng } from '@wgan/core';
+import type { IterationInputs } from './trainer.js';
+
+/**
+ * The data loader: visits the n training rows in the order epochPermutation(seed, epoch), B at a time,
+ * dropping the last partial batch of each epoch (PyTorch's DataLoader(shuffle=True, drop_last=True)).
+ * Its whole state is (epoch, cursor), so a checkpoint restores it exactly.
+ */
+export interface SamplerPosition {
+  epoch: number;
+  /** Index of the next batch within the epoch. */
+  batch: number;
+}
+
+export class BatchSampler {
+  private order: Uint32Array;
+  readonly batchesPerEpoch: number;
+  private epoch: number;
+  private batch: number;
+
+  constructor(readonly n: number, readonly batchSize: number, readonly seed: number, start: SamplerPosition = { epoch: 0, batch: 0 }) {
+    if (batchSize > n) throw new RangeError(`batch size ${batchSize} exceeds the ${n} training examples`);
+    this.batchesPerEpoch = Math.floor(n / batchSize);
+    this.epoch = start.epoch;
+    this.batch = start.batch;
+    this.order = epochPermutation(seed, this.epoch, n);
+  }
+
+  get position(): SamplerPosition {
+    return { epoch: this.epoch, batch: this.batch };
+  }
+
+  /** The next B row indices; rolls over to the next epoch (and its new order) at the end. */
+  next(): Uint32Array {
+    if (this.batch >= this.batchesPerEpoch) {
+      this.epoch += 1;
+      this.batch = 0;
+      this.order = epochPermutation(this.seed, this.epoch, this.n);
+    }
+    const start = this.batch * this.batchSize;
+    this.batch += 1;
+    return this.order.slice(start, start + this.batchSize);
+  }
+}
+
+/** Draws one generator iteration's random inputs in the contract's fixed order (see trainer.ts). */
+export function drawIterationInputs(rng: Rng, sampler: BatchSampler, shape: { nCritic: number; batchSize: number; latentDim: number }): IterationInputs {
+  const { nCritic, batchSize: B, latentDim } = shape;
+  const inputs: IterationInputs = { indices: [], zCritic: [], eps: [], zGen: new Float32Array(0) };
+  for (let c = 0; c < nCritic; c++) {
+    inputs.indices.push(sampler.next());
+    inputs.zCritic.push(rng.fillNormal(new Float32Array(B * latentDim)));
+    inputs.eps.push(rng.fillUniform(new Float32Array(B)));
+  }
+  inputs.zGen = rng.fillNormal(new Float32Array(B * latentDim));
+  return inputs;
+}
