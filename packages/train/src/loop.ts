@@ -168,6 +168,7 @@ export async function train(config: TrainConfig, options: TrainOptions): Promise
   try {
     for (let iteration = start + 1; iteration <= config.iterations; iteration++) {
       const epoch = sampler.position.epoch;
+      const completedBefore = sampler.completedEpochs;
       const inputs = drawIterationInputs(rng, sampler, config);
       const before = iteration === 1 ? await trainer.getState() : null; // E4 is measured on the first cycle
       if (before) windowStart = performance.now();
@@ -176,7 +177,9 @@ export async function train(config: TrainConfig, options: TrainOptions): Promise
       lastIteration = iteration;
 
       const due = (every: number) => every > 0 && iteration % every === 0;
-      const epochEnded = sampler.position.batch >= sampler.batchesPerEpoch;
+      // an epoch ended during this iteration (its batches may straddle the boundary)
+      const epochEnded = sampler.completedEpochs > completedBefore;
+      const endedEpoch = sampler.completedEpochs - 1;
       const snapshotDue = milestones.has(iteration) || due(config.snapshotEvery);
       const checkpointDue = due(config.checkpointEvery) || milestones.has(iteration) || Boolean(options.signal?.aborted);
       const housekeeping = Boolean(before) || epochEnded || snapshotDue || checkpointDue;
@@ -190,10 +193,10 @@ export async function train(config: TrainConfig, options: TrainOptions): Promise
       }
       if (epochEnded) {
         const weights = await trainer.getState();
-        const d = await epochDiagnostics({ generatorSpec: specs.generator, criticSpec: specs.critic, weights, images, imageCount, samples: config.diagnosticsSamples, latentDim: config.latentDim, loss: config.loss, lambda: config.lambda, clipValue: config.clipValue, rng: Rng.fromSeed(config.seed * 7919 + epoch + 1), epoch, iteration });
+        const d = await epochDiagnostics({ generatorSpec: specs.generator, criticSpec: specs.critic, weights, images, imageCount, samples: config.diagnosticsSamples, latentDim: config.latentDim, loss: config.loss, lambda: config.lambda, clipValue: config.clipValue, rng: Rng.fromSeed(config.seed * 7919 + endedEpoch + 1), epoch: endedEpoch, iteration });
         stats.epochs.push(d);
         await writeJson(statsFile, stats);
-        logger.info(`epoch ${epoch} done`, { iteration, E5_gap: Number(d.E5.wassersteinGap.toFixed(3)), ...(d.E6 ? { E6_gbar: Number(d.E6.gradNormMean.toFixed(3)), E6_sg: Number(d.E6.gradNormStd.toFixed(3)), E6_gp: Number(d.E6.gp.toFixed(3)) } : {}), ...(d.E7 ? { E7_f: Number(d.E7.clipFraction.toFixed(3)) } : {}) });
+        logger.info(`epoch ${endedEpoch} done`, { iteration, E5_gap: Number(d.E5.wassersteinGap.toFixed(3)), ...(d.E6 ? { E6_gbar: Number(d.E6.gradNormMean.toFixed(3)), E6_sg: Number(d.E6.gradNormStd.toFixed(3)), E6_gp: Number(d.E6.gp.toFixed(3)) } : {}), ...(d.E7 ? { E7_f: Number(d.E7.clipFraction.toFixed(3)) } : {}) });
       }
       if (snapshotDue) await snapshot(iteration);
       if (checkpointDue) await saveCheckpoint(iteration);

@@ -30,6 +30,11 @@ export class BatchSampler {
     return { epoch: this.epoch, batch: this.batch };
   }
 
+  /** Epochs whose last batch has been handed out. */
+  get completedEpochs(): number {
+    return this.epoch + (this.batch >= this.batchesPerEpoch ? 1 : 0);
+  }
+
   /** The next B row indices; rolls over to the next epoch (and its new order) at the end. */
   next(): Uint32Array {
     if (this.batch >= this.batchesPerEpoch) {
