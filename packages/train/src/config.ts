@@ -34,7 +34,13 @@ export const trainSchema = z
     lambda: z.number().nonnegative().default(10),
     /** Weight-clipping bound c (clip). */
     clipValue: z.number().positive().default(0.01),
-    /** How the penalty's input gradient is computed: closed form (dense critics) or nested autodiff. */
+    /**
+     * Which implementation of the training step: `tfjs-manual` (hand-written backward, dense chains: the
+     * fast CPU path), `tfjs-autodiff` (tfjs autodiff, any network: the reference), `webgpu-fused` (WGSL
+     * kernels, one command buffer per iteration), or `auto` (the fastest one that applies).
+     */
+    implementation: z.enum(['auto', 'tfjs-manual', 'tfjs-autodiff', 'webgpu-fused']).default('auto'),
+    /** With tfjs-autodiff: how the penalty's input gradient is computed (closed form for dense critics, or nested autodiff). */
     penalty: z.enum(['closed-form', 'autodiff']).default('closed-form'),
     optimizerG: optimizer,
     optimizerD: optimizer,

@@ -8,6 +8,7 @@ import { seed001Critic, seed001Generator } from './models/architectures.js';
 import { Network } from './models/network.js';
 import type { NetworkSpec } from './models/spec.js';
 import { TfjsTrainer } from './trainer-tfjs.js';
+import { MlpTrainer, supportsManualMlp } from './trainer-mlp.js';
 import type { Trainer } from './trainer.js';
 
 /** The networks a config asks for. */
@@ -47,7 +48,7 @@ export async function createTrainer(
   config: TrainConfig,
   o: { generator: Network; critic: Network; images: Float32Array; imageCount: number; backend: BackendName },
 ): Promise<Trainer> {
-  return new TfjsTrainer({
+  const common = {
     generator: o.generator,
     critic: o.critic,
     images: o.images,
@@ -58,8 +59,19 @@ export async function createTrainer(
     nCritic: config.nCritic,
     batchSize: config.batchSize,
     latentDim: config.latentDim,
-    penalty: config.penalty,
     optimizerG: config.optimizerG,
     optimizerD: config.optimizerD,
-  });
+  };
+  const manualApplies = supportsManualMlp(o.generator, o.critic);
+  switch (config.implementation) {
+    case 'tfjs-autodiff':
+      return new TfjsTrainer({ ...common, penalty: config.penalty });
+    case 'tfjs-manual':
+      if (!manualApplies) throw new PipelineError('tfjs-manual needs dense-chain networks with LeakyReLU/ReLU hidden layers', 'implementation', 'use --implementation tfjs-autodiff (or auto)');
+      return new MlpTrainer(common);
+    case 'webgpu-fused':
+      throw new PipelineError('the fused WebGPU trainer is not available in this build', 'implementation', 'use --implementation auto');
+    case 'auto':
+      return manualApplies ? new MlpTrainer(common) : new TfjsTrainer({ ...common, penalty: config.penalty });
+  }
 }

@@ -14,3 +14,5 @@ export * from './factory.js';
 export * from './trainer-tfjs.js';
 export * from './loop.js';
 export * from './run-files.js';
+export * from './trainer-mlp.js';
+export * from './fast-matmul.js';

@@ -1,5 +1,6 @@
 import { tf } from '@wgan/core/backend';
 import type { Network } from './models/network.js';
+import { matMulTransposeB } from './fast-matmul.js';
 import { isDenseChain, type LayerSpec } from './models/spec.js';
 
 /**
@@ -54,7 +55,7 @@ export function criticInputGradient(critic: Network, x: tf.Tensor2D): { gradient
   let u = tf.tile(tf.transpose(last), [batch, 1]) as tf.Tensor2D; // [B, units]
   for (let k = dense.length - 2; k >= 0; k--) {
     u = tf.mul(u, dense[k].mask as tf.Tensor2D) as tf.Tensor2D;
-    u = tf.matMul(u, dense[k].kernel, false, true) as tf.Tensor2D;
+    u = matMulTransposeB(u, dense[k].kernel);
   }
   return { gradient: u, scores: h };
 }

@@ -1,6 +1,7 @@
 import { tf } from '@wgan/core/backend';
 import { gradientPenalty, interpolate, rowNorms, wassersteinCriticLoss, wassersteinGeneratorLoss } from './losses.js';
 import { Network } from './models/network.js';
+import { useFastMatMulGradients } from './fast-matmul.js';
 import { createOptimizer, type Optimizer, type OptimizerConfig } from './optimizers.js';
 import { criticInputGradient, criticInputGradientAutodiff, supportsClosedForm } from './penalty.js';
 import { STAT_FIELDS, type IterationInputs, type IterationStats, type Trainer, type TrainerState } from './trainer.js';
@@ -39,6 +40,7 @@ export class TfjsTrainer implements Trainer {
       throw new Error('the closed-form penalty needs a dense LeakyReLU/ReLU critic: use penalty "autodiff"');
     }
     this.implementation = o.loss === 'gp' ? `tfjs-${o.penalty}` : 'tfjs';
+    useFastMatMulGradients();
     this.images = tf.tensor2d(o.images, [o.imageCount, o.images.length / o.imageCount]);
     this.optG = createOptimizer(o.optimizerG);
     this.optD = createOptimizer(o.optimizerD);

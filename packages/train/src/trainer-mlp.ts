@@ -1,0 +1,321 @@
+import { tf } from '@wgan/core/backend';
+import { matMulTransposeA, matMulTransposeB } from './fast-matmul.js';
+import type { Network } from './models/network.js';
+import { createOptimizer, type Optimizer, type OptimizerConfig } from './optimizers.js';
+import { STAT_FIELDS, type IterationInputs, type IterationStats, type Trainer, type TrainerState } from './trainer.js';
+
+/**
+ * The WGAN step for dense-chain networks with every derivative written out — no gradient tape. Same
+ * mathematics as TfjsTrainer (the autodiff reference; parity is tested), a fraction of its ops: forward
+ * passes keep what the backward pass needs, the penalty's input gradient is the closed form
+ *   g = (((W_Kᵀ ⊙ m_{K−1}) W_{K−1}ᵀ ⊙ m_{K−2}) … ⊙ m_1) W_1ᵀ,
+ * and its weight gradients follow by the chain rule through that product (the masks m_k = φ'(h_k) are
+ * piecewise constant). Only plain matrix products and explicit transposes of batch-sized matrices are
+ * used on wasm (see fast-matmul.ts). This is the fast CPU path, and the layout the fused WebGPU path uses.
+ */
+type Activation = { kind: 'slope'; alpha: number } | { kind: 'tanh' } | { kind: 'sigmoid' } | { kind: 'none' };
+
+interface DenseLayer {
+  kernelName: string;
+  biasName: string;
+  kernel: tf.Variable;
+  bias: tf.Variable;
+  activation: Activation;
+}
+
+/** The dense layers of a network, each with the activation that follows it. Throws for other layers. */
+export function denseLayers(net: Network): DenseLayer[] {
+  const out: DenseLayer[] = [];
+  net.spec.layers.forEach((layer, i) => {
+    if (layer.type === 'dense') {
+      out.push({ kernelName: `${i}.kernel`, biasName: `${i}.bias`, kernel: net.get(`${i}.kernel`), bias: net.get(`${i}.bias`), activation: { kind: 'none' } });
+      return;
+    }
+    const last = out[out.length - 1];
+    if (!last || last.activation.kind !== 'none') throw new Error(`layer ${i} (${layer.type}): not a dense chain`);
+    if (layer.type === 'leakyRelu') last.activation = { kind: 'slope', alpha: layer.alpha };
+    else if (layer.type === 'relu') last.activation = { kind: 'slope', alpha: 0 };
+    else if (layer.type === 'tanh') last.activation = { kind: 'tanh' };
+    else if (layer.type === 'sigmoid') last.activation = { kind: 'sigmoid' };
+    else throw new Error(`layer ${i} (${layer.type}): not a dense chain`);
+  });
+  return out;
+}
+
+/** True when MlpTrainer can train this pair: dense chains, piecewise-linear critic, scalar critic output. */
+export function supportsManualMlp(generator: Network, critic: Network): boolean {
+  try {
+    const g = denseLayers(generator);
+    const d = denseLayers(critic);
+    const hiddenOk = (layers: DenseLayer[]) => layers.slice(0, -1).every((l) => l.activation.kind === 'slope');
+    return hiddenOk(g) && hiddenOk(d) && d[d.length - 1].activation.kind === 'none' && critic.spec.outputSize === 1 && g[g.length - 1].activation.kind !== 'sigmoid';
+  } catch {
+    return false;
+  }
+}
+
+function activate(h: tf.Tensor2D, a: Activation): tf.Tensor2D {
+  switch (a.kind) {
+    case 'slope':
+      return (a.alpha === 0 ? tf.relu(h) : tf.leakyRelu(h, a.alpha)) as tf.Tensor2D;
+    case 'tanh':
+      return tf.tanh(h);
+    case 'sigmoid':
+      return tf.sigmoid(h);
+    case 'none':
+      return h;
+  }
+}
+
+interface Forward {
+  /** Inputs of each dense layer (a_0 = x, a_1, …). */
+  inputs: tf.Tensor2D[];
+  /** φ'(h_k) of each hidden layer (slopes 1 or α). */
+  masks: tf.Tensor2D[];
+  output: tf.Tensor2D;
+}
+
+/** Forward pass keeping each layer's input and each hidden layer's slope mask. */
+function forward(layers: DenseLayer[], x: tf.Tensor2D): Forward {
+  const inputs: tf.Tensor2D[] = [];
+  const masks: tf.Tensor2D[] = [];
+  let a = x;
+  for (const layer of layers) {
+    inputs.push(a);
+    const h = tf.add(tf.matMul(a, layer.kernel as unknown as tf.Tensor2D), layer.bias) as tf.Tensor2D;
+    if (layer.activation.kind === 'slope') masks.push(tf.step(h, layer.activation.alpha) as tf.Tensor2D);
+    a = activate(h, layer.activation);
+  }
+  return { inputs, masks, output: a };
+}
+
+/** Slope masks only (for the interpolates, whose activations the penalty's gradient does not need). */
+function masksOnly(layers: DenseLayer[], x: tf.Tensor2D): tf.Tensor2D[] {
+  const masks: tf.Tensor2D[] = [];
+  let a = x;
+  for (const layer of layers.slice(0, -1)) {
+    const h = tf.add(tf.matMul(a, layer.kernel as unknown as tf.Tensor2D), layer.bias) as tf.Tensor2D;
+    const alpha = (layer.activation as { alpha: number }).alpha;
+    masks.push(tf.step(h, alpha) as tf.Tensor2D);
+    a = (alpha === 0 ? tf.relu(h) : tf.leakyRelu(h, alpha)) as tf.Tensor2D;
+  }
+  return masks;
+}
+
+/**
+ * Backward pass of a dense chain from dL/d(output) (after the output activation). Adds each layer's
+ * kernel and bias gradient into `grads`; returns dL/dx when `wantInput`.
+ */
+function backward(layers: DenseLayer[], f: Forward, dOut: tf.Tensor2D, grads: Map<string, tf.Tensor>, wantInput: boolean): tf.Tensor2D | null {
+  const last = layers[layers.length - 1].activation;
+  let dh = dOut;
+  if (last.kind === 'tanh') dh = tf.mul(dOut, tf.sub(1, tf.square(f.output))) as tf.Tensor2D;
+  else if (last.kind === 'sigmoid') dh = tf.mul(dOut, tf.mul(f.output, tf.sub(1, f.output))) as tf.Tensor2D;
+  for (let k = layers.length - 1; k >= 0; k--) {
+    const layer = layers[k];
+    accumulate(grads, layer.kernelName, matMulTransposeA(f.inputs[k], dh));
+    accumulate(grads, layer.biasName, tf.sum(dh, 0));
+    if (k === 0 && !wantInput) return null;
+    const da = matMulTransposeB(dh, layer.kernel as unknown as tf.Tensor2D);
+    if (k === 0) return da;
+    dh = tf.mul(da, f.masks[k - 1]) as tf.Tensor2D;
+  }
+  return null;
+}
+
+function accumulate(grads: Map<string, tf.Tensor>, name: string, g: tf.Tensor): void {
+  const prev = grads.get(name);
+  grads.set(name, prev ? tf.add(prev, g) : g);
+}
+
+/**
+ * The penalty λ·mean_i(‖g_i‖ − 1)² for a dense critic, its weight gradients (added into `grads`), and the
+ * per-sample norms. `masks` are the interpolates' slope masks.
+ */
+function penaltyAndGradients(layers: DenseLayer[], masks: tf.Tensor2D[], batch: number, lambda: number, grads: Map<string, tf.Tensor>): { gp: tf.Scalar; norms: tf.Tensor1D } {
+  const K = layers.length;
+  // forward through the closed form; us[k] is the masked matrix that multiplies W_{k−1}ᵀ
+  // (us[K−1] = m_{K−2} ⊙ W_{K−1}ᵀ, …, us[1] = m_0 ⊙ (us[2] W_1ᵀ), g = us[1] W_0ᵀ)
+  const us: tf.Tensor2D[] = new Array(K);
+  let u = tf.mul(masks[K - 2], tf.reshape(layers[K - 1].kernel, [1, -1])) as tf.Tensor2D; // [B, n_{K−1}]
+  us[K - 1] = u;
+  for (let k = K - 2; k >= 1; k--) {
+    u = tf.mul(matMulTransposeB(u, layers[k].kernel as unknown as tf.Tensor2D), masks[k - 1]) as tf.Tensor2D;
+    us[k] = u;
+  }
+  const g = matMulTransposeB(u, layers[0].kernel as unknown as tf.Tensor2D); // [B, d]
+  const norms = tf.sqrt(tf.sum(tf.square(g), 1)) as tf.Tensor1D;
+  const gp = tf.mul(tf.mean(tf.square(tf.sub(norms, 1))), lambda) as tf.Scalar;
+  // backward: dGP/dg_i = (2λ/B)(‖g_i‖ − 1) g_i / ‖g_i‖
+  const dU = tf.mul(g, tf.reshape(tf.mul(tf.div(tf.sub(norms, 1), norms), (2 * lambda) / batch), [batch, 1])) as tf.Tensor2D; // dL/dg
+  // g = u_1 W_1ᵀ: dW_1 = dgᵀ u_1, du_1 = dg W_1
+  accumulate(grads, layers[0].kernelName, matMulTransposeA(dU, us[1]));
+  let du = tf.matMul(dU, layers[0].kernel as unknown as tf.Tensor2D) as tf.Tensor2D;
+  for (let k = 1; k <= K - 2; k++) {
+    // u_k = m_k ⊙ (u_{k+1} W_{k+1}ᵀ): dv = m_k ⊙ du_k; dW_{k+1} = dvᵀ u_{k+1}; du_{k+1} = dv W_{k+1}
+    const dv = tf.mul(du, masks[k - 1]) as tf.Tensor2D;
+    accumulate(grads, layers[k].kernelName, matMulTransposeA(dv, us[k + 1]));
+    du = tf.matMul(dv, layers[k].kernel as unknown as tf.Tensor2D) as tf.Tensor2D;
+  }
+  // u_{K−1} = m_{K−1} ⊙ W_Kᵀ: dW_K = Σ_i (m_{K−1} ⊙ du_{K−1})_i, as a column
+  accumulate(grads, layers[K - 1].kernelName, tf.reshape(tf.sum(tf.mul(du, masks[K - 2]), 0), [-1, 1]));
+  return { gp, norms };
+}
+
+export interface MlpTrainerOptions {
+  generator: Network;
+  critic: Network;
+  images: Float32Array;
+  imageCount: number;
+  loss: 'gp' | 'clip';
+  lambda: number;
+  clipValue: number;
+  nCritic: number;
+  batchSize: number;
+  latentDim: number;
+  optimizerG: OptimizerConfig;
+  optimizerD: OptimizerConfig;
+}
+
+export class MlpTrainer implements Trainer {
+  readonly implementation = 'tfjs-manual';
+  private readonly g: DenseLayer[];
+  private readonly d: DenseLayer[];
+  private readonly optG: Optimizer;
+  private readonly optD: Optimizer;
+  private readonly dim: number;
+  private pending: tf.Tensor1D[] = [];
+  private readonly criticWeightCount: number;
+
+  constructor(private readonly o: MlpTrainerOptions) {
+    if (!supportsManualMlp(o.generator, o.critic)) throw new Error('MlpTrainer needs dense-chain networks with LeakyReLU/ReLU hidden layers and a scalar critic');
+    this.g = denseLayers(o.generator);
+    this.d = denseLayers(o.critic);
+    this.optG = createOptimizer(o.optimizerG);
+    this.optD = createOptimizer(o.optimizerD);
+    this.dim = o.images.length / o.imageCount;
+    this.criticWeightCount = o.critic.trainable().reduce((s, v) => s + v.size, 0);
+  }
+
+  /** Rows of the training set gathered on the CPU (cheaper than a device gather on wasm). */
+  private batch(indices: Uint32Array): tf.Tensor2D {
+    const out = new Float32Array(indices.length * this.dim);
+    indices.forEach((k, i) => out.set(this.o.images.subarray(k * this.dim, (k + 1) * this.dim), i * this.dim));
+    return tf.tensor2d(out, [indices.length, this.dim]);
+  }
+
+  private apply(opt: Optimizer, layers: DenseLayer[], grads: Map<string, tf.Tensor>): void {
+    const params = layers.flatMap((l) => [{ name: l.kernelName, variable: l.kernel }, { name: l.biasName, variable: l.bias }]);
+    opt.apply(params, params.map((p) => grads.get(p.name) as tf.Tensor));
+  }
+
+  /** One critic step; returns [lossD, dReal, dFake, gp, normMean, normStd] (kept). */
+  private criticStep(indices: Uint32Array, z: Float32Array, eps: Float32Array): tf.Tensor1D {
+    const { batchSize: B, latentDim, loss, lambda } = this.o;
+    const grads = new Map<string, tf.Tensor>();
+    const stats = tf.tidy(() => {
+      const real = this.batch(indices);
+      const fake = forward(this.g, tf.tensor2d(z, [B, latentDim])).output;
+      const x = tf.concat([real, fake], 0) as tf.Tensor2D;
+      const f = forward(this.d, x);
+      const scores = f.output; // [2B, 1]
+      const dReal = tf.mean(scores.slice([0, 0], [B, 1]));
+      const dFake = tf.mean(scores.slice([B, 0], [B, 1]));
+      // d(mean D(x̃) − mean D(x))/dscore: −1/B on real rows, +1/B on fake rows
+      const dScores = tf.concat([tf.fill([B, 1], -1 / B), tf.fill([B, 1], 1 / B)], 0) as tf.Tensor2D;
+      backward(this.d, f, dScores, grads, false);
+      let lossD = tf.sub(dFake, dReal) as tf.Scalar;
+      let gp: tf.Scalar = tf.scalar(0);
+      let normMean: tf.Scalar = tf.scalar(NaN);
+      let normStd: tf.Scalar = tf.scalar(NaN);
+      if (loss === 'gp') {
+        const e = tf.tensor2d(eps, [B, 1]);
+        const xhat = tf.add(tf.mul(e, real), tf.mul(tf.sub(1, e), fake)) as tf.Tensor2D;
+        const p = penaltyAndGradients(this.d, masksOnly(this.d, xhat), B, lambda, grads);
+        gp = p.gp;
+        lossD = tf.add(lossD, gp) as tf.Scalar;
+        const { mean, variance } = tf.moments(p.norms);
+        normMean = mean as tf.Scalar;
+        normStd = tf.sqrt(tf.mul(variance, B / (B - 1))) as tf.Scalar;
+      }
+      for (const [k, v] of grads) grads.set(k, tf.keep(v));
+      return tf.stack([lossD, dReal, dFake, gp, normMean, normStd]) as tf.Tensor1D;
+    });
+    this.apply(this.optD, this.d, grads);
+    tf.dispose([...grads.values()]);
+    if (loss === 'clip') {
+      const c = this.o.clipValue;
+      for (const l of this.d) for (const v of [l.kernel, l.bias]) tf.tidy(() => v.assign(tf.clipByValue(v, -c, c)));
+    }
+    return stats;
+  }
+
+  /** One generator step: L_G = −mean D(G(z)); returns L_G (kept). */
+  private generatorStep(z: Float32Array): tf.Scalar {
+    const { batchSize: B, latentDim } = this.o;
+    const grads = new Map<string, tf.Tensor>();
+    const lossG = tf.tidy(() => {
+      const fg = forward(this.g, tf.tensor2d(z, [B, latentDim]));
+      const fd = forward(this.d, fg.output);
+      const dx = backward(this.d, fd, tf.fill([B, 1], -1 / B) as tf.Tensor2D, new Map(), true) as tf.Tensor2D;
+      backward(this.g, fg, dx, grads, false);
+      for (const [k, v] of grads) grads.set(k, tf.keep(v));
+      return tf.neg(tf.mean(fd.output)) as tf.Scalar;
+    });
+    this.apply(this.optG, this.g, grads);
+    tf.dispose([...grads.values()]);
+    return lossG;
+  }
+
+  iteration(inputs: IterationInputs): void {
+    const steps: tf.Tensor1D[] = [];
+    for (let c = 0; c < this.o.nCritic; c++) steps.push(this.criticStep(inputs.indices[c], inputs.zCritic[c], inputs.eps[c]));
+    const lossG = this.generatorStep(inputs.zGen);
+    const c = this.o.clipValue;
+    const record = tf.tidy(() => {
+      const clip = this.o.loss === 'clip' ? tf.div(tf.addN(this.d.flatMap((l) => [l.kernel, l.bias]).map((v) => tf.sum(tf.cast(tf.equal(tf.abs(v), c), 'float32')))), this.criticWeightCount) : tf.scalar(NaN);
+      const all = steps.length ? tf.stack(steps) : tf.fill([1, 6], NaN);
+      const mean = tf.mean(all, 0);
+      const last = all.slice([all.shape[0] - 1, 0], [1, 6]).reshape([6]);
+      return tf.stack([mean.gather(0), lossG, last.gather(1), last.gather(2), mean.gather(3), last.gather(4), last.gather(5), clip]) as tf.Tensor1D;
+    });
+    tf.dispose([...steps, lossG]);
+    this.pending.push(record);
+  }
+
+  async readStats(): Promise<IterationStats[]> {
+    if (this.pending.length === 0) return [];
+    const all = tf.stack(this.pending);
+    const values = (await all.data()) as Float32Array;
+    tf.dispose([all, ...this.pending]);
+    const n = this.pending.length;
+    this.pending = [];
+    const k = STAT_FIELDS.length;
+    return Array.from({ length: n }, (_, i) => Object.fromEntries(STAT_FIELDS.map((f, j) => [f, values[i * k + j]])) as unknown as IterationStats);
+  }
+
+  async getState(): Promise<TrainerState> {
+    return { generator: await this.o.generator.readValues(), critic: await this.o.critic.readValues(), generatorOptimizer: await this.optG.getState(), criticOptimizer: await this.optD.getState() };
+  }
+
+  async setState(state: TrainerState): Promise<void> {
+    this.o.generator.assign(state.generator);
+    this.o.critic.assign(state.critic);
+    this.optG.setState(state.generatorOptimizer);
+    this.optD.setState(state.criticOptimizer);
+  }
+
+  async generate(z: Float32Array, n: number): Promise<Float32Array> {
+    const out = tf.tidy(() => forward(this.g, tf.tensor2d(z, [n, this.o.latentDim])).output);
+    const values = (await out.data()) as Float32Array;
+    out.dispose();
+    return values;
+  }
+
+  dispose(): void {
+    tf.dispose(this.pending);
+    this.pending = [];
+    this.optG.dispose();
+    this.optD.dispose();
+  }
+}
