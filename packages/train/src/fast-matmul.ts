@@ -48,7 +48,7 @@ export function useFastMatMulGradients(): void {
 
 /** a·bᵀ for a [n, k], b [m, k] → [n, m], as (b·aᵀ)ᵀ on wasm/cpu (n is the small batch dimension). */
 export function matMulTransposeB(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
-  return usesFastPath() ? tf.transpose(tf.matMul(b, tf.transpose(a))) : tf.matMul(a, b, false, true);
+  return usesFastPath() ? (tf.transpose(tf.matMul(b, tf.transpose(a))) as tf.Tensor2D) : tf.matMul(a, b, false, true);
 }
 
 /** aᵀ·b for a [n, k], b [n, m] → [k, m] (a weight gradient: n is the batch), with an explicit transpose on wasm/cpu. */
