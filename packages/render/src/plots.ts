@@ -32,7 +32,7 @@ export const PLOT_CONFIG = {
   background: 'white',
   font: FONT,
   padding: 8,
-  title: { fontSize: 14, subtitleFontSize: 11, subtitleColor: '#444444', anchor: 'start' },
+  title: { fontSize: 14, subtitleFontSize: 11, subtitleColor: '#444444', anchor: 'start', frame: 'group' },
   axis: { labelFontSize: 11, titleFontSize: 12, gridColor: '#e4e4e4', domainColor: '#333333', tickColor: '#333333', labelColor: '#222222', titleColor: '#000000' },
   legend: { labelFontSize: 11, titleFontSize: 12, symbolStrokeWidth: 2, labelLimit: 260, titleLimit: 320 },
   view: { stroke: '#bbbbbb' },
@@ -63,7 +63,7 @@ export interface LineChartOptions {
   /** Logarithmic y axis; points with y ≤ 0 cannot be drawn on it and are left out. */
   logY?: boolean;
   /**
-   * Moving-average smoothing for noisy curves: the raw line is drawn faint and the trailing moving
+   * Moving-average smoothing for noisy curves: the raw line is drawn faint and the centred moving
    * average over `smooth` points bold. 'auto' picks ~2% of the series (none under 50 points).
    */
   smooth?: number | 'auto';
@@ -106,7 +106,7 @@ export function lineChart(options: LineChartOptions): Spec {
     const window = smoothingWindow(options.smooth, sorted.length);
     windowUsed = Math.max(windowUsed, window);
     for (const p of decimate(sorted.filter(keep), maxPoints)) raw.push({ series: s.name, rawSeries: s.name, x: p.x, y: p.y });
-    if (window > 1) for (const p of decimate(smoothPoints(sorted, window).filter(keep), maxPoints)) smooth.push({ series: s.name, x: p.x, y: p.y });
+    if (window > 1) for (const p of decimate(smoothPoints(sorted, window).filter(keep), maxPoints, 'stride')) smooth.push({ series: s.name, x: p.x, y: p.y });
   }
   const smoothed = smooth.length > 0;
   const legendTitle = options.legendTitle ?? 'series';
@@ -125,7 +125,7 @@ export function lineChart(options: LineChartOptions): Spec {
   // of one field), so the single legend shows the bold lines' style.
   if (smoothed) layers.push({ data: { values: raw }, mark: { type: 'line', strokeWidth: 1, opacity: 0.22 }, encoding: { x, y, stroke: { ...color, field: 'rawSeries', legend: null } } });
   layers.push(main);
-  const note = smoothed ? `bold: moving average over ${windowUsed} points; faint: raw` : undefined;
+  const note = smoothed ? `bold: centred moving average over ${windowUsed} points; faint: raw` : undefined;
   const subtitle = [options.subtitle, note].filter(Boolean).join(' · ') || undefined;
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
@@ -389,6 +389,9 @@ export function barChart(options: BarChartOptions): Spec {
   } as unknown as Spec;
 }
 
+/** Channels whose scales and legends each panel keeps to itself (else vega-lite merges them). */
+const PANEL_LEGEND_CHANNELS = ['color', 'stroke', 'fill', 'strokeDash', 'shape', 'opacity', 'size'];
+
 /**
  * Panels stacked vertically under one title (e.g. IS, FD and Ŵ₁ over checkpoints, each with its own
  * y axis and legend). Takes specs made by the functions above.
@@ -404,7 +407,7 @@ export function stackPanels(title: string, panels: Spec[], subtitle?: string): S
     title: { ...titleOf(title, subtitle), fontSize: 16, offset: 14 },
     vconcat: panels.map(strip),
     spacing: 28,
-    resolve: { scale: { x: 'independent', y: 'independent', color: 'independent', strokeDash: 'independent', shape: 'independent', fill: 'independent' }, legend: { color: 'independent', strokeDash: 'independent', shape: 'independent', fill: 'independent' } },
+    resolve: { scale: Object.fromEntries(['x', 'y', ...PANEL_LEGEND_CHANNELS].map((c) => [c, 'independent'])), legend: Object.fromEntries(PANEL_LEGEND_CHANNELS.map((c) => [c, 'independent'])) },
     config: PLOT_CONFIG,
   } as unknown as Spec;
 }

@@ -9,29 +9,29 @@ export interface Point {
 }
 
 /**
- * Trailing moving average: out[i] = mean(y[j] for j in (i − window, i] with y[j] finite). Points with a
- * non-finite y keep their place but count for nothing; an output is NaN only if its whole window is.
- * window = 1 returns the input values. O(n).
+ * Centred moving average: out[i] = mean of the finite y[j] for j in [i − ⌊(w−1)/2⌋, i + ⌈(w−1)/2⌉],
+ * the window clipped at both ends. Centred, so a feature of the curve stays at the iteration where it
+ * happened (a trailing average would draw it w/2 iterations late). Non-finite values keep their place
+ * but count for nothing; an output is NaN only if its whole window is. window = 1 returns the input. O(n).
  */
 export function movingAverage(values: readonly number[], window: number): number[] {
   if (!Number.isInteger(window) || window < 1) throw new RangeError(`movingAverage: window must be a positive integer, got ${window}`);
-  const out = new Array<number>(values.length);
-  let sum = 0;
-  let count = 0;
+  const before = Math.floor((window - 1) / 2);
+  const after = window - 1 - before;
+  // prefix sums of the finite values and of their count
+  const sum = new Float64Array(values.length + 1);
+  const count = new Uint32Array(values.length + 1);
   for (let i = 0; i < values.length; i++) {
-    const v = values[i];
-    if (Number.isFinite(v)) {
-      sum += v;
-      count++;
-    }
-    const drop = i - window;
-    if (drop >= 0 && Number.isFinite(values[drop])) {
-      sum -= values[drop];
-      count--;
-    }
-    out[i] = count > 0 ? sum / count : NaN;
+    const finite = Number.isFinite(values[i]);
+    sum[i + 1] = sum[i] + (finite ? values[i] : 0);
+    count[i + 1] = count[i] + (finite ? 1 : 0);
   }
-  return out;
+  return values.map((_, i) => {
+    const lo = Math.max(0, i - before);
+    const hi = Math.min(values.length, i + after + 1);
+    const n = count[hi] - count[lo];
+    return n > 0 ? (sum[hi] - sum[lo]) / n : NaN;
+  });
 }
 
 /** The same smoothing applied to the y of points (x untouched). */
@@ -49,13 +49,18 @@ export function autoWindow(length: number): number {
 }
 
 /**
- * Thins a series to at most ~maxPoints points for drawing, keeping each bucket's minimum and maximum
- * (in x order), so the envelope of a noisy curve survives where plain striding would alias it.
- * Non-finite points are dropped. Series already short enough come back unchanged (finite points only).
+ * Thins a series to at most ~maxPoints points for drawing (non-finite points dropped; short series come
+ * back unchanged). 'minmax' keeps each bucket's minimum and maximum in x order, so the envelope of a
+ * noisy curve survives where striding would alias it; 'stride' keeps evenly spaced points plus the last,
+ * for curves that are already smooth (min/max of those would draw a sawtooth).
  */
-export function decimate(points: readonly Point[], maxPoints: number): Point[] {
+export function decimate(points: readonly Point[], maxPoints: number, mode: 'minmax' | 'stride' = 'minmax'): Point[] {
   const finite = points.filter((p) => Number.isFinite(p.x) && Number.isFinite(p.y));
   if (finite.length <= maxPoints || maxPoints < 4) return finite;
+  if (mode === 'stride') {
+    const step = (finite.length - 1) / (maxPoints - 1);
+    return Array.from({ length: maxPoints }, (_, k) => finite[Math.round(k * step)]);
+  }
   const buckets = Math.floor(maxPoints / 2);
   const size = finite.length / buckets;
   const out: Point[] = [];
