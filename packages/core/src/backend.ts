@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -142,7 +142,19 @@ export function webgpuDevice(): WebgpuHandles | null {
   return webgpuHandles;
 }
 
+/** On Linux, a GPU shows up as /dev/nvidia* or /dev/dri/render*; without one `auto` does not probe Dawn. */
+function linuxHasGpuDevice(): boolean {
+  if (process.platform !== 'linux') return true;
+  if (existsSync('/dev/nvidia0') || existsSync('/dev/nvidiactl')) return true;
+  try {
+    return readdirSync('/dev/dri').some((n) => n.startsWith('render'));
+  } catch {
+    return false;
+  }
+}
+
 async function startWebgpu(auto: boolean): Promise<Attempt> {
+  if (auto && !linuxHasGpuDevice() && !process.env.WGAN_DAWN_FLAGS) throw new Error('no GPU device node (/dev/nvidia*, /dev/dri/render*)');
   if (!process.env.VK_DRIVER_FILES && existsSync(NVIDIA_ICD)) process.env.VK_DRIVER_FILES = NVIDIA_ICD;
   if (!process.env.EGL_PLATFORM) process.env.EGL_PLATFORM = 'surfaceless';
   const webgpu = (await import('webgpu')) as unknown as { create: (flags: string[]) => GPU; globals: Record<string, unknown> };
