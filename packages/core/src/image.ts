@@ -1,4 +1,3 @@
-import sharp from 'sharp';
 
 /**
  * Images for people: tiles of 28×28 (or any h×w) grayscale images in [−1, 1] laid out as a grid and
@@ -54,8 +53,15 @@ export function gridImage(images: Float32Array, count: number, options: GridOpti
   return { width, height, pixels };
 }
 
+/** sharp, loaded on first use (a GPU bundle without it can still train; see shared/gpu/pack.sh). */
+type Sharp = typeof import('sharp').default;
+async function loadSharp(): Promise<Sharp> {
+  return (await import('sharp')).default;
+}
+
 /** Encodes a grayscale image as a 1-channel PNG. */
 export async function encodePng(image: GrayImage): Promise<Buffer> {
+  const sharp = await loadSharp();
   return sharp(Buffer.from(image.pixels.buffer, image.pixels.byteOffset, image.pixels.byteLength), { raw: { width: image.width, height: image.height, channels: 1 } })
     .toColourspace('b-w')
     .png()
@@ -69,6 +75,7 @@ export async function gridPng(images: Float32Array, count: number, options: Grid
 
 /** Decodes a PNG (or any image sharp reads) into 8-bit grayscale pixels. */
 export async function decodeGray(png: Uint8Array): Promise<GrayImage> {
+  const sharp = await loadSharp();
   const { data, info } = await sharp(png).toColourspace('b-w').raw().toBuffer({ resolveWithObject: true });
   if (info.channels !== 1) throw new Error(`expected 1 channel, got ${info.channels}`);
   return { width: info.width, height: info.height, pixels: new Uint8Array(data) };

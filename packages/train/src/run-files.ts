@@ -13,13 +13,22 @@ export function snapshotBase(runDir: string, iteration: number): string {
   return join(runDir, 'snapshots', `iter-${String(iteration).padStart(8, '0')}`);
 }
 
+let warnedNoSharp = false;
+
 /** G(z_fixed) as raw float32 [n, 784] and as a grid PNG (8 columns for the seed's 64). */
 export async function writeSnapshot(runDir: string, iteration: number, images: Float32Array, count: number): Promise<void> {
   await mkdir(join(runDir, 'snapshots'), { recursive: true });
   const base = snapshotBase(runDir, iteration);
   await writeFloat32(`${base}.f32.tmp`, images);
-  await writeFileAtomic(`${base}.png`, await gridPng(images, count, { cols: Math.ceil(Math.sqrt(count)), pad: 2, scale: 2 }));
   await rename(`${base}.f32.tmp`, `${base}.f32`);
+  try {
+    await writeFileAtomic(`${base}.png`, await gridPng(images, count, { cols: Math.ceil(Math.sqrt(count)), pad: 2, scale: 2 }));
+  } catch (e) {
+    // Only where sharp is absent (a bundle run on a GPU machine): the raw snapshot is what counts; render draws it later.
+    if (!/sharp/i.test(String((e as Error).message))) throw e;
+    if (!warnedNoSharp) process.stderr.write(`snapshots: PNGs skipped (${(e as Error).message.split('\n')[0]}); the .f32 files are written\n`);
+    warnedNoSharp = true;
+  }
 }
 
 /** Keeps only the metrics lines of iterations ≤ `iteration` (a resumed run rewrites what follows). */

@@ -1,0 +1,95 @@
+#!/usr/bin/env -S npx tsx
+/**
+ * `npm run bench`: ms per generator iteration of the default model on every tfjs backend present, with
+ * the PyTorch anchor timed in the same invocation, the ratio project/PyTorch, peak RSS and tensors alive.
+ * Each measurement runs in a child process of its own (clean tfjs state, honest peak RSS).
+ * Writes artifacts/bench/<date>-<host>.json.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { Command } from 'commander';
+import { artifactsRoot, formatTable, runCli } from '@wgan/core';
+import { runAnchor, type AnchorResult } from './anchor.js';
+import { measure, type Measurement } from './measure.js';
+
+const program = new Command()
+  .name('bench')
+  .option('--backends <list>', 'backends to try, comma-separated (default: webgpu,tensorflow,wasm; cpu with --include-cpu)')
+  .option('--implementations <list>', 'trainer implementations per backend (default: auto, plus webgpu-fused and tfjs-manual on webgpu)')
+  .option('--include-cpu', 'also time the plain-JavaScript cpu backend (~13 s per iteration)')
+  .option('--rounds <n>', 'timed rounds', Number)
+  .option('--per-round <n>', 'iterations per round', Number)
+  .option('--no-anchor', 'skip the PyTorch anchor')
+  .option('--anchor-threads <n>', 'torch threads for the CPU anchor (default 1, as our wasm)', Number)
+  .option('--out <file>', 'result JSON (default artifacts/bench/<date>-<host>.json)')
+  .option('--child <json>', 'internal: run one measurement and print it as JSON')
+  .showHelpAfterError();
+
+interface Row extends Partial<Measurement> {
+  backend: string;
+  implementation: string;
+  anchorMsPerIter: number | null;
+  anchorDevice: string | null;
+  ratio: number | null;
+  skipped?: string;
+}
+
+await runCli(async () => {
+  const o = program.parse().opts();
+  if (o.child) {
+    const m = await measure(JSON.parse(o.child));
+    process.stdout.write(`BENCH ${JSON.stringify(m)}\n`);
+    process.exit(0); // Dawn keeps the event loop alive
+  }
+  const backends: string[] = o.backends ? o.backends.split(',') : ['webgpu', 'tensorflow', 'wasm', ...(o.includeCpu ? ['cpu'] : [])];
+  const rows: Row[] = [];
+  for (const backend of backends) {
+    const implementations: string[] = o.implementations ? o.implementations.split(',') : backend === 'webgpu' ? ['webgpu-fused', 'tfjs-manual'] : ['auto'];
+    for (const implementation of implementations) {
+      const cpuLike = backend === 'cpu';
+      const args = { backend, implementation, rounds: o.rounds ?? (cpuLike ? 2 : backend === 'wasm' ? 3 : 5), perRound: o.perRound ?? (cpuLike ? 10 : backend === 'wasm' ? 10 : 20), warmup: cpuLike ? 1 : 5 };
+      process.stderr.write(`bench: ${backend} / ${implementation} …\n`);
+      const entry = process.env.WGAN_ENTRY_ARGS ? [process.env.WGAN_ENTRY_ARGS] : []; // the GPU bundle's subcommand
+      const r = spawnSync(process.execPath, [...process.execArgv, process.argv[1], ...entry, '--child', JSON.stringify(args)], { encoding: 'utf8', env: process.env, maxBuffer: 1 << 24 });
+      const line = r.stdout.split('\n').find((l) => l.startsWith('BENCH '));
+      if (!line) {
+        const why = (r.stderr || '').split('\n').filter((l) => /error|not available/i.test(l)).slice(-1)[0] ?? `exit ${r.status}`;
+        rows.push({ backend, implementation, anchorMsPerIter: null, anchorDevice: null, ratio: null, skipped: why.trim() });
+        continue;
+      }
+      const m = JSON.parse(line.slice(6)) as Measurement;
+      rows.push({ ...m, anchorMsPerIter: null, anchorDevice: null, ratio: null });
+    }
+  }
+  // The anchor on the matching device: CUDA for GPU rows (when torch sees one), one CPU thread otherwise.
+  const anchors: Record<string, AnchorResult> = {};
+  if (o.anchor !== false) {
+    const wantGpu = rows.some((r) => r.backend === 'webgpu' && !r.skipped && !/llvmpipe|software/i.test(r.device ?? ''));
+    if (wantGpu) anchors.cuda = runAnchor({ device: 'cuda' });
+    anchors.cpu = runAnchor({ device: 'cpu', threads: o.anchorThreads ?? 1 });
+  }
+  for (const r of rows) {
+    if (r.skipped) continue;
+    const gpuRow = r.backend === 'webgpu' && !/llvmpipe|software/i.test(r.device ?? '');
+    const a = gpuRow ? anchors.cuda : anchors.cpu;
+    r.anchorDevice = a ? `torch ${a.torch ?? '?'} ${a.device}` : null;
+    r.anchorMsPerIter = a?.msPerIter ?? null;
+    r.ratio = r.anchorMsPerIter && r.msPerIter ? r.msPerIter / r.anchorMsPerIter : null;
+  }
+  const fmt = (v: number | null | undefined, d = 1) => (v === null || v === undefined ? '-' : v.toFixed(d));
+  process.stdout.write(
+    `${formatTable(
+      ['backend', 'implementation', 'device', 'ms/iter', 'PyTorch ms/iter', 'ratio', 'peak RSS MB', 'tensors'],
+      rows.map((r) => (r.skipped ? [r.backend, r.implementation, `skipped: ${r.skipped}`, '-', '-', '-', '-', '-'] : [r.backend, r.implementation, r.device ?? '', fmt(r.msPerIter), fmt(r.anchorMsPerIter), fmt(r.ratio, 2), String(r.peakRssMb), String(r.tensorsAlive)])),
+    )}\n`,
+  );
+  for (const [k, a] of Object.entries(anchors)) if (a.msPerIter === null) process.stdout.write(`PyTorch anchor (${k}) not run: ${a.why}\n`);
+  const date = new Date().toISOString().slice(0, 10);
+  const file = o.out ?? join(artifactsRoot(), 'bench', `${date}-${hostname()}.json`);
+  mkdirSync(join(file, '..'), { recursive: true });
+  const results = rows.map((r) => ({ backend: r.backend, implementation: r.implementation, device: r.device ?? null, msPerIter: r.msPerIter ?? null, anchorMsPerIter: r.anchorMsPerIter, ratio: r.ratio, peakRssMb: r.peakRssMb ?? null, tensorsAlive: r.tensorsAlive ?? null, roundMs: r.roundMs ?? null, skipped: r.skipped ?? null, anchorDevice: r.anchorDevice }));
+  writeFileSync(file, `${JSON.stringify({ date: new Date().toISOString(), host: hostname(), node: process.version, model: 'seed-001 MLP WGAN-GP, B = 64, 5 critic steps + 1 generator step', anchors, results }, null, 2)}\n`);
+  process.stdout.write(`wrote ${file}\n`);
+});
