@@ -1,4 +1,4 @@
-import { z } from '@wgan/core';
+import { PipelineError, z } from '@wgan/core';
 
 /**
  * export's config. The parity bound 1e-5 and the 256 seeded latent vectors are issue 6's acceptance
@@ -30,5 +30,6 @@ export type ExportConfig = z.output<typeof exportSchema>;
 /** `--checkpoint latest` or `--checkpoint 20000` (also "00020000"). */
 export function parseCheckpoint(text: string): 'latest' | number {
   if (text === 'latest') return 'latest';
-  return /^\d+$/.test(text) ? Number(text) : (text as unknown as number); // zod reports the bad value
+  if (/^\d+$/.test(text)) return Number(text);
+  throw new PipelineError(`"${text}" is not a checkpoint`, '--checkpoint', 'give an iteration number (e.g. 20000) or latest');
 }

@@ -152,7 +152,7 @@ describe('graph contents', () => {
     expect(m.opTypes).toEqual(['Gemm', 'LeakyRelu', 'Tanh', 'Reshape', 'Identity']);
     expect(m.inputs).toEqual([{ name: 'z', shape: ['N', 100] }]);
     expect(m.outputs).toEqual([{ name: 'image', shape: ['N', 1, 28, 28] }]);
-    const graph = decodeModel(m.bytes).graph!;
+    const graph = decodeModel(m.bytes).graph;
     const gemm = graph.node.find((n) => n.opType === 'Gemm')!;
     expect(Number(gemm.attribute.find((a) => a.name === 'transB')!.i)).toBe(0);
     expect(graph.initializer.find((t) => t.name === '0.kernel')!.dims.map(Number)).toEqual([100, 256]);
@@ -161,7 +161,7 @@ describe('graph contents', () => {
   it('conv models use Conv, MaxPool, ConvTranspose and BatchNormalization with Transposes only at layout changes', () => {
     const g = networkToOnnx(smallConvGenerator(32), valuesFor(smallConvGenerator(32), 1), { producerVersion: 'test' });
     expect(g.opTypes).toEqual(['Gemm', 'Reshape', 'Transpose', 'BatchNormalization', 'Relu', 'ConvTranspose', 'Tanh', 'Identity']);
-    const nodes = decodeModel(g.bytes).graph!.node.map((n) => n.opType);
+    const nodes = decodeModel(g.bytes).graph.node.map((n) => n.opType);
     expect(nodes.filter((t) => t === 'Transpose')).toHaveLength(2); // into NCHW after the reshape, back before the output
     const c = networkToOnnx(smallConvCritic(), valuesFor(smallConvCritic(), 1), { producerVersion: 'test' });
     expect(c.opTypes).toEqual(expect.arrayContaining(['Conv', 'MaxPool', 'LeakyRelu', 'Transpose', 'Gemm', 'BatchNormalization', 'Sigmoid']));

@@ -17,13 +17,13 @@ describe('GraphBuilder', () => {
     expect(Number(m.opsetImport[0].version)).toBe(OPSET);
     expect(m.producerVersion).toBe('9.9.9');
     expect(m.metadataProps.map((p) => [p.key, p.value])).toEqual([['k', 'v']]);
-    expect(m.graph!.node.map((n) => n.opType)).toEqual(['Gemm', 'LeakyRelu', 'Identity']);
-    const leaky = m.graph!.node[1].attribute[0];
+    expect(m.graph.node.map((n) => n.opType)).toEqual(['Gemm', 'LeakyRelu', 'Identity']);
+    const leaky = m.graph.node[1].attribute[0];
     expect(leaky.type).toBe(onnx.AttributeProto.AttributeType.FLOAT);
     expect(leaky.f).toBeCloseTo(0.2, 7);
-    const dim = m.graph!.input[0].type!.tensorType!.shape!.dim;
+    const dim = m.graph.input[0].type!.tensorType!.shape!.dim!;
     expect([dim[0].dimParam, Number(dim[1].dimValue)]).toEqual(['N', 2]);
-    const wt = m.graph!.initializer[0];
+    const wt = m.graph.initializer[0];
     expect(wt.dims.map(Number)).toEqual([2, 3]);
     expect(Array.from(new Float32Array(new Uint8Array(wt.rawData).buffer))).toEqual([1, 2, 3, 4, 5, 6]);
   });

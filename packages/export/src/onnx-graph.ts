@@ -114,9 +114,16 @@ export class GraphBuilder {
   }
 }
 
-/** Decodes model bytes (tests and the manifest's summary read them back this way). */
-export function decodeModel(bytes: Uint8Array): InstanceType<typeof onnx.ModelProto> {
-  return onnx.ModelProto.decode(bytes);
+type Decoded<T> = { [K in keyof T]-?: NonNullable<T[K]> };
+export type DecodedNode = Decoded<InstanceType<typeof onnx.NodeProto>> & { attribute: Decoded<InstanceType<typeof onnx.AttributeProto>>[] };
+export type DecodedGraph = Omit<Decoded<InstanceType<typeof onnx.GraphProto>>, 'node' | 'initializer'> & {
+  node: DecodedNode[];
+  initializer: Decoded<InstanceType<typeof onnx.TensorProto>>[];
+};
+
+/** Decodes model bytes (tests read models back this way). Decoded messages carry every field, defaults included. */
+export function decodeModel(bytes: Uint8Array): Omit<InstanceType<typeof onnx.ModelProto>, 'graph'> & { graph: DecodedGraph } {
+  return onnx.ModelProto.decode(bytes) as Omit<InstanceType<typeof onnx.ModelProto>, 'graph'> & { graph: DecodedGraph };
 }
 
 function valueInfo(v: ValueInfo): InstanceType<typeof onnx.ValueInfoProto> {
