@@ -14,13 +14,14 @@ const program = new Command()
   .option('--host <addr>', 'address to listen on (env HOST, default 127.0.0.1)')
   .option('--body-limit <bytes>', 'largest request body (default 1048576)', Number)
   .option('--threads <n>', 'onnxruntime intra-op threads', Number)
+  .option('--spinning', "let onnxruntime's threads spin-wait between runs (idle many-core machines)")
   .option('--config <file>', 'JSON config file (env and flags override it)')
   .option('--dry-run', 'print the resolved config and the model folder, start nothing')
   .showHelpAfterError();
 
 await runCli(async () => {
   const opts = program.parse().opts();
-  const flags = { model: opts.model, run: opts.run, port: opts.port, host: opts.host, bodyLimit: opts.bodyLimit, threads: opts.threads };
+  const flags = { model: opts.model, run: opts.run, port: opts.port, host: opts.host, bodyLimit: opts.bodyLimit, threads: opts.threads, spinning: opts.spinning };
   const env = envOverrides();
   const merged = Object.fromEntries(Object.keys({ ...env, ...flags }).map((k) => [k, (flags as Record<string, unknown>)[k] ?? env[k]]));
   const config = resolveConfig(serveSchema, { file: opts.config, overrides: merged });
@@ -30,7 +31,7 @@ await runCli(async () => {
     return;
   }
   const logger = createLogger({ name: 'serve' });
-  const model = await loadGenerator(dir, { intraOpThreads: config.threads });
+  const model = await loadGenerator(dir, { intraOpThreads: config.threads, spinning: config.spinning });
   const app = await createServer({ model, logger, bodyLimit: config.bodyLimit });
   const address = await app.listen({ port: config.port, host: config.host }).catch(async (e: NodeJS.ErrnoException) => {
     await model.release();

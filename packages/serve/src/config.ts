@@ -14,6 +14,8 @@ export const serveSchema = z
     bodyLimit: z.number().int().positive().default(1 << 20),
     /** onnxruntime intra-op threads (default: onnxruntime's choice, one per core). */
     threads: z.number().int().positive().optional(),
+    /** Let onnxruntime's threads spin-wait between runs (faster on an idle many-core machine, slower on a busy small one). */
+    spinning: z.boolean().default(false),
   })
   .strict();
 

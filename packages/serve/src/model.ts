@@ -61,7 +61,7 @@ export async function resolveModelDir(options: { model?: string; run?: string })
 }
 
 /** Verifies the export artifact, opens its generator and runs one warm-up batch. */
-export async function loadGenerator(dir: string, options: { intraOpThreads?: number } = {}): Promise<GeneratorModel> {
+export async function loadGenerator(dir: string, options: { intraOpThreads?: number; spinning?: boolean } = {}): Promise<GeneratorModel> {
   const artifact = await readArtifact(dir, { stage: EXPORT_STAGE, remake: REMAKE_EXPORT });
   const parsed = exportMetaSchema.safeParse(artifact.manifest.meta);
   if (!parsed.success) {
@@ -80,6 +80,10 @@ export async function loadGenerator(dir: string, options: { intraOpThreads?: num
   const session = await ort.InferenceSession.create(join(dir, g.file), {
     graphOptimizationLevel: 'all',
     ...(options.intraOpThreads ? { intraOpNumThreads: options.intraOpThreads } : {}),
+    // onnxruntime's pool threads spin-wait after each run by default; on a small machine they then
+    // compete with node's event loop (JSON, PNG, sockets). Measured on 2 cores: p50 for one image
+    // 11–20 ms spinning vs 2–3 ms not (packages/serve/README.md, "Performance").
+    extra: { session: { intra_op: { allow_spinning: options.spinning ? '1' : '0' }, inter_op: { allow_spinning: options.spinning ? '1' : '0' } } },
   });
   const latentDim = meta.latentDim;
   const generate = async (zValues: Float32Array, n: number): Promise<Float32Array> => {

@@ -35,6 +35,8 @@ describe('parseGenerate', () => {
     expect(parseGenerate({}, D, 'image/png', seedOf).format).toBe('png');
     expect(parseGenerate({ format: 'json' }, D, 'image/png', seedOf).format).toBe('json');
     expect(parseGenerate({}, D, 'application/json, image/png', seedOf).format).toBe('json');
+    expect(parseGenerate({}, D, 'application/octet-stream', seedOf).format).toBe('f32');
+    expect(parseGenerate({}, D, '*/*', seedOf).format).toBe('json');
   });
 
   it.each([
@@ -56,7 +58,7 @@ describe('parseGenerate', () => {
     [{ z: [[1, 2, 3, 4]], count: 2 }, 'count', /count 2 differs from the 1 vectors/],
     [{ fix: { index: 4, value: 1 } }, 'fix.index', /fix.index 4 is out of range/],
     [{ fix: { index: 1 } }, 'fix.value', /fix.value is required/],
-    [{ format: 'gif' }, 'format', /must be "json" or "png"/],
+    [{ format: 'gif' }, 'format', /must be "json", "png" or "f32"/],
     [{ scale: 9 }, 'scale', /from 1 to 8/],
     [{ colour: 'red' }, 'colour', /unknown field "colour"/],
     [[1, 2], 'body', /must be a JSON object/],

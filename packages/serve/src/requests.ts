@@ -75,7 +75,7 @@ const finite = z.number({ error: (iss) => (iss.input === undefined ? 'is require
 const intIn = (lo: number, hi: number) =>
   z.number({ error: (iss) => (iss.input === undefined ? 'is required' : `must be an integer from ${lo} to ${hi}, got ${describe(iss.input)}`) }).refine((v) => Number.isInteger(v) && v >= lo && v <= hi, { error: (iss) => `must be an integer from ${lo} to ${hi}, got ${describe(iss.input)}` });
 const seedField = intIn(0, 0xffffffff);
-const format = z.enum(['json', 'png'], { error: (iss) => `must be "json" or "png", got ${describe(iss.input)}` });
+const format = z.enum(['json', 'png', 'f32'], { error: (iss) => `must be "json", "png" or "f32", got ${describe(iss.input)}` });
 
 const generateSchema = z
   .object({
@@ -102,7 +102,8 @@ const traverseSchema = z
   })
   .strict();
 
-export type ImageFormat = 'json' | 'png';
+/** json: nested arrays of numbers; png: a grayscale grid; f32: raw float32 little-endian [n, 1, 28, 28]. */
+export type ImageFormat = 'json' | 'png' | 'f32';
 
 export interface GenerateRequest {
   z: Float32Array;
@@ -124,10 +125,13 @@ export interface TraverseRequest {
   scale: number;
 }
 
-/** PNG when asked for in the body, or by `Accept: image/png` when the body does not say. */
+/** The body's `format`, else the Accept header (image/png → png, application/octet-stream → f32), else json. */
 function chooseFormat(bodyFormat: ImageFormat | undefined, accept: string | undefined): ImageFormat {
   if (bodyFormat) return bodyFormat;
-  return accept && /image\/png/.test(accept) && !/application\/json/.test(accept) ? 'png' : 'json';
+  if (!accept || /application\/json/.test(accept)) return 'json';
+  if (/image\/png/.test(accept)) return 'png';
+  if (/application\/octet-stream/.test(accept)) return 'f32';
+  return 'json';
 }
 
 export function parseGenerate(body: unknown, latentDim: number, accept?: string, randomSeed: () => number = defaultSeed): GenerateRequest {

@@ -109,6 +109,16 @@ describe('routes', () => {
     expect(byAccept.headers['content-type']).toBe('image/png');
   });
 
+  it('POST /generate as f32: the exact float32 values, shape in x-shape', async () => {
+    const res = await post('/generate', { count: 2, seed: 11, format: 'f32' });
+    expect(res.headers['content-type']).toBe('application/octet-stream');
+    expect(res.headers['x-shape']).toBe('2,1,28,28');
+    const bytes = res.rawPayload;
+    const values = Array.from({ length: bytes.length / 4 }, (_, i) => bytes.readFloatLE(i * 4));
+    const json = (await post('/generate', { count: 2, seed: 11 })).json() as { images: number[][] };
+    expect(values).toEqual(json.images.flat());
+  });
+
   it('POST /traverse sweeps one latent index (E9) and reports r', async () => {
     const res = await post('/traverse', { seed: 4, index: 7, rows: 2 });
     expect(res.statusCode).toBe(200);

@@ -13,7 +13,7 @@ import { MAX_COUNT, parseGenerate, parseJsonLenient, parseTraverse, RequestError
  *   GET  /           the web page (grid, "new samples", seed, latent slider, E9 traversal)
  *   GET  /health     { status: "ok", model, uptimeS, requests, rssMb }
  *   GET  /model      the export manifest (io shapes, latentDim, parity, source checkpoint)
- *   POST /generate   { count ≤ 256, seed?, z?, fix?: { index, value }, format?: "json" | "png", cols?, scale? }
+ *   POST /generate   { count ≤ 256, seed?, z?, fix?: { index, value }, format?: "json" | "png" | "f32", cols?, scale? }
  *   POST /traverse   { index, seed?, values? (default 10 in [−2, 2]), rows?, format?, scale? }
  *
  * Bad input is a 4xx `{ error, field, hint }`; nothing a client sends can stop the server.
@@ -52,6 +52,17 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
     requests++;
   });
 
+  // Graceful close: requests in flight when close() starts are answered with `connection: close`, so
+  // their keep-alive sockets end with them instead of holding the shutdown for the keep-alive timeout.
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onSend', async (_request, reply, payload) => {
+    if (closing) reply.header('connection', 'close');
+    return payload;
+  });
+
   app.setErrorHandler((error: FastifyError | RequestError, _request, reply) => {
     if (error instanceof RequestError) return reply.code(error.status).send(error.toJSON());
     const status = error.statusCode ?? 500;
@@ -80,7 +91,9 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
   app.post('/generate', async (request, reply) => {
     const r = parseGenerate(request.body, model.latentDim, request.headers.accept);
     const images = await model.generate(r.z, r.count);
-    if (r.format === 'png') return sendPng(reply, model, images, r.count, r.cols, r.scale, { 'x-seed': r.seed === null ? 'none' : String(r.seed) });
+    const headers = { 'x-seed': r.seed === null ? 'none' : String(r.seed) };
+    if (r.format === 'png') return sendPng(reply, model, images, r.count, r.cols, r.scale, headers);
+    if (r.format === 'f32') return sendF32(reply, model, images, r.count, headers);
     return {
       seed: r.seed,
       count: r.count,
@@ -97,7 +110,9 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
     const means = meanIntensities(images, n);
     // E9's r: Pearson correlation of z_index with the images' mean intensity (all rows pooled).
     const correlation = pearson(Array.from({ length: n }, (_, j) => r.values[j % r.values.length]), means);
-    if (r.format === 'png') return sendPng(reply, model, images, n, r.values.length, r.scale, { 'x-seed': String(r.seed), 'x-e9-r': String(correlation) });
+    const headers = { 'x-seed': String(r.seed), 'x-e9-r': String(correlation) };
+    if (r.format === 'png') return sendPng(reply, model, images, n, r.values.length, r.scale, headers);
+    if (r.format === 'f32') return sendF32(reply, model, images, n, headers);
     return {
       seed: r.seed,
       index: r.index,
@@ -119,6 +134,13 @@ async function sendPng(reply: FastifyReply, model: GeneratorModel, images: Float
   const scaled = range[0] === -1 && range[1] === 1 ? images : images.map((v) => ((v - range[0]) / (range[1] - range[0])) * 2 - 1);
   const png = await gridPng(scaled, count, { cols, height: model.height, width: model.width, scale });
   return reply.type('image/png').headers({ 'cache-control': 'no-store', ...headers }).send(png);
+}
+
+/** Raw float32 little-endian bytes, shape in `x-shape` (exact, and ~40× smaller and faster than JSON numbers). */
+function sendF32(reply: FastifyReply, model: GeneratorModel, images: Float32Array, count: number, headers: Record<string, string>): FastifyReply {
+  const bytes = Buffer.alloc(images.length * 4);
+  for (let i = 0; i < images.length; i++) bytes.writeFloatLE(images[i], i * 4);
+  return reply.type('application/octet-stream').headers({ 'cache-control': 'no-store', 'x-shape': [count, ...model.imageShape].join(','), ...headers }).send(bytes);
 }
 
 /** [n·size] → n arrays of `size` plain numbers (JSON). */
