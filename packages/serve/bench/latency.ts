@@ -8,7 +8,7 @@
  *   npx tsx packages/serve/bench/latency.ts --model artifacts/export/default/00020000
  */
 import { rm } from 'node:fs/promises';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { Command } from 'commander';
 import { formatTable, runCli } from '@wgan/core';
 import { loadGenerator } from '../src/model.js';
@@ -22,6 +22,7 @@ const program = new Command()
 
 await runCli(async () => {
   const opts = program.parse().opts();
+  const load = loadavg()[0];
   const fixture = opts.model ? null : await exportedFixture();
   const model = await loadGenerator(opts.model ?? fixture!.modelDir);
   const app = await createServer({ model });
@@ -69,7 +70,7 @@ await runCli(async () => {
     ms.sort((a, b) => a - b);
     rows.push([`${count}`, format, clients, done, pct(ms, 0.5).toFixed(2), pct(ms, 0.99).toFixed(2), ((done * count) / seconds).toFixed(0)]);
   }
-  process.stdout.write(`serve latency on loopback, ${cpus().length} × ${cpus()[0]?.model.trim()}, onnxruntime-node CPU, model ${model.meta.run}@${model.meta.iteration} (d_z ${model.latentDim})\n`);
+  process.stdout.write(`serve latency on loopback, ${cpus().length} × ${cpus()[0]?.model.trim()}, onnxruntime-node CPU, model ${model.meta.run}@${model.meta.iteration} (d_z ${model.latentDim}), load average ${load.toFixed(1)} before the run\n`);
   process.stdout.write(`${formatTable(['images/request', 'format', 'clients', 'requests', 'p50 ms', 'p99 ms', 'images/s'], rows)}\n`);
   await app.close();
   await model.release();

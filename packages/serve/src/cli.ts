@@ -24,7 +24,7 @@ await runCli(async () => {
   const flags = { model: opts.model, run: opts.run, port: opts.port, host: opts.host, bodyLimit: opts.bodyLimit, threads: opts.threads, spinning: opts.spinning };
   const env = envOverrides();
   const merged = Object.fromEntries(Object.keys({ ...env, ...flags }).map((k) => [k, (flags as Record<string, unknown>)[k] ?? env[k]]));
-  const config = resolveConfig(serveSchema, { file: opts.config, overrides: merged });
+  const config = resolveConfig(serveSchema, { file: opts.config, overrides: merged, source: 'flags or env (WGAN_MODEL, PORT, HOST)' });
   const dir = await resolveModelDir(config);
   if (opts.dryRun) {
     process.stdout.write(`${JSON.stringify({ config, model: dir }, null, 2)}\n`);
