@@ -1,7 +1,11 @@
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Rng, writeArtifact, writeFileAtomic, type Artifact } from '@wgan/core';
-import { initialValues, writeNetwork, type NetworkSpec } from '@wgan/train';
+import { initialValues, seed001Generator, writeNetwork, type NetworkSpec } from '@wgan/train';
 import { CHECKPOINT_STAGE, checkpointName } from './checkpoint.js';
+import { exportSchema } from './config.js';
+import { exportCheckpoint } from './export.js';
 
 /**
  * Test fixtures (used by export's and serve's tests, and by anyone who needs a checkpoint without a
@@ -44,6 +48,21 @@ export async function writeTestCheckpoint(runDir: string, options: TestCheckpoin
   );
   if (options.latest ?? true) await writeFileAtomic(join(runDir, 'checkpoints', 'latest'), `${name}\n`);
   return artifact;
+}
+
+/**
+ * An export artifact of a freshly initialised seed-001 generator, made the way the pipeline makes one
+ * (a train-format checkpoint in a temp folder, then exportCheckpoint; parity on 16 samples to keep it
+ * quick). For the tests of stages that consume exports (serve, evaluate) without importing train.
+ */
+export async function exportTestModel(options: { latentDim?: number; iteration?: number; seed?: number } = {}): Promise<{ root: string; modelDir: string }> {
+  const root = await mkdtemp(join(tmpdir(), 'wgan-export-fixture-'));
+  const runDir = join(root, 'runs', 'fixture');
+  const iteration = options.iteration ?? 1234;
+  await writeTestCheckpoint(runDir, { iteration, generator: seed001Generator(options.latentDim ?? 100), seed: options.seed ?? 5 });
+  const out = join(root, 'export', 'fixture', checkpointName(iteration));
+  await exportCheckpoint(exportSchema.parse({ run: 'fixture', runDir, out, paritySamples: 16 }));
+  return { root, modelDir: out };
 }
 
 /**
