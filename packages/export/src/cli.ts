@@ -1,0 +1,46 @@
+#!/usr/bin/env -S npx tsx
+import { Command } from 'commander';
+import { artifactPaths, createLogger, formatTable, resolveConfig, runCli } from '@wgan/core';
+import { exportSchema, parseCheckpoint } from './config.js';
+import { exportCheckpoint } from './export.js';
+
+const program = new Command()
+  .name('export')
+  .description('a train checkpoint → generator.onnx (and critic.onnx), checked and parity-tested against tfjs')
+  .option('--run <name>', 'run name: reads artifacts/runs/<name>/ (default "default")')
+  .option('--checkpoint <iter>', 'iteration to export, or "latest" (default)')
+  .option('--critic', 'also export the critic (critic.onnx)')
+  .option('--backend <name>', 'tfjs backend of the parity reference: wasm | cpu')
+  .option('--parity-samples <n>', 'latent vectors in the parity check (default 256)', Number)
+  .option('--run-dir <dir>', 'run folder (default artifacts/runs/<run>)')
+  .option('--out <dir>', 'output folder (default artifacts/export/<run>/<checkpoint>)')
+  .option('--config <file>', 'JSON config file (flags override it)')
+  .option('--dry-run', 'print the resolved config and what would be read and written')
+  .showHelpAfterError();
+
+await runCli(async () => {
+  const opts = program.parse().opts();
+  const config = resolveConfig(exportSchema, {
+    file: opts.config,
+    overrides: {
+      run: opts.run,
+      checkpoint: opts.checkpoint === undefined ? undefined : parseCheckpoint(opts.checkpoint),
+      critic: opts.critic,
+      backend: opts.backend,
+      paritySamples: opts.paritySamples,
+      runDir: opts.runDir,
+      out: opts.out,
+    },
+  });
+  if (opts.dryRun) {
+    const reads = config.runDir ?? artifactPaths.run(config.run);
+    process.stdout.write(`${JSON.stringify({ config, reads: `${reads}/checkpoints/${config.checkpoint}`, writes: config.out ?? artifactPaths.export(config.run, '<checkpoint>') }, null, 2)}\n`);
+    return;
+  }
+  const logger = createLogger({ name: 'export' });
+  const t0 = performance.now();
+  const { artifact, meta } = await exportCheckpoint(config, { logger });
+  const rows = Object.entries(meta.models).map(([name, m]) => [name, m.file, `${m.inputs[0].name} [${m.inputs[0].shape}]`, `${m.outputs[0].name} [${m.outputs[0].shape}]`, m.parity.maxAbsError.toExponential(2), (m.sizeBytes / 1e6).toFixed(2)]);
+  process.stdout.write(`${formatTable(['model', 'file', 'input', 'output', 'max |onnx − tfjs|', 'size MB'], rows)}\n`);
+  logger.info('wrote artifact', { dir: artifact.dir, checker: meta.checker.status, seconds: Number(((performance.now() - t0) / 1000).toFixed(2)) });
+});

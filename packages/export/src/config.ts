@@ -1,0 +1,35 @@
+import { PipelineError, z } from '@wgan/core';
+
+/**
+ * export's config. The parity bound 1e-5 and the 256 seeded latent vectors are issue 6's acceptance
+ * figures; seed 0 is an arbitrary fixed choice (recorded in the manifest).
+ */
+export const exportSchema = z
+  .object({
+    /** Run name: reads artifacts/runs/<run>/, writes artifacts/export/<run>/<iteration>/. */
+    run: z.string().regex(/^[A-Za-z0-9._-]+$/, 'letters, digits, ".", "_" or "-"').default('default'),
+    /** Which checkpoint: "latest" (checkpoints/latest) or an iteration number. */
+    checkpoint: z.union([z.literal('latest'), z.number().int().nonnegative()]).default('latest'),
+    /** Also export the critic (critic.onnx), so other stages can score images without tfjs. */
+    critic: z.boolean().default(false),
+    /** tfjs backend of the parity reference (CPU backends: the arithmetic the tests pin). */
+    backend: z.enum(['wasm', 'cpu']).default('wasm'),
+    paritySamples: z.number().int().positive().max(4096).default(256),
+    paritySeed: z.number().int().nonnegative().default(0),
+    /** Largest |ONNX − tfjs| accepted (critic: times max(1, max |score|)). */
+    parityTolerance: z.number().positive().default(1e-5),
+    /** Run folder (default artifacts/runs/<run>). */
+    runDir: z.string().optional(),
+    /** Output folder (default artifacts/export/<run>/<checkpoint folder>). */
+    out: z.string().optional(),
+  })
+  .strict();
+
+export type ExportConfig = z.output<typeof exportSchema>;
+
+/** `--checkpoint latest` or `--checkpoint 20000` (also "00020000"). */
+export function parseCheckpoint(text: string): 'latest' | number {
+  if (text === 'latest') return 'latest';
+  if (/^\d+$/.test(text)) return Number(text);
+  throw new PipelineError(`"${text}" is not a checkpoint`, '--checkpoint', 'give an iteration number (e.g. 20000) or latest');
+}

@@ -1,0 +1,31 @@
+import { z } from '@wgan/core';
+
+/** serve's config: flags > env (WGAN_MODEL, PORT, HOST) > config file > these defaults. */
+export const serveSchema = z
+  .object({
+    /** An export folder (artifacts/export/<run>/<checkpoint>); wins over `run`. */
+    model: z.string().min(1).optional(),
+    /** Serve this run's newest export (artifacts/export/<run>/latest). */
+    run: z.string().regex(/^[A-Za-z0-9._-]+$/, 'letters, digits, ".", "_" or "-"').default('default'),
+    port: z.number().int().min(0).max(65535).default(8080),
+    /** Loopback by default; 0.0.0.0 to serve the network. */
+    host: z.string().min(1).default('127.0.0.1'),
+    /** Largest request body in bytes. */
+    bodyLimit: z.number().int().positive().default(1 << 20),
+    /** onnxruntime intra-op threads (default: onnxruntime's choice, one per core). */
+    threads: z.number().int().positive().optional(),
+    /** Let onnxruntime's threads spin-wait between runs (faster on an idle many-core machine, slower on a busy small one). */
+    spinning: z.boolean().default(false),
+  })
+  .strict();
+
+export type ServeConfig = z.output<typeof serveSchema>;
+
+/** The environment's say, as overrides (a non-numeric PORT is passed through for the schema to reject). */
+export function envOverrides(env: NodeJS.ProcessEnv = process.env): Record<string, unknown> {
+  return {
+    model: env.WGAN_MODEL || undefined,
+    port: env.PORT ? (/^\d+$/.test(env.PORT) ? Number(env.PORT) : env.PORT) : undefined,
+    host: env.HOST || undefined,
+  };
+}

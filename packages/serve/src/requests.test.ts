@@ -1,0 +1,112 @@
+import { describe, expect, it } from 'vitest';
+import { fieldPath, parseGenerate, parseJsonLenient, parseTraverse, RequestError } from './requests.js';
+import { sampleLatents } from './sampling.js';
+
+const D = 4;
+const seedOf = () => 42;
+
+function rejection(f: () => unknown): { status: number; field: string; message: string } {
+  try {
+    f();
+  } catch (e) {
+    if (e instanceof RequestError) return { status: e.status, field: e.where, message: e.message };
+    throw e;
+  }
+  throw new Error('expected a RequestError');
+}
+
+describe('parseGenerate', () => {
+  it('samples count vectors from the seed (default 16, random seed reported)', () => {
+    const r = parseGenerate({ count: 3, seed: 9 }, D);
+    expect(r).toMatchObject({ count: 3, seed: 9, format: 'json', cols: 2, scale: 2 });
+    expect(r.z).toEqual(sampleLatents(9, 3, D));
+    expect(parseGenerate(undefined, D, undefined, seedOf)).toMatchObject({ count: 16, seed: 42 });
+  });
+
+  it('takes z as vectors or one vector, and fix sets a coordinate', () => {
+    const r = parseGenerate({ z: [[1, 2, 3, 4], [5, 6, 7, 8]], fix: { index: 0, value: -2 } }, D);
+    expect(r).toMatchObject({ count: 2, seed: null });
+    expect(Array.from(r.z)).toEqual([-2, 2, 3, 4, -2, 6, 7, 8]);
+    expect(Array.from(parseGenerate({ z: [0.5, 0, 0, 1] }, D).z)).toEqual([0.5, 0, 0, 1]);
+  });
+
+  it('chooses PNG by format or by Accept: image/png', () => {
+    expect(parseGenerate({ format: 'png' }, D, undefined, seedOf).format).toBe('png');
+    expect(parseGenerate({}, D, 'image/png', seedOf).format).toBe('png');
+    expect(parseGenerate({ format: 'json' }, D, 'image/png', seedOf).format).toBe('json');
+    expect(parseGenerate({}, D, 'application/json, image/png', seedOf).format).toBe('json');
+    expect(parseGenerate({}, D, 'application/octet-stream', seedOf).format).toBe('f32');
+    expect(parseGenerate({}, D, '*/*', seedOf).format).toBe('json');
+  });
+
+  it.each([
+    [{ count: 0 }, 'count', /count must be an integer from 1 to 256, got 0/],
+    [{ count: 257 }, 'count', /from 1 to 256, got 257/],
+    [{ count: 2.5 }, 'count', /got 2.5/],
+    [{ count: '4' }, 'count', /got "4"/],
+    [{ seed: -1 }, 'seed', /seed must be an integer from 0 to 4294967295/],
+    [{ z: [[1, 2, 3]] }, 'z[0]', /z\[0\] has 3 values; the model's latent size is 4/],
+    [{ z: [[1, 2, 3, 4], [1, 2, 3, 4, 5]] }, 'z[1]', /has 5 values/],
+    [{ z: [1, 2, 3] }, 'z', /z has 3 values/],
+    [{ z: [[1, 2, NaN, 4]] }, 'z[0][2]', /z\[0\]\[2\] must be a finite number, got NaN/],
+    [{ z: [[1, 2, 3, Infinity]] }, 'z[0][3]', /got Infinity/],
+    [{ z: [[1, null, 3, 4]] }, 'z[0][1]', /got null/],
+    [{ z: [[1, 2, 3, 4], 'x'] }, 'z[1]', /must be an array of 4 numbers/],
+    [{ z: [] }, 'z', /z is empty/],
+    [{ z: 'abc' }, 'z', /must be an array of latent vectors/],
+    [{ z: [[1, 2, 3, 4]], seed: 1 }, 'seed', /either seed or z/],
+    [{ z: [[1, 2, 3, 4]], count: 2 }, 'count', /count 2 differs from the 1 vectors/],
+    [{ fix: { index: 4, value: 1 } }, 'fix.index', /fix.index 4 is out of range/],
+    [{ fix: { index: 1 } }, 'fix.value', /fix.value is required/],
+    [{ format: 'gif' }, 'format', /must be "json", "png" or "f32"/],
+    [{ scale: 9 }, 'scale', /from 1 to 8/],
+    [{ colour: 'red' }, 'colour', /unknown field "colour"/],
+    [[1, 2], 'body', /must be a JSON object/],
+    ['count=3', 'body', /must be a JSON object/],
+  ])('%j → 400 naming %s', (body, field, message) => {
+    const e = rejection(() => parseGenerate(body, D, undefined, seedOf));
+    expect(e).toMatchObject({ status: 400, field });
+    expect(e.message).toMatch(message);
+  });
+
+  it('rejects more than 256 vectors in z', () => {
+    const z = Array.from({ length: 257 }, () => [0, 0, 0, 0]);
+    expect(rejection(() => parseGenerate({ z }, D))).toMatchObject({ field: 'z', message: 'z has 257 vectors, at most 256 per request' });
+  });
+});
+
+describe('parseTraverse', () => {
+  it('defaults to E9: 10 values in [−2, 2], one row', () => {
+    const r = parseTraverse({ index: 2, seed: 5 }, D);
+    expect(r.values).toHaveLength(10);
+    expect(r).toMatchObject({ rows: 1, seed: 5, index: 2 });
+    expect(r.z.length).toBe(10 * D);
+  });
+
+  it.each([
+    [{}, 'index', /index is required/],
+    [{ index: 4 }, 'index', /index 4 is out of range/],
+    [{ index: 0, values: [] }, 'values', /at least one value/],
+    [{ index: 0, values: [0, NaN] }, 'values[1]', /finite number/],
+    [{ index: 0, rows: 17 }, 'rows', /from 1 to 16/],
+  ])('%j → 400 naming %s', (body, field, message) => {
+    const e = rejection(() => parseTraverse(body, D, undefined, seedOf));
+    expect(e).toMatchObject({ status: 400, field });
+    expect(e.message).toMatch(message);
+  });
+});
+
+describe('parseJsonLenient', () => {
+  it('reads NaN and ±Infinity tokens (Python json.dumps) so validation can name the field', () => {
+    expect(parseJsonLenient('{"z": [[1, NaN, -Infinity, Infinity]]}')).toEqual({ z: [[1, NaN, -Infinity, Infinity]] });
+    expect(parseJsonLenient('{"s": "NaN in a string", "t": "a \\" NaN"}')).toEqual({ s: 'NaN in a string', t: 'a " NaN' });
+    expect(() => parseJsonLenient('{"a": 1')).toThrow();
+    expect(() => parseJsonLenient('{"a": NaNa}')).toThrow();
+  });
+
+  it('fieldPath formats zod paths', () => {
+    expect(fieldPath(['z', 3, 5])).toBe('z[3][5]');
+    expect(fieldPath(['fix', 'index'])).toBe('fix.index');
+    expect(fieldPath([])).toBe('body');
+  });
+});
