@@ -1,16 +1,14 @@
-import { existsSync } from 'node:fs';
-import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PipelineError, readArtifact, z, type Artifact } from '@wgan/core';
-import { readNetwork, type NetworkSpec } from '@wgan/train';
+import { CHECKPOINT_STAGE, readNetwork, type NetworkSpec } from '@wgan/train';
 
 /**
  * Reading train checkpoints: `artifacts/runs/<run>/checkpoints/<8-digit iteration>/` artifacts (stage
  * "train-checkpoint"), the newest named by the text file `checkpoints/latest`. Every file's sha256 is
  * verified before a weight is read (readArtifact), so a tampered or truncated checkpoint is refused.
  */
-export const CHECKPOINT_STAGE = 'train-checkpoint';
 export const REMAKE_CHECKPOINT = 'npx nx run train:pipeline';
+export { CHECKPOINT_STAGE, checkpointName, resolveCheckpoint } from '@wgan/train';
 
 /** What export needs from a checkpoint's manifest meta (train may write more). */
 export const checkpointMetaSchema = z.looseObject({
@@ -35,32 +33,6 @@ export interface Checkpoint {
   meta: CheckpointMeta;
   generator: LoadedNetwork;
   critic: LoadedNetwork | null;
-}
-
-/** The folder name of a checkpoint: 20000 → "00020000". */
-export function checkpointName(iteration: number): string {
-  return String(iteration).padStart(8, '0');
-}
-
-/** The checkpoint folder `which` ("latest" or an iteration) of the run in `runDir`. */
-export async function resolveCheckpoint(runDir: string, which: 'latest' | number): Promise<string> {
-  const dir = join(runDir, 'checkpoints');
-  if (!existsSync(dir)) throw new PipelineError('run has no checkpoints folder', dir, `train the run first (${REMAKE_CHECKPOINT}), or pass --run <name> of an existing run`);
-  let name: string;
-  if (which === 'latest') {
-    const pointer = join(dir, 'latest');
-    if (!existsSync(pointer)) throw new PipelineError('run has no checkpoints/latest (no complete checkpoint yet)', pointer, `let train write a checkpoint (${REMAKE_CHECKPOINT}), or pass --checkpoint <iteration>`);
-    name = (await readFile(pointer, 'utf8')).trim();
-    if (!/^\d{8}$/.test(name)) throw new PipelineError(`checkpoints/latest names "${name}", not an 8-digit iteration folder`, pointer, 'the run folder is damaged: rerun train, or pass --checkpoint <iteration>');
-  } else {
-    name = checkpointName(which);
-  }
-  const path = join(dir, name);
-  if (!existsSync(path)) {
-    const present = (await readdir(dir)).filter((n) => /^\d{8}$/.test(n)).sort();
-    throw new PipelineError(`checkpoint ${name} not found`, path, present.length ? `use one of: ${present.map((n) => Number(n)).join(', ')} (or latest)` : `no checkpoints yet: ${REMAKE_CHECKPOINT}`);
-  }
-  return path;
 }
 
 /** Verifies a checkpoint artifact and reads its generator (and critic) specs and weights. */

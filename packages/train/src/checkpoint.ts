@@ -97,15 +97,18 @@ export async function writeCheckpoint(
 /** The folder of a run's checkpoint: `latest` (the default) or an iteration number. */
 export async function resolveCheckpoint(runDir: string, which: 'latest' | number = 'latest'): Promise<string> {
   const base = checkpointsDir(runDir);
+  if (!existsSync(base)) throw new PipelineError('run has no checkpoints folder', base, 'train the run first (`npx nx run train:pipeline`), or pass --run <name> of an existing run');
   if (which === 'latest') {
     const pointer = join(base, 'latest');
-    if (!existsSync(pointer)) throw new PipelineError('run has no checkpoint yet', pointer, 'train the run first: `npx nx run train:pipeline` (or `train --name <run>`)');
-    return join(base, (await readFile(pointer, 'utf8')).trim());
+    if (!existsSync(pointer)) throw new PipelineError('run has no complete checkpoint yet (no checkpoints/latest)', pointer, 'train the run first: `npx nx run train:pipeline` (or `train --name <run>`), or pass --checkpoint <iteration>');
+    const name = (await readFile(pointer, 'utf8')).trim();
+    if (!/^\d{8}$/.test(name)) throw new PipelineError(`checkpoints/latest names "${name}", not an 8-digit iteration folder`, pointer, 'the run folder is damaged: rerun train, or pass --checkpoint <iteration>');
+    return join(base, name);
   }
   const dir = join(base, checkpointName(which));
   if (!existsSync(dir)) {
-    const have = (await listCheckpoints(runDir)).join(', ') || 'none';
-    throw new PipelineError(`no checkpoint at iteration ${which}`, dir, `pick one of: ${have}`);
+    const have = await listCheckpoints(runDir);
+    throw new PipelineError(`checkpoint ${checkpointName(which)} not found`, dir, have.length ? `use one of: ${have.join(', ')} (or latest)` : 'no checkpoints yet: `npx nx run train:pipeline`');
   }
   return dir;
 }
