@@ -576,7 +576,7 @@ export class FusedMlpTrainer implements Trainer {
       const plan = builder.build('generate');
       try {
         this.device.pushErrorScope('validation');
-        this.device.queue.writeBuffer(zBuf, 0, z, start * dz, rows * dz);
+        writeLarge(this.device, zBuf, 0, z.subarray(start * dz, (start + rows) * dz));
         const encoder = this.device.createCommandEncoder({ label: 'generate' });
         const pass = encoder.beginComputePass();
         plan.encode(pass);

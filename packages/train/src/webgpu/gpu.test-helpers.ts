@@ -40,7 +40,7 @@ export async function runKernel(dev: GPUDevice, kernel: KernelSource, uniform: A
     let b = made.get(data);
     if (!b) {
       b = buffers.storage(kernel.label, data.length);
-      dev.queue.writeBuffer(b, 0, data);
+      dev.queue.writeBuffer(b, 0, data.buffer, data.byteOffset, data.byteLength);
       made.set(data, b);
     }
     return b;

@@ -176,6 +176,6 @@ export function writeLarge(device: GPUDevice, buffer: GPUBuffer, byteOffset: num
   const piece = 4 << 20; // floats
   for (let start = 0; start < data.length; start += piece) {
     const end = Math.min(data.length, start + piece);
-    device.queue.writeBuffer(buffer, byteOffset + start * 4, data.buffer, data.byteOffset + start * 4, (end - start) * 4);
+    device.queue.writeBuffer(buffer, byteOffset + start * 4, data.buffer as ArrayBuffer, data.byteOffset + start * 4, (end - start) * 4);
   }
 }

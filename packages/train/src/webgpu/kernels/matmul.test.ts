@@ -81,6 +81,7 @@ describe.skipIf(!device)('matmul kernel vs float64 reference (max abs error ≤ 
       expect(await check({ ...base, bias: true, activation: 'leakyRelu' }, tile, 37, 29, 45, 60)).toBeLessThanOrEqual(1e-4);
       expect(await check({ ...base, transB: true, mask: 'inPlace', maskActivation: 'tanh' }, tile, 33, 41, 18, 61)).toBeLessThanOrEqual(1e-4);
       expect(await check({ ...base, transA: true, biasRow: true }, tile, 40 + 1, 23, 24, 62)).toBeLessThanOrEqual(1e-4);
+      expect(await check({ ...base, transA: true, transB: true, biasRow: true }, tile, 12 + 1, 30, 27, 64)).toBeLessThanOrEqual(1e-4);
       expect(await check({ ...base, transA: true, transB: true }, tile, 19, 35, 66, 63)).toBeLessThanOrEqual(1e-4);
     });
   }
@@ -91,7 +92,22 @@ describe.skipIf(!device)('matmul kernel vs float64 reference (max abs error ≤ 
     expect(await check({ ...base, transA: true, biasRow: true }, TILES.narrow, 71, 1, 48, 52)).toBeLessThanOrEqual(1e-4);
   });
 
-  it('is exact where it should be: a zero bias row count gives an exactly zero bias gradient', async () => {
+  it('sums the bias row in (k, k + rows/2) pairs: exactly opposite halves give an exact 0', async () => {
+    const rng = Rng.fromSeed(4);
+    const half = 7, M = 3, N = 40;
+    const K = 2 * half;
+    const a = uniform(rng, K * M);
+    // The second half of the rows is the exact negation of the first, scaled like ±(1/B)·w.
+    const b = new Float32Array(K * N);
+    for (let k = 0; k < half; k++) for (let n = 0; n < N; n++) b[k * N + n] = Math.fround((rng.uniform() - 0.5) / 3);
+    for (let k = 0; k < half; k++) for (let n = 0; n < N; n++) b[(k + half) * N + n] = -b[k * N + n];
+    const c = new Float32Array((M + 1) * N).fill(7);
+    const p = { M: M + 1, N, K, aOffset: 0, lda: M, bOffset: 0, ldb: N, cOffset: 0, ldc: N, biasOffset: 0, maskOffset: 0, ldm: 0, biasRows: K, alpha: 0 };
+    const [, , got] = await runKernel(device!, matmulKernel({ ...base, transA: true, biasRow: true, tile: TILES.t8x16 }), matmulUniform(p), [a, b, c], matmulWorkgroups(TILES.t8x16, M + 1, N));
+    expect(Array.from(got.subarray(M * N)).every((v) => v === 0)).toBe(true);
+  });
+
+  it('a zero bias row count gives an exactly zero bias gradient', async () => {
     const rng = Rng.fromSeed(3);
     const K = 12, M = 5, N = 4;
     const a = uniform(rng, K * M);

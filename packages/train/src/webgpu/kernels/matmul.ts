@@ -16,7 +16,11 @@ import { activationGradWgsl, activationWgsl, packStruct, structWgsl, type Activa
  *   the one thread that owns it).
  * - `biasRow` (with transA): the output has one extra last row, row M−1 = Σ_{k < biasRows} B[k, :], the
  *   bias gradient. A layer's kernel [in, out] is followed by its bias [out] in the flat buffers, so a
- *   [(in + 1), out] product writes the whole gradient of the layer in one dispatch.
+ *   [(in + 1), out] product writes the whole gradient of the layer in one dispatch. The sum is taken in
+ *   pairs (k, k + biasRows/2) — for the critic the (real i, fake i) pairs — so that deltas that are exact
+ *   negatives (a unit whose slope is the same on both rows) cancel exactly, as in exact arithmetic and in
+ *   PyTorch's two separate means; summed in row order they leave ~1e-9 of rounding noise that Adam's
+ *   normalisation turns into steps of ~0.1·lr on a parameter whose gradient is 0.
  *
  * Every operand is (buffer, element offset, leading dimension), so row blocks of a stacked batch are
  * addressed without copies or 256-byte-aligned binding offsets.
@@ -106,7 +110,7 @@ export function matmulKernel(v: MatmulVariant): KernelSource {
 
   // A (logical [M, K]): stored [M, K] (contiguous along k) or [K, M] (contiguous along m).
   const aIndex = v.transA ? 'p.aOffset + k * p.lda + m' : 'p.aOffset + m * p.lda + k';
-  const aBiasRow = v.biasRow ? `  if (m == p.M - 1u) { return select(0.0, 1.0, k < p.biasRows); }\n` : '';
+  const aBiasRow = v.biasRow ? `  if (m == p.M - 1u) { return 0.0; } // the bias row is summed in the epilogue\n` : '';
   // B (logical [K, N]): stored [K, N] (contiguous along n) or [N, K] (contiguous along k).
   const bIndex = v.transB ? 'p.bOffset + n * p.ldb + k' : 'p.bOffset + k * p.ldb + n';
   // Cooperative tile loads: consecutive threads take consecutive addresses of the stored layout.
@@ -114,6 +118,17 @@ export function matmulKernel(v: MatmulVariant): KernelSource {
   const bLoad = v.transB ? `let nn = e / TK; let kk = e % TK;` : `let kk = e / TN; let nn = e % TN;`;
 
   const epilogue: string[] = ['var v = acc[i * RN + j];'];
+  if (v.biasRow) {
+    const at = (k: string) => (v.transB ? `b[p.bOffset + n * p.ldb + ${k}]` : `b[p.bOffset + (${k}) * p.ldb + n]`);
+    epilogue.push(
+      'if (m == p.M - 1u) {',
+      '  let half = p.biasRows / 2u;',
+      '  v = 0.0;',
+      `  for (var k = 0u; k < half; k = k + 1u) { v = v + (${at('k')} + ${at('k + half')}); }`,
+      `  if (p.biasRows % 2u == 1u) { v = v + ${at('p.biasRows - 1u')}; }`,
+      '}',
+    );
+  }
   if (v.bias) epilogue.push('v = v + b[p.biasOffset + n];');
   if (v.activation !== 'none') epilogue.push('v = act(v, p.alpha);');
   const cIndex = 'p.cOffset + m * p.ldc + n';
