@@ -2,7 +2,7 @@
 import { PipelineError } from '@wgan/core';
 import type { NetworkSpec } from '../models/spec.js';
 import type { IterationInputs, IterationStats, OptimizerState, Trainer, TrainerState } from '../trainer.js';
-import { BufferSet, PipelineCache, Plan, PlanBuilder, readBuffer, writeLarge } from './gpu.js';
+import { BufferSet, PipelineCache, Plan, PlanBuilder, readBuffer, writeLarge, type Dispatch } from './gpu.js';
 import { grid2d, type ActivationKind } from './kernels/common.js';
 import { gatherKernel, gatherUniform } from './kernels/gather.js';
 import { DEFAULT_TILE_CHOICE, chooseTile, matmulKernel, matmulUniform, matmulWorkgroups, type MaskMode, type TileChoice } from './kernels/matmul.js';
@@ -275,7 +275,7 @@ export class FusedMlpTrainer implements Trainer {
     });
     const bufs = [o.a.buffer, o.b.buffer, o.c.buffer];
     if (maskMat) bufs.push(maskMat.buffer);
-    plan.add(kernel, uniform, bufs, matmulWorkgroups(tile, o.M, o.N));
+    plan.add(kernel, uniform, bufs, matmulWorkgroups(tile, o.M, o.N), `${o.M}×${o.N}×${o.K}`);
   }
 
   /** act(x·W + b) through every layer: hidden activations into `hidden[l]`, the last layer into `out`. */
@@ -323,7 +323,7 @@ export class FusedMlpTrainer implements Trainer {
     bufs.push(net.v);
     if (clip) bufs.push(this.clipCount);
     const [x, y] = grid2d(Math.ceil(net.chain.size / wg), this.device.limits.maxComputeWorkgroupsPerDimension);
-    plan.add(kernel, optimizerUniform({ n: net.chain.size, schedule: this.layout.schedule + scheduleIndex * 8, countClip: countClip ? 1 : 0 }), bufs, [x, y, 1]);
+    plan.add(kernel, optimizerUniform({ n: net.chain.size, schedule: this.layout.schedule + scheduleIndex * 8, countClip: countClip ? 1 : 0 }), bufs, [x, y, 1], `${net.chain.role} ${net.chain.size}`);
   }
 
   private buildIterationPlan(): Plan {
@@ -376,6 +376,7 @@ export class FusedMlpTrainer implements Trainer {
           gatherUniform({ B, dim: d, idxOffset: this.layout.idx + c * B, epsOffset: this.layout.eps + c * B, rowBase: chunk.rowBase, rowCount: chunk.rowCount, fakeOffset: B * d, interpOffset: 2 * B * d, interp: gp ? 1 : 0 }),
           [chunk.buffer, this.inputs, this.inputs, x3],
           [gxW, gyW, 1],
+          `${B}×${d}`,
         );
       }
       this.forward(plan, this.critic, x3Mat, R, criticActs, { buffer: dOut, offset: c * R, ld: 1 });
@@ -383,7 +384,7 @@ export class FusedMlpTrainer implements Trainer {
       if (gp) {
         // g = δ_1[x̂] W_1ᵀ, then G = ∂penalty/∂g over the x̂ rows of x3, then ψ_l over the x̂ rows of A_l.
         this.mm(plan, { a: rowsFrom(criticDelta(0), 2 * B), b: W(this.critic, 0), transB: true, c: { buffer: gx, offset: 0, ld: d }, M: B, N: d, K: cl[0].units });
-        plan.add(penaltyKernel(this.tuning.reduceWorkgroup), penaltyUniform({ B, dim: d, gOffset: 0, outOffset: 2 * B * d, statsOffset: c * 2 * B, lambda: this.lambda }), [gx, x3, rowStats], [B, 1, 1]);
+        plan.add(penaltyKernel(this.tuning.reduceWorkgroup), penaltyUniform({ B, dim: d, gOffset: 0, outOffset: 2 * B * d, statsOffset: c * 2 * B, lambda: this.lambda }), [gx, x3, rowStats], [B, 1, 1], `${B}×${d}`);
         for (let l = 0; l < cl.length - 1; l++) {
           this.mm(plan, { a: rowsFrom(criticIn(l), 2 * B), b: W(this.critic, l), c: rowsFrom(criticIn(l + 1), 2 * B), M: B, N: cl[l].units, K: cl[l].inputs, mask: 'inPlace', maskActivation: cl[l].activation, alpha: cl[l].alpha });
         }
@@ -433,6 +434,25 @@ export class FusedMlpTrainer implements Trainer {
   dispatchCounts(): Record<string, number> {
     const counts = this.plan.counts();
     return { ...counts, total: this.plan.dispatches.length };
+  }
+
+  /** The iteration's dispatches in order (kind, variant label, shape, workgroups), for benchmarks. */
+  describeDispatches(): Pick<Dispatch, 'kind' | 'label' | 'info' | 'workgroups'>[] {
+    return this.plan.dispatches.map(({ kind, label, info, workgroups }) => ({ kind, label, info, workgroups }));
+  }
+
+  /**
+   * Benchmarks only: submits the iteration's dispatches that `only` keeps, on whatever the buffers hold
+   * (the numbers it leaves are meaningless; call setState afterwards to train on). Times a kernel class.
+   */
+  benchmarkSubmit(only: (d: Pick<Dispatch, 'kind' | 'label' | 'info'>, index: number) => boolean): void {
+    this.checkLive();
+    const keep = new Set(this.plan.dispatches.filter((d, i) => only(d, i)));
+    const encoder = this.device.createCommandEncoder({ label: 'benchmark' });
+    const pass = encoder.beginComputePass();
+    this.plan.encode(pass, (d) => keep.has(d));
+    pass.end();
+    this.device.queue.submit([encoder.finish()]);
   }
 
   /** GPU buffers alive (tests check dispose and temporary readbacks free what they make). */

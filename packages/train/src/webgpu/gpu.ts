@@ -74,6 +74,8 @@ export class PipelineCache {
 export interface Dispatch {
   kind: string;
   label: string;
+  /** What it computes, e.g. "64×784×1024" for a matmul (benchmark breakdowns). */
+  info: string;
   pipeline: GPUComputePipeline;
   bindGroup: GPUBindGroup;
   workgroups: [number, number, number];
@@ -85,6 +87,7 @@ interface PendingDispatch {
   /** Binding 1.. (binding 0 is the uniform). */
   buffers: GPUBuffer[];
   workgroups: [number, number, number];
+  info: string;
 }
 
 /** Uniform slots are spaced by the device's minUniformBufferOffsetAlignment (256 on every device here). */
@@ -103,12 +106,12 @@ export class PlanBuilder {
     private readonly buffers: BufferSet,
   ) {}
 
-  add(kernel: KernelSource, uniform: ArrayBuffer, buffers: GPUBuffer[], workgroups: [number, number, number]): void {
+  add(kernel: KernelSource, uniform: ArrayBuffer, buffers: GPUBuffer[], workgroups: [number, number, number], info = ''): void {
     if (buffers.length !== kernel.bindings.length - 1) throw new Error(`${kernel.label}: ${buffers.length} buffers for ${kernel.bindings.length - 1} storage bindings`);
     if (uniform.byteLength > UNIFORM_STRIDE) throw new Error(`${kernel.label}: uniform of ${uniform.byteLength} bytes`);
     const max = this.device.limits.maxComputeWorkgroupsPerDimension;
     if (workgroups.some((w) => w > max || w < 1)) throw new Error(`${kernel.label}: workgroups [${workgroups}] outside 1..${max}`);
-    this.pending.push({ kernel, uniform, buffers, workgroups });
+    this.pending.push({ kernel, uniform, buffers, workgroups, info });
   }
 
   build(label: string): Plan {
@@ -125,7 +128,7 @@ export class PlanBuilder {
           ...d.buffers.map((buffer, k) => ({ binding: k + 1, resource: { buffer } })),
         ],
       });
-      return { kind: d.kernel.kind, label: d.kernel.label, pipeline, bindGroup, workgroups: d.workgroups };
+      return { kind: d.kernel.kind, label: d.kernel.label, info: d.info, pipeline, bindGroup, workgroups: d.workgroups };
     });
     this.device.queue.writeBuffer(uniformBuffer, 0, bytes);
     this.pending.length = 0;
@@ -139,9 +142,11 @@ export class Plan {
     readonly uniformBuffer: GPUBuffer,
   ) {}
 
-  encode(pass: GPUComputePassEncoder): void {
+  /** Encodes every dispatch (or those `only` keeps: benchmark breakdowns) into `pass`. */
+  encode(pass: GPUComputePassEncoder, only?: (d: Dispatch) => boolean): void {
     let last: GPUComputePipeline | null = null;
     for (const d of this.dispatches) {
+      if (only && !only(d)) continue;
       if (d.pipeline !== last) pass.setPipeline(d.pipeline);
       last = d.pipeline;
       pass.setBindGroup(0, d.bindGroup);

@@ -117,24 +117,44 @@ export function matmulKernel(v: MatmulVariant): KernelSource {
   const aLoad = v.transA ? `let kk = e / TM; let mm = e % TM;` : `let mm = e / TK; let kk = e % TK;`;
   const bLoad = v.transB ? `let nn = e / TK; let kk = e % TK;` : `let kk = e / TN; let nn = e % TN;`;
 
-  const epilogue: string[] = ['var v = acc[i * RN + j];'];
-  if (v.biasRow) {
-    const at = (k: string) => (v.transB ? `b[p.bOffset + n * p.ldb + ${k}]` : `b[p.bOffset + (${k}) * p.ldb + n]`);
-    epilogue.push(
-      'if (m == p.M - 1u) {',
-      '  let half = p.biasRows / 2u;',
-      '  v = 0.0;',
-      `  for (var k = 0u; k < half; k = k + 1u) { v = v + (${at('k')} + ${at('k + half')}); }`,
-      `  if (p.biasRows % 2u == 1u) { v = v + ${at('p.biasRows - 1u')}; }`,
-      '}',
-    );
-  }
-  if (v.bias) epilogue.push('v = v + b[p.biasOffset + n];');
-  if (v.activation !== 'none') epilogue.push('v = act(v, p.alpha);');
-  const cIndex = 'p.cOffset + m * p.ldc + n';
-  if (v.mask === 'buffer') epilogue.push('v = v * actGrad(mask[p.maskOffset + m * p.ldm + n], p.alpha);');
-  if (v.mask === 'inPlace') epilogue.push(`v = v * actGrad(c[${cIndex}], p.alpha);`);
-  epilogue.push(`c[${cIndex}] = v;`);
+  const epilogue = (i: number, j: number): string => {
+    const lines: string[] = [`var v = acc_${i}_${j};`];
+    if (v.biasRow) {
+      const at = (k: string) => (v.transB ? `b[p.bOffset + n * p.ldb + ${k}]` : `b[p.bOffset + (${k}) * p.ldb + n]`);
+      lines.push(
+        'if (m == p.M - 1u) {',
+        '  let half = p.biasRows / 2u;',
+        '  v = 0.0;',
+        `  for (var k = 0u; k < half; k = k + 1u) { v = v + (${at('k')} + ${at('k + half')}); }`,
+        `  if (p.biasRows % 2u == 1u) { v = v + ${at('p.biasRows - 1u')}; }`,
+        '}',
+      );
+    }
+    if (v.bias) lines.push('v = v + b[p.biasOffset + n];');
+    if (v.activation !== 'none') lines.push('v = act(v, p.alpha);');
+    const cIndex = 'p.cOffset + m * p.ldc + n';
+    if (v.mask === 'buffer') lines.push('v = v * actGrad(mask[p.maskOffset + m * p.ldm + n], p.alpha);');
+    if (v.mask === 'inPlace') lines.push(`v = v * actGrad(c[${cIndex}], p.alpha);`);
+    lines.push(`c[${cIndex}] = v;`);
+    return lines.join('\n      ');
+  };
+
+  // Straight-line register code: RM·RN scalar accumulators, no locally indexed arrays (which some
+  // shader compilers keep in memory).
+  const rows = Array.from({ length: rm }, (_, i) => i);
+  const cols = Array.from({ length: rn }, (_, j) => j);
+  const accDecl = rows.flatMap((i) => cols.map((j) => `var acc_${i}_${j} = 0.0;`)).join('\n  ');
+  const aRegs = rows.map((i) => `let a${i} = As[kk * TM + lid.y + ${i * wy}u];`).join('\n      ');
+  const bRegs = cols.map((j) => `let b${j} = Bs[kk * TN + lid.x + ${j * wx}u];`).join('\n      ');
+  const fmas = rows.flatMap((i) => cols.map((j) => `acc_${i}_${j} = fma(a${i}, b${j}, acc_${i}_${j});`)).join('\n      ');
+  const stores = rows
+    .map((i) => {
+      const inner = cols
+        .map((j) => `  {\n    let n = n0 + lid.x + ${j * wx}u;\n    if (m < p.M && n < p.N) {\n      ${epilogue(i, j)}\n    }\n  }`)
+        .join('\n');
+      return `{\n  let m = m0 + lid.y + ${i * wy}u;\n${inner}\n  }`;
+    })
+    .join('\n  ');
 
   const code = `
 ${structWgsl('Params', MATMUL_FIELDS)}
@@ -144,10 +164,6 @@ ${structWgsl('Params', MATMUL_FIELDS)}
 @group(0) @binding(3) var<storage, read_write> c: array<f32>;
 ${v.mask === 'buffer' ? '@group(0) @binding(4) var<storage, read> mask: array<f32>;' : ''}
 
-const WX = ${wx}u;
-const WY = ${wy}u;
-const RM = ${rm}u;
-const RN = ${rn}u;
 const TK = ${tk}u;
 const TM = ${tm}u;
 const TN = ${tn}u;
@@ -174,7 +190,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
         @builtin(local_invocation_index) li: u32) {
   let m0 = wid.y * TM;
   let n0 = wid.x * TN;
-  var acc: array<f32, ${rm * rn}>;
+  ${accDecl}
   for (var k0 = 0u; k0 < p.K; k0 = k0 + TK) {
     for (var e = li; e < TK * TM; e = e + THREADS) {
       ${aLoad}
@@ -186,27 +202,13 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
     }
     workgroupBarrier();
     for (var kk = 0u; kk < TK; kk = kk + 1u) {
-      var ar: array<f32, ${rm}>;
-      var br: array<f32, ${rn}>;
-      for (var i = 0u; i < RM; i = i + 1u) { ar[i] = As[kk * TM + lid.y + i * WY]; }
-      for (var j = 0u; j < RN; j = j + 1u) { br[j] = Bs[kk * TN + lid.x + j * WX]; }
-      for (var i = 0u; i < RM; i = i + 1u) {
-        for (var j = 0u; j < RN; j = j + 1u) {
-          acc[i * RN + j] = fma(ar[i], br[j], acc[i * RN + j]);
-        }
-      }
+      ${aRegs}
+      ${bRegs}
+      ${fmas}
     }
     workgroupBarrier();
   }
-  for (var i = 0u; i < RM; i = i + 1u) {
-    let m = m0 + lid.y + i * WY;
-    for (var j = 0u; j < RN; j = j + 1u) {
-      let n = n0 + lid.x + j * WX;
-      if (m < p.M && n < p.N) {
-        ${epilogue.join('\n        ')}
-      }
-    }
-  }
+  ${stores}
 }
 `;
   return { kind: 'matmul', label: variantLabel(v), code, bindings };
@@ -232,10 +234,15 @@ export interface TileChoice {
   targetWorkgroups: number;
 }
 
+/**
+ * Untuned guess for a ~132-SM GPU (H100): per thread, a 1×1 tile needs 2 workgroup-memory loads per FMA,
+ * 2×2 one, 4×4 half of one; for the skinny B = 64 products (64×784×1024, ...) 2×2 tiles with ~100
+ * workgroups do the least work per SM. Tune with the benchmark's --target-workgroups / --tiles.
+ */
 export const DEFAULT_TILE_CHOICE: TileChoice = {
   tiles: [TILES.t32x64, TILES.t16x32, TILES.t8x16],
   narrow: TILES.narrow,
-  targetWorkgroups: 120,
+  targetWorkgroups: 64,
 };
 
 /** The tile for an M × N product: the largest with enough workgroups, else the smallest. */
