@@ -40,6 +40,9 @@ export class BufferSet {
   }
 }
 
+/** WebGPU's compatibility-mode limit (GLES here); Vulkan allows more, every kernel stays within this. */
+export const MAX_STORAGE_BUFFERS = 8;
+
 /** Compiled pipelines, one per distinct kernel source, with explicit bind group layouts. */
 export class PipelineCache {
   private readonly pipelines = new Map<string, GPUComputePipeline>();
@@ -50,6 +53,8 @@ export class PipelineCache {
     const key = `${kernel.label}\n${kernel.code}`;
     let pipeline = this.pipelines.get(key);
     if (!pipeline) {
+      const storage = kernel.bindings.filter((b) => b !== 'uniform').length;
+      if (storage > MAX_STORAGE_BUFFERS) throw new Error(`${kernel.label}: ${storage} storage buffers, more than the ${MAX_STORAGE_BUFFERS} every target device allows`);
       const layout = this.device.createBindGroupLayout({
         label: kernel.label,
         entries: kernel.bindings.map((type, binding) => ({ binding, visibility: GPUShaderStage.COMPUTE, buffer: { type } })),
