@@ -23,6 +23,7 @@ const program = new Command()
   .option('--per-round <n>', 'iterations per round', Number)
   .option('--no-anchor', 'skip the PyTorch anchor')
   .option('--anchor-threads <n>', 'torch threads for the CPU anchor (default 1, as our wasm)', Number)
+  .option('--anchor-devices <list>', 'anchor devices: cpu, cuda (default: cuda when a GPU row exists, and cpu)')
   .option('--out <file>', 'result JSON (default artifacts/bench/<date>-<host>.json)')
   .option('--child <json>', 'internal: run one measurement and print it as JSON')
   .showHelpAfterError();
@@ -67,8 +68,9 @@ await runCli(async () => {
   const anchors: Record<string, AnchorResult> = {};
   if (o.anchor !== false) {
     const wantGpu = rows.some((r) => r.backend === 'webgpu' && !r.skipped && !/llvmpipe|software/i.test(r.device ?? ''));
-    if (wantGpu) anchors.cuda = runAnchor({ device: 'cuda' });
-    anchors.cpu = runAnchor({ device: 'cpu', threads: o.anchorThreads ?? 1 });
+    const devices: string[] = o.anchorDevices ? o.anchorDevices.split(',') : [...(wantGpu ? ['cuda'] : []), 'cpu'];
+    if (devices.includes('cuda')) anchors.cuda = runAnchor({ device: 'cuda' });
+    if (devices.includes('cpu')) anchors.cpu = runAnchor({ device: 'cpu', threads: o.anchorThreads ?? 1 });
   }
   for (const r of rows) {
     if (r.skipped) continue;

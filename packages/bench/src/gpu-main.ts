@@ -5,6 +5,7 @@
  *   node .gpu-carry/app.mjs train --backend webgpu --iterations 2000 ...
  *   node .gpu-carry/app.mjs bench --backends webgpu
  *   node .gpu-carry/app.mjs profile --backend webgpu --manual
+ *   node .gpu-carry/app.mjs fused --profile --data .gpu-carry/mnist          (the fused trainer alone, per kernel)
  * Pack:  ../shared/gpu/pack.sh packages/bench/src/gpu-main.ts   (PACK_MNIST=1 to carry MNIST)
  */
 const command = process.argv[2];
@@ -23,7 +24,10 @@ switch (command) {
   case 'profile':
     await import('./profile-tfjs.js');
     break;
+  case 'fused':
+    await import('../../train/bench/fused-webgpu.js');
+    break;
   default:
-    process.stderr.write('usage: app.mjs prep|train|bench|profile [flags]\n');
+    process.stderr.write('usage: app.mjs prep|train|bench|profile|fused [flags]\n');
     process.exitCode = 2;
 }

@@ -3,8 +3,8 @@
  * gradient penalty + 1 generator step) of FusedMlpTrainer, on the seed-001 MLP by default.
  *
  *   npx tsx packages/train/bench/fused-webgpu.ts --model tiny          (here: llvmpipe, tiny sizes)
- *   ../shared/gpu/pack.sh packages/train/bench/fused-webgpu.ts --alias:sharp=./packages/train/bench/sharp-stub.ts
- *   then on the GPU machine: bash .gpu-carry/unpack.sh && . /tmp/gpu/env && /tmp/gpu/node .gpu-carry/app.mjs --profile
+ *   on the GPU machine, through the bench package's bundle (packages/bench/src/gpu-main.ts):
+ *   bash .gpu-carry/unpack.sh && . /tmp/gpu/env && /tmp/gpu/node .gpu-carry/app.mjs fused --profile
  *
  * Timing: `rounds` rounds of `iters` iterations each submitted back to back (one submit per iteration,
  * no readback) and one `await queue.onSubmittedWorkDone()`; ms/iteration of a round = its wall time /
@@ -136,8 +136,8 @@ async function main(): Promise<void> {
   const state = {
     generator: initialValues(gen, rng),
     critic: initialValues(critic, rng),
-    generatorOptimizer: { kind: defaultOptimizer(loss).kind, step: 0, slots: [] },
-    criticOptimizer: { kind: defaultOptimizer(loss).kind, step: 0, slots: [] },
+    generatorOptimizer: { kind: defaultOptimizer(loss).type, step: 0, slots: [] },
+    criticOptimizer: { kind: defaultOptimizer(loss).type, step: 0, slots: [] },
   };
   const t0 = performance.now();
   const images =

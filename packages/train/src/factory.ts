@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { PipelineError, readFloat32, writeFloat32, type Rng } from '@wgan/core';
-import type { BackendName } from '@wgan/core/backend';
+import { webgpuDevice, type BackendName } from '@wgan/core/backend';
 import type { Checkpoint } from './checkpoint.js';
 import type { TrainConfig } from './config.js';
 import { seed001Critic, seed001Generator } from './models/architectures.js';
@@ -9,6 +9,7 @@ import { Network } from './models/network.js';
 import type { NetworkSpec } from './models/spec.js';
 import { TfjsTrainer } from './trainer-tfjs.js';
 import { MlpTrainer, supportsManualMlp } from './trainer-mlp.js';
+import { FusedMlpTrainer } from './webgpu/fused-trainer.js';
 import type { Trainer } from './trainer.js';
 
 /** The networks a config asks for. */
@@ -63,6 +64,29 @@ export async function createTrainer(
     optimizerD: config.optimizerD,
   };
   const manualApplies = supportsManualMlp(o.generator, o.critic);
+  const fused = async () => {
+    const gpu = webgpuDevice();
+    if (o.backend !== 'webgpu' || !gpu) throw new PipelineError('webgpu-fused needs the webgpu backend', 'implementation', 'add --backend webgpu (on a machine with a GPU), or use --implementation auto');
+    return FusedMlpTrainer.create({
+      device: gpu.device,
+      generatorSpec: o.generator.spec,
+      criticSpec: o.critic.spec,
+      initial: {
+        generator: await o.generator.readValues(),
+        critic: await o.critic.readValues(),
+        generatorOptimizer: { kind: config.optimizerG.type, step: 0, slots: [] },
+        criticOptimizer: { kind: config.optimizerD.type, step: 0, slots: [] },
+      },
+      trainImages: o.images,
+      loss: config.loss,
+      lambda: config.lambda,
+      clipValue: config.clipValue,
+      nCritic: config.nCritic,
+      batchSize: config.batchSize,
+      generatorOptimizer: config.optimizerG,
+      criticOptimizer: config.optimizerD,
+    });
+  };
   switch (config.implementation) {
     case 'tfjs-autodiff':
       return new TfjsTrainer({ ...common, penalty: config.penalty });
@@ -70,8 +94,11 @@ export async function createTrainer(
       if (!manualApplies) throw new PipelineError('tfjs-manual needs dense-chain networks with LeakyReLU/ReLU hidden layers', 'implementation', 'use --implementation tfjs-autodiff (or auto)');
       return new MlpTrainer(common);
     case 'webgpu-fused':
-      throw new PipelineError('the fused WebGPU trainer is not available in this build', 'implementation', 'use --implementation auto');
+      if (!manualApplies) throw new PipelineError('webgpu-fused needs dense-chain networks with LeakyReLU/ReLU hidden layers', 'implementation', 'use --implementation auto');
+      return fused();
     case 'auto':
+      // the fused kernels on a real GPU; the hand-written tfjs step for dense chains elsewhere; autodiff otherwise
+      if (manualApplies && o.backend === 'webgpu' && webgpuDevice() && !webgpuDevice()!.software) return fused();
       return manualApplies ? new MlpTrainer(common) : new TfjsTrainer({ ...common, penalty: config.penalty });
   }
 }

@@ -16,3 +16,4 @@ export * from './loop.js';
 export * from './run-files.js';
 export * from './trainer-mlp.js';
 export * from './fast-matmul.js';
+export * from './webgpu/index.js';

@@ -1,4 +1,5 @@
 /// <reference types="@webgpu/types" />
+import type { OptimizerConfig } from '../optimizers.js';
 import { PipelineError } from '@wgan/core';
 import type { NetworkSpec } from '../models/spec.js';
 import type { IterationInputs, IterationStats, OptimizerState, Trainer, TrainerState } from '../trainer.js';
@@ -39,13 +40,10 @@ import { denseChain, flatten, unflatten, type DenseChain } from './layout.js';
  * iteration's statistics into 8 floats, copied into a ring of pending stats read back by readStats().
  */
 
-export type OptimizerConfig =
-  | { kind: 'adam'; lr: number; beta1: number; beta2: number; eps: number }
-  | { kind: 'rmsprop'; lr: number; alpha: number; eps: number };
 
 /** The seeds' optimisers: Adam(2e-4, β = (0, 0.9)) for WGAN-GP (seed 001), RMSprop(5e-5) for clipping. */
 export function defaultOptimizer(loss: 'gp' | 'clip'): OptimizerConfig {
-  return loss === 'gp' ? { kind: 'adam', lr: 2e-4, beta1: 0, beta2: 0.9, eps: 1e-8 } : { kind: 'rmsprop', lr: 5e-5, alpha: 0.99, eps: 1e-8 };
+  return loss === 'gp' ? { type: 'adam', lr: 2e-4, beta1: 0, beta2: 0.9, eps: 1e-8 } : { type: 'rmsprop', lr: 5e-5, alpha: 0.99, eps: 1e-8 };
 }
 
 export interface KernelTuning {
@@ -217,7 +215,7 @@ export class FusedMlpTrainer implements Trainer {
       opt,
       params: this.buffers.storage(`${chain.role}/params`, n),
       grads: this.buffers.storage(`${chain.role}/grads`, n),
-      m: opt.kind === 'adam' ? this.buffers.storage(`${chain.role}/m`, n) : null,
+      m: opt.type === 'adam' ? this.buffers.storage(`${chain.role}/m`, n) : null,
       v: this.buffers.storage(`${chain.role}/v`, n),
       step: 0,
     };
@@ -317,7 +315,7 @@ export class FusedMlpTrainer implements Trainer {
 
   private optimizerStep(plan: PlanBuilder, net: Net, scheduleIndex: number, clip: boolean, countClip: boolean): void {
     const wg = this.tuning.elementwiseWorkgroup;
-    const kernel = optimizerKernel(net.opt.kind, clip, wg);
+    const kernel = optimizerKernel(net.opt.type, clip, wg);
     const bufs = [net.params, net.grads, this.inputs];
     if (net.m) bufs.push(net.m);
     bufs.push(net.v);
@@ -504,7 +502,7 @@ export class FusedMlpTrainer implements Trainer {
   /** The optimiser's per-step scalars (float64 on the host, as PyTorch computes them). */
   private scheduleEntry(net: Net, t: number, clip: number): number[] {
     const o = net.opt;
-    if (o.kind === 'adam') return [o.lr / (1 - o.beta1 ** t), Math.sqrt(1 - o.beta2 ** t), o.beta1, 1 - o.beta1, o.beta2, 1 - o.beta2, o.eps, clip];
+    if (o.type === 'adam') return [o.lr / (1 - o.beta1 ** t), Math.sqrt(1 - o.beta2 ** t), o.beta1, 1 - o.beta1, o.beta2, 1 - o.beta2, o.eps, clip];
     return [o.lr, o.alpha, 1 - o.alpha, o.eps, clip, 0, 0, 0];
   }
 
@@ -542,13 +540,13 @@ export class FusedMlpTrainer implements Trainer {
     const read = async (b: GPUBuffer, n: number) => new Float32Array(await readBuffer(this.device, this.buffers, b, 0, n * 4));
     const netState = async (net: Net) => {
       const params = unflatten(net.chain, await read(net.params, net.chain.size));
-      const slotNames = net.opt.kind === 'adam' ? ['m', 'v'] : ['v'];
+      const slotNames = net.opt.type === 'adam' ? ['m', 'v'] : ['v'];
       const slots: OptimizerState['slots'] = [];
       for (const slot of slotNames) {
         const flat = await read(slot === 'm' ? net.m! : net.v, net.chain.size);
         for (const p of net.chain.params) slots.push({ name: `${p.name}/${slot}`, shape: p.shape, values: flat.slice(p.offset, p.offset + p.shape.reduce((a, b) => a * b, 1)) });
       }
-      return { params, optimizer: { kind: net.opt.kind, step: net.step, slots } as OptimizerState };
+      return { params, optimizer: { kind: net.opt.type, step: net.step, slots } as OptimizerState };
     };
     const g = await netState(this.gen);
     const c = await netState(this.critic);
@@ -563,10 +561,10 @@ export class FusedMlpTrainer implements Trainer {
 
   private setStateNow(state: TrainerState): void {
     const load = (net: Net, values: Map<string, Float32Array>, opt: OptimizerState, what: string) => {
-      if (opt.kind !== net.opt.kind) throw new PipelineError(`${what} optimiser state is ${opt.kind}, the trainer uses ${net.opt.kind}`, `${what} optimizer`, 'resume with the optimiser the checkpoint was written with');
+      if (opt.kind !== net.opt.type) throw new PipelineError(`${what} optimiser state is ${opt.kind}, the trainer uses ${net.opt.type}`, `${what} optimizer`, 'resume with the optimiser the checkpoint was written with');
       const params = flatten(net.chain, values, `${what} weights`);
       const slots = new Map(opt.slots.map((s) => [s.name, s.values]));
-      const slotNames = net.opt.kind === 'adam' ? ['m', 'v'] : ['v'];
+      const slotNames = net.opt.type === 'adam' ? ['m', 'v'] : ['v'];
       const flats = slotNames.map((s) => (opt.slots.length === 0 ? new Float32Array(net.chain.size) : flatten(net.chain, slots, `${what} optimizer`, `/${s}`)));
       if (!Number.isInteger(opt.step) || opt.step < 0) throw new PipelineError(`${what} optimiser step ${opt.step}`, `${what} optimizer`, 'the step must be a non-negative integer');
       writeLarge(this.device, net.params, 0, params);

@@ -2,6 +2,6 @@
  * The fused WebGPU training path (issue 11): FusedMlpTrainer implements the Trainer contract for
  * dense-chain GANs with a handful of WGSL kernels, one command buffer per generator iteration.
  */
-export { FusedMlpTrainer, defaultOptimizer, DEFAULT_TUNING, type FusedTrainerOptions, type KernelTuning, type OptimizerConfig } from './fused-trainer.js';
+export { FusedMlpTrainer, defaultOptimizer, DEFAULT_TUNING, type FusedTrainerOptions, type KernelTuning } from './fused-trainer.js';
 export { DEFAULT_TILE_CHOICE, TILES, type TileChoice, type TileConfig } from './kernels/matmul.js';
 export { denseChain, type DenseChain, type DenseLayer } from './layout.js';

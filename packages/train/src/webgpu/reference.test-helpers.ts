@@ -249,7 +249,7 @@ export function generatorLoss(gen: RefNet, critic: RefNet, z: Float64Array[], gr
   return loss;
 }
 
-export type RefOptimizer = { kind: 'adam'; lr: number; beta1: number; beta2: number; eps: number } | { kind: 'rmsprop'; lr: number; alpha: number; eps: number };
+export type RefOptimizer = { type: 'adam'; lr: number; beta1: number; beta2: number; eps: number } | { type: 'rmsprop'; lr: number; alpha: number; eps: number };
 
 export interface RefOptState {
   step: number;
@@ -267,7 +267,7 @@ export function optimizerStep(net: RefNet, grads: Grads, opt: RefOptimizer, stat
       [L.b, grads.b[l], state.m.b[l], state.v.b[l]],
     ] as const) {
       for (let i = 0; i < p.length; i++) {
-        if (opt.kind === 'adam') {
+        if (opt.type === 'adam') {
           m[i] = opt.beta1 * m[i] + (1 - opt.beta1) * g[i];
           v[i] = opt.beta2 * v[i] + (1 - opt.beta2) * g[i] * g[i];
           const mHat = m[i] / (1 - opt.beta1 ** t);
