@@ -20,10 +20,8 @@ export const CHECKPOINT_STAGE = 'train-checkpoint';
 const OPTIMIZER_FORMAT = 'wgan-pipeline/optimizer';
 
 export interface RunningMeans {
-  /** Sums and count since the start of the current epoch (the seed's "running means"). */
-  lossD: number;
-  lossG: number;
-  gp: number;
+  /** Sums of the trainer's runningFields and their count since the start of the current epoch (the seed's "running means"). */
+  sums: Record<string, number>;
   count: number;
   epoch: number;
 }

@@ -1,4 +1,5 @@
 import { deepMerge, parseConfig, readJsonObject, z } from '@wgan/core';
+import { GAN_LOSSES } from './losses.js';
 
 /**
  * train's config: one validated object, echoed into every checkpoint's manifest. Defaults are the
@@ -13,7 +14,7 @@ const adam = z.object({ type: z.literal('adam'), lr: z.number().positive(), beta
 const rmsprop = z.object({ type: z.literal('rmsprop'), lr: z.number().positive(), alpha: z.number().min(0).lt(1), eps: z.number().positive() }).strict();
 const optimizer = z.discriminatedUnion('type', [adam, rmsprop]);
 
-export const LOSSES = ['gp', 'clip'] as const;
+export const LOSSES = GAN_LOSSES;
 export const MODELS = ['mlp'] as const;
 
 export const trainSchema = z
@@ -74,6 +75,20 @@ export const OPTIMIZER_DEFAULTS: Record<(typeof LOSSES)[number], { optimizerG: u
   clip: {
     optimizerG: { type: 'rmsprop', lr: 5e-5, alpha: 0.99, eps: 1e-8 },
     optimizerD: { type: 'rmsprop', lr: 5e-5, alpha: 0.99, eps: 1e-8 },
+  },
+  // seed 002: Adam lr 1e-3, β1 = 0.5 (its code's β2 reads 0.4999, most likely a transcription of 0.999)
+  bce: {
+    optimizerG: { type: 'adam', lr: 1e-3, beta1: 0.5, beta2: 0.999, eps: 1e-8 },
+    optimizerD: { type: 'adam', lr: 1e-3, beta1: 0.5, beta2: 0.999, eps: 1e-8 },
+  },
+  lsgan: {
+    optimizerG: { type: 'adam', lr: 1e-3, beta1: 0.5, beta2: 0.999, eps: 1e-8 },
+    optimizerD: { type: 'adam', lr: 1e-3, beta1: 0.5, beta2: 0.999, eps: 1e-8 },
+  },
+  // seed 004: torch.optim.RMSprop's defaults (lr 0.01, α 0.99)
+  'bce-saturating': {
+    optimizerG: { type: 'rmsprop', lr: 1e-2, alpha: 0.99, eps: 1e-8 },
+    optimizerD: { type: 'rmsprop', lr: 1e-2, alpha: 0.99, eps: 1e-8 },
   },
 };
 

@@ -63,7 +63,9 @@ export async function createTrainer(
     optimizerG: config.optimizerG,
     optimizerD: config.optimizerD,
   };
-  const manualApplies = supportsManualMlp(o.generator, o.critic);
+  const wgan = config.loss === 'gp' || config.loss === 'clip';
+  const manualApplies = wgan && supportsManualMlp(o.generator, o.critic);
+  const wganLoss = config.loss as 'gp' | 'clip';
   const fused = async () => {
     const gpu = webgpuDevice();
     if (o.backend !== 'webgpu' || !gpu) throw new PipelineError('webgpu-fused needs the webgpu backend', 'implementation', 'add --backend webgpu (on a machine with a GPU), or use --implementation auto');
@@ -78,7 +80,7 @@ export async function createTrainer(
         criticOptimizer: { kind: config.optimizerD.type, step: 0, slots: [] },
       },
       trainImages: o.images,
-      loss: config.loss,
+      loss: wganLoss,
       lambda: config.lambda,
       clipValue: config.clipValue,
       nCritic: config.nCritic,
@@ -91,14 +93,14 @@ export async function createTrainer(
     case 'tfjs-autodiff':
       return new TfjsTrainer({ ...common, penalty: config.penalty });
     case 'tfjs-manual':
-      if (!manualApplies) throw new PipelineError('tfjs-manual needs dense-chain networks with LeakyReLU/ReLU hidden layers', 'implementation', 'use --implementation tfjs-autodiff (or auto)');
-      return new MlpTrainer(common);
+      if (!manualApplies) throw new PipelineError('tfjs-manual needs a WGAN loss (gp, clip) and dense-chain networks with LeakyReLU/ReLU hidden layers', 'implementation', 'use --implementation tfjs-autodiff (or auto)');
+      return new MlpTrainer({ ...common, loss: wganLoss });
     case 'webgpu-fused':
-      if (!manualApplies) throw new PipelineError('webgpu-fused needs dense-chain networks with LeakyReLU/ReLU hidden layers', 'implementation', 'use --implementation auto');
+      if (!manualApplies) throw new PipelineError('webgpu-fused needs a WGAN loss (gp, clip) and dense-chain networks with LeakyReLU/ReLU hidden layers', 'implementation', 'use --implementation auto');
       return fused();
     case 'auto':
       // the fused kernels on a real GPU; the hand-written tfjs step for dense chains elsewhere; autodiff otherwise
       if (manualApplies && o.backend === 'webgpu' && webgpuDevice() && !webgpuDevice()!.software) return fused();
-      return manualApplies ? new MlpTrainer(common) : new TfjsTrainer({ ...common, penalty: config.penalty });
+      return manualApplies ? new MlpTrainer({ ...common, loss: wganLoss }) : new TfjsTrainer({ ...common, penalty: config.penalty });
   }
 }

@@ -10,7 +10,7 @@ import { e3ModelSize, epochDiagnostics, parameterDelta, type E3, type E4, type E
 import { buildModels, createTrainer } from './factory.js';
 import { BatchSampler, drawIterationInputs } from './sampling.js';
 import { METRICS_FILE, removeTemporaries, truncateMetrics, writeJson, writeMetadata, writeSnapshot } from './run-files.js';
-import type { IterationStats, Trainer } from './trainer.js';
+import type { StatsRecord, Trainer } from './trainer.js';
 import pkg from '../package.json' with { type: 'json' };
 
 export interface TrainStats {
@@ -39,14 +39,16 @@ export interface TrainResult {
   stats: TrainStats;
 }
 
-/** One metrics.jsonl line. */
-export interface MetricsLine extends IterationStats {
+/**
+ * One metrics.jsonl line: the iteration, its epoch, the trainer's statistics (GAN runs: lossD, lossG,
+ * dReal, dFake, gp, gradNormMean, gradNormStd, clipFraction, and wassersteinGap = dReal − dFake), the
+ * per-epoch running mean of each running field as <name>Running, and timing.
+ */
+export interface MetricsLine {
   iteration: number;
   epoch: number;
-  wassersteinGap: number;
-  lossDRunning: number;
-  lossGRunning: number;
-  gpRunning: number;
+  /** The trainer's statistics and their running means. */
+  [stat: string]: number | string;
   /** Training time since the run began, at the end of this line's read window (ms). */
   wallMs: number;
   /** Mean time per generator iteration over the read window (ms). */
@@ -89,7 +91,8 @@ export async function train(config: TrainConfig, options: TrainOptions): Promise
   if (checkpoint) await trainer.setState(checkpoint.trainer);
   const start = checkpoint?.state.iteration ?? 0;
   const sampler = new BatchSampler(imageCount, config.batchSize, config.seed, checkpoint?.state.sampler);
-  let running: RunningMeans = checkpoint?.state.running ?? { lossD: 0, lossG: 0, gp: 0, count: 0, epoch: 0 };
+  const freshRunning = (epoch: number): RunningMeans => ({ sums: Object.fromEntries(trainer.runningFields.map((f) => [f, 0])), count: 0, epoch });
+  let running: RunningMeans = checkpoint?.state.running ?? freshRunning(0);
   const statsFile = join(runDir, 'train-stats.json');
   const stats: TrainStats = (checkpoint?.state as CheckpointState & { trainStats?: TrainStats })?.trainStats ?? { E3: e3ModelSize(specs.generator, specs.critic), E4: null, epochs: [] };
   let elapsedMs = checkpoint?.state.elapsedMs ?? 0;
@@ -131,7 +134,7 @@ export async function train(config: TrainConfig, options: TrainOptions): Promise
   let stopped = false;
 
   /** Reads the pending iterations' stats and writes their metrics lines; stops on NaN/Inf. */
-  const flush = async (): Promise<IterationStats[]> => {
+  const flush = async (): Promise<StatsRecord[]> => {
     const read = await trainer.readStats();
     const now = performance.now();
     const windowMs = now - windowStart;
@@ -140,25 +143,24 @@ export async function train(config: TrainConfig, options: TrainOptions): Promise
     const msPerIter = read.length ? windowMs / read.length : 0;
     read.forEach((s, k) => {
       const { iteration, epoch } = pendingMeta[k];
-      if (!Number.isFinite(s.lossD) || !Number.isFinite(s.lossG)) {
-        throw new PipelineError(`training diverged at iteration ${iteration}: L_D = ${s.lossD}, L_G = ${s.lossG}`, join(runDir, METRICS_FILE), `the last good checkpoint is kept (${join(runDir, 'checkpoints', 'latest')}); lower the learning rate or change the seed, then --resume or --fresh`, 1);
+      const bad = trainer.lossFields.filter((f) => !Number.isFinite(s[f]));
+      if (bad.length) {
+        throw new PipelineError(`training diverged at iteration ${iteration}: ${trainer.lossFields.map((f) => `${f} = ${s[f]}`).join(', ')}`, join(runDir, METRICS_FILE), `the last good checkpoint is kept (${join(runDir, 'checkpoints', 'latest')}); lower the learning rate or change the seed, then --resume or --fresh`, 1);
       }
-      if (epoch !== running.epoch) running = { lossD: 0, lossG: 0, gp: 0, count: 0, epoch };
-      running = { ...running, lossD: running.lossD + s.lossD, lossG: running.lossG + s.lossG, gp: running.gp + s.gp, count: running.count + 1 };
+      if (epoch !== running.epoch) running = freshRunning(epoch);
+      running = { ...running, sums: Object.fromEntries(trainer.runningFields.map((f) => [f, running.sums[f] + s[f]])), count: running.count + 1 };
       const line: MetricsLine = {
         iteration,
         epoch,
         ...s,
-        wassersteinGap: s.dReal - s.dFake,
-        lossDRunning: running.lossD / running.count,
-        lossGRunning: running.lossG / running.count,
-        gpRunning: running.gp / running.count,
+        ...('dReal' in s && 'dFake' in s ? { wassersteinGap: s.dReal - s.dFake } : {}),
+        ...Object.fromEntries(trainer.runningFields.map((f) => [`${f}Running`, running.sums[f] / running.count])),
         wallMs: Math.round(elapsedMs),
         msPerIter: Number(msPerIter.toFixed(3)),
         backend: backend.name,
       };
       metrics.write(line);
-      lastGap = line.wassersteinGap;
+      lastGap = typeof line.wassersteinGap === 'number' ? line.wassersteinGap : s[trainer.lossFields[0]];
     });
     pendingMeta.splice(0, read.length);
     return read;

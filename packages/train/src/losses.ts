@@ -63,3 +63,53 @@ export function lsganDiscriminatorLoss(scoresReal: tf.Tensor, scoresFake: tf.Ten
 export function lsganGeneratorLoss(scoresFake: tf.Tensor): tf.Scalar {
   return tf.mul(tf.mean(tf.square(tf.sub(scoresFake, 1))), 0.5) as tf.Scalar;
 }
+
+/**
+ * Saturating generator loss of the original GAN (seed 004's `vanilla_gan`): minimise E[log(1 − D(G(z)))]
+ * with D = σ(s), i.e. E[log(1 − σ(s))] = −E[softplus(s)].
+ */
+export function bceSaturatingGeneratorLoss(logitsFake: tf.Tensor): tf.Scalar {
+  return tf.neg(tf.mean(tf.softplus(logitsFake))) as tf.Scalar;
+}
+
+/**
+ * The GAN objectives by name:
+ *  - `gp`, `clip`: WGAN (critic E[D(x̃)] − E[D(x)], generator −E[D(G(z))]; the penalty or the clipping is
+ *    applied by the trainer);
+ *  - `bce`: the standard GAN with the non-saturating generator loss (seed 002), D outputs logits;
+ *  - `bce-saturating`: the original minimax generator loss (seed 004's comparison), D outputs logits;
+ *  - `lsgan`: least squares (seed 002), D outputs raw scores.
+ */
+export const GAN_LOSSES = ['gp', 'clip', 'bce', 'bce-saturating', 'lsgan'] as const;
+export type GanLoss = (typeof GAN_LOSSES)[number];
+
+export function isWasserstein(loss: GanLoss): boolean {
+  return loss === 'gp' || loss === 'clip';
+}
+
+export function discriminatorObjective(loss: GanLoss, dReal: tf.Tensor, dFake: tf.Tensor): tf.Scalar {
+  switch (loss) {
+    case 'gp':
+    case 'clip':
+      return wassersteinCriticLoss(dReal, dFake);
+    case 'bce':
+    case 'bce-saturating':
+      return bceDiscriminatorLoss(dReal, dFake);
+    case 'lsgan':
+      return lsganDiscriminatorLoss(dReal, dFake);
+  }
+}
+
+export function generatorObjective(loss: GanLoss, dFake: tf.Tensor): tf.Scalar {
+  switch (loss) {
+    case 'gp':
+    case 'clip':
+      return wassersteinGeneratorLoss(dFake);
+    case 'bce':
+      return bceGeneratorLoss(dFake);
+    case 'bce-saturating':
+      return bceSaturatingGeneratorLoss(dFake);
+    case 'lsgan':
+      return lsganGeneratorLoss(dFake);
+  }
+}

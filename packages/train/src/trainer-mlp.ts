@@ -2,7 +2,7 @@ import { tf } from '@wgan/core/backend';
 import { matMulTransposeA, matMulTransposeB } from './fast-matmul.js';
 import type { Network } from './models/network.js';
 import { createOptimizer, type Optimizer, type OptimizerConfig } from './optimizers.js';
-import { STAT_FIELDS, type IterationInputs, type IterationStats, type Trainer, type TrainerState } from './trainer.js';
+import { GAN_LOSS_FIELDS, GAN_RUNNING_FIELDS, STAT_FIELDS, type IterationInputs, type IterationStats, type Trainer, type TrainerState } from './trainer.js';
 
 /**
  * The WGAN step for dense-chain networks with every derivative written out — no gradient tape. Same
@@ -177,7 +177,10 @@ export interface MlpTrainerOptions {
   optimizerD: OptimizerConfig;
 }
 
-export class MlpTrainer implements Trainer {
+export class MlpTrainer implements Trainer<IterationStats> {
+  readonly statFields = STAT_FIELDS;
+  readonly lossFields = GAN_LOSS_FIELDS;
+  readonly runningFields = GAN_RUNNING_FIELDS;
   readonly implementation = 'tfjs-manual';
   private readonly g: DenseLayer[];
   private readonly d: DenseLayer[];

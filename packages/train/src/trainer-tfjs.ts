@@ -1,10 +1,10 @@
 import { tf } from '@wgan/core/backend';
-import { gradientPenalty, interpolate, rowNorms, wassersteinCriticLoss, wassersteinGeneratorLoss } from './losses.js';
+import { discriminatorObjective, generatorObjective, gradientPenalty, interpolate, rowNorms, type GanLoss } from './losses.js';
 import { Network } from './models/network.js';
 import { useFastMatMulGradients } from './fast-matmul.js';
 import { createOptimizer, type Optimizer, type OptimizerConfig } from './optimizers.js';
 import { criticInputGradient, criticInputGradientAutodiff, supportsClosedForm } from './penalty.js';
-import { STAT_FIELDS, type IterationInputs, type IterationStats, type Trainer, type TrainerState } from './trainer.js';
+import { GAN_LOSS_FIELDS, GAN_RUNNING_FIELDS, STAT_FIELDS, type IterationInputs, type IterationStats, type Trainer, type TrainerState } from './trainer.js';
 
 export interface TfjsTrainerOptions {
   generator: Network;
@@ -12,7 +12,7 @@ export interface TfjsTrainerOptions {
   /** The training images [n, 784] in [−1, 1], kept on the device for the whole run. */
   images: Float32Array;
   imageCount: number;
-  loss: 'gp' | 'clip';
+  loss: GanLoss;
   lambda: number;
   clipValue: number;
   nCritic: number;
@@ -27,7 +27,10 @@ export interface TfjsTrainerOptions {
  * The reference implementation of the WGAN training step on tfjs (any backend): autodiff of the critic
  * loss, with the penalty's input gradient in closed form (dense critics) or by nested autodiff.
  */
-export class TfjsTrainer implements Trainer {
+export class TfjsTrainer implements Trainer<IterationStats> {
+  readonly statFields = STAT_FIELDS;
+  readonly lossFields = GAN_LOSS_FIELDS;
+  readonly runningFields = GAN_RUNNING_FIELDS;
   readonly implementation: string;
   private readonly images: tf.Tensor2D;
   private readonly optG: Optimizer;
@@ -52,8 +55,8 @@ export class TfjsTrainer implements Trainer {
   }
 
   /**
-   * One critic step: L_D = E[D(x̃)] − E[D(x)] (+ λ·E[(‖∇D(x̂)‖ − 1)²] for gp), Adam/RMSprop on the critic,
-   * then clipping for clip runs. Returns [lossD, dReal, dFake, gp, gradNormMean, gradNormStd] (kept).
+   * One critic step: L_D = E[D(x̃)] − E[D(x)] (+ λ·E[(‖∇D(x̂)‖ − 1)²] for gp; the BCE or least-squares
+   * discriminator loss for those GANs), Adam/RMSprop on the critic, then clipping for clip runs. Returns [lossD, dReal, dFake, gp, gradNormMean, gradNormStd] (kept).
    */
   private criticStep(indices: Uint32Array, z: Float32Array, eps: Float32Array): tf.Tensor1D {
     const { critic, generator, batchSize: B, latentDim, loss, lambda } = this.o;
@@ -65,7 +68,7 @@ export class TfjsTrainer implements Trainer {
       const scores = critic.apply(tf.concat([real, fake], 0));
       const dReal = scores.slice([0, 0], [B, 1]);
       const dFake = scores.slice([B, 0], [B, 1]);
-      let total = wassersteinCriticLoss(dReal, dFake);
+      let total = discriminatorObjective(loss, dReal, dFake);
       let gp: tf.Scalar = tf.scalar(0);
       let normMean: tf.Scalar = tf.scalar(NaN);
       let normStd: tf.Scalar = tf.scalar(NaN);
@@ -98,11 +101,11 @@ export class TfjsTrainer implements Trainer {
     return tf.tidy(() => tf.div(tf.addN(this.o.critic.trainable().map((v) => tf.sum(tf.cast(tf.equal(tf.abs(v), c), 'float32')))), this.criticWeightCount) as tf.Scalar);
   }
 
-  /** One generator step: L_G = −E[D(G(z))], gradients into G only. Returns L_G (kept). */
+  /** One generator step (WGAN: L_G = −E[D(G(z))]; see losses.ts for the others), gradients into G only. Returns L_G (kept). */
   private generatorStep(z: Float32Array): tf.Scalar {
     const { generator, critic, batchSize: B, latentDim } = this.o;
     const zT = tf.tensor2d(z, [B, latentDim]);
-    const { value, grads } = tf.variableGrads(() => wassersteinGeneratorLoss(critic.apply(generator.apply(zT))), generator.trainable());
+    const { value, grads } = tf.variableGrads(() => generatorObjective(this.o.loss, critic.apply(generator.apply(zT))), generator.trainable());
     this.optG.apply(this.named(generator), generator.trainableNames().map((n) => grads[generator.get(n).name]));
     tf.dispose([zT, ...Object.values(grads)]);
     return value;

@@ -25,7 +25,7 @@ export interface IterationInputs {
  * iteration's critic steps: lossD and gp are means over the nCritic steps; dReal, dFake and the gradient
  * norm statistics are of the last critic step (the seed's "batch means on the same step").
  */
-export interface IterationStats {
+export type IterationStats = {
   /** L_D averaged over the nCritic critic steps (E4's L̄_D). */
   lossD: number;
   /** L_G of the generator step. */
@@ -40,9 +40,16 @@ export interface IterationStats {
   gradNormStd: number;
   /** Fraction of critic weights at ±c after the last clip (clip runs; NaN otherwise). */
   clipFraction: number;
-}
+};
 
+/** The GAN trainers' statistics, in the order they are stored on the device. */
 export const STAT_FIELDS = ['lossD', 'lossG', 'dReal', 'dFake', 'gp', 'gradNormMean', 'gradNormStd', 'clipFraction'] as const;
+/** GAN statistics that must stay finite (a NaN stops the run) and that get running means. */
+export const GAN_LOSS_FIELDS = ['lossD', 'lossG'] as const;
+export const GAN_RUNNING_FIELDS = ['lossD', 'lossG', 'gp'] as const;
+
+/** Any model family's per-iteration statistics: named numbers (NaN where a figure does not apply). */
+export type StatsRecord = Record<string, number>;
 
 /** Parameters or optimiser slots of one network, by parameter name. */
 export type NamedValues = Map<string, Float32Array>;
@@ -66,12 +73,18 @@ export interface TrainerState {
  * One implementation of the GAN's training step. `iteration` only enqueues work: its statistics stay on
  * the device until `readStats` (called every logEvery iterations) reads all pending ones in one go.
  */
-export interface Trainer {
+export interface Trainer<S extends StatsRecord = StatsRecord> {
   /** "tfjs-closed-form", "tfjs-autodiff", "webgpu-fused", ... */
   readonly implementation: string;
+  /** Names of the statistics readStats returns (metrics.jsonl's columns, in this order). */
+  readonly statFields: readonly string[];
+  /** Statistics that must be finite: a NaN or Inf there stops the run, keeping the last good checkpoint. */
+  readonly lossFields: readonly string[];
+  /** Statistics whose running means (per epoch, the seed's "running means") are logged as <name>Running. */
+  readonly runningFields: readonly string[];
   iteration(inputs: IterationInputs): void;
   /** The stats of every iteration since the last call, oldest first. */
-  readStats(): Promise<IterationStats[]>;
+  readStats(): Promise<S[]>;
   /** Current weights and optimiser state (for checkpoints, E4 and evaluation). */
   getState(): Promise<TrainerState>;
   /** Replaces weights and optimiser state (resume). */

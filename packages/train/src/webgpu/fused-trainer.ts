@@ -2,7 +2,7 @@
 import type { OptimizerConfig } from '../optimizers.js';
 import { PipelineError } from '@wgan/core';
 import type { NetworkSpec } from '../models/spec.js';
-import type { IterationInputs, IterationStats, OptimizerState, Trainer, TrainerState } from '../trainer.js';
+import { GAN_LOSS_FIELDS, GAN_RUNNING_FIELDS, STAT_FIELDS, type IterationInputs, type IterationStats, type OptimizerState, type Trainer, type TrainerState } from '../trainer.js';
 import { BufferSet, PipelineCache, Plan, PlanBuilder, readBuffer, writeLarge, type Dispatch } from './gpu.js';
 import { grid2d, type ActivationKind } from './kernels/common.js';
 import { gatherKernel, gatherUniform } from './kernels/gather.js';
@@ -103,7 +103,10 @@ interface Net {
 const STATS_FLOATS = 8;
 const STATS_BYTES = STATS_FLOATS * 4;
 
-export class FusedMlpTrainer implements Trainer {
+export class FusedMlpTrainer implements Trainer<IterationStats> {
+  readonly statFields = STAT_FIELDS;
+  readonly lossFields = GAN_LOSS_FIELDS;
+  readonly runningFields = GAN_RUNNING_FIELDS;
   readonly implementation = 'webgpu-fused';
   readonly device: GPUDevice;
   readonly batchSize: number;
