@@ -47,7 +47,7 @@ describe('E3 on the seed-001 architecture', () => {
 describe('config validation', () => {
   it.each([
     [{ lambda: -1 }, 'lambda'],
-    [{ latentDim: 50 }, 'latentDim'],
+    [{ latentDim: 0 }, 'latentDim'],
     [{ loss: 'hinge' }, 'loss'],
     [{ batchSize: 0 }, 'batchSize'],
     [{ optimizerD: { lr: 'fast' } }, 'optimizerD.lr'],
