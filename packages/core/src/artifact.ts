@@ -80,6 +80,27 @@ export async function listFiles(dir: string): Promise<string[]> {
   return out.sort();
 }
 
+/** The manifest of the folder `dir` as it is now: every file but manifest.json and temporaries, hashed. */
+async function buildManifest(dir: string, header: ArtifactHeader): Promise<{ manifest: Manifest; text: string }> {
+  const files: Manifest['files'] = {};
+  for (const rel of await listFiles(dir)) {
+    if (rel === MANIFEST_FILE || rel.includes('.tmp-')) continue;
+    const p = join(dir, rel);
+    files[rel] = { sha256: await sha256File(p), size: (await stat(p)).size };
+  }
+  const manifest: Manifest = {
+    schemaVersion: MANIFEST_SCHEMA_VERSION,
+    stage: header.stage,
+    packageVersion: header.packageVersion,
+    createdAt: new Date().toISOString(),
+    config: header.config ?? null,
+    parents: header.parents ?? [],
+    meta: header.meta ?? {},
+    files,
+  };
+  return { manifest, text: `${JSON.stringify(manifest, null, 2)}\n` };
+}
+
 /**
  * Writes an artifact atomically: `fill(tmpDir)` writes the content into a fresh temporary sibling of
  * `dir` and may return metadata known only once the content is written (merged into `meta`); then every
@@ -98,23 +119,8 @@ export async function writeArtifact(
   await mkdir(tmp, { recursive: true });
   try {
     const filledMeta = await fill(tmp);
-    const files: Manifest['files'] = {};
-    for (const rel of await listFiles(tmp)) {
-      if (rel === MANIFEST_FILE) throw new Error(`an artifact's content may not include ${MANIFEST_FILE}`);
-      const p = join(tmp, rel);
-      files[rel] = { sha256: await sha256File(p), size: (await stat(p)).size };
-    }
-    const manifest: Manifest = {
-      schemaVersion: MANIFEST_SCHEMA_VERSION,
-      stage: header.stage,
-      packageVersion: header.packageVersion,
-      createdAt: new Date().toISOString(),
-      config: header.config ?? null,
-      parents: header.parents ?? [],
-      meta: { ...(header.meta ?? {}), ...(filledMeta ?? {}) },
-      files,
-    };
-    const text = `${JSON.stringify(manifest, null, 2)}\n`;
+    if (existsSync(join(tmp, MANIFEST_FILE))) throw new Error(`an artifact's content may not include ${MANIFEST_FILE}`);
+    const { manifest, text } = await buildManifest(tmp, { ...header, meta: { ...(header.meta ?? {}), ...(filledMeta ?? {}) } });
     await writeFile(join(tmp, MANIFEST_FILE), text);
     await replaceDir(tmp, dir, tag);
     return { dir, manifest, manifestSha256: sha256Bytes(text) };
@@ -146,23 +152,7 @@ async function replaceDir(from: string, to: string, tag: string): Promise<void> 
  * manifest.json, written atomically. A later change to any file makes readArtifact refuse the folder.
  */
 export async function sealArtifact(dir: string, header: ArtifactHeader): Promise<Artifact> {
-  const files: Manifest['files'] = {};
-  for (const rel of await listFiles(dir)) {
-    if (rel === MANIFEST_FILE || rel.includes('.tmp-')) continue;
-    const p = join(dir, rel);
-    files[rel] = { sha256: await sha256File(p), size: (await stat(p)).size };
-  }
-  const manifest: Manifest = {
-    schemaVersion: MANIFEST_SCHEMA_VERSION,
-    stage: header.stage,
-    packageVersion: header.packageVersion,
-    createdAt: new Date().toISOString(),
-    config: header.config ?? null,
-    parents: header.parents ?? [],
-    meta: header.meta ?? {},
-    files,
-  };
-  const text = `${JSON.stringify(manifest, null, 2)}\n`;
+  const { manifest, text } = await buildManifest(dir, header);
   const tmp = join(dir, `.${MANIFEST_FILE}.tmp-${process.pid}`);
   await writeFile(tmp, text);
   await rename(tmp, join(dir, MANIFEST_FILE));

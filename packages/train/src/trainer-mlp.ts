@@ -2,6 +2,7 @@ import { tf } from '@wgan/core/backend';
 import { matMulTransposeA, matMulTransposeB } from './fast-matmul.js';
 import type { Network } from './models/network.js';
 import { createOptimizer, type Optimizer, type OptimizerConfig } from './optimizers.js';
+import { applyTrainerState, clipFraction, ganIterationRecord, generateWith, readTrainerState, StatsQueue } from './trainer-common.js';
 import { GAN_LOSS_FIELDS, GAN_RUNNING_FIELDS, STAT_FIELDS, type IterationInputs, type IterationStats, type Trainer, type TrainerState } from './trainer.js';
 
 /**
@@ -187,7 +188,7 @@ export class MlpTrainer implements Trainer<IterationStats> {
   private readonly optG: Optimizer;
   private readonly optD: Optimizer;
   private readonly dim: number;
-  private pending: tf.Tensor1D[] = [];
+  private readonly stats = new StatsQueue(STAT_FIELDS);
   private readonly criticWeightCount: number;
 
   constructor(private readonly o: MlpTrainerOptions) {
@@ -274,50 +275,29 @@ export class MlpTrainer implements Trainer<IterationStats> {
     const steps: tf.Tensor1D[] = [];
     for (let c = 0; c < this.o.nCritic; c++) steps.push(this.criticStep(inputs.indices[c], inputs.zCritic[c], inputs.eps[c]));
     const lossG = this.generatorStep(inputs.zGen);
-    const c = this.o.clipValue;
-    const record = tf.tidy(() => {
-      const clip = this.o.loss === 'clip' ? tf.div(tf.addN(this.d.flatMap((l) => [l.kernel, l.bias]).map((v) => tf.sum(tf.cast(tf.equal(tf.abs(v), c), 'float32')))), this.criticWeightCount) : tf.scalar(NaN);
-      const all = steps.length ? tf.stack(steps) : tf.fill([1, 6], NaN);
-      const mean = tf.mean(all, 0);
-      const last = all.slice([all.shape[0] - 1, 0], [1, 6]).reshape([6]);
-      return tf.stack([mean.gather(0), lossG, last.gather(1), last.gather(2), mean.gather(3), last.gather(4), last.gather(5), clip]) as tf.Tensor1D;
-    });
-    tf.dispose([...steps, lossG]);
-    this.pending.push(record);
+    const params = this.d.flatMap((l) => [l.kernel, l.bias]);
+    const clip = this.o.loss === 'clip' ? clipFraction(params, this.o.clipValue, this.criticWeightCount) : tf.scalar(NaN);
+    this.stats.push(ganIterationRecord(steps, lossG, clip));
   }
 
   async readStats(): Promise<IterationStats[]> {
-    if (this.pending.length === 0) return [];
-    const all = tf.stack(this.pending);
-    const values = (await all.data()) as Float32Array;
-    tf.dispose([all, ...this.pending]);
-    const n = this.pending.length;
-    this.pending = [];
-    const k = STAT_FIELDS.length;
-    return Array.from({ length: n }, (_, i) => Object.fromEntries(STAT_FIELDS.map((f, j) => [f, values[i * k + j]])) as unknown as IterationStats);
+    return this.stats.read<IterationStats>();
   }
 
   async getState(): Promise<TrainerState> {
-    return { generator: await this.o.generator.readValues(), critic: await this.o.critic.readValues(), generatorOptimizer: await this.optG.getState(), criticOptimizer: await this.optD.getState() };
+    return readTrainerState(this.o.generator, this.o.critic, this.optG, this.optD);
   }
 
   async setState(state: TrainerState): Promise<void> {
-    this.o.generator.assign(state.generator);
-    this.o.critic.assign(state.critic);
-    this.optG.setState(state.generatorOptimizer);
-    this.optD.setState(state.criticOptimizer);
+    applyTrainerState(state, this.o.generator, this.o.critic, this.optG, this.optD);
   }
 
   async generate(z: Float32Array, n: number): Promise<Float32Array> {
-    const out = tf.tidy(() => forward(this.g, tf.tensor2d(z, [n, this.o.latentDim])).output);
-    const values = (await out.data()) as Float32Array;
-    out.dispose();
-    return values;
+    return generateWith((zT) => forward(this.g, zT).output, z, n, this.o.latentDim);
   }
 
   dispose(): void {
-    tf.dispose(this.pending);
-    this.pending = [];
+    this.stats.dispose();
     this.optG.dispose();
     this.optD.dispose();
   }

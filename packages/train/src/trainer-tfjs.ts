@@ -4,6 +4,7 @@ import { Network } from './models/network.js';
 import { useFastMatMulGradients } from './fast-matmul.js';
 import { createOptimizer, type Optimizer, type OptimizerConfig } from './optimizers.js';
 import { criticInputGradient, criticInputGradientAutodiff, supportsClosedForm } from './penalty.js';
+import { applyTrainerState, clipFraction, ganIterationRecord, generateWith, readTrainerState, StatsQueue } from './trainer-common.js';
 import { GAN_LOSS_FIELDS, GAN_RUNNING_FIELDS, STAT_FIELDS, type IterationInputs, type IterationStats, type Trainer, type TrainerState } from './trainer.js';
 
 export interface TfjsTrainerOptions {
@@ -35,7 +36,7 @@ export class TfjsTrainer implements Trainer<IterationStats> {
   private readonly images: tf.Tensor2D;
   private readonly optG: Optimizer;
   private readonly optD: Optimizer;
-  private pending: tf.Tensor1D[] = [];
+  private readonly stats = new StatsQueue(STAT_FIELDS);
   private readonly criticWeightCount: number;
 
   constructor(private readonly o: TfjsTrainerOptions) {
@@ -95,12 +96,6 @@ export class TfjsTrainer implements Trainer<IterationStats> {
     return stats as unknown as tf.Tensor1D;
   }
 
-  /** The fraction of critic weights at ±c (E7's f), as a kept scalar. */
-  private clipFraction(): tf.Scalar {
-    const c = this.o.clipValue;
-    return tf.tidy(() => tf.div(tf.addN(this.o.critic.trainable().map((v) => tf.sum(tf.cast(tf.equal(tf.abs(v), c), 'float32')))), this.criticWeightCount) as tf.Scalar);
-  }
-
   /** One generator step (WGAN: L_G = −E[D(G(z))]; see losses.ts for the others), gradients into G only. Returns L_G (kept). */
   private generatorStep(z: Float32Array): tf.Scalar {
     const { generator, critic, batchSize: B, latentDim } = this.o;
@@ -115,55 +110,28 @@ export class TfjsTrainer implements Trainer<IterationStats> {
     const steps: tf.Tensor1D[] = [];
     for (let c = 0; c < this.o.nCritic; c++) steps.push(this.criticStep(inputs.indices[c], inputs.zCritic[c], inputs.eps[c]));
     const lossG = this.generatorStep(inputs.zGen);
-    const clip = this.o.loss === 'clip' ? this.clipFraction() : tf.scalar(NaN);
-    const record = tf.tidy(() => {
-      const all = steps.length ? tf.stack(steps) : tf.fill([1, 6], NaN); // [nCritic, 6]: lossD, dReal, dFake, gp, normMean, normStd
-      const mean = tf.mean(all, 0);
-      const last = all.slice([all.shape[0] - 1, 0], [1, 6]).reshape([6]);
-      // IterationStats order: lossD, lossG, dReal, dFake, gp, gradNormMean, gradNormStd, clipFraction
-      return tf.stack([mean.gather(0), lossG, last.gather(1), last.gather(2), mean.gather(3), last.gather(4), last.gather(5), clip]) as tf.Tensor1D;
-    });
-    tf.dispose([...steps, lossG, clip]);
-    this.pending.push(record);
+    const clip = this.o.loss === 'clip' ? clipFraction(this.o.critic.trainable(), this.o.clipValue, this.criticWeightCount) : tf.scalar(NaN);
+    this.stats.push(ganIterationRecord(steps, lossG, clip));
   }
 
   async readStats(): Promise<IterationStats[]> {
-    if (this.pending.length === 0) return [];
-    const all = tf.stack(this.pending);
-    const values = (await all.data()) as Float32Array;
-    tf.dispose([all, ...this.pending]);
-    const n = this.pending.length;
-    this.pending = [];
-    const k = STAT_FIELDS.length;
-    return Array.from({ length: n }, (_, i) => Object.fromEntries(STAT_FIELDS.map((f, j) => [f, values[i * k + j]])) as unknown as IterationStats);
+    return this.stats.read<IterationStats>();
   }
 
   async getState(): Promise<TrainerState> {
-    return {
-      generator: await this.o.generator.readValues(),
-      critic: await this.o.critic.readValues(),
-      generatorOptimizer: await this.optG.getState(),
-      criticOptimizer: await this.optD.getState(),
-    };
+    return readTrainerState(this.o.generator, this.o.critic, this.optG, this.optD);
   }
 
   async setState(state: TrainerState): Promise<void> {
-    this.o.generator.assign(state.generator);
-    this.o.critic.assign(state.critic);
-    this.optG.setState(state.generatorOptimizer);
-    this.optD.setState(state.criticOptimizer);
+    applyTrainerState(state, this.o.generator, this.o.critic, this.optG, this.optD);
   }
 
   async generate(z: Float32Array, n: number): Promise<Float32Array> {
-    const out = tf.tidy(() => this.o.generator.apply(tf.tensor2d(z, [n, this.o.latentDim])));
-    const values = (await out.data()) as Float32Array;
-    out.dispose();
-    return values;
+    return generateWith((zT) => this.o.generator.apply(zT), z, n, this.o.latentDim);
   }
 
   dispose(): void {
-    tf.dispose(this.pending);
-    this.pending = [];
+    this.stats.dispose();
     this.images.dispose();
     this.optG.dispose();
     this.optD.dispose();
