@@ -59,12 +59,12 @@ function display(path: string): string {
 }
 
 /** The artifact at `dir` as a parent reference if it has a manifest (verified); else undefined. */
-async function parentIfComplete(dir: string, what: string, logger: Logger): Promise<{ artifact: Artifact; ref: ParentRef } | undefined> {
+async function parentIfComplete(dir: string, what: string, remake: string, logger: Logger): Promise<{ artifact: Artifact; ref: ParentRef } | undefined> {
   if (!existsSync(join(dir, MANIFEST_FILE))) {
     logger.info(`${what} has no manifest.json (not finished?): drawing it without recording it as a parent`, { dir: display(dir) });
     return undefined;
   }
-  const artifact = await readArtifact(dir, { remake: `the ${what} stage` });
+  const artifact = await readArtifact(dir, { remake });
   return { artifact, ref: parentRef(artifact, artifactsRoot()) };
 }
 
@@ -85,7 +85,7 @@ export async function renderRun(config: RenderConfig, options: { logger?: Logger
   // The output is built in a temporary folder and swapped in at the end (writeArtifact), so a damaged
   // input stops the stage with the previous figures still in place.
   const parents: ParentRef[] = [];
-  const runParent = await parentIfComplete(runDir, 'train run', logger);
+  const runParent = await parentIfComplete(runDir, 'train run', 'npx nx run train:pipeline', logger);
   if (runParent) parents.push(runParent.ref);
   const metricsPath = join(runDir, 'metrics.jsonl');
   const metrics: Metrics | undefined = await readMetrics(metricsPath);
@@ -98,7 +98,7 @@ export async function renderRun(config: RenderConfig, options: { logger?: Logger
   let report: EvalReport | undefined;
   const reportPath = join(evalDir, 'report.json');
   if (existsSync(reportPath)) {
-    const evalParent = await parentIfComplete(evalDir, 'evaluate', logger);
+    const evalParent = await parentIfComplete(evalDir, 'evaluate', 'npx nx run evaluate:pipeline', logger);
     if (evalParent) parents.push(evalParent.ref);
     report = parseEvalReport(await readJsonIfPresent(reportPath));
   }

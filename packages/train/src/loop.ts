@@ -217,14 +217,15 @@ export async function train(config: TrainConfig, options: TrainOptions): Promise
   await writeJson(statsFile, stats);
   const done = !stopped;
   const iterationsRun = lastIteration;
-  if (done) {
-    await writeMetadata(runDir, { step: config.iterations, totalSteps: config.iterations, completed: true, latestCheckpoint: String(config.iterations).padStart(8, '0'), backend: backend.name });
-    await sealArtifact(runDir, { stage: 'train', packageVersion: pkg.version, config, parents, meta: { iterations: config.iterations, backend: backend.name, device: backend.device, implementation: trainer.implementation, elapsedMs: Math.round(elapsedMs), msPerIter: elapsedMs / Math.max(1, config.iterations - start) } });
-  }
+  const msPerIter = elapsedMs / Math.max(1, iterationsRun);
   trainer.dispose();
   generator.dispose();
   critic.dispose();
-  const msPerIter = elapsedMs / Math.max(1, iterationsRun);
   logger.info(done ? 'done' : 'stopped', { run: runDir, iterations: iterationsRun, msPerIter: Number(msPerIter.toFixed(1)), seconds: Number((elapsedMs / 1000).toFixed(1)) });
+  if (done) {
+    // sealed last: the manifest covers every file as it stays, the log included
+    await writeMetadata(runDir, { step: config.iterations, totalSteps: config.iterations, completed: true, latestCheckpoint: String(config.iterations).padStart(8, '0'), backend: backend.name });
+    await sealArtifact(runDir, { stage: 'train', packageVersion: pkg.version, config, parents, meta: { iterations: config.iterations, backend: backend.name, device: backend.device, implementation: trainer.implementation, elapsedMs: Math.round(elapsedMs), msPerIter } });
+  }
   return { runDir, iterations: iterationsRun, msPerIter, stopped, stats };
 }
