@@ -26,8 +26,11 @@ export const classifierSchema = z
   .object({
     /** The data-prep artifact to train on. */
     data: z.string().default('artifacts/data/mnist'),
-    /** Seed 002 trains 20 epochs; 5 give 0.979–0.982 in the anchor, short of the 0.98. */
-    epochs: z.number().int().min(1).default(12),
+    /**
+     * Seed 002 trains 20 epochs; the anchor's 5 give 0.979–0.982, short of the issue's 0.98. Measured here
+     * (wasm, seed 42): 0.9801 after 4 epochs, 0.980–0.984 from then on, 0.9827 after 15.
+     */
+    epochs: z.number().int().min(1).default(15),
     batchSize: z.number().int().min(1).default(128),
     hidden: z.number().int().min(1).default(512),
     dropout: z.number().min(0).lt(1).default(0.2),

@@ -49,7 +49,7 @@ program
   .command('classifier')
   .description('train the MNIST classifier (seed 002: MLP 784-512-512-10, RMSprop) once → artifacts/classifier/<dataset>/')
   .option('--data <dir>', 'data artifact (default artifacts/data/mnist)')
-  .option('--epochs <n>', 'training epochs (default 12)', Number)
+  .option('--epochs <n>', 'training epochs (default 15)', Number)
   .option('--seed <n>', 'seed (default 42)', Number)
   .option('--max-steps <n>', 'stop after n batches (smoke tests)', Number)
   .option('--backend <name>', 'auto | tensorflow | webgpu | wasm | cpu')

@@ -74,7 +74,7 @@ describe('evaluateRun on a synthetic run folder', () => {
     expect(report.E6?.lambda).toBe(10);
     expect(report.E6?.gradientPenalty).toBeGreaterThan(0);
     expect(report.E7).toBeNull();
-    expect(report.notes.E7).toMatch(/N\/A/);
+    expect(report.notes.E7).toMatch(/gradient-penalty run/);
     expect(report.E4).toBeNull();
     expect(report.notes.E4).toMatch(/not wired/);
   });

@@ -161,6 +161,11 @@ function normals(seed: number, purpose: string, count: number): Float32Array {
   return streamRng(seed, purpose).fillNormal(new Float32Array(count));
 }
 
+/** The latents of the scored samples (IS, FD, histogram): [count, latentDim] from the seed's "samples" stream. */
+export function sampleLatents(seed: number, count: number, latentDim: number): Float32Array {
+  return normals(seed, 'samples', count * latentDim);
+}
+
 /** E2 on the first batch train drew (epoch 0 of its seed, its batch size), else data-prep's. */
 function e2ForRun(data: Dataset, ckpt: LoadedCheckpoint): E2 & { source: string } {
   const { seed, batchSize } = ckpt.config;
@@ -218,7 +223,7 @@ export async function evaluateRun(config: EvaluateConfig, options: EvaluateOptio
     reference,
     latentDim,
     samples: config.samples,
-    zSamples: normals(config.seed, 'samples', config.samples * latentDim),
+    zSamples: sampleLatents(config.seed, config.samples, latentDim),
     heldOutReal: gatherRows(data.test.images, sampleIndices(streamRng(config.seed, 'held-out'), data.test.count, heldOutCount)),
     heldOutZ: normals(config.seed, 'held-out-z', heldOutCount * latentDim),
     heldOutCount,
@@ -266,14 +271,14 @@ export async function evaluateRun(config: EvaluateConfig, options: EvaluateOptio
     const eps = rng.fillUniform(new Float32Array(m));
     E6 = e6PenaltyStats(await criticGradientNorms(critic, interpolate(real, fake, eps), m), ckpt.config.lambda ?? 10);
     notes.E6 = `N = ${m} interpolates x̂ = εx + (1 − ε)x̃ of training images and samples at the checkpoint; s_g is the population std (the seed's worked example: 0.224 for {0.8, 1.2, 1.0, 0.6})`;
-    notes.E7 = 'N/A: a gradient-penalty run (E7 is for weight clipping)';
+    notes.E7 = 'a gradient-penalty run: E7 is for weight clipping';
   } else if (kind === 'clip') {
     const clipValue = ckpt.config.clipValue ?? 0.01;
     E7 = e7ClipUtilization(critic.trainableNames().map((name) => ckpt.criticValues.get(name) as Float32Array), clipValue);
     if (ckpt.config.clipValue === undefined) notes.E7 = 'the checkpoint config has no clipValue: the seed\'s c = 0.01 was assumed';
-    notes.E6 = 'N/A: a weight-clipping run (E6 is for the gradient penalty)';
+    notes.E6 = 'a weight-clipping run: E6 is for the gradient penalty';
   } else {
-    notes.E6 = notes.E7 = `N/A: loss "${ckpt.meta.loss ?? ckpt.config.loss ?? 'unknown'}" has neither a gradient penalty nor weight clipping`;
+    notes.E6 = notes.E7 = `loss "${ckpt.meta.loss ?? ckpt.config.loss ?? 'unknown'}" has neither a gradient penalty nor weight clipping`;
   }
 
   // E8: drift of the fixed-noise snapshots.

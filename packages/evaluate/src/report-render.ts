@@ -29,15 +29,20 @@ export function fmt(x: number | null | undefined, digits = 3): string {
 
 const tuple = (...xs: string[]) => `(${xs.join(', ')})`;
 
+/** A p-value for people: 3 significant digits, or an upper bound when tiny. */
+export function formatP(p: number): string {
+  return p < 1e-4 ? 'p < 1e-4' : `p = ${p.toPrecision(3)}`;
+}
+
 export function reportTables(r: Report): Table[] {
   const na = (key: string) => `N/A — ${r.notes[key] ?? 'not applicable'}`;
   const quality: Table = {
     title: 'Sample quality (MNIST classifier)',
     header: ['metric', 'generated', 'real reference'],
     rows: [
-      ['inception score (10,000 samples)', fmt(r.inceptionScore.fake), `${fmt(r.inceptionScore.realTest)} (test set, ceiling)`],
+      [`inception score (${r.inceptionScore.samples.toLocaleString('en-US')} samples)`, fmt(r.inceptionScore.fake), `${fmt(r.inceptionScore.realTest)} (test set, ceiling)`],
       ['Fréchet distance to test (penultimate features)', fmt(r.frechet.fakeVsTest), `${fmt(r.frechet.trainVsTest)} (train vs test, floor)`],
-      ['χ² of the class histogram to uniform (9 dof)', `${fmt(r.classHistogram.chiSquare)} (p = ${r.classHistogram.pValue.toPrecision(3)})`, `${fmt(r.classHistogram.realTestChiSquare)} (test set)`],
+      ['χ² of the class histogram to uniform (9 dof)', `${fmt(r.classHistogram.chiSquare)} (${formatP(r.classHistogram.pValue)})`, `${fmt(r.classHistogram.realTestChiSquare)} (test set)`],
       ['classifier test accuracy', fmt(r.classifier.testAccuracy, 4), `${r.classifier.meetsTarget ? 'meets' : 'BELOW'} the 0.98 target (${r.classifier.epochs} epochs, ${fmt(r.classifier.seconds, 0)} s)`],
     ],
   };
@@ -89,21 +94,24 @@ function subtitle(r: Report): string {
   return `${r.run.model} generator, loss ${r.run.loss}, trained on ${r.run.backend}; evaluated ${r.evaluation.createdAt} on ${r.evaluation.backend}, seed ${r.evaluation.seed}, ${r.evaluation.samples.toLocaleString('en-US')} samples.`;
 }
 
+function formatTimings(r: Report): string {
+  return Object.entries(r.timings)
+    .map(([k, v]) => `${k.replace(/Seconds$/, '')} ${v.toFixed(1)} s`)
+    .join(' · ');
+}
+
 function mdEscape(s: string): string {
   return s.replace(/\|/g, '\\|');
 }
 
 export function renderMarkdown(r: Report, figures: Figure[] = []): string {
   const out: string[] = [`# ${title(r)}`, '', subtitle(r), ''];
+  for (const f of figures) out.push(`![${f.title}](${f.file})`, '', `*${f.title}${f.caption ? `: ${f.caption}` : ''}.*`, '');
   for (const t of reportTables(r)) {
     out.push(`## ${t.title}`, '', `| ${t.header.map(mdEscape).join(' | ')} |`, `|${t.header.map(() => '---').join('|')}|`);
     for (const row of t.rows) out.push(`| ${row.map(mdEscape).join(' | ')} |`);
     if (t.caption) out.push('', t.caption);
     out.push('');
-  }
-  if (figures.length) {
-    out.push('## Figures', '');
-    for (const f of figures) out.push(`![${f.title}](${f.file})`, '', `${f.title}${f.caption ? `: ${f.caption}` : ''}.`, '');
   }
   const notes = Object.entries(r.notes);
   if (notes.length) {
@@ -111,7 +119,7 @@ export function renderMarkdown(r: Report, figures: Figure[] = []): string {
     for (const [k, v] of notes) out.push(`- **${k}**: ${v}`);
     out.push('');
   }
-  out.push('## Timings', '', Object.entries(r.timings).map(([k, v]) => `${k} ${v.toFixed(1)} s`).join(' · '), '');
+  out.push('## Timings', '', formatTimings(r), '');
   return out.join('\n');
 }
 
@@ -144,7 +152,6 @@ export function renderHtml(r: Report, figures: Figure[] = []): string {
     `<p class="sub">${esc(subtitle(r))}</p>`,
   ];
   if (figures.length) {
-    parts.push('<h2>Figures</h2>');
     for (const f of figures) {
       parts.push(`<figure id="fig-${esc(f.id)}"><img alt="${esc(f.title)}" src="${dataUriPng(f.png)}"><figcaption><b>${esc(f.title)}</b>${f.caption ? `. ${esc(f.caption)}` : ''}</figcaption></figure>`);
     }
@@ -161,7 +168,7 @@ export function renderHtml(r: Report, figures: Figure[] = []): string {
     for (const [k, v] of notes) parts.push(`<li><b>${esc(k)}</b>: ${esc(v)}</li>`);
     parts.push('</ul>');
   }
-  parts.push(`<h2>Timings</h2><p>${esc(Object.entries(r.timings).map(([k, v]) => `${k} ${v.toFixed(1)} s`).join(' · '))}</p>`);
+  parts.push(`<h2>Timings</h2><p>${esc(formatTimings(r))}</p>`);
   parts.push('</body></html>', '');
   return parts.join('\n');
 }
