@@ -35,7 +35,7 @@ await writeFloat32(file, images);
 const dataDir = workspacePath(config.data ?? ckpt.config.data ?? 'artifacts/data/mnist');
 const script = join(dirname(fileURLToPath(import.meta.url)), 'anchor_crosscheck.py');
 const t0 = performance.now();
-const out = execFileSync(process.env.PYTHON ?? '/usr/bin/python3', [script, 'score', '--classifier', report.evaluation.classifier, '--data', dataDir, '--images', file], { encoding: 'utf8' });
+const out = execFileSync(process.env.PYTHON ?? '/usr/bin/python3', [script, 'score', '--classifier', workspacePath(report.evaluation.classifier), '--data', dataDir, '--images', file], { encoding: 'utf8' });
 rmSync(tmp, { recursive: true, force: true });
 const py = JSON.parse(out.trim().split('\n').pop() as string) as Record<string, number | number[]>;
 

@@ -1,4 +1,4 @@
-import { isAbsolute, join, resolve } from 'node:path';
+import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { artifactsRoot, workspaceRoot, createProgress, type Logger } from '@wgan/core';
 import { initBackend, type BackendInfo } from '@wgan/core/backend';
 import { loadDataset } from '@wgan/data-prep';
@@ -8,6 +8,12 @@ import { realReference } from './references.js';
 /** A path from a config: absolute as given, else relative to the workspace root (as train's `data`). */
 export function workspacePath(p: string): string {
   return isAbsolute(p) ? p : resolve(workspaceRoot(), p);
+}
+
+/** The inverse for reports: relative to the workspace root when inside it (portable), else absolute. */
+export function displayPath(p: string): string {
+  const rel = relative(workspaceRoot(), p);
+  return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel.split(sep).join('/') : p;
 }
 
 /** Where the classifier of a dataset lives: artifacts/classifier/<dataset id>. */

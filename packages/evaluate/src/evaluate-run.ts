@@ -5,7 +5,7 @@ import { artifactPaths, artifactsRoot, epochPermutation, gridPng, parentRef, Pip
 import { initBackend, type BackendInfo } from '@wgan/core/backend';
 import { loadDataset, type Dataset } from '@wgan/data-prep';
 import { countTrainable, type Network } from '@wgan/train';
-import { classifierDir, workspacePath } from './classifier-stage.js';
+import { classifierDir, displayPath, workspacePath } from './classifier-stage.js';
 import { loadClassifier, CLASSIFIER_REMAKE, type Classifier, type ClassifierMeta } from './classifier.js';
 import { criticGradientNorms, criticScores, gatherRows, generate, interpolate } from './device.js';
 import { featureStats } from './feature-stats.js';
@@ -354,7 +354,7 @@ export async function evaluateRun(config: EvaluateConfig, options: EvaluateOptio
       epoch: ckpt.meta.epoch ?? null,
       latentDim,
     },
-    evaluation: { createdAt: new Date().toISOString(), backend: `${backend.name} (${backend.device})`, seed: config.seed, samples: config.samples, data: data.meta.datasetId, classifier: clsDir },
+    evaluation: { createdAt: new Date().toISOString(), backend: `${backend.name} (${backend.device})`, seed: config.seed, samples: config.samples, data: data.meta.datasetId, classifier: displayPath(clsDir) },
     E1: { counts: E1.counts, total: E1.total, delta: E1.delta, imbalancePct: E1.imbalancePct },
     E2: { batchSize: E2.batchSize, mean: E2.mean, std: E2.std, min: E2.min, max: E2.max, fracAbsLeHalf: E2.fracAbsLeHalf, source: E2.source },
     E3,

@@ -76,7 +76,8 @@ export const reportSchema = z
         seed: count,
         samples: count,
         data: z.string(),
-        classifier: z.string(),
+        /** The classifier artifact, relative to the workspace root when inside it. */
+    classifier: z.string(),
       })
       .strict(),
     E1: e1Schema,
