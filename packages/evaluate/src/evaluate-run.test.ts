@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -143,6 +143,17 @@ describe('evaluateRun options', () => {
     // E8 only uses snapshots up to the evaluated checkpoint: 0 and 500 are too few.
     expect(report.E8).toBeNull();
     expect(report.notes.E8).toMatch(/three fixed-noise snapshots/);
+  });
+
+  it('quotes train\'s own first-cycle E4 in the note when train-stats.json has it', async () => {
+    await writeFile(join(gpRun.runDir, 'train-stats.json'), JSON.stringify({ E3: {}, E4: { lossDMean: 6.937, deltaD: 0.7147, deltaG: 0.2436 }, epochs: [] }));
+    try {
+      const { report } = await evaluateRun(config({ out: join(root, 'eval', 'stats') }));
+      expect(report.E4).toBeNull();
+      expect(report.notes.E4).toMatch(/first training cycle as \(L̄_D, Δ_D, Δ_G\) = \(6\.937, 0\.715, 0\.244\)/);
+    } finally {
+      await rm(join(gpRun.runDir, 'train-stats.json'));
+    }
   });
 
   it('computes E4 from an injected one-cycle function', async () => {

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { artifactPaths, artifactsRoot, epochPermutation, gridPng, parentRef, PipelineError, writeArtifact, writeFloat32, z, type Artifact, type Logger } from '@wgan/core';
 import { initBackend, type BackendInfo } from '@wgan/core/backend';
@@ -177,6 +177,20 @@ function e2ForRun(data: Dataset, ckpt: LoadedCheckpoint): E2 & { source: string 
   return { ...e2, source: `data-prep's first batch (seed ${s})` };
 }
 
+const trainStatsE4 = z.object({ E4: z.object({ lossDMean: z.number(), deltaD: z.number(), deltaG: z.number() }).loose().nullable().optional() }).loose();
+
+/** train's own E4 (its first cycle, from train-stats.json), formatted, or null when absent. */
+async function trainingE4(runDir: string): Promise<string | null> {
+  const path = join(runDir, 'train-stats.json');
+  if (!existsSync(path)) return null;
+  try {
+    const e4 = trainStatsE4.parse(JSON.parse(await readFile(path, 'utf8'))).E4;
+    return e4 ? `(${e4.lossDMean.toFixed(3)}, ${e4.deltaD.toFixed(3)}, ${e4.deltaG.toFixed(3)})` : null;
+  } catch {
+    return null;
+  }
+}
+
 async function e8ForRun(runDir: string, iteration: number): Promise<{ e8: Report['E8']; note?: string }> {
   const snapshots = (await listSnapshots(runDir)).filter((s) => s.iteration <= iteration);
   const chosen = driftIterations(snapshots.map((s) => s.iteration));
@@ -248,7 +262,8 @@ export async function evaluateRun(config: EvaluateConfig, options: EvaluateOptio
     E4 = e4CycleDeltas(cycle.lossD, cycle.before, cycle.after);
     notes.E4 = `one cycle of 5 critic + 1 generator updates on a copy of checkpoint ${ref.name} (its optimiser state included)`;
   } else {
-    notes.E4 = 'not computed: needs train\'s one-cycle function (a 5 + 1 update on a copy of the checkpoint), not wired yet';
+    const measured = await trainingE4(runDir);
+    notes.E4 = `not computed: needs train's one-cycle function (a 5 + 1 update on a copy of the checkpoint), not wired yet${measured ? `; train-stats.json reports the run's first training cycle as (L̄_D, Δ_D, Δ_G) = ${measured}` : ''}`;
   }
 
   // E5: a training batch (B of the run) and as many fresh latents.
