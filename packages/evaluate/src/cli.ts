@@ -1,0 +1,80 @@
+#!/usr/bin/env -S npx tsx
+import { Command } from 'commander';
+import { createLogger, formatTable, resolveConfig, runCli } from '@wgan/core';
+import { classifierSchema } from './classifier.js';
+import { buildClassifier, classifierDir } from './classifier-stage.js';
+import { evaluateRun, evaluateSchema } from './evaluate-run.js';
+import { fmt, reportTables } from './report-render.js';
+
+/**
+ * evaluate: scores a trained run (E1–E10, inception score, Fréchet distance, class histogram, checkpoint
+ * ranking) into artifacts/eval/<run>/; `evaluate classifier` trains the MNIST classifier it needs once.
+ */
+const program = new Command()
+  .name('evaluate')
+  .description('score a trained run: E1–E10, classifier inception score, Fréchet distance, checkpoint ranking → artifacts/eval/<run>/')
+  .enablePositionalOptions()
+  .option('--run <name>', 'run name: artifacts/runs/<name> (default "default")')
+  .option('--run-dir <dir>', 'a run folder elsewhere')
+  .option('--checkpoint <which>', '"latest", a checkpoint folder name or an iteration (default latest)')
+  .option('--all-checkpoints', 'score every checkpoint of the run (IS, FD, Ŵ₁) and name the best')
+  .option('--samples <n>', 'generated samples for IS / FD (default 10000)', Number)
+  .option('--seed <n>', 'evaluation seed (default 42)', Number)
+  .option('--traversal-index <i>', 'E9: latent index to sweep (default 0)', Number)
+  .option('--data <dir>', 'data artifact (default: the one the run trained on)')
+  .option('--classifier <dir>', 'classifier artifact (default artifacts/classifier/<dataset>)')
+  .option('--backend <name>', 'auto | tensorflow | webgpu | wasm | cpu')
+  .option('--out <dir>', 'output folder (default artifacts/eval/<run>)')
+  .option('--config <file>', 'JSON config file (flags override it)')
+  .option('--dry-run', 'print the resolved config and the output folder, write nothing')
+  .showHelpAfterError()
+  .action(async (opts) => {
+    const config = resolveConfig(evaluateSchema, {
+      file: opts.config,
+      overrides: { run: opts.run, runDir: opts.runDir, checkpoint: opts.checkpoint, allCheckpoints: opts.allCheckpoints, samples: opts.samples, seed: opts.seed, traversalIndex: opts.traversalIndex, data: opts.data, classifier: opts.classifier, backend: opts.backend, out: opts.out },
+    });
+    if (opts.dryRun) {
+      process.stdout.write(`${JSON.stringify({ config, writes: config.out ?? `artifacts/eval/${config.run}` }, null, 2)}\n`);
+      return;
+    }
+    const logger = createLogger({ name: 'evaluate' });
+    // TODO(train): pass `oneCycle` (train's 5 + 1 update on a copy of the checkpoint) for E4.
+    // TODO(render): pass `figures` (IS / FD / Ŵ₁ against iteration, class histogram) from @wgan/render.
+    const { report, dir } = await evaluateRun(config, { logger });
+    for (const t of reportTables(report)) process.stdout.write(`\n${t.title}\n${formatTable(t.header, t.rows)}\n${t.caption ? `${t.caption}\n` : ''}`);
+    process.stdout.write(`\nIS ${fmt(report.inceptionScore.fake)} (real ${fmt(report.inceptionScore.realTest)}), FD ${fmt(report.frechet.fakeVsTest)} (train vs test ${fmt(report.frechet.trainVsTest)}) → ${dir}/report.html\n`);
+  });
+
+program
+  .command('classifier')
+  .description('train the MNIST classifier (seed 002: MLP 784-512-512-10, RMSprop) once → artifacts/classifier/<dataset>/')
+  .option('--data <dir>', 'data artifact (default artifacts/data/mnist)')
+  .option('--epochs <n>', 'training epochs (default 15)', Number)
+  .option('--seed <n>', 'seed (default 42)', Number)
+  .option('--max-steps <n>', 'stop after n batches (smoke tests)', Number)
+  .option('--backend <name>', 'auto | tensorflow | webgpu | wasm | cpu')
+  .option('--out <dir>', 'output folder (default artifacts/classifier/<dataset>)')
+  .option('--config <file>', 'JSON config file (flags override it)')
+  .option('--dry-run', 'print the resolved config and the output folder, write nothing')
+  .action(async (opts) => {
+    const config = resolveConfig(classifierSchema, {
+      file: opts.config,
+      overrides: { data: opts.data, epochs: opts.epochs, seed: opts.seed, maxSteps: opts.maxSteps, backend: opts.backend, out: opts.out },
+    });
+    if (opts.dryRun) {
+      process.stdout.write(`${JSON.stringify({ config, writes: config.out ?? classifierDir('<dataset id>') }, null, 2)}\n`);
+      return;
+    }
+    const logger = createLogger({ name: 'classifier' });
+    const { dir, meta } = await buildClassifier(config, { logger });
+    process.stdout.write(
+      `${formatTable(
+        ['classifier', 'test accuracy', 'epochs', 'seconds', 's/epoch', 'IS (test)', 'FD train vs test'],
+        [[meta.dataset, meta.testAccuracy.toFixed(4), meta.epochs, meta.seconds.toFixed(1), meta.secondsPerEpoch.toFixed(1), fmt(meta.reference?.inceptionScoreTest), fmt(meta.reference?.frechetTrainVsTest)]],
+      )}\n→ ${dir}\n`,
+    );
+  });
+
+await runCli(async () => {
+  await program.parseAsync();
+});

@@ -1,0 +1,207 @@
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PipelineError, readArtifact, readFloat32 } from '@wgan/core';
+import { initBackend, tf } from '@wgan/core/backend';
+import { countTrainable } from '@wgan/train';
+import { evaluateRun, evaluateSchema, type OneCycle } from './evaluate-run.js';
+import { reportSchema, type Report } from './report-schema.js';
+import { meanAbsDifference } from './formulas/drift.js';
+import { checkpointCritic, tinyCritic, tinyGenerator, writeSyntheticClassifier, writeSyntheticDataset, writeSyntheticRun, type RunFixture } from './fixtures.test-helpers.js';
+
+let root: string;
+let dataDir: string;
+let classifierDir: string;
+let gpRun: RunFixture;
+
+beforeAll(async () => {
+  await initBackend('cpu', { quiet: true });
+  root = await mkdtemp(join(tmpdir(), 'evaluate-'));
+  dataDir = await writeSyntheticDataset(root);
+  classifierDir = await writeSyntheticClassifier(root, dataDir);
+  gpRun = await writeSyntheticRun(root, dataDir);
+});
+
+afterAll(async () => {
+  await rm(root, { recursive: true, force: true });
+});
+
+function config(overrides: Record<string, unknown> = {}) {
+  return evaluateSchema.parse({ run: 'synthetic', runDir: gpRun.runDir, classifier: classifierDir, samples: 300, heldOutBatch: 50, backend: 'cpu', out: join(root, 'eval', 'synthetic'), ...overrides });
+}
+
+describe('evaluateRun on a synthetic run folder', () => {
+  let report: Report;
+  let dir: string;
+
+  beforeAll(async () => {
+    ({ report, dir } = await evaluateRun(config()));
+  });
+
+  it('writes a verified artifact with a schema-valid report.json, report.md, report.html and the sample files', async () => {
+    const artifact = await readArtifact(dir, { stage: 'evaluate' });
+    expect(Object.keys(artifact.manifest.files).sort()).toEqual(['report.html', 'report.json', 'report.md', 'samples.f32', 'samples.png', 'traversal.f32', 'traversal.png']);
+    const json = JSON.parse(await readFile(join(dir, 'report.json'), 'utf8'));
+    expect(reportSchema.safeParse(json).success).toBe(true);
+    expect(json).toEqual(report);
+    expect((await readFloat32(join(dir, 'samples.f32'))).length).toBe(100 * 784);
+    expect((await readFloat32(join(dir, 'traversal.f32'))).length).toBe(10 * 784);
+    expect(artifact.manifest.parents.map((p) => p.stage)).toEqual(['train-checkpoint', 'data-prep', 'classifier']);
+  });
+
+  it('reports the run and the checkpoint it scored (latest)', () => {
+    expect(report.run).toMatchObject({ name: 'synthetic', model: 'mlp', loss: 'gp', iterations: 1000, checkpoint: '00001000', latentDim: 8, backend: 'cpu', totalIterations: 1000 });
+  });
+
+  it('computes E1 from the data artifact, E2 on the run\'s first batch, E3 from the specs', () => {
+    expect(report.E1.total).toBe(400);
+    expect(report.E1.counts).toEqual(Array(10).fill(40));
+    expect(report.E1.imbalancePct).toBe(0);
+    expect(report.E2.batchSize).toBe(16);
+    expect(report.E2.source).toMatch(/seed 42, B = 16/);
+    expect(report.E2.min).toBeGreaterThanOrEqual(-1);
+    expect(report.E2.max).toBeLessThanOrEqual(1);
+    expect(report.E3.nG).toBe(countTrainable(tinyGenerator()));
+    expect(report.E3.nD).toBe(countTrainable(tinyCritic()));
+    expect(report.E3.sizeMb).toBeCloseTo((4 * (report.E3.nG + report.E3.nD)) / 1e6, 12);
+  });
+
+  it('answers E6 and not E7 for a gradient-penalty run, and E4 is null with a note until train provides the cycle', () => {
+    expect(report.E6).not.toBeNull();
+    expect(report.E6?.n).toBe(256);
+    expect(report.E6?.lambda).toBe(10);
+    expect(report.E6?.gradientPenalty).toBeGreaterThan(0);
+    expect(report.E7).toBeNull();
+    expect(report.notes.E7).toMatch(/gradient-penalty run/);
+    expect(report.E4).toBeNull();
+    expect(report.notes.E4).toMatch(/not wired/);
+  });
+
+  it('computes E8 from the 0 / 500 / 1000 snapshots', () => {
+    expect(report.E8?.iterations).toEqual([0, 500, 1000]);
+    expect(report.E8?.d12).toBeCloseTo(meanAbsDifference(gpRun.snapshots.get(500)!, gpRun.snapshots.get(0)!), 10);
+    expect(report.E8?.d23).toBeCloseTo(meanAbsDifference(gpRun.snapshots.get(1000)!, gpRun.snapshots.get(500)!), 10);
+  });
+
+  it('computes E5, E9 and E10 with their sizes', () => {
+    expect(report.E5.batchSize).toBe(16);
+    expect(report.E5.wassersteinGap).toBeCloseTo(report.E5.dReal - report.E5.dFake, 12);
+    expect(report.E9.values).toHaveLength(10);
+    expect(report.E9.values[0]).toBe(-2);
+    expect(report.E9.r === null || Math.abs(report.E9.r) <= 1).toBe(true);
+    expect(report.E10.pairs).toBe(64);
+    expect(report.E10.accuracy).toBeCloseTo(report.E10.correct / 64, 12);
+  });
+
+  it('scores samples against the real reference: the real test set beats random generators', () => {
+    expect(report.inceptionScore.samples).toBe(300);
+    expect(report.inceptionScore.realTest).toBeGreaterThan(8); // the synthetic classes are easy
+    expect(report.inceptionScore.fake).toBeGreaterThanOrEqual(1);
+    expect(report.inceptionScore.fake).toBeLessThan(report.inceptionScore.realTest);
+    expect(report.frechet.trainVsTest).toBeLessThan(report.frechet.fakeVsTest);
+    expect(report.classHistogram.counts.reduce((a, b) => a + b, 0)).toBe(300);
+    expect(report.classHistogram.realTestCounts.reduce((a, b) => a + b, 0)).toBe(200);
+    expect(report.classifier.testAccuracy).toBeGreaterThan(0.9);
+  });
+
+  it('writes a self-contained HTML page (inline PNGs, nothing fetched) and a markdown report', async () => {
+    const html = await readFile(join(dir, 'report.html'), 'utf8');
+    expect(html).toMatch(/<img alt="100 samples" src="data:image\/png;base64,[A-Za-z0-9+/]+=*"/);
+    expect(html).not.toMatch(/src="(?!data:)/);
+    expect(html).not.toMatch(/<link|<script/);
+    expect(html).toContain('E10');
+    const md = await readFile(join(dir, 'report.md'), 'utf8');
+    expect(md).toContain('![100 samples](samples.png)');
+    expect(md).toMatch(/\| E6 \| .* \| \(\d\.\d{3}, \d\.\d{3}, \d\.\d{3}\) \|/);
+  });
+
+  it('is reproducible: the same seed gives the same numbers', async () => {
+    const again = await evaluateRun(config({ out: join(root, 'eval', 'again') }));
+    const strip = (r: Report) => ({ ...r, evaluation: { ...r.evaluation, createdAt: '' }, timings: {} });
+    expect(strip(again.report)).toEqual(strip(report));
+  });
+
+  it('does not leak tensors', async () => {
+    const before = tf.memory().numTensors;
+    await evaluateRun(config({ out: join(root, 'eval', 'leak') }));
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});
+
+describe('evaluateRun options', () => {
+  it('ranks every checkpoint and names the one with the lowest Fréchet distance', async () => {
+    const { report } = await evaluateRun(config({ allCheckpoints: true, checkpoint: '500', out: join(root, 'eval', 'ranked') }));
+    expect(report.run.checkpoint).toBe('00000500');
+    expect(report.checkpoints?.map((c) => c.iteration)).toEqual([0, 500, 1000]);
+    const best = report.checkpoints!.reduce((a, b) => (b.frechet < a.frechet ? b : a));
+    expect(report.bestCheckpoint).toEqual({ iteration: best.iteration, checkpoint: best.checkpoint, criterion: 'lowest Fréchet distance to the test set' });
+    const scored = report.checkpoints!.find((c) => c.iteration === 500)!;
+    expect(scored.inceptionScore).toBe(report.inceptionScore.fake);
+    expect(scored.frechet).toBe(report.frechet.fakeVsTest);
+    // E8 only uses snapshots up to the evaluated checkpoint: 0 and 500 are too few.
+    expect(report.E8).toBeNull();
+    expect(report.notes.E8).toMatch(/three fixed-noise snapshots/);
+  });
+
+  it('quotes train\'s own first-cycle E4 in the note when train-stats.json has it', async () => {
+    await writeFile(join(gpRun.runDir, 'train-stats.json'), JSON.stringify({ E3: {}, E4: { lossDMean: 6.937, deltaD: 0.7147, deltaG: 0.2436 }, epochs: [] }));
+    try {
+      const { report } = await evaluateRun(config({ out: join(root, 'eval', 'stats') }));
+      expect(report.E4).toBeNull();
+      expect(report.notes.E4).toMatch(/first training cycle as \(L̄_D, Δ_D, Δ_G\) = \(6\.937, 0\.715, 0\.244\)/);
+    } finally {
+      await rm(join(gpRun.runDir, 'train-stats.json'));
+    }
+  });
+
+  it('computes E4 from an injected one-cycle function', async () => {
+    const oneCycle: OneCycle = async (dir) => {
+      expect(dir).toMatch(/checkpoints\/00001000$/);
+      return { lossD: [0.62, 0.58, 0.55, 0.6, 0.57], before: { critic: [[0, 0]], generator: [[1]] }, after: { critic: [[3, 4]], generator: [[1.5]] } };
+    };
+    const { report } = await evaluateRun(config({ out: join(root, 'eval', 'e4') }), { oneCycle });
+    expect(report.E4).toEqual({ lossD: [0.62, 0.58, 0.55, 0.6, 0.57], lossDMean: expect.closeTo(0.584, 12), deltaD: 5, deltaG: 0.5 });
+  });
+
+  it('embeds figures from an injected renderer inline and as files', async () => {
+    const png = Uint8Array.from(Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAAAAAA6fptVAAAACklEQVR4nGNgAAAAAgABSK+kcQAAAABJRU5ErkJggg==', 'base64'));
+    const { dir } = await evaluateRun(config({ out: join(root, 'eval', 'figures') }), { figures: async ({ report }) => [{ id: 'curves', title: `IS of ${report.run.name}`, png }] });
+    expect(existsSync(join(dir, 'figures', 'curves.png'))).toBe(true);
+    expect(await readFile(join(dir, 'report.html'), 'utf8')).toContain(`src="data:image/png;base64,${Buffer.from(png).toString('base64')}"`);
+  });
+
+  it('answers E7 and not E6 for a weight-clipping run', async () => {
+    const clip = await writeSyntheticRun(root, dataDir, { loss: 'clip', name: 'clip', iterations: [0, 100] });
+    const { report } = await evaluateRun(config({ run: 'clip', runDir: clip.runDir, out: join(root, 'eval', 'clip') }));
+    expect(report.E6).toBeNull();
+    const weights = [...(await checkpointCritic(clip.runDir, 100)).values()];
+    const all = weights.flatMap((w) => Array.from(w));
+    const atBound = all.filter((w) => Math.abs(w) >= Math.fround(0.01)).length;
+    expect(report.E7?.weights).toBe(all.length);
+    expect(report.E7?.fracAtBound).toBeCloseTo(atBound / all.length, 12);
+    expect(report.E7?.fracAtBound).toBeGreaterThan(0.3);
+    expect(report.E7?.maxAbsRatio).toBeCloseTo(1, 6);
+    expect(report.E8).toBeNull();
+  });
+
+  it('explains a missing run, checkpoint or classifier', async () => {
+    await expect(evaluateRun(config({ runDir: join(root, 'runs', 'nope') }))).rejects.toThrow(PipelineError);
+    await expect(evaluateRun(config({ checkpoint: '777' }))).rejects.toThrow(/no complete checkpoint "777"/);
+    const missing = evaluateRun(config({ classifier: join(root, 'no-classifier') }));
+    await expect(missing).rejects.toMatchObject({ hint: expect.stringMatching(/evaluate:classifier/) });
+  });
+});
+
+describe('reportSchema', () => {
+  it('rejects a report with a missing answer, a NaN or an unknown key', async () => {
+    const report = JSON.parse(await readFile(join(root, 'eval', 'synthetic', 'report.json'), 'utf8'));
+    expect(reportSchema.safeParse(report).success).toBe(true);
+    const { E1: _e1, ...noE1 } = report;
+    expect(reportSchema.safeParse(noE1).success).toBe(false);
+    expect(reportSchema.safeParse({ ...report, inceptionScore: { ...report.inceptionScore, fake: Number.NaN } }).success).toBe(false);
+    expect(reportSchema.safeParse({ ...report, E5: { ...report.E5, extra: 1 } }).success).toBe(false);
+    expect(reportSchema.safeParse({ ...report, classHistogram: { ...report.classHistogram, counts: [1, 2, 3] } }).success).toBe(false);
+  });
+});
