@@ -5,6 +5,8 @@ import { classifierSchema } from './classifier.js';
 import { buildClassifier, classifierDir } from './classifier-stage.js';
 import { evaluateRun, evaluateSchema } from './evaluate-run.js';
 import { fmt, reportTables } from './report-render.js';
+import { reportFigures } from './figures.js';
+import { runOneCycle } from '@wgan/train';
 
 /**
  * evaluate: scores a trained run (E1–E10, inception score, Fréchet distance, class histogram, checkpoint
@@ -38,9 +40,7 @@ const program = new Command()
       return;
     }
     const logger = createLogger({ name: 'evaluate' });
-    // TODO(train): pass `oneCycle` (train's 5 + 1 update on a copy of the checkpoint) for E4.
-    // TODO(render): pass `figures` (IS / FD / Ŵ₁ against iteration, class histogram) from @wgan/render.
-    const { report, dir } = await evaluateRun(config, { logger });
+    const { report, dir } = await evaluateRun(config, { logger, oneCycle: runOneCycle, figures: reportFigures });
     for (const t of reportTables(report)) process.stdout.write(`\n${t.title}\n${formatTable(t.header, t.rows)}\n${t.caption ? `${t.caption}\n` : ''}`);
     process.stdout.write(`\nIS ${fmt(report.inceptionScore.fake)} (real ${fmt(report.inceptionScore.realTest)}), FD ${fmt(report.frechet.fakeVsTest)} (train vs test ${fmt(report.frechet.trainVsTest)}) → ${dir}/report.html\n`);
   });
@@ -49,7 +49,8 @@ program
   .command('classifier')
   .description('train the MNIST classifier (seed 002: MLP 784-512-512-10, RMSprop) once → artifacts/classifier/<dataset>/')
   .option('--data <dir>', 'data artifact (default artifacts/data/mnist)')
-  .option('--epochs <n>', 'training epochs (default 15)', Number)
+  .option('--dataset <id>', 'shorthand for --data artifacts/data/<id> (mnist, fashion, …)')
+  .option('--epochs <n>', 'training epochs (default 5, as the PyTorch anchor)', Number)
   .option('--seed <n>', 'seed (default 42)', Number)
   .option('--max-steps <n>', 'stop after n batches (smoke tests)', Number)
   .option('--backend <name>', 'auto | tensorflow | webgpu | wasm | cpu')
@@ -59,7 +60,7 @@ program
   .action(async (opts) => {
     const config = resolveConfig(classifierSchema, {
       file: opts.config,
-      overrides: { data: opts.data, epochs: opts.epochs, seed: opts.seed, maxSteps: opts.maxSteps, backend: opts.backend, out: opts.out },
+      overrides: { data: opts.data ?? (opts.dataset ? `artifacts/data/${opts.dataset}` : undefined), epochs: opts.epochs, seed: opts.seed, maxSteps: opts.maxSteps, backend: opts.backend, out: opts.out },
     });
     if (opts.dryRun) {
       process.stdout.write(`${JSON.stringify({ config, writes: config.out ?? classifierDir('<dataset id>') }, null, 2)}\n`);

@@ -1,10 +1,10 @@
+import { Network } from '@wgan/train';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Rng } from '@wgan/core';
 import { initBackend } from '@wgan/core/backend';
 import { criticGradientNorms, criticScores, gatherRows, generate, interpolate } from './device.js';
 import { featureStats } from './feature-stats.js';
 import { gaussianStats } from './formulas/frechet.js';
-import { createNetwork } from './networks.js';
 import { tinyCritic, tinyGenerator } from './fixtures.test-helpers.js';
 import { sampleIndices, streamRng } from './streams.js';
 
@@ -29,7 +29,7 @@ function criticFloat64(values: Map<string, Float32Array>, x: Float64Array): numb
 describe('device computations', () => {
   it('criticGradientNorms matches float64 central differences of the critic', async () => {
     const rng = Rng.fromSeed(5);
-    const critic = createNetwork(tinyCritic(), rng);
+    const critic = Network.create(tinyCritic(), rng);
     const values = await critic.readValues();
     const n = 3;
     const x = rng.fillUniform(new Float32Array(n * 784), -1, 1);
@@ -56,7 +56,7 @@ describe('device computations', () => {
 
   it('generates the same images in batches as in one go', async () => {
     const rng = Rng.fromSeed(6);
-    const g = createNetwork(tinyGenerator(), rng);
+    const g = Network.create(tinyGenerator(), rng);
     const z = rng.fillNormal(new Float32Array(7 * 8));
     const whole = await generate(g, z, 7, 100);
     const batched = await generate(g, z, 7, 3);

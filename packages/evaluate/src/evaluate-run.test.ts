@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PipelineError, readArtifact, readFloat32 } from '@wgan/core';
 import { initBackend, tf } from '@wgan/core/backend';
-import { countTrainable } from '@wgan/train';
+import { countTrainable, makeTinyData, runOneCycle, tinyConfig, train } from '@wgan/train';
+import { createLogger } from '@wgan/core';
 import { evaluateRun, evaluateSchema, type OneCycle } from './evaluate-run.js';
 import { reportSchema, type Report } from './report-schema.js';
 import { meanAbsDifference } from './formulas/drift.js';
@@ -76,7 +77,7 @@ describe('evaluateRun on a synthetic run folder', () => {
     expect(report.E7).toBeNull();
     expect(report.notes.E7).toMatch(/gradient-penalty run/);
     expect(report.E4).toBeNull();
-    expect(report.notes.E4).toMatch(/not wired/);
+    expect(report.notes.E4).toMatch(/no one-cycle function/);
   });
 
   it('computes E8 from the 0 / 500 / 1000 snapshots', () => {
@@ -204,4 +205,27 @@ describe('reportSchema', () => {
     expect(reportSchema.safeParse({ ...report, E5: { ...report.E5, extra: 1 } }).success).toBe(false);
     expect(reportSchema.safeParse({ ...report, classHistogram: { ...report.classHistogram, counts: [1, 2, 3] } }).success).toBe(false);
   });
+});
+
+describe('E4 through train\'s runOneCycle on a real (tiny) training run', () => {
+  it('measures 5 critic updates and 1 generator update on a copy of the checkpoint', async () => {
+    const artifacts = join(root, 'tiny-artifacts');
+    process.env.WGAN_ARTIFACTS = artifacts;
+    try {
+      const data = await makeTinyData(artifacts);
+      const quiet = createLogger({ level: 'error', stream: { write: () => true } as unknown as NodeJS.WritableStream });
+      const { runDir } = await train(tinyConfig(data, { name: 'tiny-e4', iterations: 4, backend: 'cpu' }), { logger: quiet, progress: false });
+      const before = await readFile(join(runDir, 'checkpoints', '00000004', 'critic.weights.bin'));
+      const cycle = await runOneCycle(join(runDir, 'checkpoints', '00000004'), { seed: 7 });
+      expect(cycle.lossD).toHaveLength(5);
+      for (const l of cycle.lossD) expect(Number.isFinite(l)).toBe(true);
+      const delta = (a: ArrayLike<number>[], b: ArrayLike<number>[]) => Math.sqrt(a.reduce((s, x, k) => s + Array.from(x).reduce((t, v, i) => t + (b[k][i] - v) ** 2, 0), 0));
+      expect(delta(cycle.before.critic, cycle.after.critic)).toBeGreaterThan(0);
+      expect(delta(cycle.before.generator, cycle.after.generator)).toBeGreaterThan(0);
+      // the checkpoint itself is untouched
+      expect((await readFile(join(runDir, 'checkpoints', '00000004', 'critic.weights.bin'))).equals(before)).toBe(true);
+    } finally {
+      delete process.env.WGAN_ARTIFACTS;
+    }
+  }, 60_000);
 });

@@ -90,9 +90,8 @@ export interface OneCycleResult {
 
 /**
  * E4 needs exactly 5 critic updates and 1 generator update on a copy of the checkpoint (its optimiser
- * state included), which is train's business: evaluate never trains.
- * TODO(train): inject train's function here (e.g. `runOneCycle(checkpointDir, { seed })` from
- * @wgan/train) in cli.ts. Until then E4 is null in the report, with a note saying so.
+ * state included), which is train's business: evaluate never trains. The CLI passes train's
+ * `runOneCycle`; without it E4 is null in the report, with a note saying so.
  */
 export type OneCycle = (checkpointDir: string, options: { seed: number }) => Promise<OneCycleResult>;
 
@@ -107,8 +106,8 @@ export interface FigureInput {
 
 /**
  * Extra figures for report.html (inline) and figures/<id>.png: the hook for render's vega-lite plots
- * (IS / FD / Ŵ₁ against iteration from `report.checkpoints`, the class histogram). TODO(render): wire
- * `@wgan/render`'s lineChart + renderPng here in cli.ts once it is merged.
+ * (IS / FD / Ŵ₁ against iteration from `report.checkpoints`, the class histogram); the CLI passes
+ * figures.ts, which draws them with @wgan/render.
  */
 export type FigureRenderer = (input: FigureInput) => Promise<Omit<Figure, 'file'>[]>;
 
@@ -263,7 +262,7 @@ export async function evaluateRun(config: EvaluateConfig, options: EvaluateOptio
     notes.E4 = `one cycle of 5 critic + 1 generator updates on a copy of checkpoint ${ref.name} (its optimiser state included)`;
   } else {
     const measured = await trainingE4(runDir);
-    notes.E4 = `not computed: needs train's one-cycle function (a 5 + 1 update on a copy of the checkpoint), not wired yet${measured ? `; train-stats.json reports the run's first training cycle as (L̄_D, Δ_D, Δ_G) = ${measured}` : ''}`;
+    notes.E4 = `not computed: no one-cycle function was given (train's runOneCycle does a 5 + 1 update on a copy of the checkpoint)${measured ? `; train-stats.json reports the run's first training cycle as (L̄_D, Δ_D, Δ_G) = ${measured}` : ''}`;
   }
 
   // E5: a training batch (B of the run) and as many fresh latents.

@@ -2,8 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Rng, writeArtifact, writeFloat32, writeFileAtomic } from '@wgan/core';
 import { DATASETS, encodeIdx, IMAGE_MAGIC, LABEL_MAGIC, PIXELS, prepareDataset, dataPrepSchema, loadDataset } from '@wgan/data-prep';
-import { readNetwork, writeNetwork, type NetworkSpec } from '@wgan/train';
-import { createNetwork } from './networks.js';
+import { readNetwork, writeNetwork, type NetworkSpec, Network } from '@wgan/train';
 import { classifierSchema, trainClassifier, writeClassifierArtifact } from './classifier.js';
 import { CHECKPOINT_STAGE } from './run-folder.js';
 import { generate } from './device.js';
@@ -85,8 +84,8 @@ export async function writeSyntheticRun(root: string, dataDir: string, options: 
   const snapshots = new Map<number, Float32Array>();
   const config = { name: 'synthetic', data: dataDir, loss, lambda: 10, clipValue: 0.01, batchSize: 16, seed: 42, iterations: iterations[iterations.length - 1], latentDim: LATENT, model: 'mlp' };
   for (const iteration of iterations) {
-    const generator = createNetwork(tinyGenerator(), rng, 'fixture-g');
-    const critic = createNetwork(tinyCritic(), rng, 'fixture-d');
+    const generator = Network.create(tinyGenerator(), rng, 'fixture-g');
+    const critic = Network.create(tinyCritic(), rng, 'fixture-d');
     const gValues = await generator.readValues();
     const dValues = await critic.readValues();
     if (loss === 'clip') for (const [name, v] of dValues) dValues.set(name, v.map((w) => Math.max(-0.01, Math.min(0.01, w * 20))));

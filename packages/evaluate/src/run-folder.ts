@@ -2,8 +2,7 @@ import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PipelineError, readArtifact, readFloat32, z, type Artifact } from '@wgan/core';
-import { readNetwork, type Network, type NetworkSpec } from '@wgan/train';
-import { networkFromValues } from './networks.js';
+import { readNetwork, Network, type NetworkSpec } from '@wgan/train';
 
 /**
  * Reading a train run folder, artifacts/runs/<run>/ (written by train):
@@ -111,8 +110,8 @@ export async function readCheckpoint(ref: CheckpointRef): Promise<LoadedCheckpoi
 /** The checkpoint's networks on the device (dispose them when done). */
 export function checkpointNetworks(ckpt: LoadedCheckpoint): { generator: Network; critic: Network } {
   return {
-    generator: networkFromValues(ckpt.generatorSpec, ckpt.generatorValues, 'eval-generator'),
-    critic: networkFromValues(ckpt.criticSpec, ckpt.criticValues, 'eval-critic'),
+    generator: Network.fromValues(ckpt.generatorSpec, ckpt.generatorValues, 'eval-generator'),
+    critic: Network.fromValues(ckpt.criticSpec, ckpt.criticValues, 'eval-critic'),
   };
 }
 

@@ -17,3 +17,5 @@ export * from './run-files.js';
 export * from './trainer-mlp.js';
 export * from './fast-matmul.js';
 export * from './webgpu/index.js';
+export * from './one-cycle.js';
+export * from './testing.js';

@@ -114,6 +114,20 @@ export class TfjsTrainer implements Trainer<IterationStats> {
     this.stats.push(ganIterationRecord(steps, lossG, clip));
   }
 
+  /**
+   * The same updates as iteration(), read back at once with each critic step's L_D (E4 asks for
+   * L̄_D over the 5 steps of one cycle, which the per-iteration statistics only give as their mean).
+   */
+  async cycle(inputs: IterationInputs): Promise<{ lossD: number[]; lossG: number }> {
+    const steps: tf.Tensor1D[] = [];
+    for (let c = 0; c < this.o.nCritic; c++) steps.push(this.criticStep(inputs.indices[c], inputs.zCritic[c], inputs.eps[c]));
+    const lossG = this.generatorStep(inputs.zGen);
+    const lossD = steps.length ? Array.from((await tf.stack(steps).slice([0, 0], [steps.length, 1]).data()) as Float32Array) : [];
+    const g = (await lossG.data())[0];
+    tf.dispose([...steps, lossG]);
+    return { lossD, lossG: g };
+  }
+
   async readStats(): Promise<IterationStats[]> {
     return this.stats.read<IterationStats>();
   }

@@ -27,7 +27,9 @@ export class Network {
       const v = values.get(p.name);
       if (!v) throw new Error(`no value for parameter ${p.name}`);
       if (v.length !== sizeOf(p.shape)) throw new Error(`parameter ${p.name} has ${v.length} values, expected ${sizeOf(p.shape)} for shape [${p.shape}]`);
-      variables.set(p.name, tf.variable(tf.tensor(v, p.shape, 'float32'), p.trainable, `${namePrefix}/${p.name}/${uniqueSuffix()}`));
+      const initial = tf.tensor(v, p.shape, 'float32');
+      variables.set(p.name, tf.variable(initial, p.trainable, `${namePrefix}/${p.name}/${uniqueSuffix()}`));
+      initial.dispose(); // the variable holds its own copy
     }
     return new Network(spec, variables);
   }
@@ -74,7 +76,7 @@ export class Network {
     for (const [name, v] of this.variables) {
       const value = values.get(name);
       if (!value) throw new Error(`no value for parameter ${name}`);
-      v.assign(tf.tensor(value, v.shape, 'float32'));
+      tf.tidy(() => v.assign(tf.tensor(value, v.shape, 'float32')));
     }
   }
 

@@ -4,7 +4,7 @@
  * cache of `evaluate:classifier` and `evaluate:pipeline` follows the data, the run and the classifier
  * (Nx does not hash git-ignored files such as artifacts/ by itself).
  *
- *   node packages/evaluate/scripts/fingerprint.mjs runs/default/checkpoints/* data/mnist
+ *   node tools/artifact-fingerprint.mjs runs/default/checkpoints/* data/mnist
  *
  * Paths are relative to $WGAN_ARTIFACTS (default <workspace>/artifacts); a trailing /* stands for every
  * entry of the folder. An artifact folder counts by its manifest's config and file checksums (not its
@@ -16,7 +16,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const workspace = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+const workspace = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const root = resolve(process.env.WGAN_ARTIFACTS ?? join(workspace, 'artifacts'));
 const hash = createHash('sha256');
 
