@@ -47,7 +47,7 @@ await runCli(async () => {
   const backends: string[] = o.backends ? o.backends.split(',') : ['webgpu', 'tensorflow', 'wasm', ...(o.includeCpu ? ['cpu'] : [])];
   const rows: Row[] = [];
   for (const backend of backends) {
-    const implementations: string[] = o.implementations ? o.implementations.split(',') : backend === 'webgpu' ? ['webgpu-fused', 'tfjs-manual'] : ['auto'];
+    const implementations: string[] = o.implementations ? o.implementations.split(',') : backend === 'webgpu' ? ['webgpu-fused', 'tfjs-manual'] : backend === 'wasm' ? ['onnx-cpu', 'tfjs-manual'] : ['auto'];
     for (const implementation of implementations) {
       const cpuLike = backend === 'cpu';
       const args = { backend, implementation, rounds: o.rounds ?? (cpuLike ? 2 : backend === 'wasm' ? 3 : 5), perRound: o.perRound ?? (cpuLike ? 10 : backend === 'wasm' ? 10 : 20), warmup: cpuLike ? 1 : 5 };

@@ -25,7 +25,9 @@ export interface Measurement {
 
 export interface MeasureOptions {
   backend: BackendRequest;
-  implementation?: 'auto' | 'tfjs-manual' | 'tfjs-autodiff' | 'webgpu-fused';
+  implementation?: 'auto' | 'onnx-cpu' | 'tfjs-manual' | 'tfjs-autodiff' | 'webgpu-fused';
+  /** onnx-cpu threads (the comparison with one PyTorch thread uses 1). */
+  threads?: number;
   warmup?: number;
   rounds?: number;
   perRound?: number;
@@ -35,7 +37,7 @@ export interface MeasureOptions {
 
 export async function measure(o: MeasureOptions): Promise<Measurement> {
   const info = await initBackend(o.backend, { quiet: true });
-  const config = resolveTrainConfig({ overrides: { implementation: o.implementation ?? 'auto', backend: info.name } });
+  const config = resolveTrainConfig({ overrides: { implementation: o.implementation ?? 'auto', backend: info.name, threads: o.threads ?? 1 } });
   const rng = Rng.fromSeed(42);
   const specs = modelSpecs(config);
   const generator = Network.create(specs.generator, rng);
@@ -70,9 +72,11 @@ export async function measure(o: MeasureOptions): Promise<Measurement> {
     roundMs.push((performance.now() - t0) / perRound);
   }
   const sorted = [...roundMs].sort((a, b) => a - b);
+  const threads = o.threads ?? 1;
+  const device = trainer.implementation === 'onnx-cpu' ? `onnxruntime CPU (MLAS), ${threads === 0 ? 'all cores' : `${threads} thread${threads > 1 ? 's' : ''}`}` : info.device;
   const result: Measurement = {
-    backend: info.name,
-    device: info.device,
+    backend: trainer.implementation === 'onnx-cpu' ? 'onnxruntime' : info.name,
+    device,
     implementation: trainer.implementation,
     msPerIter: sorted[Math.floor(sorted.length / 2)],
     roundMs,

@@ -4,7 +4,7 @@ import { Rng } from '@wgan/core';
 import { initBackend } from '@wgan/core/backend';
 import { initialValues, seed001Critic, seed001Generator, type LayerType, type NetworkSpec } from '@wgan/train';
 import { convPadding, ioForRole, networkToOnnx, permute } from './convert.js';
-import { decodeModel } from './onnx-graph.js';
+import { decodeModel } from '@wgan/train';
 import { maxAbsError, measureParity, onnxForward } from './parity.js';
 import { perturbBatchNorm, smallConvCritic, smallConvGenerator } from './testing.js';
 

@@ -1,6 +1,6 @@
 import { PipelineError } from '@wgan/core';
 import { sizeOf, type LayerSpec, type NetworkSpec } from '@wgan/train';
-import { GraphBuilder, type ValueInfo } from './onnx-graph.js';
+import { GraphBuilder, type ValueInfo } from '@wgan/train';
 
 /**
  * NetworkSpec + parameter values → an ONNX graph that computes what tfjs's `Network.apply` computes in

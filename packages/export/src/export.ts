@@ -8,7 +8,7 @@ import { checkOnnxModels, type CheckResult } from './checker.js';
 import { loadCheckpoint, resolveCheckpoint, type LoadedNetwork } from './checkpoint.js';
 import type { ExportConfig } from './config.js';
 import { networkToOnnx, type ConvertedModel } from './convert.js';
-import { IR_VERSION, OPSET, type ValueInfo } from './onnx-graph.js';
+import { IR_VERSION, OPSET, type ValueInfo } from '@wgan/train';
 import { measureParity, type ParityResult } from './parity.js';
 
 export const EXPORT_STAGE = 'export';

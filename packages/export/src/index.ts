@@ -1,4 +1,3 @@
-export * from './onnx-graph.js';
 export * from './convert.js';
 export * from './checker.js';
 export * from './checkpoint.js';

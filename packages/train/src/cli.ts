@@ -19,7 +19,8 @@ const program = new Command()
   .option('--lambda <x>', 'gradient penalty weight', num)
   .option('--clip-value <c>', 'weight clipping bound', num)
   .option('--lr <x>', 'learning rate of both optimisers', num)
-  .option('--implementation <name>', 'auto | tfjs-manual | tfjs-autodiff | webgpu-fused')
+  .option('--implementation <name>', 'auto | onnx-cpu | tfjs-manual | tfjs-autodiff | webgpu-fused')
+  .option('--threads <n>', 'onnx-cpu: onnxruntime threads (0 = one per core)', num)
   .option('--penalty <closed-form|autodiff>', 'with tfjs-autodiff: how ∇D(x̂) is computed')
   .option('--seed <n>', 'random seed', num)
   .option('--backend <name>', 'auto | tensorflow | webgpu | wasm | cpu')
@@ -40,7 +41,7 @@ await runCli(async () => {
     file: o.config,
     overrides: {
       name: o.name, data: o.data, loss: o.loss, latentDim: o.latentDim, iterations: o.iterations, batchSize: o.batchSize, nCritic: o.nCritic,
-      lambda: o.lambda, clipValue: o.clipValue, implementation: o.implementation, penalty: o.penalty, seed: o.seed, backend: o.backend, logEvery: o.logEvery,
+      lambda: o.lambda, clipValue: o.clipValue, implementation: o.implementation, threads: o.threads, penalty: o.penalty, seed: o.seed, backend: o.backend, logEvery: o.logEvery,
       snapshotEvery: o.snapshotEvery, checkpointEvery: o.checkpointEvery, optimizerG: lr, optimizerD: lr,
     },
   });

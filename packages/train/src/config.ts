@@ -37,11 +37,14 @@ export const trainSchema = z
     /** Weight-clipping bound c (clip). */
     clipValue: z.number().positive().default(0.01),
     /**
-     * Which implementation of the training step: `tfjs-manual` (hand-written backward, dense chains: the
-     * fast CPU path), `tfjs-autodiff` (tfjs autodiff, any network: the reference), `webgpu-fused` (WGSL
-     * kernels, one command buffer per iteration), or `auto` (the fastest one that applies).
+     * Which implementation of the training step: `onnx-cpu` (the whole iteration as one ONNX graph on
+     * onnxruntime's CPU kernels: the fast CPU path), `tfjs-manual` (hand-written backward on tfjs, dense
+     * chains), `tfjs-autodiff` (tfjs autodiff, any network: the reference), `webgpu-fused` (WGSL kernels,
+     * one command buffer per iteration), or `auto` (the fastest one that applies).
      */
-    implementation: z.enum(['auto', 'tfjs-manual', 'tfjs-autodiff', 'webgpu-fused']).default('auto'),
+    implementation: z.enum(['auto', 'onnx-cpu', 'tfjs-manual', 'tfjs-autodiff', 'webgpu-fused']).default('auto'),
+    /** onnx-cpu: onnxruntime's intra-op threads (0 = its default, one per core; the benchmark uses 1). */
+    threads: z.number().int().min(0).default(0),
     /** With tfjs-autodiff: how the penalty's input gradient is computed (closed form for dense critics, or nested autodiff). */
     penalty: z.enum(['closed-form', 'autodiff']).default('closed-form'),
     optimizerG: optimizer,

@@ -89,7 +89,31 @@ export async function createTrainer(
       criticOptimizer: config.optimizerD,
     });
   };
+  const onnx = async () =>
+    (await import('./onnx/trainer-onnx.js')).OnnxTrainer.create({
+      generatorSpec: o.generator.spec,
+      criticSpec: o.critic.spec,
+      initial: {
+        generator: await o.generator.readValues(),
+        critic: await o.critic.readValues(),
+        generatorOptimizer: { kind: config.optimizerG.type, step: 0, slots: [] },
+        criticOptimizer: { kind: config.optimizerD.type, step: 0, slots: [] },
+      },
+      images: o.images,
+      imageCount: o.imageCount,
+      loss: wganLoss,
+      lambda: config.lambda,
+      clipValue: config.clipValue,
+      nCritic: config.nCritic,
+      batchSize: config.batchSize,
+      optimizerG: config.optimizerG,
+      optimizerD: config.optimizerD,
+      threads: config.threads,
+    });
   switch (config.implementation) {
+    case 'onnx-cpu':
+      if (!manualApplies) throw new PipelineError('onnx-cpu needs a WGAN loss (gp, clip) and dense-chain networks with LeakyReLU/ReLU hidden layers', 'implementation', 'use --implementation tfjs-autodiff (or auto)');
+      return onnx();
     case 'tfjs-autodiff':
       return new TfjsTrainer({ ...common, penalty: config.penalty });
     case 'tfjs-manual':
@@ -99,8 +123,15 @@ export async function createTrainer(
       if (!manualApplies) throw new PipelineError('webgpu-fused needs a WGAN loss (gp, clip) and dense-chain networks with LeakyReLU/ReLU hidden layers', 'implementation', 'use --implementation auto');
       return fused();
     case 'auto':
-      // the fused kernels on a real GPU; the hand-written tfjs step for dense chains elsewhere; autodiff otherwise
-      if (manualApplies && o.backend === 'webgpu' && webgpuDevice() && !webgpuDevice()!.software) return fused();
-      return manualApplies ? new MlpTrainer({ ...common, loss: wganLoss }) : new TfjsTrainer({ ...common, penalty: config.penalty });
+      // dense WGANs: the fused kernels on a real GPU, onnxruntime on a CPU (the hand-written tfjs step where
+      // onnxruntime cannot load); autodiff for everything else
+      if (!manualApplies) return new TfjsTrainer({ ...common, penalty: config.penalty });
+      if (o.backend === 'webgpu' && webgpuDevice() && !webgpuDevice()!.software) return fused();
+      try {
+        return await onnx();
+      } catch (e) {
+        if (e instanceof PipelineError) throw e;
+        return new MlpTrainer({ ...common, loss: wganLoss });
+      }
   }
 }

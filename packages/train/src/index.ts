@@ -19,3 +19,8 @@ export * from './fast-matmul.js';
 export * from './webgpu/index.js';
 export * from './one-cycle.js';
 export * from './testing.js';
+export * from './onnx/graph.js';
+export * from './models/dense-chain.js';
+export * from './onnx/ops.js';
+export * from './onnx/wgan-graph.js';
+export * from './onnx/trainer-onnx.js';

@@ -10,7 +10,7 @@ import { DEFAULT_TILE_CHOICE, chooseTile, matmulKernel, matmulUniform, matmulWor
 import { optimizerKernel, optimizerUniform } from './kernels/optimizer.js';
 import { penaltyKernel, penaltyUniform } from './kernels/penalty.js';
 import { statsKernel, statsUniform } from './kernels/stats.js';
-import { denseChain, flatten, unflatten, type DenseChain } from './layout.js';
+import { denseChain, flatten, unflatten, type DenseChain } from '../models/dense-chain.js';
 
 /**
  * The fused WebGPU training path for dense-chain GANs (issue 11): one generator iteration — nCritic

@@ -4,4 +4,3 @@
  */
 export { FusedMlpTrainer, defaultOptimizer, DEFAULT_TUNING, type FusedTrainerOptions, type KernelTuning } from './fused-trainer.js';
 export { DEFAULT_TILE_CHOICE, TILES, type TileChoice, type TileConfig } from './kernels/matmul.js';
-export { denseChain, type DenseChain, type DenseLayer } from './layout.js';

@@ -53,7 +53,8 @@ export function packStruct(fields: StructFields, values: Record<string, number>)
 }
 
 /** Pointwise activations of a dense chain (LayerSpec types, plus 'none'). */
-export type ActivationKind = 'none' | 'leakyRelu' | 'relu' | 'tanh' | 'sigmoid';
+export type { ActivationKind } from '../../models/dense-chain.js';
+import type { ActivationKind } from '../../models/dense-chain.js';
 
 /**
  * `fn NAME(x: f32, alpha: f32) -> f32`: the activation, PyTorch's definitions. tanh and sigmoid use the

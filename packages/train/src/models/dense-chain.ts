@@ -1,9 +1,10 @@
 import { PipelineError } from '@wgan/core';
-import { paramSpecs, sizeOf, type NetworkSpec } from '../models/spec.js';
-import type { ActivationKind } from './kernels/common.js';
+import { paramSpecs, sizeOf, type NetworkSpec } from './spec.js';
+
+export type ActivationKind = 'none' | 'leakyRelu' | 'relu' | 'tanh' | 'sigmoid';
 
 /**
- * A dense chain (dense → activation → dense → ... ) as the fused kernels see it: per layer its sizes,
+ * A dense chain (dense → activation → dense → ... ) as the fused trainers (WGSL, ONNX) see it: per layer its sizes,
  * the pointwise activation after it and where its kernel [in, out] and bias [out] sit in the network's
  * one flat parameter buffer. The flat order is paramSpecs order (kernel, bias, per layer), the order of
  * the weights files, so the flat buffer is the weights file's payload.
@@ -49,7 +50,7 @@ export function denseChain(spec: NetworkSpec): DenseChain {
     }
     const kind = ACTIVATIONS[layer.type];
     const last = layers[layers.length - 1];
-    if (!kind) throw new PipelineError(`layer ${index} (${layer.type}) is not supported by the fused WebGPU trainer`, where, 'use a dense chain (dense layers with leakyRelu/relu/tanh/sigmoid), or the tfjs trainer');
+    if (!kind) throw new PipelineError(`layer ${index} (${layer.type}) is not supported by the fused trainers`, where, 'use a dense chain (dense layers with leakyRelu/relu/tanh/sigmoid), or the tfjs trainer');
     if (!last || last.activation !== 'none') throw new PipelineError(`activation layer ${index} does not follow a dense layer`, where, 'put exactly one activation after each dense layer');
     last.activation = kind;
     if (layer.type === 'leakyRelu') {

@@ -79,6 +79,22 @@ export class GraphBuilder {
     return to;
   }
 
+  /**
+   * Gives the node output `from` the name `to`, in its producer and every consumer (a graph output
+   * without the copy an Identity node makes). Only for values produced by a node of this graph.
+   */
+  rename(from: string, to: string): string {
+    if (this.names.has(to)) throw new Error(`value name ${to} already used`);
+    const producer = this.nodes.find((n) => (n.output ?? []).includes(from));
+    if (!producer) throw new Error(`rename: ${from} is not produced by a node`);
+    this.names.add(to);
+    for (const n of this.nodes) {
+      n.output = (n.output ?? []).map((v) => (v === from ? to : v));
+      n.input = (n.input ?? []).map((v) => (v === from ? to : v));
+    }
+    return to;
+  }
+
   reserve(name: string): string {
     if (this.names.has(name)) throw new Error(`value name ${name} already used`);
     this.names.add(name);

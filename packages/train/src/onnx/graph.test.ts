@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import * as ort from 'onnxruntime-node';
-import { decodeModel, GraphBuilder, IR_VERSION, onnx, OPSET } from './onnx-graph.js';
+import { decodeModel, GraphBuilder, IR_VERSION, onnx, OPSET } from './graph.js';
 
 describe('GraphBuilder', () => {
   it('encodes a model that onnx-proto decodes back field by field', () => {

@@ -1,0 +1,78 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { Rng } from '@wgan/core';
+import { initBackend } from '@wgan/core/backend';
+import { denseStack } from '../models/architectures.js';
+import { Network, initialValues } from '../models/network.js';
+import type { NetworkSpec } from '../models/spec.js';
+import { BatchSampler, drawIterationInputs } from '../sampling.js';
+import { TfjsTrainer } from '../trainer-tfjs.js';
+import type { Trainer } from '../trainer.js';
+import { OnnxTrainer } from './trainer-onnx.js';
+
+/** The onnxruntime trainer against the tfjs autodiff reference: same weights, same inputs, k iterations. */
+beforeAll(async () => {
+  await initBackend('wasm', { quiet: true });
+});
+
+const dz = 64;
+const d = 40;
+const spec = (role: string, sizes: number[], last: 'tanh' | null, slope: number): NetworkSpec => ({
+  role,
+  inputSize: sizes[0],
+  outputSize: sizes[sizes.length - 1],
+  layers: denseStack(sizes, slope === 0 ? { type: 'relu' } : { type: 'leakyRelu', alpha: slope }, last ? { type: last } : null),
+  init: { scheme: 'torch-default' },
+});
+
+async function compare(loss: 'gp' | 'clip', gSizes: number[], dSizes: number[], slope: number, batchSize: number) {
+  const gSpec = spec('generator', [dz, ...gSizes, d], 'tanh', slope);
+  const cSpec = spec('critic', [d, ...dSizes, 1], null, slope);
+  const rng = Rng.fromSeed(13);
+  const images = rng.fillUniform(new Float32Array(96 * d), -1, 1);
+  const g0 = initialValues(gSpec, rng);
+  const c0 = initialValues(cSpec, rng);
+  // ε = 1e-3 keeps Adam/RMSprop from amplifying float32 noise in gradients that are zero in exact arithmetic
+  const opt = loss === 'gp' ? { type: 'adam' as const, lr: 1e-3, beta1: 0.5, beta2: 0.9, eps: 1e-3 } : { type: 'rmsprop' as const, lr: 1e-3, alpha: 0.99, eps: 1e-3 };
+  const common = { loss, lambda: 10, clipValue: 0.05, nCritic: 5, batchSize, optimizerG: opt, optimizerD: opt };
+  const reference: Trainer = new TfjsTrainer({ ...common, generator: Network.fromValues(gSpec, g0), critic: Network.fromValues(cSpec, c0), images, imageCount: 96, latentDim: dz, penalty: 'closed-form' });
+  const onnx = await OnnxTrainer.create({ ...common, generatorSpec: gSpec, criticSpec: cSpec, images, imageCount: 96, initial: { generator: g0, critic: c0, generatorOptimizer: { kind: opt.type, step: 0, slots: [] }, criticOptimizer: { kind: opt.type, step: 0, slots: [] } } });
+  for (const t of [reference, onnx]) {
+    const r = Rng.fromSeed(5);
+    const sampler = new BatchSampler(96, batchSize, 5);
+    for (let i = 0; i < 5; i++) t.iteration(drawIterationInputs(r, sampler, { nCritic: 5, batchSize, latentDim: dz }));
+  }
+  const [a, b] = [await reference.readStats(), await onnx.readStats()];
+  expect(b).toHaveLength(5);
+  a.forEach((s, i) => {
+    for (const [k, v] of Object.entries(s)) {
+      const w = (b[i] as Record<string, number>)[k];
+      if (Number.isNaN(v)) expect(Number.isNaN(w), `${k}`).toBe(true);
+      else expect(Math.abs(w - v), `${k} at iteration ${i}: ${v} vs ${w}`).toBeLessThan(1e-4 * Math.max(1, Math.abs(v)));
+    }
+  });
+  const [sa, sb] = [await reference.getState(), await onnx.getState()];
+  for (const net of ['generator', 'critic'] as const) {
+    for (const [name, x] of sa[net]) {
+      const y = sb[net].get(name) as Float32Array;
+      expect(x.reduce((m, v, j) => Math.max(m, Math.abs(v - y[j])), 0), `${net} ${name}`).toBeLessThan(5e-5);
+    }
+  }
+  expect(sb.criticOptimizer.step).toBe(25);
+  expect(sb.generatorOptimizer.step).toBe(5);
+  // a trainer resumed from the state continues identically to one that was never stopped
+  const resumed = await OnnxTrainer.create({ ...common, generatorSpec: gSpec, criticSpec: cSpec, images, imageCount: 96, initial: sb });
+  const r1 = Rng.fromSeed(8);
+  const r2 = Rng.fromSeed(8);
+  onnx.iteration(drawIterationInputs(r1, new BatchSampler(96, batchSize, 9), { nCritic: 5, batchSize, latentDim: dz }));
+  resumed.iteration(drawIterationInputs(r2, new BatchSampler(96, batchSize, 9), { nCritic: 5, batchSize, latentDim: dz }));
+  expect(await resumed.readStats()).toEqual(await onnx.readStats());
+  const z = Rng.fromSeed(1).fillNormal(new Float32Array(3 * dz));
+  expect(await resumed.generate(z, 3)).toEqual(await onnx.generate(z, 3));
+  for (const t of [reference, onnx, resumed]) t.dispose();
+}
+
+describe('OnnxTrainer (onnxruntime CPU) vs TfjsTrainer (autodiff)', () => {
+  it('WGAN-GP, LeakyReLU, 3-hidden-layer critic, B = 16: 5 iterations agree', () => compare('gp', [24, 32], [32, 16, 8], 0.2, 16));
+  it('WGAN-GP, ReLU, 1-hidden-layer critic, B = 12: 5 iterations agree', () => compare('gp', [24], [20], 0, 12));
+  it('weight clipping, RMSprop: 5 iterations agree', () => compare('clip', [24, 32], [32, 16], 0.2, 16));
+});

@@ -1,0 +1,271 @@
+import type { DenseChain } from '../models/dense-chain.js';
+import type { OptimizerConfig } from '../optimizers.js';
+import { GraphBuilder, type ValueInfo } from './graph.js';
+import { Ops } from './ops.js';
+
+/**
+ * One generator iteration of a dense-chain WGAN — n_critic critic steps with the gradient penalty (or
+ * clipping) and one generator step, each with its optimiser update — as ONE ONNX graph, for
+ * onnxruntime's CPU kernels (MLAS). Weights and optimiser slots go in as inputs and come out updated;
+ * the iteration's random inputs (real rows, latents, ε) and the optimisers' per-step scalars are inputs.
+ *
+ * The critic step stacks x3 = [x ; x̃ ; x̂] (3B rows), runs one forward pass, and one backward recursion
+ * with output deltas (−1/B for real rows, +1/B for fake rows, 1 for x̂ rows): its real/fake rows are
+ * the W-loss deltas δ_k, its x̂ rows the chain u_k of the closed-form input gradient
+ * g = u_0 W_0ᵀ = ∇ₓD(x̂). With G = ∂GP/∂g = (2λ/B)(‖g‖ − 1) g/‖g‖ and ψ_{−1} = G, ψ_k = (ψ_{k−1} W_k) ⊙ m_k(x̂),
+ * each layer's whole weight gradient is one product dW_k = [a_{k−1}(x, x̃) ; ψ_{k−1}]ᵀ δ_k (the x̂ rows give the
+ * penalty's term, the others the W-loss's), and db_k sums δ_k over the real and fake rows only. This is
+ * the algebra of trainer-mlp.ts and of the fused WGSL path; parity with both is tested.
+ */
+export interface WganGraphOptions {
+  generator: DenseChain;
+  critic: DenseChain;
+  loss: 'gp' | 'clip';
+  lambda: number;
+  clipValue: number;
+  nCritic: number;
+  batchSize: number;
+  optimizerG: OptimizerConfig;
+  optimizerD: OptimizerConfig;
+}
+
+export interface WganGraph {
+  model: Uint8Array;
+  /** Input names: weights `G.<param>`/`D.<param>`, slots `<…>.m`/`<…>.v`, data, optimiser scalars. */
+  inputs: ValueInfo[];
+  /** Output names: `<input>.next` for every weight and slot, and `stats` [8]. */
+  outputs: ValueInfo[];
+  opTypes: string[];
+}
+
+type Params = Record<string, string>;
+
+interface Forward {
+  /** Input of each dense layer. */
+  inputs: string[];
+  /** Slope mask φ'(h) of each hidden layer. */
+  masks: string[];
+  output: string;
+}
+
+export function slotNames(opt: OptimizerConfig): string[] {
+  return opt.type === 'adam' ? ['m', 'v'] : ['v'];
+}
+
+function forward(o: Ops, chain: DenseChain, p: Params, x: string, tag: string): Forward {
+  const inputs: string[] = [];
+  const masks: string[] = [];
+  let a = x;
+  for (const layer of chain.layers) {
+    inputs.push(a);
+    const h = o.gemm(a, p[`${layer.index}.kernel`], { bias: p[`${layer.index}.bias`] }, `${tag}_h${layer.index}`);
+    switch (layer.activation) {
+      case 'leakyRelu':
+        masks.push(o.where(o.greater(h, o.scalar(0)), o.scalar(1), o.scalar(layer.alpha), `${tag}_m${layer.index}`));
+        a = o.leakyRelu(h, layer.alpha, `${tag}_a${layer.index}`);
+        break;
+      case 'relu':
+        masks.push(o.castFloat(o.greater(h, o.scalar(0)), `${tag}_m${layer.index}`));
+        a = o.relu(h, `${tag}_a${layer.index}`);
+        break;
+      case 'tanh':
+        a = o.tanh(h, `${tag}_a${layer.index}`);
+        break;
+      case 'sigmoid':
+        a = o.sigmoid(h, `${tag}_a${layer.index}`);
+        break;
+      case 'none':
+        a = h;
+        break;
+    }
+  }
+  return { inputs, masks, output: a };
+}
+
+/**
+ * Backward pass of a chain from dL/d(output after the activation): weight gradients into `grads` (when
+ * given) and dL/dx when `wantInput`.
+ */
+function backward(o: Ops, chain: DenseChain, p: Params, f: Forward, dOut: string, grads: Params | null, wantInput: boolean, tag: string): string | null {
+  const last = chain.layers[chain.layers.length - 1].activation;
+  let dh = dOut;
+  if (last === 'tanh') dh = o.mul(dOut, o.sub(o.scalar(1), o.square(f.output)), `${tag}_dtanh`);
+  else if (last === 'sigmoid') dh = o.mul(dOut, o.mul(f.output, o.sub(o.scalar(1), f.output)), `${tag}_dsig`);
+  for (let k = chain.layers.length - 1; k >= 0; k--) {
+    const layer = chain.layers[k];
+    if (grads) {
+      grads[`${layer.index}.kernel`] = o.gemm(f.inputs[k], dh, { transA: true }, `${tag}_dW${layer.index}`);
+      grads[`${layer.index}.bias`] = o.sum(dh, [0], `${tag}_db${layer.index}`, false);
+    }
+    if (k === 0 && !wantInput) return null;
+    const da = o.gemm(dh, p[`${layer.index}.kernel`], { transB: true }, `${tag}_da${layer.index}`);
+    if (k === 0) return da;
+    dh = o.mul(da, f.masks[k - 1], `${tag}_dh${chain.layers[k - 1].index}`);
+  }
+  return null;
+}
+
+/** The optimiser's update of every parameter; returns the new parameters and slots. */
+function optimizerStep(o: Ops, chain: DenseChain, opt: OptimizerConfig, p: Params, slots: Record<string, Params>, grads: Params, scalars: { stepSize?: string; sqrtBc2?: string }, clip: number | null, tag: string): { params: Params; slots: Record<string, Params> } {
+  const next: Params = {};
+  const nextSlots: Record<string, Params> = Object.fromEntries(slotNames(opt).map((s) => [s, {}]));
+  for (const { name } of chain.params) {
+    const g = grads[name];
+    let updated: string;
+    if (opt.type === 'adam') {
+      const m = opt.beta1 === 0 ? g : o.add(o.mul(slots.m[name], o.scalar(opt.beta1)), o.mul(g, o.scalar(1 - opt.beta1)), `${tag}_m`);
+      const v = o.add(o.mul(slots.v[name], o.scalar(opt.beta2)), o.mul(o.square(g), o.scalar(1 - opt.beta2)), `${tag}_v`);
+      const denom = o.add(o.div(o.sqrt(v), scalars.sqrtBc2 as string), o.scalar(opt.eps), `${tag}_den`);
+      updated = o.sub(p[name], o.mul(o.div(m, denom), scalars.stepSize as string), `${tag}_p`);
+      nextSlots.m[name] = m;
+      nextSlots.v[name] = v;
+    } else {
+      const v = o.add(o.mul(slots.v[name], o.scalar(opt.alpha)), o.mul(o.square(g), o.scalar(1 - opt.alpha)), `${tag}_v`);
+      updated = o.sub(p[name], o.mul(o.div(g, o.add(o.sqrt(v), o.scalar(opt.eps))), o.scalar(opt.lr)), `${tag}_p`);
+      nextSlots.v[name] = v;
+    }
+    next[name] = clip === null ? updated : o.clip(updated, -clip, clip, `${tag}_clip`);
+  }
+  return { params: next, slots: nextSlots };
+}
+
+export function buildWganIterationGraph(opts: WganGraphOptions): WganGraph {
+  const { generator: G, critic: D, batchSize: B, nCritic, lambda } = opts;
+  const g = new GraphBuilder('wgan-iteration');
+  const o = new Ops(g);
+  const inputs: ValueInfo[] = [];
+  const declare = (name: string, shape: number[]) => {
+    inputs.push({ name: g.reserve(name), shape });
+    return name;
+  };
+  const paramInputs = (chain: DenseChain, prefix: string): Params => Object.fromEntries(chain.params.map((q) => [q.name, declare(`${prefix}.${q.name}`, q.shape)]));
+  const slotInputs = (chain: DenseChain, prefix: string, opt: OptimizerConfig): Record<string, Params> =>
+    Object.fromEntries(slotNames(opt).map((s) => [s, Object.fromEntries(chain.params.map((q) => [q.name, declare(`${prefix}.${q.name}.${s}`, q.shape)]))]));
+
+  const gParams0 = paramInputs(G, 'G');
+  const gSlots0 = slotInputs(G, 'G', opts.optimizerG);
+  let dParams = paramInputs(D, 'D');
+  let dSlots = slotInputs(D, 'D', opts.optimizerD);
+  const d = D.inputSize;
+  const dz = G.inputSize;
+
+  const gp = opts.loss === 'gp';
+  const rowsPerStep = gp ? 3 : 2;
+  const deltaOut = new Float32Array(rowsPerStep * B);
+  deltaOut.fill(-1 / B, 0, B);
+  deltaOut.fill(1 / B, B, 2 * B);
+  if (gp) deltaOut.fill(1, 2 * B);
+  const deltaOutName = o.constant('delta_out', [rowsPerStep * B, 1], deltaOut);
+
+  const lossesD: string[] = [];
+  const penalties: string[] = [];
+  let last: { dReal: string; dFake: string; normMean: string; normStd: string } | null = null;
+  for (let c = 0; c < nCritic; c++) {
+    const t = `c${c}`;
+    const real = declare(`real_${c}`, [B, d]);
+    const z = declare(`zc_${c}`, [B, dz]);
+    const eps = declare(`eps_${c}`, [B, 1]);
+    const stepScalars = opts.optimizerD.type === 'adam' ? { stepSize: declare(`stepD_${c}`, []), sqrtBc2: declare(`bc2D_${c}`, []) } : {};
+    const fake = forward(o, G, gParams0, z, `${t}_G`).output;
+    const parts = [real, fake];
+    if (gp) parts.push(o.add(fake, o.mul(eps, o.sub(real, fake)), `${t}_xhat`));
+    const x3 = o.concatRows(parts, `${t}_x`);
+    const f = forward(o, D, dParams, x3, `${t}_D`);
+    const dReal = o.meanAll(o.rows(f.output, 0, B), `${t}_dReal`);
+    const dFake = o.meanAll(o.rows(f.output, B, 2 * B), `${t}_dFake`);
+    // one backward recursion over all rows: δ_k
+    const K = D.layers.length;
+    const deltas: string[] = new Array(K);
+    deltas[K - 1] = deltaOutName;
+    for (let k = K - 1; k >= 1; k--) {
+      const da = o.gemm(deltas[k], dParams[`${D.layers[k].index}.kernel`], { transB: true }, `${t}_da${k}`);
+      deltas[k - 1] = o.mul(da, f.masks[k - 1], `${t}_delta${k - 1}`);
+    }
+    const grads: Params = {};
+    let lossD = o.sub(dFake, dReal, `${t}_w`);
+    let psi: string | null = null;
+    if (gp) {
+      const u0 = o.rows(deltas[0], 2 * B, 3 * B, `${t}_u0`);
+      const grad = o.gemm(u0, dParams[`${D.layers[0].index}.kernel`], { transB: true }, `${t}_gradx`);
+      const norms = o.sqrt(o.sum(o.square(grad), [1]), `${t}_norms`); // [B, 1]
+      const dev = o.sub(norms, o.scalar(1), `${t}_dev`);
+      const penalty = o.mul(o.meanAll(o.square(dev)), o.scalar(lambda), `${t}_gp`);
+      psi = o.mul(grad, o.mul(o.div(dev, norms), o.scalar((2 * lambda) / B)), `${t}_Gpen`);
+      lossD = o.add(lossD, penalty, `${t}_lossD`);
+      penalties.push(penalty);
+      const normMean = o.meanAll(norms, `${t}_nmean`);
+      const normStd = o.sqrt(o.div(o.sumAll(o.square(o.sub(norms, normMean))), o.scalar(B - 1)), `${t}_nstd`);
+      last = { dReal, dFake, normMean, normStd };
+    } else {
+      last = { dReal, dFake, normMean: o.scalar(NaN), normStd: o.scalar(NaN) };
+    }
+    lossesD.push(lossD);
+    for (let k = 0; k < K; k++) {
+      const layer = D.layers[k];
+      const aRealFake = gp ? o.rows(f.inputs[k], 0, 2 * B, `${t}_arf${k}`) : f.inputs[k];
+      const A = psi ? o.concatRows([aRealFake, psi], `${t}_A${k}`) : aRealFake;
+      grads[`${layer.index}.kernel`] = o.gemm(A, deltas[k], { transA: true }, `${t}_dW${layer.index}`);
+      grads[`${layer.index}.bias`] = o.sum(gp ? o.rows(deltas[k], 0, 2 * B) : deltas[k], [0], `${t}_db${layer.index}`, false);
+      if (psi && k < K - 1) psi = o.mul(o.matmul(psi, dParams[`${layer.index}.kernel`]), o.rows(f.masks[k], 2 * B, 3 * B), `${t}_psi${k}`);
+    }
+    const next = optimizerStep(o, D, opts.optimizerD, dParams, dSlots, grads, stepScalars, gp ? null : opts.clipValue, `${t}_opt`);
+    dParams = next.params;
+    dSlots = next.slots;
+  }
+
+  // generator step against the updated critic
+  const zg = declare('zg', [B, dz]);
+  const gScalars = opts.optimizerG.type === 'adam' ? { stepSize: declare('stepG', []), sqrtBc2: declare('bc2G', []) } : {};
+  const fg = forward(o, G, gParams0, zg, 'g_G');
+  const fd = forward(o, D, dParams, fg.output, 'g_D');
+  const lossG = o.neg(o.meanAll(fd.output), 'lossG');
+  const dScore = o.constant('g_dscore', [B, 1], new Float32Array(B).fill(-1 / B));
+  const dx = backward(o, D, dParams, fd, dScore, null, true, 'g_bD') as string;
+  const gGrads: Params = {};
+  backward(o, G, gParams0, fg, dx, gGrads, false, 'g_bG');
+  const gNext = optimizerStep(o, G, opts.optimizerG, gParams0, gSlots0, gGrads, gScalars, null, 'g_opt');
+
+  // statistics, IterationStats order
+  const mean = (xs: string[]) => (xs.length ? o.div(xs.slice(1).reduce((acc, x) => o.add(acc, x), xs[0]), o.scalar(xs.length)) : o.scalar(NaN));
+  let clipFraction = o.scalar(NaN);
+  if (!gp) {
+    const total = D.params.reduce((s, q) => s + q.shape.reduce((a, b) => a * b, 1), 0);
+    const atBound = D.params.map((q) => o.sumAll(o.castFloat(o.equal(o.abs(dParams[q.name]), o.scalar(opts.clipValue)))));
+    clipFraction = o.div(atBound.slice(1).reduce((acc, x) => o.add(acc, x), atBound[0]), o.scalar(total), 'clipFraction');
+  }
+  const stats = o.stack([mean(lossesD), lossG, last!.dReal, last!.dFake, gp ? mean(penalties) : o.scalar(0), last!.normMean, last!.normStd, clipFraction], 'stats_all');
+
+  // outputs: every weight and slot, and the stats
+  const outputs: ValueInfo[] = [];
+  const renamed = new Set<string>();
+  const emit = (from: string, name: string, shape: number[]) => {
+    // a node output becomes the graph output by renaming (no copy); a value emitted twice gets an Identity
+    const produced = !inputs.some((i) => i.name === from) && !renamed.has(from);
+    outputs.push({ name: produced ? g.rename(from, name) : g.output(from, name), shape });
+    if (produced) renamed.add(name);
+  };
+  for (const [prefix, chain, params, slots] of [['G', G, gNext.params, gNext.slots], ['D', D, dParams, dSlots]] as const) {
+    for (const q of chain.params) {
+      emit(params[q.name], `${prefix}.${q.name}.next`, q.shape);
+      for (const [s, values] of Object.entries(slots)) emit(values[q.name], `${prefix}.${q.name}.${s}.next`, q.shape);
+    }
+  }
+  emit(stats, 'stats', [8]);
+  const model = g.encode({ inputs, outputs, producerVersion: '0.1.0', docString: 'one WGAN generator iteration (critic steps + generator step + optimiser updates)' });
+  return { model, inputs, outputs, opTypes: g.opTypes() };
+}
+
+/** G's forward pass alone, weights as inputs: z [N, d_z] → x [N, d] (snapshots and samples). */
+export function buildGeneratorGraph(G: DenseChain): { model: Uint8Array; inputs: ValueInfo[] } {
+  const g = new GraphBuilder('generator');
+  const o = new Ops(g);
+  const inputs: ValueInfo[] = [{ name: g.reserve('z'), shape: ['N', G.inputSize] }];
+  const p: Params = {};
+  for (const q of G.params) {
+    p[q.name] = g.reserve(`G.${q.name}`);
+    inputs.push({ name: p[q.name], shape: q.shape });
+  }
+  const out = forward(o, G, p, 'z', 'G').output;
+  const model = g.encode({ inputs, outputs: [{ name: g.output(out, 'x'), shape: ['N', G.outputSize] }], producerVersion: '0.1.0' });
+  return { model, inputs };
+}
