@@ -115,3 +115,12 @@ describe('parseEvalReport', () => {
     expect(fileInside('/a/eval', '.')).toBeUndefined();
   });
 });
+
+describe('parseEvalReport on the evaluate stage\'s own layout', () => {
+  it('finds the samples and the traversal through files.* and E9', async () => {
+    const { parseEvalReport } = await import('./inputs.js');
+    const report = parseEvalReport({ files: { samples: 'samples.f32', traversal: 'traversal.f32' }, E9: { latentIndex: 3, values: [-2, 0, 2], r: 0.9 } });
+    expect(report.samples).toEqual({ file: 'samples.f32' });
+    expect(report.traversal).toEqual({ file: 'traversal.f32', values: [-2, 0, 2], index: 3 });
+  });
+});

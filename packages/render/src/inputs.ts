@@ -203,11 +203,14 @@ export function parseEvalReport(raw: unknown): EvalReport {
   }
   if (isObject(raw.inceptionScore)) out.inceptionScore = { fake: reportNumber(raw.inceptionScore.fake), realTest: reportNumber(raw.inceptionScore.realTest) };
   if (isObject(raw.frechet)) out.frechet = { fakeVsTest: reportNumber(raw.frechet.fakeVsTest), trainVsTest: reportNumber(raw.frechet.trainVsTest) };
-  const t = raw.traversal;
+  // evaluate's report: files.samples (the first 100 samples) and files.traversal with E9's latent index and values
+  const files = isObject(raw.files) ? raw.files : {};
+  const e9 = isObject(raw.E9) ? raw.E9 : {};
+  const t = isObject(raw.traversal) ? raw.traversal : typeof files.traversal === 'string' ? { file: files.traversal, values: e9.values, index: e9.latentIndex } : undefined;
   if (isObject(t) && isNumberArray(t.values) && typeof t.file === 'string') {
     out.traversal = { values: t.values, file: t.file, ...(typeof t.index === 'number' ? { index: t.index } : {}) };
   }
-  const s = raw.samples;
+  const s = isObject(raw.samples) ? raw.samples : typeof files.samples === 'string' ? { file: files.samples } : undefined;
   if (isObject(s) && typeof s.file === 'string') out.samples = { file: s.file, ...(typeof s.count === 'number' ? { count: s.count } : {}) };
   out.classHistogram = parseClassHistogram(raw.classHistogram);
   if (!out.classHistogram) delete out.classHistogram;
