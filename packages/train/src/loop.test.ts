@@ -140,17 +140,17 @@ describe('kill and resume', () => {
     });
   }
 
-  it('a run killed with SIGKILL and resumed gives the same metrics and the same final weights as an unbroken run', async () => {
-    const configFile = join(root, 'kill.json');
-    const base = { data, latentDim: 64, generatorHidden: [8], criticHidden: [8], batchSize: 8, iterations: 60, backend: 'wasm', logEvery: 3, snapshotEvery: 0, checkpointEvery: 7, milestones: [0], diagnosticsSamples: 16, fixedSamples: 4 };
+  it.each(['onnx-cpu', 'tfjs-manual'])('%s: a run killed with SIGKILL and resumed gives the same metrics and the same final weights as an unbroken run', async (implementation) => {
+    const configFile = join(root, `kill-${implementation}.json`);
+    const base = { implementation, data, latentDim: 64, generatorHidden: [8], criticHidden: [8], batchSize: 8, iterations: 60, backend: 'wasm', logEvery: 3, snapshotEvery: 0, checkpointEvery: 7, milestones: [0], diagnosticsSamples: 16, fixedSamples: 4 };
     await writeFile(configFile, JSON.stringify(base));
     const env = { ...process.env, WGAN_ARTIFACTS: root, CI: 'true' };
-    const unbroken = spawnSync(tsx, [cli, '--config', configFile, '--name', 'unbroken', '--no-progress'], { env, encoding: 'utf8' });
+    const unbroken = spawnSync(tsx, [cli, '--config', configFile, '--name', `unbroken-${implementation}`, '--no-progress'], { env, encoding: 'utf8' });
     expect(unbroken.status, unbroken.stderr).toBe(0);
 
     // kill once some checkpoints exist, mid-run
-    const child = spawn(tsx, [cli, '--config', configFile, '--name', 'killed', '--no-progress'], { env, stdio: 'ignore', detached: true });
-    const killedDir = join(root, 'runs', 'killed');
+    const child = spawn(tsx, [cli, '--config', configFile, '--name', `killed-${implementation}`, '--no-progress'], { env, stdio: 'ignore', detached: true });
+    const killedDir = join(root, 'runs', `killed-${implementation}`);
     const deadline = Date.now() + 60_000;
     while (Date.now() < deadline && (await listCheckpoints(killedDir)).filter((i) => i > 0).length < 2) await new Promise((r) => setTimeout(r, 50));
     process.kill(-child.pid!, 'SIGKILL');
@@ -159,17 +159,18 @@ describe('kill and resume', () => {
     expect(reached).toBeGreaterThan(0);
     expect(reached).toBeLessThan(60);
 
-    const resumed = spawnSync(tsx, [cli, '--config', configFile, '--name', 'killed', '--resume', '--no-progress'], { env, encoding: 'utf8' });
+    const resumed = spawnSync(tsx, [cli, '--config', configFile, '--name', `killed-${implementation}`, '--resume', '--no-progress'], { env, encoding: 'utf8' });
     expect(resumed.status, resumed.stderr).toBe(0);
     expect(resumed.stderr).toContain('resuming');
 
-    const a = metricsWithoutTiming(await readFile(join(root, 'runs', 'unbroken', 'metrics.jsonl'), 'utf8'));
+    expect(resumed.stderr).toContain(`implementation=${implementation}`);
+    const a = metricsWithoutTiming(await readFile(join(root, 'runs', `unbroken-${implementation}`, 'metrics.jsonl'), 'utf8'));
     const b = metricsWithoutTiming(await readFile(join(killedDir, 'metrics.jsonl'), 'utf8'));
     expect(b).toHaveLength(60);
     expect(b).toEqual(a);
     const final = (run: string, file: string) => sha256File(join(root, 'runs', run, 'checkpoints', '00000060', file));
     for (const file of ['generator.weights.bin', 'critic.weights.bin', 'optimizer-critic.weights.bin', 'optimizer-generator.weights.bin']) {
-      expect(await final('killed', file)).toBe(await final('unbroken', file));
+      expect(await final(`killed-${implementation}`, file)).toBe(await final(`unbroken-${implementation}`, file));
     }
   }, 240_000);
 });
