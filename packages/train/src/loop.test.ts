@@ -122,6 +122,19 @@ describe('the training loop', () => {
     expect(ckpt.trainer.generatorOptimizer.step).toBe(40);
   }, 120_000);
 
+  it('stops on a NaN/Inf loss with an error naming the iteration, keeping the last good checkpoint', async () => {
+    const huge = { type: 'adam', lr: 1e30, beta1: 0, beta2: 0.9, eps: 1e-8 };
+    const config = tinyConfig(data, { name: 'diverge', iterations: 20, logEvery: 1, optimizerD: huge, optimizerG: huge });
+    const err = await train(config, { logger: quiet, progress: false }).catch((e) => e);
+    expect(err).toBeInstanceOf(PipelineError);
+    expect(err.message).toMatch(/training diverged at iteration \d+: lossD = (NaN|-?Infinity)/);
+    expect(err.exitCode).toBe(1);
+    const dir = join(root, 'runs', 'diverge');
+    expect(await listCheckpoints(dir)).toEqual([0]);
+    expect((await readFile(join(dir, 'checkpoints', 'latest'), 'utf8')).trim()).toBe('00000000');
+    expect(existsSync(join(dir, 'manifest.json'))).toBe(false);
+  }, 60_000);
+
   it('refuses to overwrite a run without --resume or --fresh', async () => {
     const config = tinyConfig(data, { name: 'loop2', iterations: 2 });
     await train(config, { logger: quiet, progress: false });
@@ -129,16 +142,40 @@ describe('the training loop', () => {
   }, 60_000);
 });
 
-describe('kill and resume', () => {
-  const cli = fileURLToPath(new URL('./cli.ts', import.meta.url));
-  const tsx = fileURLToPath(new URL('../../../node_modules/.bin/tsx', import.meta.url));
+const cli = fileURLToPath(new URL('./cli.ts', import.meta.url));
+const tsx = fileURLToPath(new URL('../../../node_modules/.bin/tsx', import.meta.url));
 
+describe('kill and resume', () => {
   function metricsWithoutTiming(text: string): string[] {
     return text.trim().split('\n').map((l) => {
       const { wallMs: _w, msPerIter: _m, ...rest } = JSON.parse(l);
       return JSON.stringify(rest);
     });
   }
+
+  it('Ctrl-C (SIGINT) writes a checkpoint, exits 130, and the run resumes from it', async () => {
+    const configFile = join(root, 'sigint.json');
+    await writeFile(configFile, JSON.stringify({ data, latentDim: 64, generatorHidden: [8], criticHidden: [8], batchSize: 8, iterations: 100000, backend: 'wasm', logEvery: 5, snapshotEvery: 0, checkpointEvery: 1000, milestones: [0], diagnosticsSamples: 16, fixedSamples: 4 }));
+    const env = { ...process.env, WGAN_ARTIFACTS: root, CI: 'true' };
+    const child = spawn(tsx, [cli, '--config', configFile, '--name', 'sigint', '--no-progress'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    const dir = join(root, 'runs', 'sigint');
+    const deadline = Date.now() + 60_000;
+    while (Date.now() < deadline && !existsSync(join(dir, 'metrics.jsonl'))) await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setTimeout(r, 1500));
+    child.kill('SIGINT');
+    const code = await new Promise((r) => child.once('exit', r));
+    expect(code, stderr).toBe(130);
+    const stoppedAt = (await listCheckpoints(dir)).at(-1)!;
+    expect(stoppedAt).toBeGreaterThan(0);
+    expect(stoppedAt % 1000).not.toBe(0); // an extra checkpoint, written because of the signal
+    const metadata = JSON.parse(await readFile(join(dir, 'metadata.json'), 'utf8'));
+    expect(metadata).toMatchObject({ step: stoppedAt, completed: false });
+    const resumed = spawnSync(tsx, [cli, '--config', configFile, '--name', 'sigint', '--resume', '--iterations', String(stoppedAt + 3), '--no-progress'], { env, encoding: 'utf8' });
+    expect(resumed.status, resumed.stderr).toBe(0);
+    expect(await listCheckpoints(dir)).toContain(stoppedAt + 3);
+  }, 120_000);
 
   it.each(['onnx-cpu', 'tfjs-manual'])('%s: a run killed with SIGKILL and resumed gives the same metrics and the same final weights as an unbroken run', async (implementation) => {
     const configFile = join(root, `kill-${implementation}.json`);

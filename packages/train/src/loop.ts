@@ -183,7 +183,8 @@ export async function train(config: TrainConfig, options: TrainOptions): Promise
       const epochEnded = sampler.completedEpochs > completedBefore;
       const endedEpoch = sampler.completedEpochs - 1;
       const snapshotDue = milestones.has(iteration) || due(config.snapshotEvery);
-      const checkpointDue = due(config.checkpointEvery) || milestones.has(iteration) || Boolean(options.signal?.aborted);
+      const stopNow = Boolean(options.signal?.aborted); // read once: a signal arriving later is handled next iteration
+      const checkpointDue = due(config.checkpointEvery) || milestones.has(iteration) || stopNow;
       const housekeeping = Boolean(before) || epochEnded || snapshotDue || checkpointDue;
       if (iteration % config.logEvery === 0 || housekeeping) {
         const read = await flush();
@@ -204,7 +205,7 @@ export async function train(config: TrainConfig, options: TrainOptions): Promise
       if (checkpointDue) await saveCheckpoint(iteration);
       if (housekeeping) windowStart = performance.now(); // training time excludes diagnostics and I/O
       progress?.update(iteration, { W1: Number.isFinite(lastGap) ? lastGap.toFixed(3) : '-' });
-      if (options.signal?.aborted) {
+      if (stopNow) {
         stopped = true;
         logger.warn('stopped by signal: checkpoint written', { iteration });
         break;
