@@ -1,8 +1,11 @@
 #!/usr/bin/env node
 /**
- * Nx runtime input: one sha256 over the content identity of artifacts that evaluate reads, so that the
- * cache of `evaluate:classifier` and `evaluate:pipeline` follows the data, the run and the classifier
- * (Nx does not hash git-ignored files such as artifacts/ by itself).
+ * Nx runtime input: one sha256 over the content identity of artifacts, for targets that read artifacts
+ * without depending on the task that writes them (evaluate's tests read the real MNIST artifact when it
+ * exists). Nx does not hash git-ignored files such as artifacts/ as file inputs, and it computes runtime
+ * inputs before any task of the run starts — so the pipeline targets, whose upstream stage runs in the
+ * same invocation, declare their upstream artifacts with `dependentTasksOutputFiles` instead, which Nx
+ * hashes after the upstream task has run.
  *
  *   node tools/artifact-fingerprint.mjs runs/default/checkpoints/* data/mnist
  *
