@@ -217,7 +217,7 @@ export async function evaluateRun(config: EvaluateConfig, options: EvaluateOptio
   const dataDir = workspacePath(config.data ?? ckpt.config.data ?? 'artifacts/data/mnist');
   const data = await loadDataset(dataDir);
   const clsDir = config.classifier ? workspacePath(config.classifier) : classifierDir(data.meta.datasetId);
-  if (!existsSync(join(clsDir, 'manifest.json'))) throw new PipelineError('no classifier artifact for this dataset', clsDir, `train it once (\`${CLASSIFIER_REMAKE}\`, a few minutes; cached afterwards)`);
+  if (!existsSync(join(clsDir, 'manifest.json'))) throw new PipelineError(`no classifier artifact for the dataset "${data.meta.datasetId}"`, clsDir, `train it once (\`npx tsx packages/evaluate/src/cli.ts classifier --dataset ${data.meta.datasetId}\`, or \`${CLASSIFIER_REMAKE}\` for MNIST; a few minutes, cached afterwards)`);
   const { classifier, meta: clsMeta, artifact: clsArtifact } = await loadClassifier(clsDir);
   if (clsMeta.dataset !== data.meta.datasetId) logger?.warn('classifier was trained on another dataset', { classifier: clsMeta.dataset, data: data.meta.datasetId });
   lap('loadSeconds', t);
