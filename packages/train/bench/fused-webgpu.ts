@@ -15,6 +15,7 @@
  * host's normal sampler; the sampler's cost is printed separately.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { BatchSampler, drawIterationInputs } from '../src/sampling.js';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { Rng } from '@wgan/core';
@@ -101,15 +102,7 @@ async function loadDatasetImages(dir: string, d: number): Promise<Float32Array> 
 }
 
 function drawInputs(rng: Rng, nC: number, B: number, dz: number, nTrain: number): IterationInputs {
-  const indices: Uint32Array[] = [];
-  const zCritic: Float32Array[] = [];
-  const eps: Float32Array[] = [];
-  for (let c = 0; c < nC; c++) {
-    indices.push(Uint32Array.from({ length: B }, () => rng.below(nTrain)));
-    zCritic.push(rng.fillNormal(new Float32Array(B * dz)));
-    eps.push(rng.fillUniform(new Float32Array(B)));
-  }
-  return { indices, zCritic, eps, zGen: rng.fillNormal(new Float32Array(B * dz)) };
+  return drawIterationInputs(rng, new BatchSampler(nTrain, B, rng.nextUint32()), { nCritic: nC, batchSize: B, latentDim: dz });
 }
 
 const median = (xs: number[]): number => {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { BatchSampler, drawIterationInputs } from '../sampling.js';
 import { PipelineError, Rng } from '@wgan/core';
 import { denseStack } from '../models/architectures.js';
 import { initialValues } from '../models/network.js';
@@ -28,15 +29,7 @@ function model(dz: number, genHidden: number[], d: number, criticHidden: number[
 
 /** The inputs of one iteration, drawn in the contract's order (trainer.ts). */
 function drawInputs(rng: Rng, nC: number, B: number, dz: number, nTrain: number): IterationInputs {
-  const indices: Uint32Array[] = [];
-  const zCritic: Float32Array[] = [];
-  const eps: Float32Array[] = [];
-  for (let c = 0; c < nC; c++) {
-    indices.push(Uint32Array.from({ length: B }, () => rng.below(nTrain)));
-    zCritic.push(rng.fillNormal(new Float32Array(B * dz)));
-    eps.push(rng.fillUniform(new Float32Array(B)));
-  }
-  return { indices, zCritic, eps, zGen: rng.fillNormal(new Float32Array(B * dz)) };
+  return drawIterationInputs(rng, new BatchSampler(nTrain, B, rng.nextUint32()), { nCritic: nC, batchSize: B, latentDim: dz });
 }
 
 function freshState(m: Model, loss: 'gp' | 'clip', seed: number): TrainerState {
