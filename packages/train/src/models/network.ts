@@ -27,7 +27,8 @@ export class Network {
       const v = values.get(p.name);
       if (!v) throw new Error(`no value for parameter ${p.name}`);
       if (v.length !== sizeOf(p.shape)) throw new Error(`parameter ${p.name} has ${v.length} values, expected ${sizeOf(p.shape)} for shape [${p.shape}]`);
-      variables.set(p.name, tf.variable(tf.tensor(v, p.shape, 'float32'), p.trainable, `${namePrefix}/${p.name}/${uniqueSuffix()}`));
+      // tidy: the initial-value tensor is released once the variable holds its data (else one tensor leaks per parameter)
+      variables.set(p.name, tf.tidy(() => tf.variable(tf.tensor(v, p.shape, 'float32'), p.trainable, `${namePrefix}/${p.name}/${uniqueSuffix()}`)));
     }
     return new Network(spec, variables);
   }
@@ -74,7 +75,7 @@ export class Network {
     for (const [name, v] of this.variables) {
       const value = values.get(name);
       if (!value) throw new Error(`no value for parameter ${name}`);
-      v.assign(tf.tensor(value, v.shape, 'float32'));
+      tf.tidy(() => v.assign(tf.tensor(value, v.shape, 'float32')));
     }
   }
 
