@@ -6,7 +6,7 @@ import { Rng, writeArtifact } from '@wgan/core';
 import { initBackend, tf } from '@wgan/core/backend';
 import type { DataSplit } from '@wgan/data-prep';
 import { writeNetwork, type NetworkSpec } from '@wgan/train';
-import { CLASSIFIER_FILE, CLASSIFIER_STAGE, digitClassifier, loadCachedClassifier, trainFallbackClassifier } from './classify.js';
+import { accuracyOn, CLASSIFIER_FILE, CLASSIFIER_STAGE, digitClassifier, loadCachedClassifier, trainFallbackClassifier } from './classify.js';
 
 /**
  * Synthetic "digits" that a classifier must tell apart: class 0 lights the top half of the 28×28 image,
@@ -36,12 +36,12 @@ afterAll(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
-describe('the fallback classifier (trained here over the subset\'s digits)', () => {
-  it('learns two separable classes and answers with the subset\'s digits and a confidence', async () => {
+describe('the fallback classifier (trained here when no cached one exists)', () => {
+  it('learns separable classes and answers with its digits and a confidence', async () => {
     const before = tf.memory().numTensors;
-    const c = await trainFallbackClassifier(synthetic(512, 1), synthetic(200, 2), [0, 3], { hidden: 8, epochs: 5, batchSize: 32, lr: 1e-3, seed: 3 });
+    const c = await trainFallbackClassifier(synthetic(512, 1), [0, 3], { hidden: 8, epochs: 5, batchSize: 32, lr: 1e-3, seed: 3 });
     expect(c.kind).toBe('fallback');
-    expect(c.testAccuracy).toBeGreaterThan(0.95);
+    expect(await accuracyOn(c, synthetic(200, 2))).toBeGreaterThan(0.95);
     const test = synthetic(10, 4);
     const { digits, confidence } = await c.classify(test.images, 10);
     expect([...digits]).toEqual([...test.labels]);
@@ -50,13 +50,26 @@ describe('the fallback classifier (trained here over the subset\'s digits)', () 
     expect(tf.memory().numTensors).toBe(before);
   });
 
-  it('is not trained for a one-digit subset (nothing to tell apart) when no cached classifier exists', async () => {
-    const missing = join(root, 'nothing-here');
+  it('refuses a training split with digits it was not told about', async () => {
+    await expect(trainFallbackClassifier(synthetic(64, 1), [0, 1], { hidden: 4, epochs: 1, batchSize: 32, lr: 1e-3, seed: 1 })).rejects.toThrow(/digits outside 0, 1/);
+  });
+
+  it('is trained (over ten digits) in auto mode without a cached classifier; cached mode refuses to go on', async () => {
     const saved = process.env.WGAN_ARTIFACTS;
-    process.env.WGAN_ARTIFACTS = missing;
+    process.env.WGAN_ARTIFACTS = join(root, 'nothing-here');
     try {
-      expect(await digitClassifier('auto', { train: synthetic(4, 1), test: synthetic(4, 2) }, [3])).toBeNull();
-      await expect(digitClassifier('cached', { train: synthetic(4, 1), test: synthetic(4, 2) }, [0, 3])).rejects.toThrow(/no cached MNIST classifier/);
+      let asked = 0;
+      const mnist = async () => {
+        asked++;
+        const s = synthetic(64, 1);
+        return { ...s, labels: s.labels.map((_, i) => i % 10) };
+      };
+      const c = await digitClassifier('auto', mnist);
+      expect(asked).toBe(1);
+      expect(c.kind).toBe('fallback');
+      expect(c.digits).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+      c.dispose();
+      await expect(digitClassifier('cached', mnist)).rejects.toThrow(/no cached MNIST classifier/);
     } finally {
       if (saved === undefined) delete process.env.WGAN_ARTIFACTS;
       else process.env.WGAN_ARTIFACTS = saved;
@@ -74,11 +87,24 @@ describe('the cached classifier hook (the evaluate stage\'s artifact)', () => {
     await writeArtifact(dir, { stage: CLASSIFIER_STAGE, packageVersion: 'test', config: {} }, async (tmp) => {
       await writeNetwork(tmp, CLASSIFIER_FILE, spec, new Map([['0.kernel', kernel], ['0.bias', new Float32Array(10)]]));
     });
-    const c = await loadCachedClassifier(synthetic(100, 5), dir);
-    expect(c?.kind).toBe('cached');
-    expect(c?.digits).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
-    expect(c?.testAccuracy).toBe(1);
-    c?.dispose();
-    expect(await loadCachedClassifier(synthetic(2, 5), join(root, 'absent'))).toBeNull();
+    const c = await loadCachedClassifier(dir);
+    if (!c) throw new Error('the cached classifier was not found');
+    expect(c.kind).toBe('cached');
+    expect(c.digits).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(await accuracyOn(c, synthetic(100, 5))).toBe(1);
+    c.dispose();
+    expect(await loadCachedClassifier(join(root, 'absent'))).toBeNull();
+    const saved = process.env.WGAN_ARTIFACTS;
+    process.env.WGAN_ARTIFACTS = root; // artifacts/classifier/mnist is the default place
+    try {
+      const auto = await digitClassifier('auto', async () => {
+        throw new Error('MNIST must not be needed when the cached classifier is there');
+      });
+      expect(auto.kind).toBe('cached');
+      auto.dispose();
+    } finally {
+      if (saved === undefined) delete process.env.WGAN_ARTIFACTS;
+      else process.env.WGAN_ARTIFACTS = saved;
+    }
   });
 });

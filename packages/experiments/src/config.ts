@@ -26,8 +26,8 @@ export const ringSchema = z
     nCritic: z.number().int().min(1).default(5),
     beta1: z.number().min(0).lt(1).default(0.5),
     beta2: z.number().min(0).lt(1).default(0.9),
-    /** Q5: n_epochs "to choose": 50 passes over the 10,000 points (~1,560 generator steps). */
-    epochs: z.number().int().min(1).default(50),
+    /** Q5: n_epochs "to choose": 30 passes over the 10,000 points (936 generator steps; both methods have drawn the ring by 20). */
+    epochs: z.number().int().min(1).default(30),
     /** The lab plots every 10 epochs. */
     snapshotEvery: z.number().int().min(1).default(10),
     /** Generated points per snapshot (metrics and scatter). */
@@ -41,18 +41,22 @@ export const ringSchema = z
     /** Q6, hyper-parameter sensitivity: lr × c (clipping) and lr × λ (penalty), each cell over `seeds`. */
     grid: z
       .object({
-        lrs: positiveList.default([1e-4, 5e-4, 1e-3]),
+        /** Adam learning rates spanning 25×, from slow to unstable. */
+        lrs: positiveList.default([2e-4, 1e-3, 5e-3]),
         clipValues: positiveList.default([0.01, 0.1, 1]),
         lambdas: positiveList.default([0.1, 1, 10]),
         seeds: z.array(z.number().int().nonnegative()).min(1).default([1, 2, 3]),
-        /** Epochs per grid run: short, so 54 runs fit minutes on a CPU (the main runs use `epochs`). */
-        epochs: z.number().int().min(1).default(10),
+        /** Epochs per grid run (156 generator steps): short, so 54 runs fit minutes on a CPU (the main runs use `epochs`). */
+        epochs: z.number().int().min(1).default(5),
       })
       .strict()
       .prefault({}),
-    /** Radial error, fraction near the ring and coverage thresholds that count a run as a success. */
+    /**
+     * A grid run "has found the ring" when its mean radial error is at most 0.2 (2.5× the real data's
+     * 0.080), at least 75% of its points lie within 0.3 of the ring and they cover ≥ 90% of the angle bins.
+     */
     success: z
-      .object({ maxRadialError: z.number().positive().default(0.15), minNearRing: z.number().min(0).max(1).default(0.9), minRingCoverage: z.number().min(0).max(1).default(0.9) })
+      .object({ maxRadialError: z.number().positive().default(0.2), minNearRing: z.number().min(0).max(1).default(0.75), minRingCoverage: z.number().min(0).max(1).default(0.9) })
       .strict()
       .prefault({}),
     seed: z.number().int().nonnegative().default(0),
@@ -109,8 +113,8 @@ export const ganVsWganSchema = z
         // [3]: the seed's own budgets: wgan(n_discr=50, n_iter=100), vanilla_gan(n_discr=1, n_iter=1000).
         { digits: [3], wgan: { iterations: 100, nCritic: 50 }, gan: { iterations: 1000, nCritic: 1 } },
         // [0, 3]: the seed runs wgan(n_iter=1000, n_discr=100) — 100,000 critic steps, "10–15 min" on its
-        // machine and ~8 min here — scaled down to 300 × 50 = 15,000 critic steps (README: what it costs).
-        { digits: [0, 3], wgan: { iterations: 300, nCritic: 50 }, gan: { iterations: 1000, nCritic: 1 } },
+        // machine and ~18 CPU-minutes here — scaled down to 150 × 50 = 7,500 critic steps (README).
+        { digits: [0, 3], wgan: { iterations: 150, nCritic: 50 }, gan: { iterations: 1000, nCritic: 1 } },
       ]),
     /** gen_in_size = 64; hidden_size = 100 (two hidden ReLU layers in every network). */
     latentDim: z.number().int().positive().default(64),

@@ -27,6 +27,16 @@ export async function loadDigitSubset(digits: number[], options: { logger?: Logg
   return loadDataset(dir);
 }
 
+/** All of MNIST (`artifacts/data/mnist`, data-prep's default artifact; made the same way when absent). */
+export async function loadMnist(options: { logger?: Logger } = {}): Promise<Dataset> {
+  const dir = join(artifactsRoot(), 'data', 'mnist');
+  if (!existsSync(join(dir, MANIFEST_FILE))) {
+    options.logger?.info('preparing MNIST with data-prep', { dir });
+    await prepareDataset(dataPrepSchema.parse({ dataset: 'mnist' }), { logger: options.logger });
+  }
+  return loadDataset(dir);
+}
+
 /** Images x ∈ [−1, 1] (the pipeline's scale) → [0, 1] (seed 004 trains on `mnist_dataset.data / 255`). */
 export function toUnitRange(images: Float32Array): Float32Array {
   return images.map((x) => (x + 1) / 2);

@@ -27,7 +27,6 @@ describe('modeHistogram', () => {
     kind: 'cached',
     digits,
     source: 'test',
-    testAccuracy: 1,
     classify: async (_images, count) => {
       const out = { digits: new Uint8Array(count), confidence: new Float32Array(count) };
       for (let i = 0; i < count; i++) [out.digits[i], out.confidence[i]] = answer(i);

@@ -1,12 +1,12 @@
 import { join } from 'node:path';
 import { writeFile } from 'node:fs/promises';
-import { artifactPaths, gridImage, parentRef, artifactsRoot, writeArtifact, type GrayImage, type Logger } from '@wgan/core';
+import { artifactPaths, artifactsRoot, gridImage, parentRef, readArtifact, writeArtifact, type GrayImage, type Logger } from '@wgan/core';
 import { initBackend } from '@wgan/core/backend';
 import { barChart, labelledPng, lineChart, stackPanels, type Label, type Spec } from '@wgan/render';
 import { denseStack, type IterationStats, type NetworkSpec } from '@wgan/train';
-import { digitClassifier, type DigitClassifier } from './classify.js';
+import { accuracyOn, digitClassifier, type DigitClassifier } from './classify.js';
 import type { GanVsWganConfig } from './config.js';
-import { loadDigitSubset, normalizeDigits, toSignedRange, toUnitRange } from './digits.js';
+import { loadDigitSubset, loadMnist, normalizeDigits, toSignedRange, toUnitRange } from './digits.js';
 import { writeJson, writePng } from './figures.js';
 import { GanSession } from './gan-session.js';
 import { round } from './stats.js';
@@ -45,7 +45,7 @@ export interface MethodRun {
   curve: { iteration: number; lossD: number; lossG: number }[];
   /** 9 samples for the 3×3 grid, [9, 784] in [0, 1]. */
   grid: Float32Array;
-  /** Null when no classifier applies (a one-digit subset without the cached ten-class classifier). */
+  /** Null when no classifier is given (tests). */
   histogram: ModeHistogram | null;
   seconds: number;
   finite: boolean;
@@ -114,8 +114,8 @@ export async function trainMethod(config: GanVsWganConfig, method: Method, digit
 export interface SubsetResult {
   digits: number[];
   trainCount: number;
-  classifier: { kind: DigitClassifier['kind']; source: string; testAccuracy: number; digits: number[] } | null;
-  realHistogram: ModeHistogram | null;
+  classifier: { kind: DigitClassifier['kind']; source: string; testAccuracy: number; digits: number[] };
+  realHistogram: ModeHistogram;
   real: Float32Array;
   runs: Record<Method, MethodRun>;
 }
@@ -136,23 +136,28 @@ export async function runGanVsWgan(config: GanVsWganConfig, options: { logger: L
   logger.info('gan-vs-wgan: backend', { name: backend.name, device: backend.device });
   const subsets: SubsetResult[] = [];
   const parents = [];
-  for (const s of config.subsets) {
-    const digits = normalizeDigits(s.digits);
-    const dataset = await loadDigitSubset(digits, { logger });
-    parents.push(parentRef(dataset.artifact, artifactsRoot()));
-    const data01 = toUnitRange(dataset.train.images);
-    const classifier = await digitClassifier(config.classifier, dataset, digits, logger);
-    try {
-      const realHistogram = classifier ? await modeHistogram(classifier, toUnitRange(dataset.test.images), dataset.test.count, digits) : null;
+  const classifier = await digitClassifier(config.classifier, async () => {
+    const mnist = await loadMnist({ logger });
+    parents.push(parentRef(mnist.artifact, artifactsRoot()));
+    return mnist.train;
+  }, logger);
+  if (classifier.kind === 'cached') parents.push(parentRef(await readArtifact(classifier.source, { stage: 'classifier' }), artifactsRoot()));
+  try {
+    for (const s of config.subsets) {
+      const digits = normalizeDigits(s.digits);
+      const dataset = await loadDigitSubset(digits, { logger });
+      parents.push(parentRef(dataset.artifact, artifactsRoot()));
+      const data01 = toUnitRange(dataset.train.images);
+      const about = { kind: classifier.kind, source: classifier.source, testAccuracy: round(await accuracyOn(classifier, dataset.test)), digits: classifier.digits };
+      const realHistogram = await modeHistogram(classifier, toUnitRange(dataset.test.images), dataset.test.count, digits);
       const runs = {
         wgan: await trainMethod(config, 'wgan', digits, data01, s.wgan, classifier, logger),
         gan: await trainMethod(config, 'gan', digits, data01, s.gan, classifier, logger),
       };
-      const about = classifier && { kind: classifier.kind, source: classifier.source, testAccuracy: round(classifier.testAccuracy), digits: classifier.digits };
       subsets.push({ digits, trainCount: dataset.train.count, classifier: about, realHistogram, real: data01.slice(0, 9 * PIXELS), runs });
-    } finally {
-      classifier?.dispose();
     }
+  } finally {
+    classifier.dispose();
   }
   const seconds = (performance.now() - t0) / 1000;
   const dir = options.out ?? artifactPaths.experiments('gan-vs-wgan');
@@ -163,7 +168,7 @@ export async function runGanVsWgan(config: GanVsWganConfig, options: { logger: L
       await writeFile(join(tmp, `samples-${id}.png`), await samplesFigure(sub));
       figures.push(`samples-${id}.png`);
       figures.push(await writePng(tmp, `curves-${id}.png`, curvesFigure(sub)));
-      if (sub.classifier) figures.push(await writePng(tmp, `modes-${id}.png`, modesFigure(sub, config)));
+      figures.push(await writePng(tmp, `modes-${id}.png`, modesFigure(sub, config)));
     }
     await writeJson(join(tmp, 'result.json'), {
       experiment: 'gan-vs-wgan',
@@ -224,33 +229,40 @@ async function samplesFigure(sub: SubsetResult): Promise<Buffer> {
   return labelledPng(canvas, labels);
 }
 
+/** Losses span many decades (a clipped critic at c = 1 scores in the thousands; a saturated D reaches 0), so both panels use log axes. */
+const FLOOR = 1e-7;
+
 function curvesFigure(sub: SubsetResult): Spec {
   const { wgan, gan } = sub.runs;
+  const dropped = wgan.curve.filter((c) => !(-c.lossD > 0)).length;
   return stackPanels(`Training curves on digits [${sub.digits.join(', ')}]`, [
     lineChart({
       series: [{ name: 'critic estimate −L_D = E[D(x)] − E[D(G(z))]', points: wgan.curve.map((c) => ({ x: c.iteration, y: -c.lossD })) }],
       xLabel: 'generator iteration',
-      yLabel: 'κ·W estimate',
-      title: `WGAN (clipping c, ${wgan.nCritic} critic steps per iteration)`,
-      points: wgan.curve.length <= 120,
+      yLabel: 'κ·W estimate (log)',
+      title: `WGAN: weight clipping, ${wgan.nCritic} critic steps per generator step`,
+      subtitle: `mean over each iteration's critic steps${dropped ? ` · ${dropped} non-positive values not drawn` : ''}`,
+      logY: true,
+      points: wgan.curve.length <= 200,
       height: 180,
     }),
     lineChart({
       series: [
-        { name: 'L_D = −E[log D(x) + log(1 − D(G(z)))]', points: gan.curve.map((c) => ({ x: c.iteration, y: c.lossD })) },
-        { name: 'L_G = E[log(1 − D(G(z)))]', points: gan.curve.map((c) => ({ x: c.iteration, y: c.lossG })) },
+        { name: 'L_D = −E[log D(x) + log(1 − D(G(z)))]', points: gan.curve.map((c) => ({ x: c.iteration, y: Math.max(FLOOR, c.lossD) })) },
+        { name: '−L_G = −E[log(1 − D(G(z)))]', points: gan.curve.map((c) => ({ x: c.iteration, y: Math.max(FLOOR, -c.lossG) })) },
       ],
       xLabel: 'generator iteration',
-      yLabel: 'loss',
-      title: 'Standard GAN (sigmoid D, BCE, saturating generator loss)',
-      smooth: 'auto',
+      yLabel: 'loss (log)',
+      title: 'Standard GAN: sigmoid D, BCE, saturating generator loss',
+      subtitle: `values below ${FLOOR} (a saturated discriminator gives exactly 0 in float32) drawn at ${FLOOR}`,
+      logY: true,
       height: 180,
     }),
   ]);
 }
 
 function modesFigure(sub: SubsetResult, config: GanVsWganConfig): Spec {
-  const classifier = sub.classifier!;
+  const classifier = sub.classifier;
   const labels = classifier.digits.map(String);
   const shares = (h: ModeHistogram | null) => labels.map((d) => h?.shares[d] ?? 0);
   return barChart({
@@ -263,6 +275,6 @@ function modesFigure(sub: SubsetResult, config: GanVsWganConfig): Spec {
     xLabel: 'digit predicted by the classifier',
     yLabel: 'share of samples',
     title: `Mode coverage on digits [${sub.digits.join(', ')}]`,
-    subtitle: `${config.histogramSamples} generated samples per method · ${classifier.kind === 'cached' ? 'the evaluate stage\'s MNIST classifier' : `a ${classifier.digits.length}-digit classifier trained here`} (test accuracy ${(100 * classifier.testAccuracy).toFixed(1)}%)`,
+    subtitle: `${config.histogramSamples} generated samples per method · ${classifier.kind === 'cached' ? "the evaluate stage's MNIST classifier" : 'a small MNIST classifier trained here'} (accuracy ${(100 * classifier.testAccuracy).toFixed(1)}% on the subset's test images)`,
   });
 }

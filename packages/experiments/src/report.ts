@@ -35,6 +35,6 @@ export function ganVsWganSummary(r: GanVsWganResult): string {
       return [`[${s.digits.join(',')}]`, m, `${run.iterations}×${run.nCritic}`, run.seconds.toFixed(0), run.finite ? 'yes' : 'NO', h ? Object.entries(h.shares).filter(([, v]) => v > 0).map(([d, v]) => `${d}: ${(100 * v).toFixed(1)}%`).join(' ') : '–', h ? h.modesCovered.join(',') || 'none' : '–'];
     }),
   );
-  const classifiers = r.subsets.map((s) => `[${s.digits.join(',')}]: ${s.classifier ? `${s.classifier.kind} classifier, test accuracy ${(100 * s.classifier.testAccuracy).toFixed(1)}%` : 'no classifier (one digit, no cached ten-class classifier)'}`);
+  const classifiers = r.subsets.map((s) => `[${s.digits.join(',')}]: ${s.classifier.kind} classifier, ${(100 * s.classifier.testAccuracy).toFixed(1)}% right on the subset's test images; real test images classified as ${Object.entries(s.realHistogram.shares).filter(([, v]) => v >= 0.005).map(([d, v]) => `${d}: ${(100 * v).toFixed(1)}%`).join(' ')}`);
   return [`gan-vs-wgan (${r.seconds.toFixed(0)} s, ${r.backend}) → ${r.dir}`, formatTable(['digits', 'method', 'iters×steps', 'seconds', 'finite', 'classified as', 'modes ≥ 10%'], rows), ...classifiers].join('\n\n');
 }

@@ -186,11 +186,11 @@ export function sensitivity(cells: GridCell[]): Sensitivity {
   const bySpread: RingMethod = gp.radialErrorStdAcrossCells < clip.radialErrorStdAcrossCells ? 'gp' : 'clip';
   const bySuccess: RingMethod | null = gp.successRate === clip.successRate ? null : gp.successRate > clip.successRate ? 'gp' : 'clip';
   const lessSensitive = bySuccess === null || bySuccess === bySpread ? bySpread : 'mixed';
-  const name = { clip: 'weight clipping', gp: 'the gradient penalty' };
+  const name = { clip: 'Weight clipping', gp: 'Gradient penalty' };
   const describe = (m: MethodSensitivity) =>
     `${name[m.method]}: cell-mean radial error ${m.radialErrorMin.toFixed(3)}–${m.radialErrorMax.toFixed(3)} (std across its ${m.cells} cells ${m.radialErrorStdAcrossCells.toFixed(3)}), ${m.successes}/${m.runs} runs succeed`;
   const head = lessSensitive === 'mixed' ? 'Mixed: the spread across cells and the success count disagree' : `${lessSensitive === 'gp' ? 'The gradient penalty' : 'Weight clipping'} is less sensitive`;
-  return { methods: { clip, gp }, lessSensitive, statement: `${head}. ${describe(gp)}; ${describe(clip)}.` };
+  return { methods: { clip, gp }, lessSensitive, statement: `${head}. ${describe(gp)}. ${describe(clip)}.` };
 }
 
 export interface RingResult {
@@ -296,8 +296,8 @@ function scatterFigure(run: RingRun, data: Float32Array, config: RingConfig): Sp
   const panels = run.snapshots.map((s) =>
     scatter({
       groups: [
-        { name: 'real', points: real },
         { name: 'generated', points: toPoints(s.points) },
+        { name: 'real', points: real },
       ],
       xLabel: 'x₁',
       yLabel: 'x₂',
@@ -311,7 +311,7 @@ function scatterFigure(run: RingRun, data: Float32Array, config: RingConfig): Sp
     }),
   );
   const what = run.method === 'clip' ? `weight clipping c = ${run.param}` : `gradient penalty λ = ${run.param}`;
-  return panelGrid(`Ring WGAN with ${what}: real vs generated`, panels, 3, `LAB 3 · Adam lr ${run.lr}, β = (${config.beta1}, ${config.beta2}), n_critic ${config.nCritic}, batch ${config.batchSize} · ${config.evalSamples} generated points from the same z at every epoch`);
+  return panelGrid(`Ring WGAN with ${what}: real vs generated`, panels, panels.length === 4 ? 2 : 3, `LAB 3 · Adam lr ${run.lr}, β = (${config.beta1}, ${config.beta2}), n_critic ${config.nCritic}, batch ${config.batchSize} · ${config.evalSamples} generated points from the same z at every epoch`);
 }
 
 function metricsFigure(main: Record<RingMethod, RingRun>): Spec {
