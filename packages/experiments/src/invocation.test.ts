@@ -28,7 +28,7 @@ describe('classifyNxArgs: asked for by name, or swept up by run-many', () => {
   });
 
   it('recognises the nx entry script however it is started', () => {
-    for (const a of ['/w/node_modules/nx/bin/nx.js', '/w/node_modules/.bin/nx', 'nx']) expect(isNxEntry(a)).toBe(true);
+    for (const a of ['/w/node_modules/nx/dist/bin/nx.js', '/w/node_modules/nx/bin/nx.js', '/w/node_modules/.bin/nx', 'nx']) expect(isNxEntry(a)).toBe(true);
     for (const a of ['/w/node_modules/nx/dist/src/tasks-runner/fork.js', 'nxx', '/usr/bin/node', 'tsx']) expect(isNxEntry(a)).toBe(false);
   });
 });
@@ -39,7 +39,7 @@ describe('detectInvocation', () => {
     ({
       40: { ppid: 30, argv: ['node', '/w/node_modules/.bin/tsx', 'packages/experiments/src/pipeline.ts'] },
       30: { ppid: 20, argv: ['/bin/sh', '-c', 'tsx packages/experiments/src/pipeline.ts'] },
-      20: { ppid: 10, argv: ['node', '/w/node_modules/nx/bin/nx.js', ...nxArgs] },
+      20: { ppid: 10, argv: ['node', '/w/node_modules/nx/dist/bin/nx.js', ...nxArgs] },
       10: { ppid: 1, argv: ['npm', 'exec', 'nx', ...nxArgs] },
     })[pid] ?? null;
 

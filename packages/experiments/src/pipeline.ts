@@ -1,6 +1,8 @@
 #!/usr/bin/env -S npx tsx
 import { spawnSync } from 'node:child_process';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { workspaceRoot } from '@wgan/core';
 import { detectInvocation } from './invocation.js';
 
@@ -19,6 +21,8 @@ if (invocation.kind === 'many') {
   // a clean environment for the inner nx (the outer task's NX_TASK_* / NX_TERMINAL_* belong to this task)
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^NX_(TASK_|TERMINAL_)/.test(k)));
   const root = workspaceRoot();
-  const result = spawnSync(process.execPath, [join(root, 'node_modules', 'nx', 'bin', 'nx.js'), 'run-many', '-t', TARGETS.join(','), '-p', 'experiments', '--outputStyle=stream', ...process.argv.slice(2)], { cwd: root, env, stdio: 'inherit' });
+  const nxPackage = createRequire(join(root, 'package.json')).resolve('nx/package.json');
+  const nxBin = join(dirname(nxPackage), (JSON.parse(readFileSync(nxPackage, 'utf8')) as { bin: { nx: string } }).bin.nx);
+  const result = spawnSync(process.execPath, [nxBin, 'run-many', '-t', TARGETS.join(','), '-p', 'experiments', '--outputStyle=stream', ...process.argv.slice(2)], { cwd: root, env, stdio: 'inherit' });
   process.exitCode = result.status ?? 1;
 }
