@@ -12,7 +12,7 @@ export function ringSummary(r: RingResult): string {
   const parts = [`ring (${r.seconds.toFixed(0)} s, ${r.backend}) → ${r.dir}`, formatTable(['method', 'epoch', 'mean |‖x‖−1|', 'within 0.3', 'angle bins', 'near-ring bins'], rows)];
   if (r.sensitivity) {
     parts.push(
-      formatTable(['method', 'lr', 'c / λ', 'radial error', '± seed std', 'within 0.3', 'near-ring bins', 'successes'], r.cells.map((c) => [c.method, String(c.lr), String(c.param), c.meanRadialError.toFixed(3), c.stdRadialError.toFixed(3), `${(100 * c.meanNearRing).toFixed(1)}%`, `${(36 * c.meanRingCoverage).toFixed(1)}/36`, `${c.successes}/${c.runs.length}`])),
+      formatTable(['method', 'lr', 'c / λ', 'radial error', '± seed std', 'within 0.3', 'near-ring bins', 'successes'], r.cells.map((c) => [c.method, String(c.lr), String(c.param), Number.isFinite(c.meanRadialError) ? c.meanRadialError.toFixed(3) : 'diverged', Number.isFinite(c.stdRadialError) ? c.stdRadialError.toFixed(3) : '–', `${(100 * c.meanNearRing).toFixed(1)}%`, `${(36 * c.meanRingCoverage).toFixed(1)}/36`, `${c.successes}/${c.runs.length}`])),
       r.sensitivity.statement,
     );
   }

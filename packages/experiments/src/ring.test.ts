@@ -53,9 +53,20 @@ describe('Q6: sensitivity from the numbers', () => {
     expect(s.methods.gp.successes).toBe(8);
     expect(s.methods.clip.successes).toBe(3);
     expect(s.methods.clip.radialErrorMax).toBeCloseTo(0.6, 12);
+    expect(s.methods.clip.nearRingStdAcrossCells).toBeGreaterThan(s.methods.gp.nearRingStdAcrossCells);
     expect(s.statement).toMatch(/^The gradient penalty is less sensitive\./);
     const md = sensitivityMarkdown(cells, s, ringSchema.parse({}));
     expect(md.split('\n').filter((l) => l.startsWith('| clip') || l.startsWith('| gp'))).toHaveLength(6);
+  });
+
+  it('counts a diverged run (non-finite points) as 0% near the ring, not as an infinite spread', () => {
+    const diverged = runs('gp', [[Infinity, 0.1, 0.1]]);
+    diverged[0] = { ...diverged[0], fractionNearRing: 0, ringCoverage: 0, success: false };
+    const s = sensitivity(gridCells([...diverged, ...runs('clip', [[0.1, 0.1, 0.1]])]));
+    expect(s.methods.gp.diverged).toBe(1);
+    expect(s.methods.gp.radialErrorMax).toBe(Infinity);
+    expect(Number.isFinite(s.methods.gp.nearRingStdAcrossCells)).toBe(true);
+    expect(s.statement).toMatch(/1 diverged/);
   });
 
   it('says "mixed" when the spread and the success count disagree', () => {

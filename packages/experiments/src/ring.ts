@@ -117,12 +117,17 @@ export interface MethodSensitivity {
   runs: number;
   successes: number;
   successRate: number;
-  /** Of the cell means (over seeds) of the radial error. */
+  /** Runs whose generator produced non-finite points. */
+  diverged: number;
+  /** Std across cells of the cell-mean share of points within 0.3 of the ring (bounded, so a diverged run counts as 0, not ∞). */
+  nearRingStdAcrossCells: number;
+  nearRingMin: number;
+  nearRingMax: number;
+  /** Of the cell means (over seeds) of the radial error (Infinity where a run diverged). */
   radialErrorMin: number;
   radialErrorMax: number;
-  radialErrorStdAcrossCells: number;
-  /** Mean over cells of the seed-to-seed std of the radial error. */
-  radialErrorSeedStd: number;
+  /** Mean over cells of the seed-to-seed std of the share within 0.3. */
+  nearRingSeedStd: number;
 }
 
 export interface Sensitivity {
@@ -158,13 +163,15 @@ export function gridCells(runs: GridCell['runs']): GridCell[] {
 }
 
 /**
- * Q6 from the numbers: a method is less sensitive when its cells differ less (std across cells of the
- * seed-mean radial error) and more of its runs succeed. When the two measures disagree the verdict is
- * 'mixed' and the statement gives both.
+ * Q6 from the numbers: a method is less sensitive when its cells differ less — the std across its cells
+ * of the seed-mean share of points within 0.3 of the ring (bounded in [0, 1], so one diverged run cannot
+ * make the spread infinite) — and more of its runs find the ring. When the two measures disagree the
+ * verdict is 'mixed' and the statement gives both.
  */
 export function sensitivity(cells: GridCell[]): Sensitivity {
   const of = (method: RingMethod): MethodSensitivity => {
     const cs = cells.filter((c) => c.method === method);
+    const near = cs.map((c) => c.meanNearRing);
     const errors = cs.map((c) => c.meanRadialError);
     const runs = cs.reduce((s, c) => s + c.runs.length, 0);
     const successes = cs.reduce((s, c) => s + c.successes, 0);
@@ -175,20 +182,25 @@ export function sensitivity(cells: GridCell[]): Sensitivity {
       runs,
       successes,
       successRate: runs ? successes / runs : NaN,
+      diverged: cs.reduce((s, c) => s + c.runs.filter((r) => !Number.isFinite(r.meanRadialError)).length, 0),
+      nearRingStdAcrossCells: std(near),
+      nearRingMin: Math.min(...near),
+      nearRingMax: Math.max(...near),
       radialErrorMin: Math.min(...errors),
       radialErrorMax: Math.max(...errors),
-      radialErrorStdAcrossCells: std(errors),
-      radialErrorSeedStd: mean(cs.map((c) => c.stdRadialError)),
+      nearRingSeedStd: mean(cs.map((c) => std(c.runs.map((r) => r.fractionNearRing)))),
     };
   };
   const clip = of('clip');
   const gp = of('gp');
-  const bySpread: RingMethod = gp.radialErrorStdAcrossCells < clip.radialErrorStdAcrossCells ? 'gp' : 'clip';
+  const bySpread: RingMethod = gp.nearRingStdAcrossCells < clip.nearRingStdAcrossCells ? 'gp' : 'clip';
   const bySuccess: RingMethod | null = gp.successRate === clip.successRate ? null : gp.successRate > clip.successRate ? 'gp' : 'clip';
   const lessSensitive = bySuccess === null || bySuccess === bySpread ? bySpread : 'mixed';
   const name = { clip: 'Weight clipping', gp: 'Gradient penalty' };
+  const pct = (x: number) => `${(100 * x).toFixed(0)}%`;
+  const err = (x: number) => (Number.isFinite(x) ? x.toFixed(3) : 'diverged');
   const describe = (m: MethodSensitivity) =>
-    `${name[m.method]}: cell-mean radial error ${m.radialErrorMin.toFixed(3)}–${m.radialErrorMax.toFixed(3)} (std across its ${m.cells} cells ${m.radialErrorStdAcrossCells.toFixed(3)}), ${m.successes}/${m.runs} runs succeed`;
+    `${name[m.method]}: cell means of the share within 0.3 of the ring ${pct(m.nearRingMin)}–${pct(m.nearRingMax)} (std across its ${m.cells} cells ${m.nearRingStdAcrossCells.toFixed(3)}), radial error ${err(m.radialErrorMin)}–${err(m.radialErrorMax)}, ${m.successes}/${m.runs} runs find the ring${m.diverged ? `, ${m.diverged} diverged` : ''}`;
   const head = lessSensitive === 'mixed' ? 'Mixed: the spread across cells and the success count disagree' : `${lessSensitive === 'gp' ? 'The gradient penalty' : 'Weight clipping'} is less sensitive`;
   return { methods: { clip, gp }, lessSensitive, statement: `${head}. ${describe(gp)}. ${describe(clip)}.` };
 }
@@ -349,20 +361,20 @@ function sensitivityFigure(cells: GridCell[], config: RingConfig): Spec {
     }));
   };
   const seeds = grid.seeds.length;
-  const panel = (method: RingMethod, what: 'error' | 'success') =>
+  const panel = (method: RingMethod, what: 'near' | 'success') =>
     heatmap({
       rows: grid.lrs,
       cols: method === 'clip' ? grid.clipValues : grid.lambdas,
-      values: table(method, what === 'error' ? (c) => c.meanRadialError : (c) => c.successes),
+      values: table(method, what === 'near' ? (c) => c.meanNearRing : (c) => c.successes),
       rowLabel: 'learning rate',
       colLabel: method === 'clip' ? 'clip value c' : 'penalty weight λ',
-      title: `${method === 'clip' ? 'Weight clipping' : 'Gradient penalty'}: ${what === 'error' ? 'radial error' : 'successful runs'}`,
-      subtitle: what === 'error' ? `mean |‖x‖−1| over ${seeds} seeds (lower is better)` : `of ${seeds} seeds (error ≤ ${config.success.maxRadialError}, ≥ ${100 * config.success.minNearRing}% near, ≥ ${100 * config.success.minRingCoverage}% ring bins)`,
-      valueLabel: what === 'error' ? 'mean |‖x‖−1|' : 'successes',
-      format: what === 'error' ? '.3f' : 'd',
+      title: `${method === 'clip' ? 'Weight clipping' : 'Gradient penalty'}: ${what === 'near' ? 'points near the ring' : 'runs that find the ring'}`,
+      subtitle: what === 'near' ? `share within 0.3 of the ring, mean over ${seeds} seeds` : `of ${seeds} seeds: error ≤ ${config.success.maxRadialError}, ≥ ${100 * config.success.minNearRing}% near, ≥ ${100 * config.success.minRingCoverage}% of angle bins`,
+      valueLabel: what === 'near' ? 'share near' : 'runs',
+      format: what === 'near' ? '.2f' : 'd',
       cellSize: 56,
     });
-  return panelGrid(`Q6: sensitivity to hyper-parameters after ${grid.epochs} epochs`, [panel('clip', 'error'), panel('gp', 'error'), panel('clip', 'success'), panel('gp', 'success')], 2);
+  return panelGrid(`Q6: sensitivity to hyper-parameters after ${grid.epochs} epochs`, [panel('clip', 'near'), panel('gp', 'near'), panel('clip', 'success'), panel('gp', 'success')], 2, `Adam β = (${config.beta1}, ${config.beta2}), n_critic ${config.nCritic}, batch ${config.batchSize}; darker = larger`);
 }
 
 /** The sensitivity table (one row per cell) and the verdict, as Markdown. */
@@ -372,15 +384,15 @@ export function sensitivityMarkdown(cells: GridCell[], sens: Sensitivity, config
     c.method,
     String(c.lr),
     String(c.param),
-    `${c.meanRadialError.toFixed(3)} ± ${c.stdRadialError.toFixed(3)}`,
+    Number.isFinite(c.meanRadialError) ? `${c.meanRadialError.toFixed(3)} ± ${c.stdRadialError.toFixed(3)}` : 'diverged',
     `${(100 * c.meanNearRing).toFixed(1)}%`,
     `${(36 * c.meanAngularCoverage).toFixed(1)}/36`,
     `${(36 * c.meanRingCoverage).toFixed(1)}/36`,
     `${c.successes}/${c.runs.length}`,
   ]);
   const md = [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
-  return `# Ring WGAN: hyper-parameter sensitivity (LAB 3, Q6)\n\n${config.grid.epochs} epochs per run, seeds ${config.grid.seeds.join(', ')}; Adam β = (${config.beta1}, ${config.beta2}), n_critic ${config.nCritic}, batch ${config.batchSize}.\n\n${md}\n\n**${sens.statement}**\n\n\`\`\`\n${formatTable(['method', 'runs', 'successes', 'error min', 'error max', 'std across cells', 'seed std'], (['clip', 'gp'] as const).map((m) => {
+  return `# Ring WGAN: hyper-parameter sensitivity (LAB 3, Q6)\n\n${config.grid.epochs} epochs per run, seeds ${config.grid.seeds.join(', ')}; Adam β = (${config.beta1}, ${config.beta2}), n_critic ${config.nCritic}, batch ${config.batchSize}.\n\n${md}\n\n**${sens.statement}**\n\n\`\`\`\n${formatTable(['method', 'runs', 'find the ring', 'diverged', 'within 0.3: min', 'max', 'std across cells', 'seed std'], (['clip', 'gp'] as const).map((m) => {
     const s = sens.methods[m];
-    return [m, s.runs, s.successes, s.radialErrorMin.toFixed(3), s.radialErrorMax.toFixed(3), s.radialErrorStdAcrossCells.toFixed(3), s.radialErrorSeedStd.toFixed(3)];
+    return [m, s.runs, s.successes, s.diverged, s.nearRingMin.toFixed(3), s.nearRingMax.toFixed(3), s.nearRingStdAcrossCells.toFixed(3), s.nearRingSeedStd.toFixed(3)];
   }))}\n\`\`\`\n`;
 }
