@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { artifactPaths, epochPermutation, MANIFEST_FILE, PipelineError, readArtifact, Rng, type Logger } from '@wgan/core';
 import { tf } from '@wgan/core/backend';
 import type { DataSplit } from '@wgan/data-prep';
-import { createOptimizer, Network, readNetwork, type NetworkSpec } from '@wgan/train';
+import { createOptimizer, Network, readNetwork, useFastMatMulGradients, type NetworkSpec } from '@wgan/train';
 
 /**
  * The digit classifier behind the mode histogram. Preferred: the evaluate stage's cached MNIST
@@ -91,6 +91,7 @@ export const FALLBACK_TRAINING: FallbackTraining = { hidden: 128, epochs: 2, bat
  * (lr 1e-3), a couple of epochs over `train` (whose labels must all be among `digits`).
  */
 export async function trainFallbackClassifier(train: DataSplit, digits: number[], o: FallbackTraining = FALLBACK_TRAINING): Promise<DigitClassifier> {
+  useFastMatMulGradients(); // wasm's fast matmul path for the backward products (TFJS-NOTES.md)
   const pixels = train.images.length / train.count;
   const spec: NetworkSpec = {
     role: 'classifier',

@@ -10,7 +10,7 @@ import { runWDistance } from './wdistance.js';
 const num = (v: string) => Number(v);
 const logger = createLogger({ name: 'experiments' });
 const print = (text: string): void => void process.stdout.write(`${text}\n`);
-const dryRun = (config: unknown, name: string) => print(JSON.stringify({ config, writes: artifactPaths.experiments(name) }, null, 2));
+const dryRun = (config: unknown, name: string, out?: string) => print(JSON.stringify({ config, writes: out ?? artifactPaths.experiments(name) }, null, 2));
 
 const program = new Command()
   .name('experiments')
@@ -26,12 +26,13 @@ program
   .option('--seed <n>', 'seed of the data and the main runs', num)
   .option('--backend <name>', 'wasm (default) | cpu | webgpu | tensorflow | auto')
   .option('--config <file>', 'JSON config file (flags override it)')
+  .option('--out <dir>', 'write the result folder here instead of artifacts/experiments/<name>')
   .option('--dry-run', 'print the resolved config and where results go')
   .action((o) =>
     runCli(async () => {
       const config = resolveConfig(ringSchema, { file: o.config, overrides: { epochs: o.epochs, grid: o.gridEpochs === undefined ? undefined : { epochs: o.gridEpochs }, skipGrid: o.skipGrid, seed: o.seed, backend: o.backend } });
-      if (o.dryRun) return dryRun(config, 'ring');
-      print(ringSummary(await runRing(config, { logger })));
+      if (o.dryRun) return dryRun(config, 'ring', o.out);
+      print(ringSummary(await runRing(config, { logger, out: o.out })));
     }),
   );
 
@@ -43,12 +44,13 @@ program
   .option('--seed <n>', 'random seed', num)
   .option('--backend <name>', 'wasm (default) | cpu | webgpu | tensorflow | auto')
   .option('--config <file>', 'JSON config file (flags override it)')
+  .option('--out <dir>', 'write the result folder here instead of artifacts/experiments/<name>')
   .option('--dry-run', 'print the resolved config and where results go')
   .action((o) =>
     runCli(async () => {
       const config = resolveConfig(wdistanceSchema, { file: o.config, overrides: { steps: o.steps, count: o.count, seed: o.seed, backend: o.backend } });
-      if (o.dryRun) return dryRun(config, 'wdistance');
-      print(wdistanceSummary(await runWDistance(config, { logger })));
+      if (o.dryRun) return dryRun(config, 'wdistance', o.out);
+      print(wdistanceSummary(await runWDistance(config, { logger, out: o.out })));
     }),
   );
 
@@ -60,12 +62,13 @@ program
   .option('--seed <n>', 'random seed', num)
   .option('--backend <name>', 'wasm (default) | cpu | webgpu | tensorflow | auto')
   .option('--config <file>', 'JSON config file (flags override it)')
+  .option('--out <dir>', 'write the result folder here instead of artifacts/experiments/<name>')
   .option('--dry-run', 'print the resolved config and where results go')
   .action((o) =>
     runCli(async () => {
       const config = resolveConfig(ganVsWganSchema, { file: o.config, overrides: { dataOrder: o.dataOrder, classifier: o.classifier, seed: o.seed, backend: o.backend } });
-      if (o.dryRun) return dryRun(config, 'gan-vs-wgan');
-      print(ganVsWganSummary(await runGanVsWgan(config, { logger })));
+      if (o.dryRun) return dryRun(config, 'gan-vs-wgan', o.out);
+      print(ganVsWganSummary(await runGanVsWgan(config, { logger, out: o.out })));
     }),
   );
 

@@ -71,3 +71,12 @@ describe('trainMethod', () => {
     expect(run.curve[0].lossD).toBeCloseTo(2 * Math.log(2), 1); // D ≈ 1/2 everywhere with N(0, 0.01²) weights
   });
 });
+
+describe('saturatedFrom', () => {
+  it('finds where both GAN losses drop to zero for good, or null when they do not', async () => {
+    const { saturatedFrom } = await import('./gan-vs-wgan.js');
+    const c = (pairs: [number, number][]) => pairs.map(([lossD, lossG], i) => ({ iteration: i + 1, lossD, lossG }));
+    expect(saturatedFrom(c([[1.4, -0.7], [0, 0], [0.2, -0.1], [0, 0], [0, -1e-9]]))).toBe(4);
+    expect(saturatedFrom(c([[1.4, -0.7], [0, 0], [0.2, -0.1]]))).toBeNull();
+  });
+});

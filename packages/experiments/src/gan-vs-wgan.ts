@@ -9,7 +9,7 @@ import type { GanVsWganConfig } from './config.js';
 import { loadDigitSubset, loadMnist, normalizeDigits, toSignedRange, toUnitRange } from './digits.js';
 import { writeJson, writePng } from './figures.js';
 import { GanSession } from './gan-session.js';
-import { round } from './stats.js';
+import { cpuSecondsSince, round } from './stats.js';
 import pkg from '../package.json' with { type: 'json' };
 
 /**
@@ -124,6 +124,7 @@ export interface GanVsWganResult {
   dir: string;
   subsets: SubsetResult[];
   seconds: number;
+  cpuSeconds: number;
   backend: string;
 }
 
@@ -132,6 +133,7 @@ const subsetId = (digits: number[]) => digits.join('-');
 export async function runGanVsWgan(config: GanVsWganConfig, options: { logger: Logger; out?: string }): Promise<GanVsWganResult> {
   const { logger } = options;
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   const backend = await initBackend(config.backend, { quiet: true });
   logger.info('gan-vs-wgan: backend', { name: backend.name, device: backend.device });
   const subsets: SubsetResult[] = [];
@@ -160,8 +162,9 @@ export async function runGanVsWgan(config: GanVsWganConfig, options: { logger: L
     classifier.dispose();
   }
   const seconds = (performance.now() - t0) / 1000;
+  const cpuSeconds = cpuSecondsSince(cpu0);
   const dir = options.out ?? artifactPaths.experiments('gan-vs-wgan');
-  await writeArtifact(dir, { stage: GAN_VS_WGAN_STAGE, packageVersion: pkg.version, config, parents, meta: { backend: backend.name, seconds: round(seconds, 1) } }, async (tmp) => {
+  await writeArtifact(dir, { stage: GAN_VS_WGAN_STAGE, packageVersion: pkg.version, config, parents, meta: { backend: backend.name, seconds: round(seconds, 1), cpuSeconds: round(cpuSeconds, 1) } }, async (tmp) => {
     const figures: string[] = [];
     for (const sub of subsets) {
       const id = subsetId(sub.digits);
@@ -175,6 +178,7 @@ export async function runGanVsWgan(config: GanVsWganConfig, options: { logger: L
       seed: 'The Mathematical Engineering of Deep Learning (seed 004), §2',
       backend: backend.name,
       seconds: round(seconds, 1),
+      cpuSeconds: round(cpuSeconds, 1),
       dataOrder: config.dataOrder,
       subsets: subsets.map((sub) => ({
         digits: sub.digits,
@@ -190,7 +194,7 @@ export async function runGanVsWgan(config: GanVsWganConfig, options: { logger: L
               nCritic: r.nCritic,
               seconds: round(r.seconds, 1),
               finiteSamples: r.finite,
-              final: m === 'wgan' ? { criticEstimate: round(-mean(tail.map((c) => c.lossD))) } : { lossD: round(mean(tail.map((c) => c.lossD))), lossG: round(mean(tail.map((c) => c.lossG))) },
+              final: m === 'wgan' ? { criticEstimate: round(-mean(tail.map((c) => c.lossD))) } : { lossD: round(mean(tail.map((c) => c.lossD))), lossG: round(mean(tail.map((c) => c.lossG))), saturatedFromIteration: saturatedFrom(r.curve) },
               histogram: r.histogram,
               curve: r.curve.map((c) => ({ iteration: c.iteration, lossD: round(c.lossD, 5), lossG: round(c.lossG, 5) })),
             }];
@@ -200,7 +204,7 @@ export async function runGanVsWgan(config: GanVsWganConfig, options: { logger: L
       figures,
     });
   });
-  return { dir, subsets, seconds, backend: backend.name };
+  return { dir, subsets, seconds, cpuSeconds, backend: backend.name };
 }
 
 function mean(xs: number[]): number {
@@ -232,30 +236,42 @@ async function samplesFigure(sub: SubsetResult): Promise<Buffer> {
 /** Losses span many decades (a clipped critic at c = 1 scores in the thousands; a saturated D reaches 0), so both panels use log axes. */
 const FLOOR = 1e-7;
 
+/** First iteration from which both GAN losses stay at (float32) zero to the end: the discriminator has saturated. */
+export function saturatedFrom(curve: MethodRun['curve'], tolerance = 1e-6): number | null {
+  let k = curve.length;
+  while (k > 0 && Math.abs(curve[k - 1].lossD) <= tolerance && Math.abs(curve[k - 1].lossG) <= tolerance) k--;
+  return k < curve.length ? curve[k].iteration : null;
+}
+
 function curvesFigure(sub: SubsetResult): Spec {
   const { wgan, gan } = sub.runs;
   const dropped = wgan.curve.filter((c) => !(-c.lossD > 0)).length;
+  const saturated = saturatedFrom(gan.curve);
+  const shown = saturated === null ? gan.curve : gan.curve.filter((c) => c.iteration <= Math.max(50, saturated + 20));
   return stackPanels(`Training curves on digits [${sub.digits.join(', ')}]`, [
     lineChart({
-      series: [{ name: 'critic estimate −L_D = E[D(x)] − E[D(G(z))]', points: wgan.curve.map((c) => ({ x: c.iteration, y: -c.lossD })) }],
+      series: [{ name: '−L_D = E[D(x)] − E[D(G(z))]', points: wgan.curve.map((c) => ({ x: c.iteration, y: -c.lossD })) }],
       xLabel: 'generator iteration',
-      yLabel: 'κ·W estimate (log)',
+      yLabel: 'critic estimate (log)',
       title: `WGAN: weight clipping, ${wgan.nCritic} critic steps per generator step`,
-      subtitle: `mean over each iteration's critic steps${dropped ? ` · ${dropped} non-positive values not drawn` : ''}`,
+      subtitle: `mean over each iteration's critic steps${dropped ? ` · ${dropped} non-positive value${dropped > 1 ? 's' : ''} not drawn` : ''}`,
       logY: true,
       points: wgan.curve.length <= 200,
       height: 180,
     }),
     lineChart({
       series: [
-        { name: 'L_D = −E[log D(x) + log(1 − D(G(z)))]', points: gan.curve.map((c) => ({ x: c.iteration, y: Math.max(FLOOR, c.lossD) })) },
-        { name: '−L_G = −E[log(1 − D(G(z)))]', points: gan.curve.map((c) => ({ x: c.iteration, y: Math.max(FLOOR, -c.lossG) })) },
+        { name: 'L_D (BCE)', points: shown.map((c) => ({ x: c.iteration, y: Math.max(FLOOR, c.lossD) })) },
+        { name: '−L_G = −E[log(1 − D(G(z)))]', points: shown.map((c) => ({ x: c.iteration, y: Math.max(FLOOR, -c.lossG) })) },
       ],
       xLabel: 'generator iteration',
       yLabel: 'loss (log)',
       title: 'Standard GAN: sigmoid D, BCE, saturating generator loss',
-      subtitle: `values below ${FLOOR} (a saturated discriminator gives exactly 0 in float32) drawn at ${FLOOR}`,
+      subtitle: saturated === null
+        ? `values below ${FLOOR} drawn at ${FLOOR}`
+        : `both losses are exactly 0 (float32) from iteration ${saturated} to ${gan.iterations}: D is saturated and log(1 − D(G(z))) gives G no gradient · zeros drawn at ${FLOOR}`,
       logY: true,
+      points: shown.length <= 120,
       height: 180,
     }),
   ]);

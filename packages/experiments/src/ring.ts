@@ -8,7 +8,7 @@ import type { RingConfig } from './config.js';
 import { panelGrid, writeJson, writePng } from './figures.js';
 import { GanSession } from './gan-session.js';
 import { ringMetrics, sampleRing, type RingMetrics } from './ring-data.js';
-import { mean, round, std } from './stats.js';
+import { cpuSecondsSince, mean, round, std } from './stats.js';
 import pkg from '../package.json' with { type: 'json' };
 
 /**
@@ -128,6 +128,9 @@ export interface MethodSensitivity {
   radialErrorMax: number;
   /** Mean over cells of the seed-to-seed std of the share within 0.3. */
   nearRingSeedStd: number;
+  /** The cells with the largest and the smallest share within 0.3. */
+  best: { lr: number; param: number; nearRing: number };
+  worst: { lr: number; param: number; nearRing: number };
 }
 
 export interface Sensitivity {
@@ -189,6 +192,8 @@ export function sensitivity(cells: GridCell[]): Sensitivity {
       radialErrorMin: Math.min(...errors),
       radialErrorMax: Math.max(...errors),
       nearRingSeedStd: mean(cs.map((c) => std(c.runs.map((r) => r.fractionNearRing)))),
+      best: pick(cs, (a, b) => b.meanNearRing - a.meanNearRing),
+      worst: pick(cs, (a, b) => a.meanNearRing - b.meanNearRing),
     };
   };
   const clip = of('clip');
@@ -199,10 +204,17 @@ export function sensitivity(cells: GridCell[]): Sensitivity {
   const name = { clip: 'Weight clipping', gp: 'Gradient penalty' };
   const pct = (x: number) => `${(100 * x).toFixed(0)}%`;
   const err = (x: number) => (Number.isFinite(x) ? x.toFixed(3) : 'diverged');
+  const symbol = { clip: 'c', gp: 'λ' };
+  const cell = (m: MethodSensitivity, c: MethodSensitivity['best']) => `lr ${c.lr}, ${symbol[m.method]} ${c.param}: ${pct(c.nearRing)}`;
   const describe = (m: MethodSensitivity) =>
-    `${name[m.method]}: cell means of the share within 0.3 of the ring ${pct(m.nearRingMin)}–${pct(m.nearRingMax)} (std across its ${m.cells} cells ${m.nearRingStdAcrossCells.toFixed(3)}), radial error ${err(m.radialErrorMin)}–${err(m.radialErrorMax)}, ${m.successes}/${m.runs} runs find the ring${m.diverged ? `, ${m.diverged} diverged` : ''}`;
+    `${name[m.method]}: cell means of the share within 0.3 of the ring ${pct(m.nearRingMin)}–${pct(m.nearRingMax)} (std across its ${m.cells} cells ${m.nearRingStdAcrossCells.toFixed(3)}; best ${cell(m, m.best)}, worst ${cell(m, m.worst)}), radial error ${err(m.radialErrorMin)}–${err(m.radialErrorMax)}, ${m.successes}/${m.runs} runs find the ring${m.diverged ? `, ${m.diverged} diverged` : ''}`;
   const head = lessSensitive === 'mixed' ? 'Mixed: the spread across cells and the success count disagree' : `${lessSensitive === 'gp' ? 'The gradient penalty' : 'Weight clipping'} is less sensitive`;
   return { methods: { clip, gp }, lessSensitive, statement: `${head}. ${describe(gp)}. ${describe(clip)}.` };
+}
+
+function pick(cells: GridCell[], order: (a: GridCell, b: GridCell) => number): MethodSensitivity['best'] {
+  const c = [...cells].sort(order)[0];
+  return { lr: c.lr, param: c.param, nearRing: c.meanNearRing };
 }
 
 export interface RingResult {
@@ -211,6 +223,7 @@ export interface RingResult {
   cells: GridCell[];
   sensitivity: Sensitivity | null;
   seconds: number;
+  cpuSeconds: number;
   backend: string;
 }
 
@@ -225,6 +238,7 @@ const METRIC_LABELS = {
 export async function runRing(config: RingConfig, options: { logger: Logger; out?: string }): Promise<RingResult> {
   const { logger } = options;
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   const backend = await initBackend(config.backend, { quiet: true });
   logger.info('ring: backend', { name: backend.name, device: backend.device });
   const data = sampleRing(config.points, Rng.fromSeed(config.seed).fork(), { radius: config.radius, noise: config.noise });
@@ -263,8 +277,9 @@ export async function runRing(config: RingConfig, options: { logger: Logger; out
   }
 
   const seconds = (performance.now() - t0) / 1000;
+  const cpuSeconds = cpuSecondsSince(cpu0);
   const dir = options.out ?? artifactPaths.experiments('ring');
-  await writeArtifact(dir, { stage: RING_STAGE, packageVersion: pkg.version, config, meta: { backend: backend.name, seconds: round(seconds, 1) } }, async (tmp) => {
+  await writeArtifact(dir, { stage: RING_STAGE, packageVersion: pkg.version, config, meta: { backend: backend.name, seconds: round(seconds, 1), cpuSeconds: round(cpuSeconds, 1) } }, async (tmp) => {
     const figures: string[] = [];
     for (const method of ['clip', 'gp'] as const) figures.push(await writePng(tmp, `ring-${method}.png`, scatterFigure(main[method], data, config)));
     figures.push(await writePng(tmp, 'ring-metrics.png', metricsFigure(main)));
@@ -278,13 +293,14 @@ export async function runRing(config: RingConfig, options: { logger: Logger; out
       seed: 'LAB 3 (seed 003), exercise 1',
       backend: backend.name,
       seconds: round(seconds, 1),
+      cpuSeconds: round(cpuSeconds, 1),
       main: Object.fromEntries((['clip', 'gp'] as const).map((m) => [m, runSummary(main[m])])),
       sensitivity: sens,
       grid: cells.map(({ runs, ...c }) => ({ ...c, runs: runs.map((r) => ({ ...r })) })),
       figures,
     });
   });
-  return { dir, main, cells, sensitivity: sens, seconds, backend: backend.name };
+  return { dir, main, cells, sensitivity: sens, seconds, cpuSeconds, backend: backend.name };
 }
 
 function runSummary(r: RingRun) {

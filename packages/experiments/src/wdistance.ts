@@ -2,10 +2,10 @@ import { join } from 'node:path';
 import { artifactPaths, Rng, writeArtifact, type Logger } from '@wgan/core';
 import { initBackend, tf } from '@wgan/core/backend';
 import { lineChart } from '@wgan/render';
-import { createOptimizer, Network, wassersteinCriticLoss, type NetworkSpec } from '@wgan/train';
+import { createOptimizer, Network, useFastMatMulGradients, wassersteinCriticLoss, type NetworkSpec } from '@wgan/train';
 import type { WDistanceConfig } from './config.js';
 import { writeJson, writePng } from './figures.js';
-import { linspace, pearson, round, slopeThroughOrigin } from './stats.js';
+import { cpuSecondsSince, linspace, pearson, round, slopeThroughOrigin } from './stats.js';
 import pkg from '../package.json' with { type: 'json' };
 
 /**
@@ -66,6 +66,7 @@ export function clipParameters(net: Network, c: number): void {
  * `sampleA(n)`, `sampleB(n)` return [n, d] samples.
  */
 export async function trainWassersteinCritic(critic: Network, sampleA: (n: number) => Float32Array, sampleB: (n: number) => Float32Array, o: CriticTraining): Promise<void> {
+  useFastMatMulGradients();
   const d = critic.spec.inputSize;
   const optimizer = createOptimizer({ type: 'rmsprop', lr: o.lr, alpha: o.alpha, eps: o.eps });
   const params = critic.trainableNames().map((name) => ({ name, variable: critic.get(name) }));
@@ -143,6 +144,7 @@ export const WDISTANCE_STAGE = 'experiments-wdistance';
 export interface WDistanceResult extends WCurve {
   dir: string;
   seconds: number;
+  cpuSeconds: number;
   backend: string;
 }
 
@@ -150,6 +152,7 @@ export interface WDistanceResult extends WCurve {
 export async function runWDistance(config: WDistanceConfig, options: { logger: Logger; out?: string }): Promise<WDistanceResult> {
   const { logger } = options;
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   const backend = await initBackend(config.backend, { quiet: true });
   logger.info('wdistance: backend', { name: backend.name, device: backend.device });
   const training: CriticTraining = { steps: config.steps, batchSize: config.batchSize, clipValue: config.clipValue, lr: config.lr, alpha: config.alpha, eps: config.eps };
@@ -158,12 +161,13 @@ export async function runWDistance(config: WDistanceConfig, options: { logger: L
   );
   const thetas = curve.thetas.map((t) => round(t, 10));
   const seconds = (performance.now() - t0) / 1000;
-  logger.info('wdistance: fitted', { kappa: round(curve.kappa), pearsonR: round(curve.pearsonR, 5), seconds: round(seconds, 1) });
+  const cpuSeconds = cpuSecondsSince(cpu0);
+  logger.info('wdistance: fitted', { kappa: round(curve.kappa), pearsonR: round(curve.pearsonR, 5), seconds: round(seconds, 1), cpuSeconds: round(cpuSeconds, 1) });
   const dir = options.out ?? artifactPaths.experiments('wdistance');
-  await writeArtifact(dir, { stage: WDISTANCE_STAGE, packageVersion: pkg.version, config, meta: { backend: backend.name, seconds: round(seconds, 1) } }, async (tmp) => {
+  await writeArtifact(dir, { stage: WDISTANCE_STAGE, packageVersion: pkg.version, config, meta: { backend: backend.name, seconds: round(seconds, 1), cpuSeconds: round(cpuSeconds, 1) } }, async (tmp) => {
     const figure = lineChart({
       series: [
-        { name: 'critic estimate E_P0[f] − E_Pθ[f]', points: thetas.map((x, i) => ({ x, y: curve.estimates[i] })) },
+        { name: 'estimate E_P0[f] − E_Pθ[f]', points: thetas.map((x, i) => ({ x, y: curve.estimates[i] })) },
         { name: `fitted κ·|θ|, κ = ${curve.kappa.toFixed(3)}`, points: thetas.map((x) => ({ x, y: curve.kappa * Math.abs(x - config.trueTheta) })) },
       ],
       xLabel: 'θ',
@@ -179,6 +183,7 @@ export async function runWDistance(config: WDistanceConfig, options: { logger: L
       seed: 'The Mathematical Engineering of Deep Learning (seed 004), §1; WGAN paper Example 1',
       backend: backend.name,
       seconds: round(seconds, 1),
+      cpuSeconds: round(cpuSeconds, 1),
       kappa: curve.kappa,
       pearsonR: curve.pearsonR,
       thetas,
@@ -187,5 +192,5 @@ export async function runWDistance(config: WDistanceConfig, options: { logger: L
       figures: [png],
     });
   });
-  return { ...curve, thetas, dir, seconds, backend: backend.name };
+  return { ...curve, thetas, dir, seconds, cpuSeconds, backend: backend.name };
 }
