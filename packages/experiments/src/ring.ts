@@ -207,7 +207,7 @@ export function sensitivity(cells: GridCell[]): Sensitivity {
   const symbol = { clip: 'c', gp: 'λ' };
   const cell = (m: MethodSensitivity, c: MethodSensitivity['best']) => `lr ${c.lr}, ${symbol[m.method]} ${c.param}: ${pct(c.nearRing)}`;
   const describe = (m: MethodSensitivity) =>
-    `${name[m.method]}: cell means of the share within 0.3 of the ring ${pct(m.nearRingMin)}–${pct(m.nearRingMax)} (std across its ${m.cells} cells ${m.nearRingStdAcrossCells.toFixed(3)}; best ${cell(m, m.best)}, worst ${cell(m, m.worst)}), radial error ${err(m.radialErrorMin)}–${err(m.radialErrorMax)}, ${m.successes}/${m.runs} runs find the ring${m.diverged ? `, ${m.diverged} diverged` : ''}`;
+    `${name[m.method]}: cell means of the share within 0.3 of the ring ${pct(m.nearRingMin)}–${pct(m.nearRingMax)} (std across its ${m.cells} cells ${m.nearRingStdAcrossCells.toFixed(3)}; best ${cell(m, m.best)}, worst ${cell(m, m.worst)}), radial error ${err(m.radialErrorMin)}–${err(m.radialErrorMax)}, seed-to-seed std of the share ${m.nearRingSeedStd.toFixed(3)}, ${m.successes}/${m.runs} runs find the ring${m.diverged ? `, ${m.diverged} diverged` : ''}`;
   const head = lessSensitive === 'mixed' ? 'Mixed: the spread across cells and the success count disagree' : `${lessSensitive === 'gp' ? 'The gradient penalty' : 'Weight clipping'} is less sensitive`;
   return { methods: { clip, gp }, lessSensitive, statement: `${head}. ${describe(gp)}. ${describe(clip)}.` };
 }
