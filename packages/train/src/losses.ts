@@ -26,10 +26,25 @@ export function interpolate(real: tf.Tensor2D, fake: tf.Tensor2D, eps: tf.Tensor
   return tf.add(tf.mul(e, real), tf.mul(tf.sub(1, e), fake)) as tf.Tensor2D;
 }
 
-/** Per-sample gradient norms ‖g_i‖₂ of g [B, d] → [B]. */
-export function rowNorms(g: tf.Tensor2D): tf.Tensor1D {
-  return tf.sqrt(tf.sum(tf.square(g), 1)) as tf.Tensor1D;
-}
+/**
+ * Per-sample gradient norms ‖g_i‖₂ of g [B, d] → [B]. Its gradient is g_i / ‖g_i‖, and 0 for a row with
+ * ‖g_i‖ = 0 (as torch's norm backward): sqrt's derivative at 0 is infinite, and a ReLU critic that is dead
+ * on an interpolate has g_i = 0 exactly, so the plain sqrt(Σg²) would turn every weight gradient into NaN.
+ */
+export const rowNorms = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+  const g = args[0] as tf.Tensor;
+  const save = args[1] as tf.GradSaveFunc;
+  const norms = tf.sqrt(tf.sum(tf.square(g), 1));
+  save([g, norms]);
+  return {
+    value: norms,
+    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      const [x, n] = saved;
+      const scale = tf.where(tf.greater(n, 0), tf.div(dy, tf.maximum(n, 1e-30)), tf.zerosLike(n));
+      return tf.mul(x, tf.reshape(scale, [-1, 1]));
+    },
+  };
+}) as (g: tf.Tensor2D) => tf.Tensor1D;
 
 /** Gradient penalty λ·E[(‖∇D(x̂)‖₂ − 1)²] from the per-sample norms [B]. */
 export function gradientPenalty(gradNorms: tf.Tensor1D, lambda: number): tf.Scalar {

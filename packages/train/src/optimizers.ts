@@ -41,7 +41,7 @@ abstract class SlottedOptimizer implements Optimizer {
     const key = `${param}/${slot}`;
     let v = this.slots.get(key);
     if (!v) {
-      v = tf.variable(tf.zerosLike(like), false);
+      v = tf.tidy(() => tf.variable(tf.zerosLike(like), false));
       this.slots.set(key, v);
     }
     return v;
@@ -62,7 +62,7 @@ abstract class SlottedOptimizer implements Optimizer {
     for (const s of state.slots) {
       const slot = s.name.split('/').pop() ?? '';
       if (!this.slotNames.includes(slot)) throw new Error(`unknown ${this.config.type} slot ${s.name}`);
-      this.slots.set(s.name, tf.variable(tf.tensor(s.values, s.shape, 'float32'), false));
+      this.slots.set(s.name, tf.tidy(() => tf.variable(tf.tensor(s.values, s.shape, 'float32'), false)));
     }
     this.step = state.step;
   }

@@ -5,6 +5,10 @@ import type { IterationInputs } from './trainer.js';
  * The data loader: visits the n training rows in the order epochPermutation(seed, epoch), B at a time,
  * dropping the last partial batch of each epoch (PyTorch's DataLoader(shuffle=True, drop_last=True)).
  * Its whole state is (epoch, cursor), so a checkpoint restores it exactly.
+ *
+ * With `shuffle: false` every epoch visits the rows in stored order 0, 1, …, n − 1, B at a time, starting
+ * over at 0 when a full batch no longer fits: seed 004's DataManager (`get_batch` with its reset rule; the
+ * cursor advance its printed code leaves out is the only reading under which it walks the data).
  */
 export interface SamplerPosition {
   epoch: number;
@@ -12,18 +16,30 @@ export interface SamplerPosition {
   batch: number;
 }
 
+export interface BatchSamplerOptions {
+  /** Draw a new permutation each epoch (default true); false walks the rows in stored order. */
+  shuffle?: boolean;
+}
+
 export class BatchSampler {
   private order: Uint32Array;
+  readonly shuffle: boolean;
   readonly batchesPerEpoch: number;
   private epoch: number;
   private batch: number;
 
-  constructor(readonly n: number, readonly batchSize: number, readonly seed: number, start: SamplerPosition = { epoch: 0, batch: 0 }) {
+  constructor(readonly n: number, readonly batchSize: number, readonly seed: number, start: SamplerPosition = { epoch: 0, batch: 0 }, options: BatchSamplerOptions = {}) {
     if (batchSize > n) throw new RangeError(`batch size ${batchSize} exceeds the ${n} training examples`);
     this.batchesPerEpoch = Math.floor(n / batchSize);
+    this.shuffle = options.shuffle ?? true;
     this.epoch = start.epoch;
     this.batch = start.batch;
-    this.order = epochPermutation(seed, this.epoch, n);
+    this.order = this.orderOf(this.epoch);
+  }
+
+  /** The row order of `epoch`: the seeded permutation, or 0 … n − 1 without shuffling. */
+  private orderOf(epoch: number): Uint32Array {
+    return this.shuffle ? epochPermutation(this.seed, epoch, this.n) : Uint32Array.from({ length: this.n }, (_, i) => i);
   }
 
   get position(): SamplerPosition {
@@ -40,7 +56,7 @@ export class BatchSampler {
     if (this.batch >= this.batchesPerEpoch) {
       this.epoch += 1;
       this.batch = 0;
-      this.order = epochPermutation(this.seed, this.epoch, this.n);
+      if (this.shuffle) this.order = this.orderOf(this.epoch);
     }
     const start = this.batch * this.batchSize;
     this.batch += 1;

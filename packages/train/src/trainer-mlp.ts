@@ -147,8 +147,10 @@ function penaltyAndGradients(layers: DenseLayer[], masks: tf.Tensor2D[], batch: 
   const g = matMulTransposeB(u, layers[0].kernel as unknown as tf.Tensor2D); // [B, d]
   const norms = tf.sqrt(tf.sum(tf.square(g), 1)) as tf.Tensor1D;
   const gp = tf.mul(tf.mean(tf.square(tf.sub(norms, 1))), lambda) as tf.Scalar;
-  // backward: dGP/dg_i = (2λ/B)(‖g_i‖ − 1) g_i / ‖g_i‖
-  const dU = tf.mul(g, tf.reshape(tf.mul(tf.div(tf.sub(norms, 1), norms), (2 * lambda) / batch), [batch, 1])) as tf.Tensor2D; // dL/dg
+  // backward: dGP/dg_i = (2λ/B)(‖g_i‖ − 1) g_i / ‖g_i‖, and 0 where ‖g_i‖ = 0 (torch's norm backward; a ReLU
+  // critic that is dead on an interpolate has g_i = 0 exactly, and 0/0 would poison every weight with NaN)
+  const coef = tf.where(tf.greater(norms, 0), tf.div(tf.sub(norms, 1), tf.maximum(norms, 1e-30)), tf.zerosLike(norms));
+  const dU = tf.mul(g, tf.reshape(tf.mul(coef, (2 * lambda) / batch), [batch, 1])) as tf.Tensor2D; // dL/dg
   // g = u_1 W_1ᵀ: dW_1 = dgᵀ u_1, du_1 = dg W_1
   accumulate(grads, layers[0].kernelName, matMulTransposeA(dU, us[1]));
   let du = tf.matMul(dU, layers[0].kernel as unknown as tf.Tensor2D) as tf.Tensor2D;
