@@ -53,13 +53,15 @@ export class Network {
   /**
    * Forward pass: x [N, inputSize] → [N, outputSize]. In training mode dropout is active and BatchNorm
    * uses batch statistics; the batch statistics are pushed to `batchStats` (the caller updates the running
-   * averages outside any gradient tape, see updateBatchNormStats).
+   * averages outside any gradient tape, see updateBatchNormStats). `trace` collects each layer's
+   * per-example output shape.
    */
-  apply(x: tf.Tensor, options: { training?: boolean; seed?: number; batchStats?: BatchStat[] } = {}): tf.Tensor2D {
+  apply(x: tf.Tensor, options: { training?: boolean; seed?: number; batchStats?: BatchStat[]; trace?: number[][] } = {}): tf.Tensor2D {
     const training = options.training ?? false;
     let h: tf.Tensor = x;
     this.spec.layers.forEach((layer, i) => {
       h = applyLayer(layer, i, h, this, training, options);
+      options.trace?.push(h.shape.slice(1)); // per-example shape after each layer (tests, docs)
     });
     return h.reshape([h.shape[0], this.spec.outputSize]) as tf.Tensor2D;
   }
@@ -90,8 +92,11 @@ function uniqueSuffix(): string {
   return String(counter++);
 }
 
+/** One BatchNorm layer's statistics in a training-mode forward pass (biased variance, as normalised with). */
 export interface BatchStat {
   layer: number;
+  /** Values per feature the statistics were taken over: N for [N, F], N·H·W for [N, H, W, C]. */
+  count: number;
   mean: tf.Tensor1D;
   variance: tf.Tensor1D;
 }
@@ -121,7 +126,8 @@ function applyLayer(layer: LayerSpec, i: number, h: tf.Tensor, net: Network, tra
       const beta = net.get(`${i}.beta`);
       if (training) {
         const { mean, variance } = tf.moments(h, axes);
-        options.batchStats?.push({ layer: i, mean: tf.keep(mean as tf.Tensor1D), variance: tf.keep(variance as tf.Tensor1D) });
+        const count = axes.reduce((c, k) => c * h.shape[k], 1);
+        options.batchStats?.push({ layer: i, count, mean: tf.keep(mean as tf.Tensor1D), variance: tf.keep(variance as tf.Tensor1D) });
         return tf.batchNorm(h, mean, variance, beta, gamma, layer.epsilon);
       }
       return tf.batchNorm(h, net.get(`${i}.movingMean`), net.get(`${i}.movingVariance`), beta, gamma, layer.epsilon);
@@ -143,9 +149,11 @@ function applyLayer(layer: LayerSpec, i: number, h: tf.Tensor, net: Network, tra
 
 /**
  * PyTorch's update of BatchNorm running statistics: running = (1 − momentum)·running + momentum·batch,
- * with the unbiased batch variance (n / (n − 1) × the biased one). Disposes the batch stats.
+ * with the unbiased batch variance (n / (n − 1) × the biased one, n = values per feature). Disposes the
+ * batch stats. Call it outside any gradient tape, once per training-mode forward pass (PyTorch updates
+ * on every forward in train mode).
  */
-export function updateBatchNormStats(net: Network, stats: BatchStat[], countPerFeature: number): void {
+export function updateBatchNormStats(net: Network, stats: BatchStat[]): void {
   for (const s of stats) {
     const layer = net.spec.layers[s.layer];
     if (layer.type !== 'batchNorm') continue;
@@ -154,7 +162,7 @@ export function updateBatchNormStats(net: Network, stats: BatchStat[], countPerF
     const variance = net.get(`${s.layer}.movingVariance`);
     tf.tidy(() => {
       mean.assign(tf.add(tf.mul(mean, 1 - m), tf.mul(s.mean, m)));
-      const unbiased = tf.mul(s.variance, countPerFeature / Math.max(1, countPerFeature - 1));
+      const unbiased = tf.mul(s.variance, s.count / Math.max(1, s.count - 1));
       variance.assign(tf.add(tf.mul(variance, 1 - m), tf.mul(unbiased, m)));
     });
     s.mean.dispose();
