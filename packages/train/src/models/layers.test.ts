@@ -3,7 +3,8 @@ import { initBackend, tf } from '@wgan/core/backend';
 import { Rng } from '@wgan/core';
 import { Network, updateBatchNormStats, type BatchStat } from './network.js';
 import type { LayerSpec, NetworkSpec } from './spec.js';
-import { useConvGradients } from '../conv-gradients.js';
+import { conv2dFilterGradient, useConvGradients } from '../conv-gradients.js';
+import { convTranspose2dSubpixel } from './conv-transpose.js';
 
 /**
  * The image layers of Network.apply against float64 references written from PyTorch's definitions
@@ -96,7 +97,7 @@ describe('conv2d', () => {
 });
 
 describe('convTranspose2d', () => {
-  for (const [h, k, s, p] of [[3, 4, 2, 1], [7, 4, 2, 1], [4, 3, 1, 1]] as const) {
+  for (const [h, k, s, p] of [[3, 4, 2, 1], [7, 4, 2, 1], [4, 3, 1, 1], [3, 2, 2, 0], [3, 6, 2, 2], [4, 5, 1, 2], [2, 3, 3, 0]] as const) {
     it(`is nn.ConvTranspose2d(k ${k}, stride ${s}, padding ${p}) with Wpt[c][o][kh][kw] = kernel[kh][kw][o][c], ${h}×${h} → ${(h - 1) * s - 2 * p + k}×${(h - 1) * s - 2 * p + k}`, async () => {
       const [ci, co, n] = [3, 2, 2];
       const x = image(n, h, h, ci);
@@ -109,10 +110,32 @@ describe('convTranspose2d', () => {
       const trace: number[][] = [];
       const y = await net.apply(tf.tensor(flat(x), [n, h * h * ci]), { trace }).data();
       expect(trace[1]).toEqual([out, out, co]);
-      expect(maxAbsDiff(y, flat(convTransposeRef(x, Wpt, b, s, p)))).toBeLessThan(1e-5);
+      const ref = flat(convTransposeRef(x, Wpt, b, s, p));
+      expect(maxAbsDiff(y, ref)).toBeLessThan(1e-5);
+      // both implementations, whichever the backend picks: tfjs's kernel and the sub-pixel convolution
+      const xT = tf.tensor4d(flat(x), [n, h, h, ci]);
+      const kT = tf.tensor4d(kernel, [k, k, co, ci]);
+      const bT = tf.tensor1d(b);
+      const viaKernel = await tf.add(tf.conv2dTranspose(xT, kT, [n, out, out, co], s, 'same'), bT).data();
+      const viaSubpixel = await tf.add(convTranspose2dSubpixel(xT, kT, s, p), bT).data();
+      expect(maxAbsDiff(viaKernel, ref)).toBeLessThan(1e-5);
+      expect(maxAbsDiff(viaSubpixel, ref)).toBeLessThan(1e-5);
+      tf.dispose([xT, kT, bT]);
       net.dispose();
     });
   }
+
+  it('sub-pixel form: ∂/∂kernel and ∂/∂x equal those of tfjs\'s conv2dTranspose (k 4, stride 2, padding 1)', async () => {
+    const [n, h, ci, co] = [2, 4, 3, 2];
+    const xT = tf.tensor4d(rand(n * h * h * ci), [n, h, h, ci]);
+    const kT = tf.tensor4d(rand(16 * co * ci), [4, 4, co, ci]);
+    const rT = tf.tensor4d(rand(n * 4 * h * h * co), [n, 2 * h, 2 * h, co]);
+    const viaKernel = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(tf.conv2dTranspose(a as tf.Tensor4D, b as tf.Tensor4D, [n, 2 * h, 2 * h, co], 2, 'same'), rT)))([xT, kT]);
+    const viaSubpixel = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(convTranspose2dSubpixel(a as tf.Tensor4D, b as tf.Tensor4D, 2, 1), rT)))([xT, kT]);
+    expect(maxAbsDiff(await viaSubpixel[0].data(), await viaKernel[0].data())).toBeLessThan(1e-5);
+    expect(maxAbsDiff(await viaSubpixel[1].data(), await viaKernel[1].data())).toBeLessThan(1e-5);
+    tf.dispose([xT, kT, rT, ...viaKernel, ...viaSubpixel]);
+  });
 
   it('refuses a padding tfjs\'s "same" cannot express', () => {
     const net = single({ type: 'convTranspose2d', inChannels: 1, filters: 1, kernel: 4, stride: 2, padding: 0 }, [3, 3, 1], [8, 8, 1], { kernel: rand(16), bias: [0] });
@@ -129,6 +152,41 @@ describe('maxPool2d', () => {
     const ref = x.map((xn) => [0, 1].map((i) => [0, 1].map((j) => [0, 1, 2].map((c) => Math.max(xn[2 * i][2 * j][c], xn[2 * i + 1][2 * j][c], xn[2 * i][2 * j + 1][c], xn[2 * i + 1][2 * j + 1][c])))));
     expect(maxAbsDiff(y, flat(ref).map(Math.fround))).toBe(0); // a max of float32 inputs is exact
     net.dispose();
+  });
+});
+
+describe('maxPool2d gradient', () => {
+  it('goes to each window\'s maximum, also when every value is negative (wasm\'s MaxPoolGrad kernel sends it to the first cell)', async () => {
+    const x = tf.tensor4d([-1, -2, -3, -0.5, 1, 2, -3, 0.5, -7, -7, -7, -7], [3, 2, 2, 1]);
+    const g = await tf.grad((a: tf.Tensor) => tf.sum(tf.mul(tf.maxPool(a as tf.Tensor4D, 2, 2, 'valid'), tf.tensor4d([2, 3, 5], [3, 1, 1, 1]))))(x).data();
+    // the maxima −0.5 (cell 3) and 2 (cell 1); a tie goes to the first cell, as in PyTorch
+    expect(Array.from(g)).toEqual([0, 0, 0, 2, 0, 3, 0, 0, 5, 0, 0, 0]);
+  });
+});
+
+describe('LeakyReLU → maxPool (computed as pool, then activate)', () => {
+  it('gives the seed order\'s values and input gradient', async () => {
+    const x = image(2, 4, 4, 2);
+    const spec: NetworkSpec = { role: 'test', inputSize: 32, outputSize: 8, layers: [{ type: 'reshape', shape: [4, 4, 2] }, { type: 'leakyRelu', alpha: 0.01 }, { type: 'maxPool2d', size: 2, stride: 2 }], init: { scheme: 'torch-default' } };
+    const net = Network.fromValues(spec, new Map());
+    const trace: number[][] = [];
+    const xT = tf.tensor2d(flat(x), [2, 32]);
+    const y = await net.apply(xT, { trace }).data();
+    expect(trace).toEqual([[4, 4, 2], [4, 4, 2], [2, 2, 2]]);
+    const lrelu = (v: number) => (v > 0 ? v : 0.01 * v);
+    const ref = x.map((xn) => [0, 1].map((i) => [0, 1].map((j) => [0, 1].map((c) => Math.max(...[0, 1].flatMap((u) => [0, 1].map((v) => lrelu(xn[2 * i + u][2 * j + v][c]))))))));
+    expect(maxAbsDiff(y, flat(ref))).toBeLessThan(1e-7);
+    // gradient of Σ y: the LeakyReLU slope at each window's argmax, 0 elsewhere
+    const g = await tf.grad((v: tf.Tensor) => tf.sum(net.apply(v)))(xT).data();
+    const refG = x.map((xn) => xn.map((row) => row.map((px) => px.map(() => 0))));
+    x.forEach((xn, m) => [0, 1].forEach((i) => [0, 1].forEach((j) => [0, 1].forEach((c) => {
+      let best = [0, 0];
+      for (const u of [0, 1]) for (const v of [0, 1]) if (xn[2 * i + u][2 * j + v][c] > xn[2 * i + best[0]][2 * j + best[1]][c]) best = [u, v];
+      const val = xn[2 * i + best[0]][2 * j + best[1]][c];
+      refG[m][2 * i + best[0]][2 * j + best[1]][c] = val > 0 ? 1 : 0.01;
+    }))));
+    expect(maxAbsDiff(g, flat(refG))).toBeLessThan(1e-7);
+    tf.dispose(xT);
   });
 });
 
@@ -208,6 +266,53 @@ describe('batchNorm (PyTorch semantics)', () => {
 });
 
 describe('conv gradients on wasm (Conv2DBackpropFilter is not a wasm kernel)', () => {
+  /** Float64 ∂L/∂W and ∂L/∂x of L = Σ conv2d(x, W, stride s, explicit pads) ⊙ r. */
+  function convGradRef(x: Img, W: number[][][][], r: Img, s: number, top: number, left: number) {
+    const k = W.length;
+    const [h, w, ci] = [x[0].length, x[0][0].length, x[0][0][0].length];
+    const co = W[0][0][0].length;
+    const [oh, ow] = [r[0].length, r[0][0].length];
+    const dW = W.map((a) => a.map((b) => b.map((c) => c.map(() => 0))));
+    const dx = x.map((xn) => xn.map((row) => row.map((px) => px.map(() => 0))));
+    x.forEach((xn, m) => {
+      for (let i = 0; i < oh; i++)
+        for (let j = 0; j < ow; j++)
+          for (let p = 0; p < k; p++)
+            for (let q = 0; q < k; q++) {
+              const a = i * s + p - top;
+              const b = j * s + q - left;
+              if (a < 0 || b < 0 || a >= h || b >= w) continue;
+              for (let c = 0; c < ci; c++)
+                for (let o = 0; o < co; o++) {
+                  dW[p][q][c][o] += xn[a][b][c] * r[m][i][j][o];
+                  dx[m][a][b][c] += W[p][q][c][o] * r[m][i][j][o];
+                }
+            }
+    });
+    return { dW, dx };
+  }
+
+  for (const [label, k, s, pad, h, oh, top] of [
+    ['stride 1, same (full-conv input gradient, swapped-axes filter gradient)', 3, 1, 'same', 5, 5, 1],
+    ['stride 2, same (tfjs input gradient, im2col filter gradient)', 3, 2, 'same', 6, 3, 0],
+  ] as const) {
+    it(`conv2d ${label}: match the float64 sums`, async () => {
+      const [n, ci, co] = [2, 2, 3];
+      const x = image(n, h, h, ci);
+      const W = Array.from({ length: k }, () => Array.from({ length: k }, () => Array.from({ length: ci }, () => rand(co))));
+      const r = image(n, oh, oh, co);
+      const xT = tf.tensor4d(flat(x), [n, h, h, ci]);
+      const wT = tf.tensor4d(flat(W), [k, k, ci, co]);
+      const rT = tf.tensor4d(flat(r), [n, oh, oh, co]);
+      const [dx, dw] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, s, pad), rT)))([xT, wT]);
+      const ref = convGradRef(x, W, r, s, top, top);
+      expect(maxAbsDiff(await dw.data(), flat(ref.dW))).toBeLessThan(1e-4);
+      expect(maxAbsDiff(await dx.data(), flat(ref.dx))).toBeLessThan(1e-4);
+      if (s > 1) expect(maxAbsDiff(await conv2dFilterGradient(xT, rT, [k, k, ci, co], s, pad).data(), flat(ref.dW))).toBeLessThan(1e-4);
+      tf.dispose([xT, wT, rT, dx, dw]);
+    });
+  }
+
   it('conv2d: ∂/∂W and ∂/∂x of Σ conv2d(x, W) ⊙ r match the float64 sums', async () => {
     const [n, h, ci, co, k] = [2, 6, 2, 3, 3];
     const x = image(n, h, h, ci);
