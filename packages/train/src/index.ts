@@ -19,3 +19,4 @@ export * from './fast-matmul.js';
 export * from './webgpu/index.js';
 export * from './one-cycle.js';
 export * from './testing.js';
+export * from './conv-gradients.js';
