@@ -21,7 +21,8 @@ import { tf } from '@wgan/core/backend';
  *    register a gradient that routes dy to each window's first maximum (argMax → one-hot, PyTorch's tie
  *    rule) with reshapes and transposes. Being made of differentiable ops, it can also be differentiated
  *    again (the penalty of a conv critic), which tfjs's MaxPoolGrad cannot.
- * Registered once per process on the backends that need them (wasm, cpu); webgpu has the kernels.
+ * Registered once per process: the convolution gradients on wasm and cpu (webgpu has the kernels), the
+ * maxPool gradient everywhere.
  */
 let registered = false;
 
@@ -101,8 +102,18 @@ export function maxPoolRoutedGradient(x: tf.Tensor4D, dy: tf.Tensor4D, size: [nu
   return cropped === x ? back : (tf.pad(back, [[0, 0], [0, H - h * fh], [0, W - w * fw], [0, 0]]) as tf.Tensor4D);
 }
 
-/** Installs the gradients above on wasm/cpu (idempotent; a no-op on other backends). */
+let maxPoolRegistered = false;
+
+/**
+ * Installs the gradients above: the maxPool gradient on every backend (it is also what lets a conv
+ * critic's penalty be differentiated on webgpu), the convolution gradients on wasm/cpu (webgpu has the
+ * kernels). Idempotent.
+ */
 export function useConvGradients(): void {
+  if (!maxPoolRegistered) {
+    maxPoolRegistered = true;
+    registerMaxPoolGradient();
+  }
   const backend = tf.getBackend();
   if (registered || (backend !== 'wasm' && backend !== 'cpu')) return;
   registered = true;
@@ -136,6 +147,9 @@ export function useConvGradients(): void {
       };
     },
   });
+}
+
+function registerMaxPoolGradient(): void {
   const maxPoolGradient = tf.getGradient('MaxPool');
   tf.registerGradient({
     kernelName: 'MaxPool',
