@@ -31,7 +31,6 @@ export function modelSpecs(config: Pick<TrainConfig, 'model' | 'latentDim' | 'ge
   }
 }
 
-
 /**
  * The two networks and z_fixed: fresh ones drawn from `rng` (generator, then critic, then z_fixed,
  * which is written to the run folder once), or the checkpoint's.
