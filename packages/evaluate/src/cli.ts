@@ -4,6 +4,7 @@ import { createLogger, formatTable, resolveConfig, runCli } from '@wgan/core';
 import { classifierSchema } from './classifier.js';
 import { buildClassifier, classifierDir } from './classifier-stage.js';
 import { evaluateRun, evaluateSchema } from './evaluate-run.js';
+import { compareRuns, compareSchema, comparisonTables } from './compare.js';
 import { fmt, reportTables } from './report-render.js';
 import { reportFigures } from './figures.js';
 import { runOneCycle } from '@wgan/train';
@@ -74,6 +75,19 @@ program
         [[meta.dataset, meta.testAccuracy.toFixed(4), meta.epochs, meta.seconds.toFixed(1), meta.secondsPerEpoch.toFixed(1), fmt(meta.reference?.inceptionScoreTest), fmt(meta.reference?.frechetTrainVsTest)]],
       )}\n→ ${dir}\n`,
     );
+  });
+
+program
+  .command('compare')
+  .description('several evaluated runs side by side (IS, FD, class histogram, E10, iterations, training time) → artifacts/compare/<name>/')
+  .requiredOption('--runs <names>', 'evaluated runs, comma-separated, in table order', (v: string) => v.split(',').filter(Boolean))
+  .option('--name <name>', 'the comparison: artifacts/compare/<name> (default "comparison")')
+  .option('--out <dir>', 'output folder')
+  .action(async (opts) => {
+    const config = resolveConfig(compareSchema, { overrides: { runs: opts.runs, name: opts.name, out: opts.out } });
+    const { dir, comparison } = await compareRuns(config);
+    for (const t of comparisonTables(comparison)) process.stdout.write(`\n${t.title}\n${formatTable(t.header, t.rows)}\n`);
+    process.stdout.write(`\n→ ${dir}/comparison.md\n`);
   });
 
 await runCli(async () => {

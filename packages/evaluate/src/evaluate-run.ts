@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { artifactPaths, artifactsRoot, epochPermutation, gridPng, parentRef, PipelineError, writeArtifact, writeFloat32, z, type Artifact, type Logger } from '@wgan/core';
 import { initBackend, type BackendInfo } from '@wgan/core/backend';
 import { loadDataset, type Dataset } from '@wgan/data-prep';
-import { countTrainable, type Network } from '@wgan/train';
+import { countTrainable, useConvGradients, type Network } from '@wgan/train';
 import { classifierDir, displayPath, workspacePath } from './classifier-stage.js';
 import { loadClassifier, CLASSIFIER_REMAKE, type Classifier, type ClassifierMeta } from './classifier.js';
 import { criticGradientNorms, criticScores, gatherRows, generate, interpolate } from './device.js';
@@ -43,7 +43,8 @@ import pkg from '../package.json' with { type: 'json' };
  * images) for render.
  *
  * Defaults are the seeds': 10,000 samples for the inception score (seed 002), N = 256 interpolates and
- * λ = 10 for E6, K = 64 pairs for E10, 10 traversal values in [−2, 2] for E9 (seed 000).
+ * λ = 10 for E6, K = 64 pairs for E10, 10 traversal values in [−2, 2] for E9 (seed 000; [−1, 1] for runs
+ * whose latents are U(−1, 1), seed 002's GANs). Every latent is drawn from the run's p(z) (config `noise`).
  */
 export const EVAL_STAGE = 'evaluate';
 
@@ -156,13 +157,18 @@ async function scoreCheckpoint(ctx: ScoringContext, generator: Network, critic: 
   return { images, inceptionScore: inceptionScore(probs), frechet: frechetDistanceTo(ctx.reference.frechet, stats), histogram: classHistogram(probs), wassersteinGap: gap.wassersteinGap };
 }
 
-function normals(seed: number, purpose: string, count: number): Float32Array {
-  return streamRng(seed, purpose).fillNormal(new Float32Array(count));
+/** p(z) of a run: N(0, I), or U(−1, 1) for seed 002's GANs (train's `noise`). */
+export type LatentNoise = 'normal' | 'uniform';
+
+/** `count` latent values of the purpose's stream, drawn from the run's p(z). */
+function latents(seed: number, purpose: string, count: number, noise: LatentNoise = 'normal'): Float32Array {
+  const out = new Float32Array(count);
+  return noise === 'uniform' ? streamRng(seed, purpose).fillUniform(out, -1, 1) : streamRng(seed, purpose).fillNormal(out);
 }
 
 /** The latents of the scored samples (IS, FD, histogram): [count, latentDim] from the seed's "samples" stream. */
-export function sampleLatents(seed: number, count: number, latentDim: number): Float32Array {
-  return normals(seed, 'samples', count * latentDim);
+export function sampleLatents(seed: number, count: number, latentDim: number, noise: LatentNoise = 'normal'): Float32Array {
+  return latents(seed, 'samples', count * latentDim, noise);
 }
 
 /** E2 on the first batch train drew (epoch 0 of its seed, its batch size), else data-prep's. */
@@ -209,6 +215,7 @@ export async function evaluateRun(config: EvaluateConfig, options: EvaluateOptio
   const runDir = config.runDir ? workspacePath(config.runDir) : artifactPaths.run(config.run);
   if (!existsSync(runDir)) throw new PipelineError('run folder not found', runDir, `train it first (\`${TRAIN_REMAKE}\`), or check --run / --run-dir`);
   const backend = await initBackend(config.backend, { quiet: true });
+  useConvGradients(); // conv critics' input gradients (E6) on wasm: XNNPACK convolutions, a correct maxPool gradient
   logger?.info('backend', { name: backend.name, device: backend.device });
 
   let t = performance.now();
@@ -230,15 +237,17 @@ export async function evaluateRun(config: EvaluateConfig, options: EvaluateOptio
 
   const { generator, critic } = checkpointNetworks(ckpt);
   const latentDim = generator.spec.inputSize;
+  const noise: LatentNoise = ckpt.config.noise ?? 'normal';
+  const drawZ = (seed: number, purpose: string, count: number) => latents(seed, purpose, count, noise);
   const heldOutCount = Math.min(config.heldOutBatch, data.test.count);
   const ctx: ScoringContext = {
     classifier,
     reference,
     latentDim,
     samples: config.samples,
-    zSamples: sampleLatents(config.seed, config.samples, latentDim),
+    zSamples: sampleLatents(config.seed, config.samples, latentDim, noise),
     heldOutReal: gatherRows(data.test.images, sampleIndices(streamRng(config.seed, 'held-out'), data.test.count, heldOutCount)),
-    heldOutZ: normals(config.seed, 'held-out-z', heldOutCount * latentDim),
+    heldOutZ: drawZ(config.seed, 'held-out-z', heldOutCount * latentDim),
     heldOutCount,
   };
   const notes: Record<string, string> = {};
@@ -259,7 +268,7 @@ export async function evaluateRun(config: EvaluateConfig, options: EvaluateOptio
   if (options.oneCycle) {
     const cycle = await options.oneCycle(ref.dir, { seed: config.seed });
     E4 = e4CycleDeltas(cycle.lossD, cycle.before, cycle.after);
-    notes.E4 = `one cycle of 5 critic + 1 generator updates on a copy of checkpoint ${ref.name} (its optimiser state included)`;
+    notes.E4 = `one cycle of ${cycle.lossD.length} critic + 1 generator updates (the run's n_critic) on a copy of checkpoint ${ref.name} (its optimiser state included)`;
   } else {
     const measured = await trainingE4(runDir);
     notes.E4 = `not computed: no one-cycle function was given (train's runOneCycle does a 5 + 1 update on a copy of the checkpoint)${measured ? `; train-stats.json reports the run's first training cycle as (L̄_D, Δ_D, Δ_G) = ${measured}` : ''}`;
@@ -268,7 +277,7 @@ export async function evaluateRun(config: EvaluateConfig, options: EvaluateOptio
   // E5: a training batch (B of the run) and as many fresh latents.
   const batchSize = Math.min(ckpt.config.batchSize ?? 64, data.train.count);
   const e5Real = gatherRows(data.train.images, sampleIndices(streamRng(config.seed, 'E5'), data.train.count, batchSize));
-  const e5Fake = await generate(generator, normals(config.seed, 'E5-z', batchSize * latentDim), batchSize);
+  const e5Fake = await generate(generator, drawZ(config.seed, 'E5-z', batchSize * latentDim), batchSize);
   const E5 = e5WassersteinGap(await criticScores(critic, e5Real, batchSize), await criticScores(critic, e5Fake, batchSize));
   notes.E5 = `one batch of B = ${batchSize} training images drawn with the evaluation seed, and B generated ones`;
 
@@ -281,7 +290,7 @@ export async function evaluateRun(config: EvaluateConfig, options: EvaluateOptio
     const rng = streamRng(config.seed, 'E6');
     const real = gatherRows(data.train.images, sampleIndices(rng, data.train.count, Math.min(n, data.train.count)));
     const m = real.length / 784;
-    const fake = await generate(generator, normals(config.seed, 'E6-z', m * latentDim), m);
+    const fake = await generate(generator, drawZ(config.seed, 'E6-z', m * latentDim), m);
     const eps = rng.fillUniform(new Float32Array(m));
     E6 = e6PenaltyStats(await criticGradientNorms(critic, interpolate(real, fake, eps), m), ckpt.config.lambda ?? 10);
     notes.E6 = `N = ${m} interpolates x̂ = εx + (1 − ε)x̃ of training images and samples at the checkpoint; s_g is the population std (the seed's worked example: 0.224 for {0.8, 1.2, 1.0, 0.6})`;
@@ -301,8 +310,9 @@ export async function evaluateRun(config: EvaluateConfig, options: EvaluateOptio
 
   // E9: latent traversal.
   if (config.traversalIndex >= latentDim) throw new PipelineError(`latent index ${config.traversalIndex} is out of range for d_z = ${latentDim}`, '--traversal-index', `pick 0..${latentDim - 1}`);
-  const values = traversalValues(config.traversalSteps);
-  const base = normals(config.seed, 'E9', latentDim);
+  // the seed's [−2, 2] for N(0, I); the support [−1, 1] for U(−1, 1) latents
+  const values = noise === 'uniform' ? traversalValues(config.traversalSteps, -1, 1) : traversalValues(config.traversalSteps);
+  const base = drawZ(config.seed, 'E9', latentDim);
   const zTraversal = new Float32Array(values.length * latentDim);
   values.forEach((v, j) => {
     zTraversal.set(base, j * latentDim);
@@ -314,7 +324,7 @@ export async function evaluateRun(config: EvaluateConfig, options: EvaluateOptio
   // E10: K held-out test pairs.
   const k = Math.min(config.pairs, data.test.count);
   const e10Real = gatherRows(data.test.images, sampleIndices(streamRng(config.seed, 'E10'), data.test.count, k));
-  const e10Fake = await generate(generator, normals(config.seed, 'E10-z', k * latentDim), k);
+  const e10Fake = await generate(generator, drawZ(config.seed, 'E10-z', k * latentDim), k);
   const E10 = e10OrderingAccuracy(await criticScores(critic, e10Real, k), await criticScores(critic, e10Fake, k));
   lap('diagnosticsSeconds', t);
   generator.dispose();
@@ -367,6 +377,7 @@ export async function evaluateRun(config: EvaluateConfig, options: EvaluateOptio
       checkpoint: ref.name,
       epoch: ckpt.meta.epoch ?? null,
       latentDim,
+      noise,
     },
     evaluation: { createdAt: new Date().toISOString(), backend: `${backend.name} (${backend.device})`, seed: config.seed, samples: config.samples, data: data.meta.datasetId, classifier: displayPath(clsDir) },
     E1: { counts: E1.counts, total: E1.total, delta: E1.delta, imbalancePct: E1.imbalancePct },

@@ -73,7 +73,7 @@ export interface RunFixture {
  * set of weights per checkpoint), checkpoints/latest, and snapshots/iter-<8 digits>.f32 of G(z_fixed).
  * `clip`: a weight-clipping run whose critic weights are clipped to ±0.01.
  */
-export async function writeSyntheticRun(root: string, dataDir: string, options: { iterations?: number[]; loss?: 'gp' | 'clip' | 'bce'; name?: string } = {}): Promise<RunFixture> {
+export async function writeSyntheticRun(root: string, dataDir: string, options: { iterations?: number[]; loss?: 'gp' | 'clip' | 'bce'; name?: string; noise?: 'normal' | 'uniform' } = {}): Promise<RunFixture> {
   const iterations = options.iterations ?? [0, 500, 1000];
   const loss = options.loss ?? 'gp';
   const runDir = join(root, 'runs', options.name ?? 'synthetic');
@@ -82,7 +82,7 @@ export async function writeSyntheticRun(root: string, dataDir: string, options: 
   await mkdir(join(runDir, 'snapshots'), { recursive: true });
   await writeFloat32(join(runDir, 'z_fixed.f32'), zFixed);
   const snapshots = new Map<number, Float32Array>();
-  const config = { name: 'synthetic', data: dataDir, loss, lambda: 10, clipValue: 0.01, batchSize: 16, seed: 42, iterations: iterations[iterations.length - 1], latentDim: LATENT, model: 'mlp' };
+  const config = { name: 'synthetic', data: dataDir, loss, lambda: 10, clipValue: 0.01, batchSize: 16, seed: 42, iterations: iterations[iterations.length - 1], latentDim: LATENT, model: 'mlp', ...(options.noise ? { noise: options.noise } : {}) };
   for (const iteration of iterations) {
     const generator = Network.create(tinyGenerator(), rng, 'fixture-g');
     const critic = Network.create(tinyCritic(), rng, 'fixture-d');

@@ -9,3 +9,4 @@ export * from './run-folder.js';
 export * from './report-schema.js';
 export * from './report-render.js';
 export * from './evaluate-run.js';
+export * from './compare.js';

@@ -27,6 +27,8 @@ export const checkpointConfigSchema = z
     seed: z.number().int().optional(),
     iterations: z.number().int().optional(),
     latentDim: z.number().int().optional(),
+    /** p(z) the generator was trained on: N(0, I) (absent: runs before the seed-002 families) or U(−1, 1). */
+    noise: z.enum(['normal', 'uniform']).optional(),
   })
   .loose();
 export type CheckpointConfig = z.output<typeof checkpointConfigSchema>;

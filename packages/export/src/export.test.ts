@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as ort from 'onnxruntime-node';
 import { isPipelineError, readArtifact, Rng, writeArtifact } from '@wgan/core';
 import { initBackend, tf } from '@wgan/core/backend';
-import { Network, readNetwork, seed001Critic, seed001Generator } from '@wgan/train';
+import { dcganDiscriminator, dcganGenerator, Network, readNetwork, seed001Critic, seed001Generator } from '@wgan/train';
 import { checkerUnavailable, checkOnnxModels } from './checker.js';
 import { exportSchema } from './config.js';
 import { exportCheckpoint, type ExportMeta } from './export.js';
@@ -23,6 +23,7 @@ beforeAll(async () => {
   await writeTestCheckpoint(join(root, 'runs', 'default'), { iteration: 500, generator: seed001Generator(100), critic: seed001Critic(), seed: 1, latest: false });
   await writeTestCheckpoint(join(root, 'runs', 'default'), { iteration: 1000, generator: seed001Generator(100), critic: seed001Critic(), seed: 2 });
   await writeTestCheckpoint(join(root, 'runs', 'conv'), { iteration: 20, generator: smallConvGenerator(16), critic: smallConvCritic(), seed: 3, perturb: perturbBatchNorm });
+  await writeTestCheckpoint(join(root, 'runs', 'dcgan'), { iteration: 30, generator: dcganGenerator(10), critic: dcganDiscriminator(), seed: 4, perturb: perturbBatchNorm, config: { model: 'dcgan', latentDim: 10, noise: 'uniform' } });
 });
 
 afterAll(async () => {
@@ -110,6 +111,20 @@ describe('exportCheckpoint', () => {
     expect(conv.meta.parity.maxAbsError).toBeLessThanOrEqual(1e-5);
     if (!checkerUnavailable()) expect(conv.meta.checker).toMatchObject({ status: 'passed' });
   });
+});
+
+describe('the seed-002 DCGAN', () => {
+  it('exports the InfoGAN generator (BatchNorm with non-trivial running statistics, ConvTranspose) and the conv discriminator in parity with tfjs on wasm', async () => {
+    const { meta } = await exportCheckpoint(config({ run: 'dcgan', critic: true, backend: 'wasm', paritySamples: 64 }));
+    expect(meta.noise).toBe('uniform');
+    expect(meta.models.generator.opTypes).toEqual(expect.arrayContaining(['Gemm', 'Relu', 'BatchNormalization', 'ConvTranspose', 'Tanh']));
+    expect(meta.models.critic!.opTypes).toEqual(expect.arrayContaining(['Conv', 'LeakyRelu', 'MaxPool', 'Gemm']));
+    expect(meta.models.critic!.role).toBe('discriminator');
+    expect(meta.models.critic!.outputs[0].name).toBe('logit');
+    expect(meta.parity.backend).toBe('wasm');
+    expect(meta.parity.maxAbsError).toBeLessThanOrEqual(1e-5);
+    expect(meta.models.critic!.parity.maxAbsError).toBeLessThanOrEqual(1e-5 * Math.max(1, meta.models.critic!.parity.maxAbsOutput));
+  }, 60_000);
 });
 
 describe('refusals', () => {

@@ -46,6 +46,8 @@ export interface ExportMeta {
   model: string | null;
   loss: string | null;
   latentDim: number;
+  /** p(z) the generator was trained on (serve and evaluate sample from it): N(0, I) or U(−1, 1) (seed 002's GANs). */
+  noise: 'normal' | 'uniform';
   opset: number;
   irVersion: number;
   models: { generator: ExportedModel; critic?: ExportedModel };
@@ -75,7 +77,10 @@ export async function exportCheckpoint(config: ExportConfig, options: { logger?:
   await initBackend(config.backend, { quiet: true });
   const dz = ckpt.meta.latentDim;
   const n = config.paritySamples;
-  const z = Rng.fromSeed(config.paritySeed).fillNormal(new Float32Array(n * dz));
+  const trainConfig = (ckpt.artifact.manifest.config ?? {}) as { noise?: unknown };
+  const noise = trainConfig.noise === 'uniform' ? 'uniform' : 'normal';
+  // parity on the latents the generator was trained on
+  const z = noise === 'uniform' ? Rng.fromSeed(config.paritySeed).fillUniform(new Float32Array(n * dz), -1, 1) : Rng.fromSeed(config.paritySeed).fillNormal(new Float32Array(n * dz));
   const metadata = { run: config.run, checkpoint: ckpt.name, iteration: String(ckpt.meta.iteration), source_manifest_sha256: ckpt.artifact.manifestSha256 };
 
   const generator = convert(ckpt.generator, metadata, `${config.run} generator at iteration ${ckpt.meta.iteration}`);
@@ -106,6 +111,7 @@ export async function exportCheckpoint(config: ExportConfig, options: { logger?:
       model: ckpt.meta.model ?? null,
       loss: ckpt.meta.loss ?? null,
       latentDim: dz,
+      noise,
       opset: OPSET,
       irVersion: IR_VERSION,
       models: {

@@ -21,6 +21,8 @@ export interface TestCheckpointOptions {
   perturb?: (name: string, values: Float32Array, rng: Rng) => void;
   /** Point checkpoints/latest at it (default true). */
   latest?: boolean;
+  /** Extra train-config fields for the manifest (e.g. { noise: 'uniform' }). */
+  config?: Record<string, unknown>;
 }
 
 /** Writes `<runDir>/checkpoints/<8-digit iteration>/` as train does, and `checkpoints/latest`. */
@@ -35,7 +37,7 @@ export async function writeTestCheckpoint(runDir: string, options: TestCheckpoin
     {
       stage: CHECKPOINT_STAGE,
       packageVersion: '0.1.0',
-      config: { model: 'test', latentDim: options.generator.inputSize },
+      config: { model: 'test', latentDim: options.generator.inputSize, ...options.config },
       meta: { iteration, epoch: 1, model: 'test', loss: 'wgan-gp', latentDim: options.generator.inputSize, backend: 'cpu' },
     },
     async (tmp) => {

@@ -8,17 +8,23 @@ import { train } from './loop.js';
 const num = (v: string) => Number(v);
 const program = new Command()
   .name('train')
-  .description('Train the WGAN (gradient penalty or weight clipping) on a data-prep artifact; resumable')
+  .description('Train a GAN on a data-prep artifact — the WGAN (gradient penalty or weight clipping), the vanilla GAN, the LSGAN or the DCGAN; resumable')
   .option('--name <run>', 'run name → artifacts/runs/<run>')
   .option('--data <dir>', 'data-prep artifact (default artifacts/data/mnist)')
-  .option('--loss <name>', 'gp (WGAN-GP, default) | clip (weight clipping) | bce | bce-saturating | lsgan')
-  .option('--latent-dim <n>', 'd_z (seed 000: 64 | 100 | 128; default 100)', num)
+  .option('--model <name>', 'mlp (seed 001 WGAN MLPs, default) | gan-mlp (seed 002 vanilla-GAN MLPs) | dcgan (seed 002 DCGAN)')
+  .option('--loss <name>', 'gp (WGAN-GP; default for mlp) | clip (weight clipping) | bce (default for gan-mlp, dcgan) | bce-saturating | lsgan')
+  .option('--latent-dim <n>', 'd_z (mlp: 100, seed 000 allows 64 | 100 | 128; gan-mlp, dcgan: 10)', num)
+  .option('--noise <normal|uniform>', 'p(z): N(0, I) (mlp) or U(−1, 1) (gan-mlp, dcgan: seed 002)')
+  .option('--generator-hidden <sizes>', 'MLP generator widths, comma-separated (mlp: 256,512,1024; gan-mlp: 1024,1024)', (v: string) => v.split(',').map(Number))
+  .option('--critic-hidden <sizes>', 'MLP critic widths, comma-separated (mlp: 512,256; gan-mlp: 256,256)', (v: string) => v.split(',').map(Number))
   .option('--iterations <n>', 'generator iterations', num)
   .option('--batch-size <n>', 'batch size', num)
   .option('--n-critic <n>', 'critic steps per generator step', num)
   .option('--lambda <x>', 'gradient penalty weight', num)
   .option('--clip-value <c>', 'weight clipping bound', num)
   .option('--lr <x>', 'learning rate of both optimisers', num)
+  .option('--beta1 <x>', 'Adam β₁ of both optimisers', num)
+  .option('--beta2 <x>', 'Adam β₂ of both optimisers (seed 002 prints 0.4999, read as 0.999: the default)', num)
   .option('--implementation <name>', 'auto | onnx-cpu | tfjs-manual | tfjs-autodiff | webgpu-fused')
   .option('--threads <n>', 'onnx-cpu: onnxruntime threads (0 = one per core)', num)
   .option('--penalty <closed-form|autodiff>', 'with tfjs-autodiff: how ∇D(x̂) is computed')
@@ -36,13 +42,14 @@ const program = new Command()
 
 await runCli(async () => {
   const o = program.parse().opts();
-  const lr = o.lr === undefined ? undefined : { lr: o.lr };
+  const optimizerFlags = Object.fromEntries(Object.entries({ lr: o.lr, beta1: o.beta1, beta2: o.beta2 }).filter(([, v]) => v !== undefined));
+  const opt = Object.keys(optimizerFlags).length ? optimizerFlags : undefined;
   const config = resolveTrainConfig({
     file: o.config,
     overrides: {
-      name: o.name, data: o.data, loss: o.loss, latentDim: o.latentDim, iterations: o.iterations, batchSize: o.batchSize, nCritic: o.nCritic,
+      name: o.name, data: o.data, model: o.model, loss: o.loss, latentDim: o.latentDim, noise: o.noise, generatorHidden: o.generatorHidden, criticHidden: o.criticHidden, iterations: o.iterations, batchSize: o.batchSize, nCritic: o.nCritic,
       lambda: o.lambda, clipValue: o.clipValue, implementation: o.implementation, threads: o.threads, penalty: o.penalty, seed: o.seed, backend: o.backend, logEvery: o.logEvery,
-      snapshotEvery: o.snapshotEvery, checkpointEvery: o.checkpointEvery, optimizerG: lr, optimizerD: lr,
+      snapshotEvery: o.snapshotEvery, checkpointEvery: o.checkpointEvery, optimizerG: opt, optimizerD: opt,
     },
   });
   if (o.dryRun) {

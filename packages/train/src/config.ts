@@ -1,4 +1,4 @@
-import { deepMerge, parseConfig, readJsonObject, z } from '@wgan/core';
+import { deepMerge, parseConfig, PipelineError, readJsonObject, z } from '@wgan/core';
 import { GAN_LOSSES } from './losses.js';
 
 /**
@@ -8,14 +8,25 @@ import { GAN_LOSSES } from './losses.js';
  *  - seed 000 (OPPE WGAN): λ = 10, Adam lr 2e-4 β = (0.0, 0.9), n_critic = 5, batch ≥ 64, seed 42,
  *    z_fixed of 64 latents, snapshots at iterations 0, 2,000, 10,000 and final; weight clipping c = 0.01
  *    with RMSprop lr 5e-5 for `loss: clip`.
- * The per-loss optimiser defaults (Adam for gp, RMSprop for clip) are applied beneath the user's values.
+ *  - seed 002 (course notebook, "What is a GAN?" on): the vanilla / least-squares GAN (`--model gan-mlp`)
+ *    and the DCGAN (`--model dcgan`), with their own defaults in MODEL_DEFAULTS.
+ * The per-model defaults (MODEL_DEFAULTS) and per-loss defaults (LOSS_DEFAULTS: optimisers, n_critic) are
+ * applied beneath the user's values.
  */
 const adam = z.object({ type: z.literal('adam'), lr: z.number().positive(), beta1: z.number().min(0).lt(1), beta2: z.number().min(0).lt(1), eps: z.number().positive() }).strict();
 const rmsprop = z.object({ type: z.literal('rmsprop'), lr: z.number().positive(), alpha: z.number().min(0).lt(1), eps: z.number().positive() }).strict();
 const optimizer = z.discriminatedUnion('type', [adam, rmsprop]);
 
 export const LOSSES = GAN_LOSSES;
-export const MODELS = ['mlp'] as const;
+/**
+ * Model families (architectures; the loss is chosen separately with `loss`):
+ *  - `mlp`: seed 001's WGAN MLPs (G z → 256 → 512 → 1024 → 784, D 784 → 512 → 256 → 1, LeakyReLU 0.2);
+ *  - `gan-mlp`: seed 002's vanilla-GAN MLPs (G z → 1024 → 1024 → 784 ReLU, D 784 → 256 → 256 → 1
+ *    LeakyReLU 0.01), trained with `--loss bce` (the vanilla GAN) or `--loss lsgan` (the LSGAN);
+ *  - `dcgan`: seed 002's DCGAN (InfoGAN conv generator with BatchNorm, conv discriminator).
+ */
+export const MODELS = ['mlp', 'gan-mlp', 'dcgan'] as const;
+export type ModelFamily = (typeof MODELS)[number];
 
 export const trainSchema = z
   .object({
@@ -25,9 +36,11 @@ export const trainSchema = z
     data: z.string().default('artifacts/data/mnist'),
     model: z.enum(MODELS).default('mlp'),
     loss: z.enum(LOSSES).default('gp'),
-    /** d_z: seed 000 allows 64 / 100 / 128 for the WGAN (100 in seed 001); other families use their own (VAE 20). */
+    /** d_z: seed 000 allows 64 / 100 / 128 for the WGAN (100 in seed 001); other families use their own (VAE 20, seed 002's GANs 10). */
     latentDim: z.number().int().positive().default(100),
-    /** Hidden layer widths of the MLP generator and critic (seed 001: 256, 512, 1024 and 512, 256). */
+    /** The latent distribution p(z): N(0, I) (seeds 000/001) or U(−1, 1)^d_z (seed 002's sample_noise). */
+    noise: z.enum(['normal', 'uniform']).default('normal'),
+    /** Hidden layer widths of the MLP generator and critic (`mlp`: seed 001's 256, 512, 1024 and 512, 256; `gan-mlp`: 1024, 1024 and 256, 256); not used by `dcgan`. */
     generatorHidden: z.array(z.number().int().positive()).min(1).default([256, 512, 1024]),
     criticHidden: z.array(z.number().int().positive()).min(1).default([512, 256]),
     batchSize: z.number().int().min(1).default(64),
@@ -97,14 +110,40 @@ export const OPTIMIZER_DEFAULTS: Record<(typeof LOSSES)[number], { optimizerG: u
 };
 
 /**
- * Resolves the config: schema defaults ← per-loss optimiser defaults ← config file ← flags. A flag may
- * set a nested optimiser field with a partial object (`{ optimizerD: { lr: 1e-4 } }`).
+ * Seed defaults per model family, beneath the per-loss defaults and the user's values. Seed 002's
+ * run_a_gan: batch 128, one D and one G step per iteration, NOISE_DIM = 10, sample_noise = U(−1, 1),
+ * num_epochs = 10 (the vanilla GAN and the LSGAN) and 5 for the DCGAN ("feel free to use 3 epochs on
+ * CPU"); an MNIST epoch is ⌊60,000 / 128⌋ = 468 iterations here (train drops the last partial batch,
+ * the seed's DataLoader keeps it: 469).
+ */
+export const MODEL_DEFAULTS: Record<ModelFamily, Record<string, unknown>> = {
+  mlp: { loss: 'gp' },
+  'gan-mlp': { loss: 'bce', latentDim: 10, noise: 'uniform', batchSize: 128, generatorHidden: [1024, 1024], criticHidden: [256, 256], iterations: 10 * 468 },
+  // the conv critic has no closed-form ∇ₓD: a WGAN-GP run of it (`--loss gp`) uses nested autodiff
+  dcgan: { loss: 'bce', latentDim: 10, noise: 'uniform', batchSize: 128, iterations: 5 * 468, penalty: 'autodiff' },
+};
+
+/** Critic steps per generator step by loss: WGANs 5 (seed 000), the other GANs 1 (seeds 002, 004). */
+export const N_CRITIC_DEFAULTS: Record<(typeof LOSSES)[number], number> = { gp: 5, clip: 5, bce: 1, 'bce-saturating': 1, lsgan: 1 };
+
+/**
+ * Resolves the config: schema defaults ← per-model defaults ← per-loss defaults (optimisers, n_critic) ←
+ * config file ← flags. A flag may set a nested optimiser field with a partial object
+ * (`{ optimizerD: { lr: 1e-4 } }`).
  */
 export function resolveTrainConfig(layers: { file?: string; overrides?: Record<string, unknown> }): TrainConfig {
   const fromFile = layers.file ? readJsonObject(layers.file) : {};
   const overrides = Object.fromEntries(Object.entries(layers.overrides ?? {}).filter(([, v]) => v !== undefined));
   const user = deepMerge(fromFile, overrides);
-  const loss = typeof user.loss === 'string' && (LOSSES as readonly string[]).includes(user.loss) ? (user.loss as (typeof LOSSES)[number]) : 'gp';
+  const model = typeof user.model === 'string' && (MODELS as readonly string[]).includes(user.model) ? (user.model as ModelFamily) : 'mlp';
+  const modelDefaults = MODEL_DEFAULTS[model];
+  if (model === 'dcgan') {
+    for (const key of ['generatorHidden', 'criticHidden']) {
+      if (user[key] !== undefined) throw new PipelineError(`${key} does not apply to the dcgan model (its layers are the seed's)`, `${layers.file ?? 'flags'}: ${key}`, 'remove it, or use --model mlp / gan-mlp');
+    }
+  }
+  const lossName = user.loss ?? modelDefaults.loss;
+  const loss = typeof lossName === 'string' && (LOSSES as readonly string[]).includes(lossName) ? (lossName as (typeof LOSSES)[number]) : 'gp';
   const defaults = OPTIMIZER_DEFAULTS[loss];
   // A user optimiser of another type replaces the default instead of merging with it.
   const merged = deepMerge({ optimizerG: defaults.optimizerG, optimizerD: defaults.optimizerD }, {});
@@ -113,5 +152,5 @@ export function resolveTrainConfig(layers: { file?: string; overrides?: Record<s
     if (u && typeof u === 'object' && 'type' in u && u.type !== (merged[key] as { type: string }).type) merged[key] = u;
     else if (u !== undefined) merged[key] = deepMerge(merged[key] as Record<string, unknown>, u as Record<string, unknown>);
   }
-  return parseConfig(trainSchema, { ...user, ...merged }, layers.file ?? 'flags');
+  return parseConfig(trainSchema, { ...modelDefaults, nCritic: N_CRITIC_DEFAULTS[loss], ...user, ...merged }, layers.file ?? 'flags');
 }

@@ -4,19 +4,30 @@ import { PipelineError, readFloat32, writeFloat32, type Rng } from '@wgan/core';
 import { webgpuDevice, type BackendName } from '@wgan/core/backend';
 import type { Checkpoint } from './checkpoint.js';
 import type { TrainConfig } from './config.js';
-import { seed001Critic, seed001Generator } from './models/architectures.js';
+import { dcganDiscriminator, dcganGenerator, seed001Critic, seed001Generator, seed002Discriminator, seed002Generator } from './models/architectures.js';
+import { isWasserstein, type GanLoss } from './losses.js';
 import { Network } from './models/network.js';
 import type { NetworkSpec } from './models/spec.js';
+import { drawLatents } from './sampling.js';
 import { TfjsTrainer } from './trainer-tfjs.js';
 import { MlpTrainer, supportsManualMlp } from './trainer-mlp.js';
 import { FusedMlpTrainer } from './webgpu/fused-trainer.js';
 import type { Trainer } from './trainer.js';
 
-/** The networks a config asks for. */
-export function modelSpecs(config: Pick<TrainConfig, 'model' | 'latentDim' | 'generatorHidden' | 'criticHidden'>): { generator: NetworkSpec; critic: NetworkSpec } {
+/**
+ * The networks a config asks for. The second network is saved as "critic" in checkpoints whatever the
+ * loss; its spec's role says what it is: a `critic` (WGAN losses: a raw score) or a `discriminator`
+ * (bce, lsgan: a logit, or a score for least squares; no sigmoid layer — the losses take logits).
+ */
+export function modelSpecs(config: Pick<TrainConfig, 'model' | 'latentDim' | 'generatorHidden' | 'criticHidden'> & { loss?: GanLoss }): { generator: NetworkSpec; critic: NetworkSpec } {
+  const role = !config.loss || isWasserstein(config.loss) ? 'critic' : 'discriminator';
   switch (config.model) {
     case 'mlp':
-      return { generator: seed001Generator(config.latentDim, config.generatorHidden), critic: seed001Critic(config.criticHidden) };
+      return { generator: seed001Generator(config.latentDim, config.generatorHidden), critic: { ...seed001Critic(config.criticHidden), role } };
+    case 'gan-mlp':
+      return { generator: seed002Generator(config.latentDim, config.generatorHidden), critic: seed002Discriminator(config.criticHidden, role) };
+    case 'dcgan':
+      return { generator: dcganGenerator(config.latentDim), critic: dcganDiscriminator(role) };
   }
 }
 
@@ -39,7 +50,7 @@ export async function buildModels(config: TrainConfig, rng: Rng, runDir: string,
   const specs = modelSpecs(config);
   const generator = Network.create(specs.generator, rng);
   const critic = Network.create(specs.critic, rng);
-  const zFixed = rng.fillNormal(new Float32Array(config.fixedSamples * config.latentDim));
+  const zFixed = drawLatents(rng, config.fixedSamples, config.latentDim, config.noise);
   await writeFloat32(zFile, zFixed);
   return { specs, generator, critic, zFixed };
 }

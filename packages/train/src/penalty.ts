@@ -1,6 +1,7 @@
 import { tf } from '@wgan/core/backend';
 import type { Network } from './models/network.js';
 import { matMulTransposeB } from './fast-matmul.js';
+import { useConvGradients } from './conv-gradients.js';
 import { isDenseChain, type LayerSpec } from './models/spec.js';
 
 /**
@@ -67,6 +68,7 @@ let secondOrderRegistered = false;
  * LeakyReLU/ReLU/Abs use, so that a gradient of a gradient can be taken (nested autodiff).
  */
 export function registerSecondOrderGradients(): void {
+  useConvGradients(); // conv critics on wasm/cpu: conv and maxPool gradients that can be differentiated again
   if (secondOrderRegistered) return;
   secondOrderRegistered = true;
   for (const kernelName of ['Greater', 'GreaterEqual', 'Less', 'LessEqual', 'Equal', 'NotEqual']) {

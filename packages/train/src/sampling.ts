@@ -64,15 +64,24 @@ export class BatchSampler {
   }
 }
 
+/** The latent distributions p(z): N(0, I) (seeds 000, 001) or U(−1, 1)^d_z (seed 002's sample_noise). */
+export type LatentNoise = 'normal' | 'uniform';
+
+/** z ~ p(z): [count, d_z] row-major. */
+export function drawLatents(rng: Rng, count: number, latentDim: number, noise: LatentNoise = 'normal'): Float32Array {
+  const out = new Float32Array(count * latentDim);
+  return noise === 'uniform' ? rng.fillUniform(out, -1, 1) : rng.fillNormal(out);
+}
+
 /** Draws one generator iteration's random inputs in the contract's fixed order (see trainer.ts). */
-export function drawIterationInputs(rng: Rng, sampler: BatchSampler, shape: { nCritic: number; batchSize: number; latentDim: number }): IterationInputs {
-  const { nCritic, batchSize: B, latentDim } = shape;
+export function drawIterationInputs(rng: Rng, sampler: BatchSampler, shape: { nCritic: number; batchSize: number; latentDim: number; noise?: LatentNoise }): IterationInputs {
+  const { nCritic, batchSize: B, latentDim, noise } = shape;
   const inputs: IterationInputs = { indices: [], zCritic: [], eps: [], zGen: new Float32Array(0) };
   for (let c = 0; c < nCritic; c++) {
     inputs.indices.push(sampler.next());
-    inputs.zCritic.push(rng.fillNormal(new Float32Array(B * latentDim)));
+    inputs.zCritic.push(drawLatents(rng, B, latentDim, noise));
     inputs.eps.push(rng.fillUniform(new Float32Array(B)));
   }
-  inputs.zGen = rng.fillNormal(new Float32Array(B * latentDim));
+  inputs.zGen = drawLatents(rng, B, latentDim, noise);
   return inputs;
 }

@@ -1,6 +1,7 @@
 import { tf } from '@wgan/core/backend';
 import { discriminatorObjective, generatorObjective, gradientPenalty, interpolate, rowNorms, type GanLoss } from './losses.js';
-import { Network } from './models/network.js';
+import { Network, updateBatchNormStats, type BatchStat } from './models/network.js';
+import { useConvGradients } from './conv-gradients.js';
 import { useFastMatMulGradients } from './fast-matmul.js';
 import { createOptimizer, type Optimizer, type OptimizerConfig } from './optimizers.js';
 import { criticInputGradient, criticInputGradientAutodiff, supportsClosedForm } from './penalty.js';
@@ -25,8 +26,15 @@ export interface TfjsTrainerOptions {
 }
 
 /**
- * The reference implementation of the WGAN training step on tfjs (any backend): autodiff of the critic
- * loss, with the penalty's input gradient in closed form (dense critics) or by nested autodiff.
+ * The reference implementation of the GAN training step on tfjs (any backend, any network): autodiff of
+ * the critic loss, with the penalty's input gradient in closed form (dense critics) or by nested autodiff.
+ *
+ * Modes, as PyTorch's `G.train()` throughout seed 002's run_a_gan: the generator runs in training mode in
+ * both steps (BatchNorm normalises with the batch's statistics), and each of its two forward passes per
+ * iteration — the fakes of the critic step and the generator step's — updates the BatchNorm running
+ * statistics once, outside the gradient tape, as every train-mode forward does in PyTorch. Snapshots,
+ * diagnostics and evaluation run the generator in inference mode (running statistics). The critic is
+ * called once on [real; fake], so it must not hold BatchNorm (none of the seeds' critics does).
  */
 export class TfjsTrainer implements Trainer<IterationStats> {
   readonly statFields = STAT_FIELDS;
@@ -43,8 +51,10 @@ export class TfjsTrainer implements Trainer<IterationStats> {
     if (o.penalty === 'closed-form' && o.loss === 'gp' && !supportsClosedForm(o.critic)) {
       throw new Error('the closed-form penalty needs a dense LeakyReLU/ReLU critic: use penalty "autodiff"');
     }
+    if (o.critic.spec.layers.some((l) => l.type === 'batchNorm')) throw new Error('a BatchNorm critic is not supported: the critic scores real and fake images in one batch');
     this.implementation = o.loss === 'gp' ? `tfjs-${o.penalty}` : 'tfjs';
     useFastMatMulGradients();
+    useConvGradients();
     this.images = tf.tensor2d(o.images, [o.imageCount, o.images.length / o.imageCount]);
     this.optG = createOptimizer(o.optimizerG);
     this.optD = createOptimizer(o.optimizerD);
@@ -62,7 +72,9 @@ export class TfjsTrainer implements Trainer<IterationStats> {
   private criticStep(indices: Uint32Array, z: Float32Array, eps: Float32Array): tf.Tensor1D {
     const { critic, generator, batchSize: B, latentDim, loss, lambda } = this.o;
     const real = tf.tidy(() => tf.gather(this.images, tf.tensor1d(Int32Array.from(indices), 'int32')) as tf.Tensor2D);
-    const fake = tf.tidy(() => generator.apply(tf.tensor2d(z, [B, latentDim])));
+    const batchStats: BatchStat[] = [];
+    const fake = tf.tidy(() => generator.apply(tf.tensor2d(z, [B, latentDim]), { training: true, batchStats }));
+    updateBatchNormStats(generator, batchStats);
     const epsT = tf.tensor1d(eps);
     let stats: tf.Tensor1D | null = null;
     const { value, grads } = tf.variableGrads(() => {
@@ -100,7 +112,9 @@ export class TfjsTrainer implements Trainer<IterationStats> {
   private generatorStep(z: Float32Array): tf.Scalar {
     const { generator, critic, batchSize: B, latentDim } = this.o;
     const zT = tf.tensor2d(z, [B, latentDim]);
-    const { value, grads } = tf.variableGrads(() => generatorObjective(this.o.loss, critic.apply(generator.apply(zT))), generator.trainable());
+    const batchStats: BatchStat[] = [];
+    const { value, grads } = tf.variableGrads(() => generatorObjective(this.o.loss, critic.apply(generator.apply(zT, { training: true, batchStats }))), generator.trainable());
+    updateBatchNormStats(generator, batchStats);
     this.optG.apply(this.named(generator), generator.trainableNames().map((n) => grads[generator.get(n).name]));
     tf.dispose([zT, ...Object.values(grads)]);
     return value;

@@ -1,5 +1,6 @@
 import { tf } from '@wgan/core/backend';
 import type { Rng } from '@wgan/core';
+import { convTranspose2dSubpixel } from './conv-transpose.js';
 import { paramSpecs, sizeOf, type InitSpec, type LayerSpec, type NetworkSpec, type ParamSpec } from './spec.js';
 
 /**
@@ -53,14 +54,28 @@ export class Network {
   /**
    * Forward pass: x [N, inputSize] → [N, outputSize]. In training mode dropout is active and BatchNorm
    * uses batch statistics; the batch statistics are pushed to `batchStats` (the caller updates the running
-   * averages outside any gradient tape, see updateBatchNormStats).
+   * averages outside any gradient tape, see updateBatchNormStats). `trace` collects each layer's
+   * per-example output shape.
    */
-  apply(x: tf.Tensor, options: { training?: boolean; seed?: number; batchStats?: BatchStat[] } = {}): tf.Tensor2D {
+  apply(x: tf.Tensor, options: { training?: boolean; seed?: number; batchStats?: BatchStat[]; trace?: number[][] } = {}): tf.Tensor2D {
     const training = options.training ?? false;
     let h: tf.Tensor = x;
-    this.spec.layers.forEach((layer, i) => {
-      h = applyLayer(layer, i, h, this, training, options);
-    });
+    const layers = this.spec.layers;
+    for (let i = 0; i < layers.length; i++) {
+      const next = layers[i + 1];
+      if (next?.type === 'maxPool2d' && (layers[i].type === 'relu' || (layers[i].type === 'leakyRelu' && (layers[i] as { alpha: number }).alpha > 0))) {
+        // pool, then activate: a monotone activation commutes with max (same values, same argmax), and
+        // runs on 4× fewer values — the DCGAN critic's LeakyReLU → maxpool pairs
+        options.trace?.push(h.shape.slice(1));
+        h = applyLayer(next, i + 1, h, this, training, options);
+        h = applyLayer(layers[i], i, h, this, training, options);
+        options.trace?.push(h.shape.slice(1));
+        i++;
+        continue;
+      }
+      h = applyLayer(layers[i], i, h, this, training, options);
+      options.trace?.push(h.shape.slice(1)); // per-example shape after each layer (tests, docs)
+    }
     return h.reshape([h.shape[0], this.spec.outputSize]) as tf.Tensor2D;
   }
 
@@ -85,13 +100,18 @@ export class Network {
   }
 }
 
+const SUBPIXEL_BACKENDS = new Set(['wasm', 'cpu']);
+
 let counter = 0;
 function uniqueSuffix(): string {
   return String(counter++);
 }
 
+/** One BatchNorm layer's statistics in a training-mode forward pass (biased variance, as normalised with). */
 export interface BatchStat {
   layer: number;
+  /** Values per feature the statistics were taken over: N for [N, F], N·H·W for [N, H, W, C]. */
+  count: number;
   mean: tf.Tensor1D;
   variance: tf.Tensor1D;
 }
@@ -121,8 +141,12 @@ function applyLayer(layer: LayerSpec, i: number, h: tf.Tensor, net: Network, tra
       const beta = net.get(`${i}.beta`);
       if (training) {
         const { mean, variance } = tf.moments(h, axes);
-        options.batchStats?.push({ layer: i, mean: tf.keep(mean as tf.Tensor1D), variance: tf.keep(variance as tf.Tensor1D) });
-        return tf.batchNorm(h, mean, variance, beta, gamma, layer.epsilon);
+        const count = axes.reduce((c, k) => c * h.shape[k], 1);
+        options.batchStats?.push({ layer: i, count, mean: tf.keep(mean as tf.Tensor1D), variance: tf.keep(variance as tf.Tensor1D) });
+        // (x − μ)·γ/√(σ² + ε) + β with broadcasting ops: the same numbers as tf.batchNorm, whose gradient
+        // tiles its per-feature factors to the input's size (wasm's Tile: ~0.3 s per DCGAN layer)
+        const scale = tf.mul(gamma, tf.rsqrt(tf.add(variance, layer.epsilon)));
+        return tf.add(tf.mul(tf.sub(h, mean), scale), beta);
       }
       return tf.batchNorm(h, net.get(`${i}.movingMean`), net.get(`${i}.movingVariance`), beta, gamma, layer.epsilon);
     }
@@ -135,7 +159,11 @@ function applyLayer(layer: LayerSpec, i: number, h: tf.Tensor, net: Network, tra
       const hOut = (hIn - 1) * layer.stride - 2 * layer.padding + layer.kernel;
       const wOut = (wIn - 1) * layer.stride - 2 * layer.padding + layer.kernel;
       if (layer.kernel - layer.stride !== 2 * layer.padding) throw new Error(`convTranspose2d: only padding = (kernel − stride) / 2 maps onto tfjs's 'same' (layer ${i})`);
-      const y = tf.conv2dTranspose(h as tf.Tensor4D, net.get(`${i}.kernel`) as tf.Tensor4D, [n, hOut, wOut, layer.filters], layer.stride, 'same');
+      const kernel = net.get(`${i}.kernel`) as tf.Tensor4D;
+      // wasm/cpu: one XNNPACK conv2d + interleave (their conv2dTranspose kernel is a plain loop); the same numbers
+      const y = SUBPIXEL_BACKENDS.has(tf.getBackend())
+        ? convTranspose2dSubpixel(h as tf.Tensor4D, kernel, layer.stride, layer.padding)
+        : tf.conv2dTranspose(h as tf.Tensor4D, kernel, [n, hOut, wOut, layer.filters], layer.stride, 'same');
       return tf.add(y, net.get(`${i}.bias`));
     }
   }
@@ -143,9 +171,11 @@ function applyLayer(layer: LayerSpec, i: number, h: tf.Tensor, net: Network, tra
 
 /**
  * PyTorch's update of BatchNorm running statistics: running = (1 − momentum)·running + momentum·batch,
- * with the unbiased batch variance (n / (n − 1) × the biased one). Disposes the batch stats.
+ * with the unbiased batch variance (n / (n − 1) × the biased one, n = values per feature). Disposes the
+ * batch stats. Call it outside any gradient tape, once per training-mode forward pass (PyTorch updates
+ * on every forward in train mode).
  */
-export function updateBatchNormStats(net: Network, stats: BatchStat[], countPerFeature: number): void {
+export function updateBatchNormStats(net: Network, stats: BatchStat[]): void {
   for (const s of stats) {
     const layer = net.spec.layers[s.layer];
     if (layer.type !== 'batchNorm') continue;
@@ -154,7 +184,7 @@ export function updateBatchNormStats(net: Network, stats: BatchStat[], countPerF
     const variance = net.get(`${s.layer}.movingVariance`);
     tf.tidy(() => {
       mean.assign(tf.add(tf.mul(mean, 1 - m), tf.mul(s.mean, m)));
-      const unbiased = tf.mul(s.variance, countPerFeature / Math.max(1, countPerFeature - 1));
+      const unbiased = tf.mul(s.variance, s.count / Math.max(1, s.count - 1));
       variance.assign(tf.add(tf.mul(variance, 1 - m), tf.mul(unbiased, m)));
     });
     s.mean.dispose();
