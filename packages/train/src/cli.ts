@@ -8,10 +8,12 @@ import { train } from './loop.js';
 const num = (v: string) => Number(v);
 const program = new Command()
   .name('train')
-  .description('Train the WGAN (gradient penalty or weight clipping) on a data-prep artifact; resumable')
+  .description('Train the WGAN (gradient penalty or weight clipping), another GAN or the VAE on a data-prep artifact; resumable')
   .option('--name <run>', 'run name → artifacts/runs/<run>')
   .option('--data <dir>', 'data-prep artifact (default artifacts/data/mnist)')
-  .option('--loss <name>', 'gp (WGAN-GP, default) | clip (weight clipping) | bce | bce-saturating | lsgan')
+  .option('--model <name>', 'mlp (seed-001 GAN, default) | vae (seed-002 VAE: d_z 20, B 128, 9,360 iterations = 20 epochs, Adam 1e-3)')
+  .option('--loss <name>', 'GANs: gp (WGAN-GP, default) | clip (weight clipping) | bce | bce-saturating | lsgan')
+  .option('--log-c-coefficient <c>', 'VAE: coefficient of Σ log C(λ) in the continuous-Bernoulli likelihood (0 = BCE, the seed\'s run; 1 = exact)', num)
   .option('--latent-dim <n>', 'd_z (seed 000: 64 | 100 | 128; default 100)', num)
   .option('--iterations <n>', 'generator iterations', num)
   .option('--batch-size <n>', 'batch size', num)
@@ -40,7 +42,7 @@ await runCli(async () => {
   const config = resolveTrainConfig({
     file: o.config,
     overrides: {
-      name: o.name, data: o.data, loss: o.loss, latentDim: o.latentDim, iterations: o.iterations, batchSize: o.batchSize, nCritic: o.nCritic,
+      name: o.name, data: o.data, model: o.model, loss: o.loss, logCCoefficient: o.logCCoefficient, latentDim: o.latentDim, iterations: o.iterations, batchSize: o.batchSize, nCritic: o.nCritic,
       lambda: o.lambda, clipValue: o.clipValue, implementation: o.implementation, threads: o.threads, penalty: o.penalty, seed: o.seed, backend: o.backend, logEvery: o.logEvery,
       snapshotEvery: o.snapshotEvery, checkpointEvery: o.checkpointEvery, optimizerG: lr, optimizerD: lr,
     },

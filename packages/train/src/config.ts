@@ -1,4 +1,4 @@
-import { deepMerge, parseConfig, readJsonObject, z } from '@wgan/core';
+import { deepMerge, parseConfig, PipelineError, readJsonObject, z } from '@wgan/core';
 import { GAN_LOSSES } from './losses.js';
 
 /**
@@ -14,8 +14,10 @@ const adam = z.object({ type: z.literal('adam'), lr: z.number().positive(), beta
 const rmsprop = z.object({ type: z.literal('rmsprop'), lr: z.number().positive(), alpha: z.number().min(0).lt(1), eps: z.number().positive() }).strict();
 const optimizer = z.discriminatedUnion('type', [adam, rmsprop]);
 
-export const LOSSES = GAN_LOSSES;
-export const MODELS = ['mlp'] as const;
+/** The GANs' losses, and `elbo`: the VAE's negative evidence lower bound (model `vae` only). */
+export const LOSSES = [...GAN_LOSSES, 'elbo'] as const;
+/** `mlp`: seed 001's dense GAN; `vae`: seed 002's variational auto-encoder (vae/). */
+export const MODELS = ['mlp', 'vae'] as const;
 
 export const trainSchema = z
   .object({
@@ -66,6 +68,12 @@ export const trainSchema = z
     diagnosticsSamples: z.number().int().min(2).default(256),
     /** Size of z_fixed (the seed's 8 × 8 grid). */
     fixedSamples: z.number().int().min(1).default(64),
+    /**
+     * VAE: coefficient c of Σ log C(λ) in the continuous-Bernoulli reconstruction term BCE − c·Σ log C
+     * (seed 002: "you can introduce a coefficient to the log C term"; its own run is c = 0, plain BCE;
+     * c = 1 is the exact likelihood).
+     */
+    logCCoefficient: z.number().min(0).default(0),
   })
   .strict();
 
@@ -89,6 +97,11 @@ export const OPTIMIZER_DEFAULTS: Record<(typeof LOSSES)[number], { optimizerG: u
     optimizerG: { type: 'adam', lr: 1e-3, beta1: 0.5, beta2: 0.999, eps: 1e-8 },
     optimizerD: { type: 'adam', lr: 1e-3, beta1: 0.5, beta2: 0.999, eps: 1e-8 },
   },
+  // seed 002, Part I: the VAE's Adam, lr 1e-3 with torch's default β = (0.9, 0.999), ε = 1e-8 (G = decoder, D = encoder)
+  elbo: {
+    optimizerG: { type: 'adam', lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8 },
+    optimizerD: { type: 'adam', lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8 },
+  },
   // seed 004: torch.optim.RMSprop's defaults (lr 0.01, α 0.99)
   'bce-saturating': {
     optimizerG: { type: 'rmsprop', lr: 1e-2, alpha: 0.99, eps: 1e-8 },
@@ -97,13 +110,41 @@ export const OPTIMIZER_DEFAULTS: Record<(typeof LOSSES)[number], { optimizerG: u
 };
 
 /**
- * Resolves the config: schema defaults ← per-loss optimiser defaults ← config file ← flags. A flag may
- * set a nested optimiser field with a partial object (`{ optimizerD: { lr: 1e-4 } }`).
+ * Per-model defaults, applied beneath the user's values. `vae` (seed 002, Part I): d_z = 20, B = 128,
+ * 20 epochs = 20 × ⌊60,000/128⌋ = 9,360 iterations of one batch each (nCritic = 1), encoder
+ * 784 → 512 → 256 → 128 → 2·d_z (criticHidden) and decoder d_z → 400 → 600 → 800 → 784 (generatorHidden),
+ * a snapshot and a checkpoint every epoch (468 iterations on MNIST).
+ */
+export const MODEL_DEFAULTS: Partial<Record<(typeof MODELS)[number], Record<string, unknown>>> = {
+  vae: { loss: 'elbo', latentDim: 20, batchSize: 128, nCritic: 1, iterations: 9360, generatorHidden: [400, 600, 800], criticHidden: [512, 256, 128], snapshotEvery: 468, checkpointEvery: 468, milestones: [0] },
+};
+
+/** Settings that do not go with model `vae`, each with the error it gets. */
+function checkModel(user: Record<string, unknown>, where: string): void {
+  const vae = user.model === 'vae';
+  const bad = (key: string, message: string, hint: string) => {
+    throw new PipelineError(message, `${where}: ${key}`, hint);
+  };
+  if (vae && user.loss !== undefined && user.loss !== 'elbo') bad('loss', `--loss ${String(user.loss)} is a GAN loss; the VAE is trained on its ELBO`, 'drop --loss for --model vae (tune the likelihood with --log-c-coefficient)');
+  if (!vae && user.loss === 'elbo') bad('loss', 'loss "elbo" is the VAE\'s objective', 'add --model vae, or pick a GAN loss (gp, clip, bce, bce-saturating, lsgan)');
+  if (vae && user.nCritic !== undefined && user.nCritic !== 1) bad('nCritic', `the VAE takes one batch per iteration (nCritic = 1), not ${String(user.nCritic)}`, 'drop --n-critic for --model vae');
+  if (vae && user.implementation !== undefined && user.implementation !== 'auto' && user.implementation !== 'tfjs-autodiff') {
+    bad('implementation', `implementation ${String(user.implementation)} trains GANs only`, 'use --implementation auto (or tfjs-autodiff) for --model vae');
+  }
+}
+
+/**
+ * Resolves the config: schema defaults ← per-model defaults ← per-loss optimiser defaults ← config file
+ * ← flags. A flag may set a nested optimiser field with a partial object (`{ optimizerD: { lr: 1e-4 } }`).
  */
 export function resolveTrainConfig(layers: { file?: string; overrides?: Record<string, unknown> }): TrainConfig {
   const fromFile = layers.file ? readJsonObject(layers.file) : {};
   const overrides = Object.fromEntries(Object.entries(layers.overrides ?? {}).filter(([, v]) => v !== undefined));
-  const user = deepMerge(fromFile, overrides);
+  const where = layers.file ?? 'flags';
+  let user = deepMerge(fromFile, overrides);
+  checkModel(user, where);
+  const modelDefaults = typeof user.model === 'string' ? MODEL_DEFAULTS[user.model as (typeof MODELS)[number]] : undefined;
+  if (modelDefaults) user = deepMerge(modelDefaults, user);
   const loss = typeof user.loss === 'string' && (LOSSES as readonly string[]).includes(user.loss) ? (user.loss as (typeof LOSSES)[number]) : 'gp';
   const defaults = OPTIMIZER_DEFAULTS[loss];
   // A user optimiser of another type replaces the default instead of merging with it.
@@ -113,5 +154,5 @@ export function resolveTrainConfig(layers: { file?: string; overrides?: Record<s
     if (u && typeof u === 'object' && 'type' in u && u.type !== (merged[key] as { type: string }).type) merged[key] = u;
     else if (u !== undefined) merged[key] = deepMerge(merged[key] as Record<string, unknown>, u as Record<string, unknown>);
   }
-  return parseConfig(trainSchema, { ...user, ...merged }, layers.file ?? 'flags');
+  return parseConfig(trainSchema, { ...user, ...merged }, where);
 }

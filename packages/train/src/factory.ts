@@ -5,6 +5,9 @@ import { webgpuDevice, type BackendName } from '@wgan/core/backend';
 import type { Checkpoint } from './checkpoint.js';
 import type { TrainConfig } from './config.js';
 import { seed001Critic, seed001Generator } from './models/architectures.js';
+import { seed002Decoder, seed002Encoder } from './vae/architectures.js';
+import { createVaeTrainer } from './vae/create.js';
+import type { GanLoss } from './losses.js';
 import { Network } from './models/network.js';
 import type { NetworkSpec } from './models/spec.js';
 import { TfjsTrainer } from './trainer-tfjs.js';
@@ -17,6 +20,9 @@ export function modelSpecs(config: Pick<TrainConfig, 'model' | 'latentDim' | 'ge
   switch (config.model) {
     case 'mlp':
       return { generator: seed001Generator(config.latentDim, config.generatorHidden), critic: seed001Critic(config.criticHidden) };
+    case 'vae':
+      // seed 002's VAE: the decoder in the generator's place, the encoder in the critic's
+      return { generator: seed002Decoder(config.latentDim, config.generatorHidden), critic: seed002Encoder(config.latentDim, config.criticHidden) };
   }
 }
 
@@ -49,12 +55,14 @@ export async function createTrainer(
   config: TrainConfig,
   o: { generator: Network; critic: Network; images: Float32Array; imageCount: number; backend: BackendName },
 ): Promise<Trainer> {
+  if (config.model === 'vae') return createVaeTrainer(config, o);
+  const loss = ganLoss(config.loss);
   const common = {
     generator: o.generator,
     critic: o.critic,
     images: o.images,
     imageCount: o.imageCount,
-    loss: config.loss,
+    loss,
     lambda: config.lambda,
     clipValue: config.clipValue,
     nCritic: config.nCritic,
@@ -134,4 +142,10 @@ export async function createTrainer(
         return new MlpTrainer({ ...common, loss: wganLoss });
       }
   }
+}
+
+/** The config's loss as a GAN loss (every model but the VAE); `elbo` is refused by resolveTrainConfig already. */
+export function ganLoss(loss: TrainConfig['loss']): GanLoss {
+  if (loss === 'elbo') throw new PipelineError('loss "elbo" is the VAE\'s objective, not a GAN loss', 'loss', 'train it with --model vae');
+  return loss;
 }

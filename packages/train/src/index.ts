@@ -24,3 +24,4 @@ export * from './models/dense-chain.js';
 export * from './onnx/ops.js';
 export * from './onnx/wgan-graph.js';
 export * from './onnx/trainer-onnx.js';
+export * from './vae/index.js';

@@ -53,15 +53,17 @@ export class Network {
   /**
    * Forward pass: x [N, inputSize] → [N, outputSize]. In training mode dropout is active and BatchNorm
    * uses batch statistics; the batch statistics are pushed to `batchStats` (the caller updates the running
-   * averages outside any gradient tape, see updateBatchNormStats).
+   * averages outside any gradient tape, see updateBatchNormStats). `layers` stops after that many layers
+   * (a VAE decoder's logits are its output before the final sigmoid); the result is then [N, features].
    */
-  apply(x: tf.Tensor, options: { training?: boolean; seed?: number; batchStats?: BatchStat[] } = {}): tf.Tensor2D {
+  apply(x: tf.Tensor, options: { training?: boolean; seed?: number; batchStats?: BatchStat[]; layers?: number } = {}): tf.Tensor2D {
     const training = options.training ?? false;
+    const count = options.layers ?? this.spec.layers.length;
     let h: tf.Tensor = x;
-    this.spec.layers.forEach((layer, i) => {
+    this.spec.layers.slice(0, count).forEach((layer, i) => {
       h = applyLayer(layer, i, h, this, training, options);
     });
-    return h.reshape([h.shape[0], this.spec.outputSize]) as tf.Tensor2D;
+    return h.reshape([h.shape[0], count === this.spec.layers.length ? this.spec.outputSize : -1]) as tf.Tensor2D;
   }
 
   /** Current values of every parameter and state variable. */
