@@ -96,7 +96,7 @@ export async function renderRun(config: RenderConfig, options: { logger?: Logger
   const trainStatsPath = join(runDir, 'train-stats.json');
   const trainStats = await readJsonIfPresent(trainStatsPath);
   const gradNorms = findGradNorms(trainStats);
-  const vaeRun = await readVaeRun(runDir, trainStats); // a VAE run (train --model vae): its own figures, no critic ones
+  const vaeRun = await readVaeRun(runDir, trainStats, metrics?.records); // a VAE run (train --model vae): its own figures, no critic ones
 
   let report: EvalReport | undefined;
   const reportPath = join(evalDir, 'report.json');

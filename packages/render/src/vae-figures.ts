@@ -50,11 +50,15 @@ function newest(names: string[], dir: string, prefix: string): EpochFile | undef
 
 const num = (v: unknown) => (typeof v === 'number' ? v : NaN);
 
-/** The VAE files of a run folder, or undefined when it is not a VAE run (no vae/ folder). */
-export async function readVaeRun(runDir: string, trainStats: unknown): Promise<VaeRunFiles | undefined> {
+/**
+ * The VAE files of a run folder, or undefined when it is not a VAE run: no vae/ folder and no VAE
+ * metrics (`recon`; a run stopped before its first epoch end has the metrics only).
+ */
+export async function readVaeRun(runDir: string, trainStats: unknown, records: readonly MetricRecord[] = []): Promise<VaeRunFiles | undefined> {
   const dir = join(runDir, 'vae');
-  if (!existsSync(dir)) return undefined;
-  const names = await readdir(dir);
+  const hasDir = existsSync(dir);
+  if (!hasDir && !records.some((r) => Number.isFinite(r.recon))) return undefined;
+  const names = hasDir ? await readdir(dir) : [];
   const epochs: VaeEpochFigures[] = [];
   const raw = (trainStats as { epochs?: unknown } | undefined)?.epochs;
   if (Array.isArray(raw)) {
