@@ -195,7 +195,8 @@ describe('renderRun on a VAE run (train --model vae, d_z = 2)', () => {
     expect(manifold.pixels[0]).toBe(Math.round((images(400, 7)[0] + 1) * 127.5));
     // reconstructions: 16 images in rows of 8 → 2 rows of originals + 2 of reconstructions, tile scale 2
     expect(await expectGrayPng(join(artifact.dir, 'reconstructions.png'))).toEqual({ width: 8 * 58 + 2, height: 4 * 58 + 2 });
-    await expectGrayPng(join(artifact.dir, 'latent-scatter.png'));
+    const scatterMeta = await sharp(join(artifact.dir, 'latent-scatter.png')).metadata();
+    expect([scatterMeta.format, scatterMeta.channels]).toEqual(['png', 3]); // coloured by class
     await expectGrayPng(join(artifact.dir, 'vae-curves.png'));
   });
 });

@@ -128,13 +128,13 @@ export async function renderRun(config: RenderConfig, options: { logger?: Logger
       logger.info(`wrote ${entry.file}`, { sizeKb: Math.round(png.byteLength / 1024), ms: Math.round(now - mark) });
       mark = now;
     };
-    const plot = async (file: string, title: string, built: Built, sources: string[]) => {
+    const plot = async (file: string, title: string, built: Built, sources: string[], colour = false) => {
       if ('skip' in built) {
         skip(file, built.skip);
         mark = performance.now();
         return;
       }
-      const { svg, png } = await renderPng(built.spec, { scale: config.plotScale });
+      const { svg, png } = await renderPng(built.spec, { scale: config.plotScale, colour });
       await add({ file, kind: 'plot', title, sources, ...(built.note ? { note: built.note } : {}) }, png, svg);
     };
 
@@ -218,7 +218,7 @@ async function drawVaeImages(
   v: VaeRunFiles,
   o: {
     add: (entry: FigureEntry, png: Buffer) => Promise<void>;
-    plot: (file: string, title: string, built: Built, sources: string[]) => Promise<void>;
+    plot: (file: string, title: string, built: Built, sources: string[], colour?: boolean) => Promise<void>;
     skip: (file: string, reason: string) => void;
     tileScale: number;
     display: (path: string) => string;
@@ -229,7 +229,7 @@ async function drawVaeImages(
     await o.add({ file: 'reconstructions.png', kind: 'grid', title: `test images (odd rows) and their reconstructions (even rows), epoch ${v.reconstructions.epoch}`, sources: [o.display(v.testBatch), o.display(v.reconstructions.path)] }, png);
   } else o.skip('reconstructions.png', 'vae/ has no test-batch.f32 and reconstructions-epoch-*.f32');
   if (v.latentMeans && v.labels) {
-    await o.plot('latent-scatter.png', 'test-set latent means by class', latentScatter(await readFloat32(v.latentMeans.path), await readLabels(v.labels), v.latentMeans.epoch), [o.display(v.latentMeans.path), o.display(v.labels)]);
+    await o.plot('latent-scatter.png', 'test-set latent means by class', latentScatter(await readFloat32(v.latentMeans.path), await readLabels(v.labels), v.latentMeans.epoch), [o.display(v.latentMeans.path), o.display(v.labels)], true);
   } else o.skip('latent-scatter.png', 'no vae/latent-means-epoch-*.f32 (written for d_z = 2 only)');
   if (v.manifold) {
     const { images, side } = await readManifold(v.manifold.path);

@@ -91,16 +91,20 @@ export function vaeCurves(records: readonly MetricRecord[], epochs: readonly Vae
   return { spec: stackPanels('VAE: negative ELBO and its terms', panels) };
 }
 
-/** latent-scatter.png: μ(x) of every test image [n, 2], one mark per class. */
+/** Points drawn in latent-scatter.png at most (the first test images; 10,000 take ~30 s to rasterise). */
+export const SCATTER_POINTS = 5000;
+
+/** latent-scatter.png: μ(x) of the first SCATTER_POINTS test images [n, 2], coloured by class (draw with `colour: true`). */
 export function latentScatter(means: Float32Array, labels: Uint8Array, epoch: number): Built {
   const n = labels.length;
   if (means.length !== 2 * n) return { skip: `latent means hold ${means.length / 2} points for ${n} labels (not a 2-D latent?)` };
+  const shown = Math.min(n, SCATTER_POINTS);
   const classes = [...new Set(labels)].sort((a, b) => a - b);
   const groups = classes.map((k) => ({ name: String(k), points: [] as { x: number; y: number }[] }));
   const at = new Map(classes.map((k, i) => [k, i]));
-  for (let i = 0; i < n; i++) groups[at.get(labels[i])!].points.push({ x: means[2 * i], y: means[2 * i + 1] });
+  for (let i = 0; i < shown; i++) groups[at.get(labels[i])!].points.push({ x: means[2 * i], y: means[2 * i + 1] });
   return {
-    spec: scatter({ groups, xLabel: 'μ₁', yLabel: 'μ₂', title: 'Latent means of the test set by class', subtitle: `${n.toLocaleString('en-US')} test images, epoch ${epoch}`, legendTitle: 'digit', equalAxes: true, pointSize: 8, opacity: 0.6 }),
+    spec: scatter({ groups, xLabel: 'μ₁', yLabel: 'μ₂', title: 'Latent means of the test set by class', subtitle: `${shown === n ? '' : `the first ${shown.toLocaleString('en-US')} of `}${n.toLocaleString('en-US')} test images, epoch ${epoch}`, legendTitle: 'digit', equalAxes: true, pointSize: 10, opacity: 0.7, colour: true }),
     note: `epoch ${epoch}`,
   };
 }
