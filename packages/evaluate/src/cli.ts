@@ -28,13 +28,14 @@ const program = new Command()
   .option('--classifier <dir>', 'classifier artifact (default artifacts/classifier/<dataset>)')
   .option('--backend <name>', 'auto | tensorflow | webgpu | wasm | cpu')
   .option('--out <dir>', 'output folder (default artifacts/eval/<run>)')
+  .option('--compare <runs>', 'comma-separated runs whose evaluations join this one in a comparison table (e.g. --compare default for a VAE against the GAN)', (v: string) => v.split(',').map((s) => s.trim()).filter(Boolean))
   .option('--config <file>', 'JSON config file (flags override it)')
   .option('--dry-run', 'print the resolved config and the output folder, write nothing')
   .showHelpAfterError()
   .action(async (opts) => {
     const config = resolveConfig(evaluateSchema, {
       file: opts.config,
-      overrides: { run: opts.run, runDir: opts.runDir, checkpoint: opts.checkpoint, allCheckpoints: opts.allCheckpoints, samples: opts.samples, seed: opts.seed, traversalIndex: opts.traversalIndex, data: opts.data, classifier: opts.classifier, backend: opts.backend, out: opts.out },
+      overrides: { run: opts.run, runDir: opts.runDir, checkpoint: opts.checkpoint, allCheckpoints: opts.allCheckpoints, samples: opts.samples, seed: opts.seed, traversalIndex: opts.traversalIndex, data: opts.data, classifier: opts.classifier, backend: opts.backend, out: opts.out, compare: opts.compare },
     });
     if (opts.dryRun) {
       process.stdout.write(`${JSON.stringify({ config, writes: config.out ?? `artifacts/eval/${config.run}` }, null, 2)}\n`);

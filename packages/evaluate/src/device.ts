@@ -1,12 +1,15 @@
 import { tf } from '@wgan/core/backend';
-import type { Network } from '@wgan/train';
+import { outputRange, toPipelineScale, type Network } from '@wgan/train';
 
 /**
  * The device work of an evaluation, batched so that 10,000 samples never sit on the device at once:
  * generating images, scoring them with the critic, and the critic's input-gradient norms (E6).
  */
 
-/** G(z) for z [n, d_z] → images [n, 784] in [−1, 1]. */
+/**
+ * G(z) for z [n, d_z] → images [n, 784] in the pipeline's [−1, 1]: a network whose output range is
+ * another (a VAE decoder's sigmoid: [0, 1]) is mapped by train's rule y ↦ 2(y − lo)/(hi − lo) − 1.
+ */
 export async function generate(generator: Network, z: Float32Array, n: number, batchSize = 1000): Promise<Float32Array> {
   const dz = generator.spec.inputSize;
   if (z.length !== n * dz) throw new RangeError(`generate: ${z.length} latent values is not [${n}, ${dz}]`);
@@ -18,7 +21,7 @@ export async function generate(generator: Network, z: Float32Array, n: number, b
     out.set((await y.data()) as Float32Array, start * d);
     y.dispose();
   }
-  return out;
+  return toPipelineScale(out, outputRange(generator.spec));
 }
 
 /** D(x) for images [n, 784] → raw scores [n]. */

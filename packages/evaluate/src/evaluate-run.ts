@@ -29,10 +29,11 @@ import {
   type CycleParameters,
   type E2,
 } from './formulas/index.js';
+import { comparisonRow, readComparedReports } from './comparison.js';
 import { realReference, type RealReference } from './references.js';
 import { renderHtml, renderMarkdown, type Figure } from './report-render.js';
 import { REPORT_SCHEMA_VERSION, reportSchema, type CheckpointScore, type Report } from './report-schema.js';
-import { checkpointNetworks, listCheckpoints, listSnapshots, lossKind, readCheckpoint, readSnapshot, resolveCheckpoint, type LoadedCheckpoint } from './run-folder.js';
+import { checkpointNetworks, listCheckpoints, listSnapshots, lossKind, modelFamily, readCheckpoint, readSnapshot, resolveCheckpoint, type LoadedCheckpoint } from './run-folder.js';
 import { sampleIndices, streamRng } from './streams.js';
 import pkg from '../package.json' with { type: 'json' };
 
@@ -76,6 +77,8 @@ export const evaluateSchema = z
     backend: z.enum(['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu']).default('auto'),
     /** Output folder (default artifacts/eval/<run>). */
     out: z.string().optional(),
+    /** Runs whose evaluations (artifacts/eval/<run>/report.json) join this one in the comparison table. */
+    compare: z.array(z.string().regex(/^[A-Za-z0-9._-]+$/, 'run names: letters, digits, ".", "_" and "-" only')).default([]),
   })
   .strict();
 export type EvaluateConfig = z.output<typeof evaluateSchema>;
@@ -145,16 +148,21 @@ interface GeneratorScore {
   inceptionScore: number;
   frechet: number;
   histogram: number[];
-  wassersteinGap: number;
+  /** null for a VAE (no critic). */
+  wassersteinGap: number | null;
 }
 
-async function scoreCheckpoint(ctx: ScoringContext, generator: Network, critic: Network): Promise<GeneratorScore> {
+/** IS, FD and the histogram of the generator's samples, and Ŵ₁ on the held-out batch when there is a critic (`critic` null: a VAE). */
+async function scoreCheckpoint(ctx: ScoringContext, generator: Network, critic: Network | null): Promise<GeneratorScore> {
   const images = await generate(generator, ctx.zSamples, ctx.samples);
   const { probs, features } = await ctx.classifier.classify(images, ctx.samples);
   const stats = await featureStats(features as Float32Array, ctx.samples, ctx.classifier.featureSize);
-  const fakeHeldOut = await generate(generator, ctx.heldOutZ, ctx.heldOutCount);
-  const gap = e5WassersteinGap(await criticScores(critic, ctx.heldOutReal, ctx.heldOutCount), await criticScores(critic, fakeHeldOut, ctx.heldOutCount));
-  return { images, inceptionScore: inceptionScore(probs), frechet: frechetDistanceTo(ctx.reference.frechet, stats), histogram: classHistogram(probs), wassersteinGap: gap.wassersteinGap };
+  let wassersteinGap: number | null = null;
+  if (critic) {
+    const fakeHeldOut = await generate(generator, ctx.heldOutZ, ctx.heldOutCount);
+    wassersteinGap = e5WassersteinGap(await criticScores(critic, ctx.heldOutReal, ctx.heldOutCount), await criticScores(critic, fakeHeldOut, ctx.heldOutCount)).wassersteinGap;
+  }
+  return { images, inceptionScore: inceptionScore(probs), frechet: frechetDistanceTo(ctx.reference.frechet, stats), histogram: classHistogram(probs), wassersteinGap };
 }
 
 /** p(z) of a run: N(0, I), or U(−1, 1) for seed 002's GANs (train's `noise`). */
@@ -236,6 +244,10 @@ export async function evaluateRun(config: EvaluateConfig, options: EvaluateOptio
   logger?.info('real reference', { inceptionScoreTest: reference.inceptionScoreTest, frechetTrainVsTest: reference.frechetTrainVsTest });
 
   const { generator, critic } = checkpointNetworks(ckpt);
+  // A VAE (seed 002) has a decoder in the generator's place and an encoder in the critic's: its samples
+  // are scored like a GAN's, and the critic's figures (E4, E5, E6, E7, E10, Ŵ₁) do not apply.
+  const vae = modelFamily(ckpt) === 'vae';
+  const scorer = vae ? null : critic;
   const latentDim = generator.spec.inputSize;
   const noise: LatentNoise = ckpt.config.noise ?? 'normal';
   const drawZ = (seed: number, purpose: string, count: number) => latents(seed, purpose, count, noise);
@@ -253,7 +265,7 @@ export async function evaluateRun(config: EvaluateConfig, options: EvaluateOptio
   const notes: Record<string, string> = {};
 
   t = performance.now();
-  const score = await scoreCheckpoint(ctx, generator, critic);
+  const score = await scoreCheckpoint(ctx, generator, scorer);
   lap('samplesSeconds', t);
   logger?.info('samples', { inceptionScore: score.inceptionScore, frechet: score.frechet });
 
@@ -265,7 +277,10 @@ export async function evaluateRun(config: EvaluateConfig, options: EvaluateOptio
 
   // E4: one 5 + 1 cycle, delegated to train.
   let E4: Report['E4'] = null;
-  if (options.oneCycle) {
+  if (vae) {
+    notes.E3 = 'a VAE: n_G counts the decoder, n_D the encoder';
+    notes.E4 = 'a VAE has no critic/generator cycle (E4 is defined for GANs)';
+  } else if (options.oneCycle) {
     const cycle = await options.oneCycle(ref.dir, { seed: config.seed });
     E4 = e4CycleDeltas(cycle.lossD, cycle.before, cycle.after);
     notes.E4 = `one cycle of ${cycle.lossD.length} critic + 1 generator updates (the run's n_critic) on a copy of checkpoint ${ref.name} (its optimiser state included)`;
@@ -276,16 +291,23 @@ export async function evaluateRun(config: EvaluateConfig, options: EvaluateOptio
 
   // E5: a training batch (B of the run) and as many fresh latents.
   const batchSize = Math.min(ckpt.config.batchSize ?? 64, data.train.count);
-  const e5Real = gatherRows(data.train.images, sampleIndices(streamRng(config.seed, 'E5'), data.train.count, batchSize));
-  const e5Fake = await generate(generator, drawZ(config.seed, 'E5-z', batchSize * latentDim), batchSize);
-  const E5 = e5WassersteinGap(await criticScores(critic, e5Real, batchSize), await criticScores(critic, e5Fake, batchSize));
-  notes.E5 = `one batch of B = ${batchSize} training images drawn with the evaluation seed, and B generated ones`;
+  let E5: Report['E5'] = null;
+  if (scorer) {
+    const e5Real = gatherRows(data.train.images, sampleIndices(streamRng(config.seed, 'E5'), data.train.count, batchSize));
+    const e5Fake = await generate(generator, drawZ(config.seed, 'E5-z', batchSize * latentDim), batchSize);
+    E5 = e5WassersteinGap(await criticScores(scorer, e5Real, batchSize), await criticScores(scorer, e5Fake, batchSize));
+    notes.E5 = `one batch of B = ${batchSize} training images drawn with the evaluation seed, and B generated ones`;
+  } else {
+    notes.E5 = 'a VAE has no critic to score images with';
+  }
 
   // E6 / E7: the Lipschitz constraint of the run's loss.
   const kind = lossKind(ckpt.meta.loss ?? ckpt.config.loss);
   let E6: Report['E6'] = null;
   let E7: Report['E7'] = null;
-  if (kind === 'gp') {
+  if (vae) {
+    notes.E6 = notes.E7 = 'a VAE has no critic (E6 and E7 constrain a WGAN critic)';
+  } else if (kind === 'gp') {
     const n = config.gpSamples;
     const rng = streamRng(config.seed, 'E6');
     const real = gatherRows(data.train.images, sampleIndices(rng, data.train.count, Math.min(n, data.train.count)));
@@ -323,9 +345,12 @@ export async function evaluateRun(config: EvaluateConfig, options: EvaluateOptio
 
   // E10: K held-out test pairs.
   const k = Math.min(config.pairs, data.test.count);
-  const e10Real = gatherRows(data.test.images, sampleIndices(streamRng(config.seed, 'E10'), data.test.count, k));
-  const e10Fake = await generate(generator, drawZ(config.seed, 'E10-z', k * latentDim), k);
-  const E10 = e10OrderingAccuracy(await criticScores(critic, e10Real, k), await criticScores(critic, e10Fake, k));
+  let E10: Report['E10'] = null;
+  if (scorer) {
+    const e10Real = gatherRows(data.test.images, sampleIndices(streamRng(config.seed, 'E10'), data.test.count, k));
+    const e10Fake = await generate(generator, drawZ(config.seed, 'E10-z', k * latentDim), k);
+    E10 = e10OrderingAccuracy(await criticScores(scorer, e10Real, k), await criticScores(scorer, e10Fake, k));
+  }
   lap('diagnosticsSeconds', t);
   generator.dispose();
   critic.dispose();
@@ -344,7 +369,7 @@ export async function evaluateRun(config: EvaluateConfig, options: EvaluateOptio
         const other = await readCheckpoint(c);
         const nets = checkpointNetworks(other);
         if (nets.generator.spec.inputSize !== latentDim) throw new PipelineError(`checkpoint ${c.name} has d_z = ${nets.generator.spec.inputSize}, the evaluated one ${latentDim}`, c.dir, 'the run folder mixes runs: retrain it');
-        s = await scoreCheckpoint(ctx, nets.generator, nets.critic);
+        s = await scoreCheckpoint(ctx, nets.generator, vae ? null : nets.critic);
         nets.generator.dispose();
         nets.critic.dispose();
       }
@@ -360,7 +385,7 @@ export async function evaluateRun(config: EvaluateConfig, options: EvaluateOptio
 
   const histogram = chiSquareUniform(score.histogram);
   notes.frechet = `Fréchet distance of Gaussians fitted to the classifier's ${classifier.featureSize} penultimate features (unbiased covariances); train vs test uses the first ${reference.trainCount} training images`;
-  notes.E10 = `K = ${k} pairs of random test images and fresh samples, the critic evaluated once`;
+  notes.E10 = vae ? 'a VAE has no critic to order images with' : `K = ${k} pairs of random test images and fresh samples, the critic evaluated once`;
   if (!clsMeta.meetsTarget) notes.classifier = `classifier test accuracy ${clsMeta.testAccuracy.toFixed(4)} is below ${clsMeta.minTestAccuracy}: retrain it with more epochs (\`${CLASSIFIER_REMAKE}\`)`;
   timings.totalSeconds = (performance.now() - t0) / 1000;
 
@@ -399,7 +424,9 @@ export async function evaluateRun(config: EvaluateConfig, options: EvaluateOptio
     files,
     timings,
   };
-  const parsed = reportSchema.safeParse(draft);
+  const compared = await readComparedReports(config.compare.filter((r) => r !== config.run));
+  const comparison = config.compare.length ? [comparisonRow(draft, draft, 'this evaluation'), ...compared.map((c) => comparisonRow(c.report, draft, c.path))] : undefined;
+  const parsed = reportSchema.safeParse(comparison ? { ...draft, comparison } : draft);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     throw new PipelineError(`report does not match its schema: ${issue.path.join('.')}: ${issue.message}`, 'report.json', 'a bug in evaluate (a non-finite number?): report it with the run folder', 1);
@@ -425,7 +452,7 @@ export async function evaluateRun(config: EvaluateConfig, options: EvaluateOptio
       stage: EVAL_STAGE,
       packageVersion: pkg.version,
       config,
-      parents: [parentRef(ckpt.artifact, root), parentRef(data.artifact, root), parentRef(clsArtifact, root)],
+      parents: [parentRef(ckpt.artifact, root), parentRef(data.artifact, root), parentRef(clsArtifact, root), ...compared.map((c) => parentRef(c.artifact, root))],
       meta: {
         run: config.run,
         checkpoint: ref.name,

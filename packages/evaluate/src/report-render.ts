@@ -63,12 +63,12 @@ export function reportTables(r: Report): Table[] {
       ['E2', `(μ, σ, min, max, p) of the first batch (B = ${e.E2.batchSize})`, tuple(fmt(e.E2.mean), fmt(e.E2.std), fmt(e.E2.min), fmt(e.E2.max), fmt(e.E2.fracAbsLeHalf))],
       ['E3', '(n_G, n_D, r, MB)', tuple(String(e.E3.nG), String(e.E3.nD), fmt(e.E3.ratio), fmt(e.E3.sizeMb))],
       ['E4', `(L̄_D, Δ_D, Δ_G) of one ${e.E4 ? e.E4.lossD.length : 5} + 1 cycle`, e.E4 ? tuple(fmt(e.E4.lossDMean), fmt(e.E4.deltaD), fmt(e.E4.deltaG)) : na('E4')],
-      ['E5', `(E[D(x)], E[D(G(z))], Ŵ₁), B = ${e.E5.batchSize}`, tuple(fmt(e.E5.dReal), fmt(e.E5.dFake), fmt(e.E5.wassersteinGap))],
+      ['E5', e.E5 ? `(E[D(x)], E[D(G(z))], Ŵ₁), B = ${e.E5.batchSize}` : '(E[D(x)], E[D(G(z))], Ŵ₁)', e.E5 ? tuple(fmt(e.E5.dReal), fmt(e.E5.dFake), fmt(e.E5.wassersteinGap)) : na('E5')],
       ['E6', e.E6 ? `(ḡ, s_g, GP), N = ${e.E6.n}, λ = ${e.E6.lambda}` : '(ḡ, s_g, GP)', e.E6 ? tuple(fmt(e.E6.gradNormMean), fmt(e.E6.gradNormStd), fmt(e.E6.gradientPenalty)) : na('E6')],
       ['E7', e.E7 ? `(f, mean |w|, r_max), c = ${e.E7.clipValue}` : '(f, mean |w|, r_max)', e.E7 ? tuple(fmt(e.E7.fracAtBound), fmt(e.E7.meanAbsWeight, 4), fmt(e.E7.maxAbsRatio)) : na('E7')],
       ['E8', e.E8 ? `(d₁₂, d₂₃), t = ${e.E8.iterations.slice(0, 3).join(' / ')}` : '(d₁₂, d₂₃)', e.E8 ? tuple(fmt(e.E8.d12), fmt(e.E8.d23)) : na('E8')],
       ['E9', `r over z_${e.E9.latentIndex} ∈ [${fmt(e.E9.values[0], 0)}, ${fmt(e.E9.values[e.E9.values.length - 1], 0)}] (${e.E9.values.length} values)`, e.E9.r === null ? 'N/A — constant mean intensity' : fmt(e.E9.r)],
-      ['E10', `a over K = ${e.E10.pairs} held-out pairs`, `${fmt(e.E10.accuracy, 4)} (${e.E10.correct}/${e.E10.pairs})`],
+      ['E10', e.E10 ? `a over K = ${e.E10.pairs} held-out pairs` : 'a over K held-out pairs', e.E10 ? `${fmt(e.E10.accuracy, 4)} (${e.E10.correct}/${e.E10.pairs})` : na('E10')],
     ],
   };
   const tables = [quality, histogram, answers];
@@ -81,6 +81,17 @@ export function reportTables(r: Report): Table[] {
       header: ['iteration', 'inception score', 'Fréchet distance', 'Ŵ₁ (held-out)', ''],
       rows: r.checkpoints.map((c) => [String(c.iteration), fmt(c.inceptionScore), fmt(c.frechet), fmt(c.wassersteinGap), c.checkpoint === r.bestCheckpoint?.checkpoint ? 'best' : '']),
       caption: r.bestCheckpoint ? `Best checkpoint: ${r.bestCheckpoint.checkpoint} (${r.bestCheckpoint.criterion}).` : undefined,
+    });
+  }
+  if (r.comparison?.length) {
+    const others = r.comparison.filter((c) => !c.sameClassifier);
+    tables.push({
+      title: 'Comparison with other runs',
+      header: ['run', 'model', 'loss', 'iteration', 'IS', 'FD', 'χ²', ...r.classHistogram.counts.map((_, k) => String(k))],
+      rows: r.comparison.map((c) => [`${c.run}${c.sameClassifier ? '' : ' †'}`, c.model, c.loss, String(c.iteration), fmt(c.inceptionScore), fmt(c.frechet), fmt(c.chiSquare), ...c.counts.map(String)]),
+      caption:
+        `IS = exp(E_x KL(p(y|x) ‖ p(y))) (seed 002), FD to the test set on the classifier's features, χ² of the predicted-class counts (0–9) to uniform; ${r.comparison[0].samples.toLocaleString('en-US')} samples each.` +
+        (others.length ? ` † scored with another classifier (${[...new Set(others.map((c) => `${c.classifier}, accuracy ${fmt(c.classifierAccuracy, 4)}`))].join('; ')}): not comparable.` : ' Every row was scored with the same classifier.'),
     });
   }
   return tables;

@@ -46,8 +46,33 @@ export const checkpointScoreSchema = z
     checkpoint: z.string(),
     inceptionScore: num,
     frechet: num,
-    /** Ŵ₁ = mean D(x_test) − mean D(G(z)) on the fixed held-out batch. */
-    wassersteinGap: num,
+    /** Ŵ₁ = mean D(x_test) − mean D(G(z)) on the fixed held-out batch; null for a VAE (no critic). */
+    wassersteinGap: num.nullable(),
+  })
+  .strict();
+
+/**
+ * One row of the comparison table: a run's sample scores, from this evaluation or from another run's
+ * report.json (`--compare`), e.g. the VAE next to the GANs.
+ */
+export const comparisonRowSchema = z
+  .object({
+    run: z.string(),
+    model: z.string(),
+    loss: z.string(),
+    iteration: count,
+    samples: count,
+    inceptionScore: num,
+    frechet: num,
+    chiSquare: num,
+    /** Predicted-class counts of the samples. */
+    counts: z.array(count).length(10),
+    /** The classifier artifact and its test accuracy: scores compare only under the same classifier. */
+    classifier: z.string(),
+    classifierAccuracy: num,
+    sameClassifier: z.boolean(),
+    /** "this evaluation", or the report.json it was read from (relative to the workspace). */
+    source: z.string(),
   })
   .strict();
 
@@ -86,12 +111,13 @@ export const reportSchema = z
     E2: e2Schema,
     E3: e3Schema,
     E4: e4Schema.nullable(),
-    E5: e5Schema,
+    /** null for a VAE (no critic), as E10. */
+    E5: e5Schema.nullable(),
     E6: e6Schema.nullable(),
     E7: e7Schema.nullable(),
     E8: e8Schema.nullable(),
     E9: e9Schema,
-    E10: e10Schema,
+    E10: e10Schema.nullable(),
     inceptionScore: z.object({ fake: num, realTest: num, samples: count }).strict(),
     frechet: z.object({ fakeVsTest: num, trainVsTest: num, features: z.string() }).strict(),
     classifier: z.object({ testAccuracy: num, epochs: count, seconds: num, meetsTarget: z.boolean() }).strict(),
@@ -109,6 +135,8 @@ export const reportSchema = z
     /** Every checkpoint scored (--all-checkpoints), ascending iteration; absent otherwise. */
     checkpoints: z.array(checkpointScoreSchema).optional(),
     bestCheckpoint: z.object({ iteration: count, checkpoint: z.string(), criterion: z.string() }).strict().optional(),
+    /** This run next to the runs named with --compare (absent without). */
+    comparison: z.array(comparisonRowSchema).optional(),
     /** Why an E-answer is null, or how it was measured when it departs from the seed's wording. */
     notes: z.record(z.string(), z.string()),
     /** Files of the artifact besides report.json (samples.f32, traversal.f32, PNGs). */
@@ -119,3 +147,4 @@ export const reportSchema = z
 
 export type Report = z.output<typeof reportSchema>;
 export type CheckpointScore = z.output<typeof checkpointScoreSchema>;
+export type ComparisonRow = z.output<typeof comparisonRowSchema>;

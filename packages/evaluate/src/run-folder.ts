@@ -117,6 +117,14 @@ export function checkpointNetworks(ckpt: LoadedCheckpoint): { generator: Network
   };
 }
 
+/**
+ * 'vae' for seed 002's VAE (train's `--model vae`: the checkpoint's generator is the decoder, its critic
+ * the encoder, which scores nothing), 'gan' for every other run.
+ */
+export function modelFamily(ckpt: Pick<LoadedCheckpoint, 'meta' | 'criticSpec'>): 'gan' | 'vae' {
+  return ckpt.meta.model === 'vae' || ckpt.criticSpec.role === 'encoder' ? 'vae' : 'gan';
+}
+
 /** "gp", "clip" or another family's loss (E6 applies to gp runs, E7 to clip runs). */
 export type LossKind = 'gp' | 'clip' | 'other';
 

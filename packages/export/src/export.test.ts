@@ -5,9 +5,9 @@ import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as ort from 'onnxruntime-node';
-import { isPipelineError, readArtifact, Rng, writeArtifact } from '@wgan/core';
+import { createLogger, isPipelineError, readArtifact, Rng, writeArtifact } from '@wgan/core';
 import { initBackend, tf } from '@wgan/core/backend';
-import { dcganDiscriminator, dcganGenerator, Network, readNetwork, seed001Critic, seed001Generator } from '@wgan/train';
+import { dcganDiscriminator, dcganGenerator, makeTinyData, Network, readNetwork, seed001Critic, seed001Generator, tinyConfig, train } from '@wgan/train';
 import { checkerUnavailable, checkOnnxModels } from './checker.js';
 import { exportSchema } from './config.js';
 import { exportCheckpoint, type ExportMeta } from './export.js';
@@ -124,6 +124,28 @@ describe('the seed-002 DCGAN', () => {
     expect(meta.parity.backend).toBe('wasm');
     expect(meta.parity.maxAbsError).toBeLessThanOrEqual(1e-5);
     expect(meta.models.critic!.parity.maxAbsError).toBeLessThanOrEqual(1e-5 * Math.max(1, meta.models.critic!.parity.maxAbsOutput));
+  }, 60_000);
+});
+
+describe('a VAE checkpoint (train --model vae)', () => {
+  it('exports the decoder with its sigmoid: output "image" in [0, 1], parity ≤ 1e-5, the range in the manifest', async () => {
+    await initBackend('wasm', { quiet: true });
+    const quiet = createLogger({ level: 'error', stream: { write: () => true } as unknown as NodeJS.WritableStream });
+    const data = await makeTinyData(root);
+    await train(tinyConfig(data, { name: 'vae', model: 'vae', latentDim: 3, generatorHidden: [16], criticHidden: [16], iterations: 8, checkpointEvery: 8, snapshotEvery: 0 }), { logger: quiet, progress: false });
+    const { meta, artifact } = await exportCheckpoint(config({ run: 'vae' }));
+    expect(meta).toMatchObject({ model: 'vae', loss: 'elbo', latentDim: 3, iteration: 8 });
+    expect(meta.models.generator).toMatchObject({ role: 'decoder', inputs: [{ name: 'z', shape: ['N', 3] }], outputs: [{ name: 'image', shape: ['N', 1, 28, 28], range: [0, 1] }] });
+    expect(meta.models.generator.opTypes).toContain('Sigmoid');
+    expect(meta.parity.maxAbsError).toBeLessThanOrEqual(1e-5);
+    const session = await ort.InferenceSession.create(join(artifact.dir, 'generator.onnx'));
+    const z = Rng.fromSeed(4).fillNormal(new Float32Array(50 * 3));
+    const out = (await session.run({ z: new ort.Tensor('float32', z, [50, 3]) })).image.data as Float32Array;
+    const { spec, values } = await readNetwork(join(root, 'runs', 'vae', 'checkpoints', '00000008'), 'generator');
+    const decoder = Network.fromValues(spec, values);
+    expect(maxAbsError(out, (await decoder.apply(tf.tensor2d(z, [50, 3])).data()) as Float32Array)).toBeLessThanOrEqual(1e-5);
+    decoder.dispose();
+    for (const v of out) expect(v >= 0 && v <= 1).toBe(true);
   }, 60_000);
 });
 

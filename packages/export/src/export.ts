@@ -2,7 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { artifactPaths, artifactsRoot, parentRef, PipelineError, Rng, writeArtifact, writeFileAtomic, type Artifact, type Logger, type ParentRef } from '@wgan/core';
 import { initBackend } from '@wgan/core/backend';
-import type { NetworkSpec } from '@wgan/train';
+import { outputRange, type NetworkSpec } from '@wgan/train';
 import pkg from '../package.json' with { type: 'json' };
 import { checkOnnxModels, type CheckResult } from './checker.js';
 import { loadCheckpoint, resolveCheckpoint, type LoadedNetwork } from './checkpoint.js';
@@ -154,13 +154,8 @@ function judge(what: string, p: ParityResult, config: ExportConfig, relative: bo
   return { samples: p.samples, maxAbsError: p.maxAbsError, maxAbsOutput: p.maxAbsOutput, tolerance, backend: p.backend, seed: config.paritySeed };
 }
 
-/** The output range a network's last layer guarantees (tanh: [−1, 1], sigmoid: [0, 1]), else null. */
-export function outputRange(spec: NetworkSpec): [number, number] | null {
-  const last = [...spec.layers].reverse().find((l) => l.type !== 'dropout' && l.type !== 'reshape' && l.type !== 'flatten');
-  if (last?.type === 'tanh') return [-1, 1];
-  if (last?.type === 'sigmoid') return [0, 1];
-  return null;
-}
+/** The output range a network's last layer guarantees (tanh: [−1, 1], sigmoid: [0, 1]), else null: train's rule. */
+export { outputRange };
 
 function describe(file: string, spec: NetworkSpec, m: ConvertedModel, parity: ParitySummary): ExportedModel {
   return {

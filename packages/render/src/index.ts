@@ -5,3 +5,4 @@ export * from './inputs.js';
 export * from './figures.js';
 export * from './config.js';
 export * from './render-run.js';
+export * from './vae-figures.js';

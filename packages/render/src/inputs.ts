@@ -24,10 +24,14 @@ export interface MetricRecord {
   gradNormMean: number;
   gradNormStd: number;
   clipFraction: number;
+  /** VAE runs: the negative ELBO, its reconstruction term and the KL (batch means). */
+  loss: number;
+  recon: number;
+  kl: number;
   wallMs: number;
 }
 
-const METRIC_FIELDS = ['lossD', 'lossG', 'dReal', 'dFake', 'wassersteinGap', 'gp', 'gradNormMean', 'gradNormStd', 'clipFraction', 'wallMs'] as const;
+const METRIC_FIELDS = ['lossD', 'lossG', 'dReal', 'dFake', 'wassersteinGap', 'gp', 'gradNormMean', 'gradNormStd', 'clipFraction', 'loss', 'recon', 'kl', 'wallMs'] as const;
 
 export interface Metrics {
   records: MetricRecord[];

@@ -22,6 +22,8 @@ export interface Series {
 
 /** Gray levels, dash patterns and point shapes given to series 0, 1, 2, … (cycled). */
 export const SERIES_GRAYS = ['#000000', '#7a7a7a', '#404040', '#a8a8a8', '#5c5c5c', '#202020', '#909090', '#c0c0c0'];
+/** Ten distinguishable colours (Tableau 10) for plots whose groups are too many for gray levels, e.g. the ten digit classes. */
+export const CLASS_COLOURS = ['#4e79a7', '#f28e2b', '#e15759', '#76b7b2', '#59a14f', '#edc948', '#b07aa1', '#ff9da7', '#9c755f', '#bab0ac'];
 export const SERIES_DASHES: number[][] = [[], [7, 3], [2, 2], [9, 3, 2, 3], [14, 4], [3, 5], [10, 2, 2, 2, 2, 2], [1, 5]];
 export const SERIES_SHAPES = ['circle', 'square', 'triangle-up', 'diamond', 'cross', 'triangle-down', 'triangle-right', 'triangle-left', 'wedge', 'stroke'];
 
@@ -222,6 +224,8 @@ export interface ScatterOptions {
   opacity?: number;
   width?: number;
   height?: number;
+  /** Colour each group from CLASS_COLOURS with filled circles (render with `colour: true`); default: gray levels and shapes. */
+  colour?: boolean;
 }
 
 /**
@@ -259,8 +263,8 @@ export function scatter(options: ScatterOptions): Spec {
     encoding: {
       x: { field: 'x', type: 'quantitative', title: options.xLabel, scale: xScale },
       y: { field: 'y', type: 'quantitative', title: options.yLabel, scale: yScale },
-      color: { field: 'group', type: 'nominal', title: legend, sort: names, scale: { domain: names, range: cycle(SERIES_GRAYS, names.length) } },
-      shape: { field: 'group', type: 'nominal', title: legend, sort: names, scale: { domain: names, range: cycle(SERIES_SHAPES, names.length) } },
+      color: { field: 'group', type: 'nominal', title: legend, sort: names, scale: { domain: names, range: cycle(options.colour ? CLASS_COLOURS : SERIES_GRAYS, names.length) } },
+      shape: { field: 'group', type: 'nominal', title: legend, sort: names, scale: { domain: names, range: options.colour ? cycle(['circle'], names.length) : cycle(SERIES_SHAPES, names.length) } },
     },
     config: PLOT_CONFIG,
   } as unknown as Spec;
@@ -437,6 +441,8 @@ export interface PngOptions {
   width?: number;
   /** Used when `width` is not given (default 1). */
   scale?: number;
+  /** Keep colour (3-channel PNG) instead of the default 1-channel grayscale. */
+  colour?: boolean;
 }
 
 /**
@@ -449,12 +455,8 @@ export async function svgToPng(svg: string, options: PngOptions = {}): Promise<B
   if (!(width > 0)) throw new RangeError(`svgToPng: width must be positive, got ${width}`);
   const height = Math.max(1, Math.round((size.height * width) / size.width));
   const density = (72 * width) / size.width;
-  return sharp(Buffer.from(svg), { density })
-    .resize(width, height, { fit: 'fill' })
-    .flatten({ background: '#ffffff' })
-    .toColourspace('b-w')
-    .png()
-    .toBuffer();
+  const image = sharp(Buffer.from(svg), { density }).resize(width, height, { fit: 'fill' }).flatten({ background: '#ffffff' });
+  return (options.colour ? image.toColourspace('srgb') : image.toColourspace('b-w')).png().toBuffer();
 }
 
 /** Spec → grayscale PNG in one call; returns the SVG too (for tests and for `.svg` copies). */

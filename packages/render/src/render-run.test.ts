@@ -167,6 +167,40 @@ describe('renderRun', () => {
   });
 });
 
+describe('renderRun on a VAE run (train --model vae, d_z = 2)', () => {
+  it('draws the VAE curves, reconstructions, latent scatter and manifold, and skips the critic figures', async () => {
+    const dir = join(root, 'runs', 'tiny');
+    await writeArtifact(dir, { stage: 'train', packageVersion: '0.1.0', config: {} }, async (tmp) => {
+      const lines = Array.from({ length: 20 }, (_, k) => JSON.stringify({ iteration: k + 1, epoch: Math.floor(k / 10), loss: 200 - 3 * k, recon: 190 - 3 * k, kl: 10 + 0.1 * k, bce: 190 - 3 * k, logC: 1000, lossRunning: 190, reconRunning: 180, klRunning: 10, bceRunning: 180, wallMs: 100, msPerIter: 5, backend: 'wasm' }));
+      await writeFile(join(tmp, 'metrics.jsonl'), `${lines.join('\n')}\n`);
+      await mkdir(join(tmp, 'snapshots'));
+      await writeFloat32(join(tmp, 'snapshots', 'iter-00000020.f32'), images(64, 1));
+      const epochs = [0, 1].map((e) => ({ epoch: e, iteration: 10 * (e + 1), summary: {}, train: { loss: 190 - 20 * e, recon: 180 - 20 * e, kl: 10, bce: 180 }, test: { count: 50, loss: 185 - 20 * e, recon: 175, kl: 10, bce: 175, logC: 1000 }, files: [] }));
+      await writeFile(join(tmp, 'train-stats.json'), JSON.stringify({ E3: { nG: 1, nD: 1 }, E4: null, epochs }));
+      await mkdir(join(tmp, 'vae'));
+      await writeFloat32(join(tmp, 'vae', 'test-batch.f32'), images(16, 4));
+      await writeFloat32(join(tmp, 'vae', 'reconstructions-epoch-000.f32'), images(16, 5));
+      await writeFloat32(join(tmp, 'vae', 'reconstructions-epoch-001.f32'), images(16, 6));
+      await writeFile(join(tmp, 'vae', 'test-labels.u8'), Uint8Array.from({ length: 50 }, (_, i) => i % 10));
+      await writeFloat32(join(tmp, 'vae', 'latent-means-epoch-001.f32'), Float32Array.from({ length: 100 }, (_, i) => Math.sin(i)));
+      await writeFloat32(join(tmp, 'vae', 'manifold-epoch-001.f32'), images(400, 7));
+    });
+    const { artifact, index } = await renderRun(config({ evalDir: join(root, 'eval', 'none') }), { logger: collectingLogger() });
+    expect(index.figures.map((f) => f.file)).toEqual(['grid-8x8.png', 'snapshots-strip.png', 'vae-curves.png', 'reconstructions.png', 'latent-scatter.png', 'manifold.png']);
+    for (const f of ['curves-losses.png', 'curves-wasserstein.png', 'grad-norm-hist.png']) expect(index.skipped.find((s) => s.file === f)?.reason).toMatch(/VAE run has no critic/);
+    expect(index.figures.find((f) => f.file === 'reconstructions.png')?.title).toMatch(/epoch 1/);
+    expect(await expectGrayPng(join(artifact.dir, 'manifold.png'))).toEqual({ width: 560, height: 560 });
+    // the manifold is drawn pixel for pixel: tile (0, 0) is the first image
+    const manifold = await decodeGray(await readFile(join(artifact.dir, 'manifold.png')));
+    expect(manifold.pixels[0]).toBe(Math.round((images(400, 7)[0] + 1) * 127.5));
+    // reconstructions: 16 images in rows of 8 → 2 rows of originals + 2 of reconstructions, tile scale 2
+    expect(await expectGrayPng(join(artifact.dir, 'reconstructions.png'))).toEqual({ width: 8 * 58 + 2, height: 4 * 58 + 2 });
+    const scatterMeta = await sharp(join(artifact.dir, 'latent-scatter.png')).metadata();
+    expect([scatterMeta.format, scatterMeta.channels]).toEqual(['png', 3]); // coloured by class
+    await expectGrayPng(join(artifact.dir, 'vae-curves.png'));
+  });
+});
+
 describe('cli', () => {
   const pkgDir = dirname(dirname(fileURLToPath(import.meta.url)));
   const tsx = join(pkgDir, '..', '..', 'node_modules', '.bin', 'tsx');

@@ -1,12 +1,13 @@
 import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
-import { artifactPaths, artifactsRoot, createLogger, MANIFEST_FILE, parentRef, PipelineError, readArtifact, writeArtifact, type Artifact, type Logger, type ParentRef } from '@wgan/core';
+import { artifactPaths, artifactsRoot, createLogger, encodePng, gridImage, MANIFEST_FILE, parentRef, PipelineError, readArtifact, readFloat32, writeArtifact, type Artifact, type Logger, type ParentRef } from '@wgan/core';
 import type { RenderConfig } from './config.js';
 import { classHistogram, evalCurves, gradNormHistogram, lossCurves, wassersteinCurves, type Built } from './figures.js';
 import { sampleGrid, snapshotStrip, traversalStrip } from './grids.js';
 import { fileInside, findGradNorms, listSnapshots, parseEvalReport, readImages, readJsonIfPresent, readMetrics, spread, type EvalReport, type Metrics } from './inputs.js';
 import { renderPng } from './plots.js';
+import { latentScatter, readLabels, readManifold, reconstructionsPng, readVaeRun, vaeCurves, VAE_FIGURE_FILES, type VaeRunFiles } from './vae-figures.js';
 import pkg from '../package.json' with { type: 'json' };
 
 export const STAGE = 'render';
@@ -51,7 +52,7 @@ export function planRender(config: RenderConfig): RenderPlan {
 }
 
 /** The figures render writes, in index order (a missing input skips its figure). */
-export const FIGURE_FILES = ['grid-8x8.png', 'grid-10x10.png', 'snapshots-strip.png', 'traversal.png', 'curves-losses.png', 'curves-wasserstein.png', 'grad-norm-hist.png', 'eval-curves.png', 'class-histogram.png'] as const;
+export const FIGURE_FILES = ['grid-8x8.png', 'grid-10x10.png', 'snapshots-strip.png', 'traversal.png', 'curves-losses.png', 'curves-wasserstein.png', 'grad-norm-hist.png', 'eval-curves.png', 'class-histogram.png', ...VAE_FIGURE_FILES] as const;
 
 function display(path: string): string {
   const rel = relative(artifactsRoot(), path);
@@ -93,7 +94,9 @@ export async function renderRun(config: RenderConfig, options: { logger?: Logger
   if (metrics?.droppedPartialLine) logger.warn('metrics.jsonl ends in a partial line (run killed mid-write): left it out');
   const snapshots = await listSnapshots(runDir);
   const trainStatsPath = join(runDir, 'train-stats.json');
-  const gradNorms = findGradNorms(await readJsonIfPresent(trainStatsPath));
+  const trainStats = await readJsonIfPresent(trainStatsPath);
+  const gradNorms = findGradNorms(trainStats);
+  const vaeRun = await readVaeRun(runDir, trainStats, metrics?.records); // a VAE run (train --model vae): its own figures, no critic ones
 
   let report: EvalReport | undefined;
   const reportPath = join(evalDir, 'report.json');
@@ -125,13 +128,13 @@ export async function renderRun(config: RenderConfig, options: { logger?: Logger
       logger.info(`wrote ${entry.file}`, { sizeKb: Math.round(png.byteLength / 1024), ms: Math.round(now - mark) });
       mark = now;
     };
-    const plot = async (file: string, title: string, built: Built, sources: string[]) => {
+    const plot = async (file: string, title: string, built: Built, sources: string[], colour = false) => {
       if ('skip' in built) {
         skip(file, built.skip);
         mark = performance.now();
         return;
       }
-      const { svg, png } = await renderPng(built.spec, { scale: config.plotScale });
+      const { svg, png } = await renderPng(built.spec, { scale: config.plotScale, colour });
       await add({ file, kind: 'plot', title, sources, ...(built.note ? { note: built.note } : {}) }, png, svg);
     };
 
@@ -182,13 +185,17 @@ export async function renderRun(config: RenderConfig, options: { logger?: Logger
     }
 
     // Training curves.
-    if (!metrics || metrics.records.length === 0) {
+    if (vaeRun) {
+      for (const f of ['curves-losses.png', 'curves-wasserstein.png', 'grad-norm-hist.png']) skip(f, 'a VAE run has no critic (see vae-curves.png)');
+      await plot('vae-curves.png', 'negative ELBO, reconstruction term and KL', vaeCurves(metrics?.records ?? [], vaeRun.epochs, config.smooth), [display(metricsPath), display(trainStatsPath)]);
+      await drawVaeImages(vaeRun, { add, plot, skip, tileScale: config.tileScale, display });
+    } else if (!metrics || metrics.records.length === 0) {
       for (const f of ['curves-losses.png', 'curves-wasserstein.png']) skip(f, metrics ? 'metrics.jsonl is empty' : 'the run has no metrics.jsonl');
     } else {
       await plot('curves-losses.png', 'training losses L_D and L_G', lossCurves(metrics.records, config.smooth), [display(metricsPath)]);
       await plot('curves-wasserstein.png', 'Wasserstein estimate, critic outputs and regulariser', wassersteinCurves(metrics.records, config.smooth), [display(metricsPath)]);
     }
-    await plot('grad-norm-hist.png', 'histogram of critic gradient norms', gradNormHistogram(metrics?.records ?? [], gradNorms, config.histogramBins), [display(gradNorms ? trainStatsPath : metricsPath)]);
+    if (!vaeRun) await plot('grad-norm-hist.png', 'histogram of critic gradient norms', gradNormHistogram(metrics?.records ?? [], gradNorms, config.histogramBins), [display(gradNorms ? trainStatsPath : metricsPath)]);
 
     if (report) {
       await plot('eval-curves.png', 'IS / FD / Ŵ₁ over checkpoints', evalCurves(report), [display(reportPath)]);
@@ -204,4 +211,28 @@ export async function renderRun(config: RenderConfig, options: { logger?: Logger
     return { figures: figures.map((f) => f.file), skipped: skipped.map((s) => s.file), ms: Math.round(performance.now() - t0) };
   });
   return { artifact, index };
+}
+
+/** reconstructions.png, latent-scatter.png and manifold.png from the newest epoch's files of a VAE run. */
+async function drawVaeImages(
+  v: VaeRunFiles,
+  o: {
+    add: (entry: FigureEntry, png: Buffer) => Promise<void>;
+    plot: (file: string, title: string, built: Built, sources: string[], colour?: boolean) => Promise<void>;
+    skip: (file: string, reason: string) => void;
+    tileScale: number;
+    display: (path: string) => string;
+  },
+): Promise<void> {
+  if (v.reconstructions && v.testBatch) {
+    const png = await reconstructionsPng(await readFloat32(v.testBatch), await readFloat32(v.reconstructions.path), 8, o.tileScale);
+    await o.add({ file: 'reconstructions.png', kind: 'grid', title: `test images (odd rows) and their reconstructions (even rows), epoch ${v.reconstructions.epoch}`, sources: [o.display(v.testBatch), o.display(v.reconstructions.path)] }, png);
+  } else o.skip('reconstructions.png', 'vae/ has no test-batch.f32 and reconstructions-epoch-*.f32');
+  if (v.latentMeans && v.labels) {
+    await o.plot('latent-scatter.png', 'test-set latent means by class', latentScatter(await readFloat32(v.latentMeans.path), await readLabels(v.labels), v.latentMeans.epoch), [o.display(v.latentMeans.path), o.display(v.labels)], true);
+  } else o.skip('latent-scatter.png', 'no vae/latent-means-epoch-*.f32 (written for d_z = 2 only)');
+  if (v.manifold) {
+    const { images, side } = await readManifold(v.manifold.path);
+    await o.add({ file: 'manifold.png', kind: 'grid', title: `decoded ${side} × ${side} manifold of the 2-D latent space, epoch ${v.manifold.epoch}`, sources: [o.display(v.manifold.path)] }, await encodePng(gridImage(images, side * side, { cols: side, pad: 0, scale: 1 })));
+  } else o.skip('manifold.png', 'no vae/manifold-epoch-*.f32 (written for d_z = 2 only)');
 }

@@ -8,15 +8,16 @@ import { train } from './loop.js';
 const num = (v: string) => Number(v);
 const program = new Command()
   .name('train')
-  .description('Train a GAN on a data-prep artifact — the WGAN (gradient penalty or weight clipping), the vanilla GAN, the LSGAN or the DCGAN; resumable')
+  .description('Train a GAN or the VAE on a data-prep artifact — the WGAN (gradient penalty or weight clipping), the vanilla GAN, the LSGAN, the DCGAN, or seed 002\'s VAE; resumable')
   .option('--name <run>', 'run name → artifacts/runs/<run>')
   .option('--data <dir>', 'data-prep artifact (default artifacts/data/mnist)')
-  .option('--model <name>', 'mlp (seed 001 WGAN MLPs, default) | gan-mlp (seed 002 vanilla-GAN MLPs) | dcgan (seed 002 DCGAN)')
-  .option('--loss <name>', 'gp (WGAN-GP; default for mlp) | clip (weight clipping) | bce (default for gan-mlp, dcgan) | bce-saturating | lsgan')
-  .option('--latent-dim <n>', 'd_z (mlp: 100, seed 000 allows 64 | 100 | 128; gan-mlp, dcgan: 10)', num)
-  .option('--noise <normal|uniform>', 'p(z): N(0, I) (mlp) or U(−1, 1) (gan-mlp, dcgan: seed 002)')
-  .option('--generator-hidden <sizes>', 'MLP generator widths, comma-separated (mlp: 256,512,1024; gan-mlp: 1024,1024)', (v: string) => v.split(',').map(Number))
-  .option('--critic-hidden <sizes>', 'MLP critic widths, comma-separated (mlp: 512,256; gan-mlp: 256,256)', (v: string) => v.split(',').map(Number))
+  .option('--model <name>', 'mlp (seed 001 WGAN MLPs, default) | gan-mlp (seed 002 vanilla-GAN MLPs) | dcgan (seed 002 DCGAN) | vae (seed 002 VAE: d_z 20, B 128, 9,360 iterations = 20 epochs, Adam 1e-3)')
+  .option('--loss <name>', 'gp (WGAN-GP; default for mlp) | clip (weight clipping) | bce (default for gan-mlp, dcgan) | bce-saturating | lsgan; the VAE trains on its ELBO')
+  .option('--log-c-coefficient <c>', 'VAE: coefficient of Σ log C(λ) in the continuous-Bernoulli likelihood (0 = BCE, the seed\'s run; 1 = exact)', num)
+  .option('--latent-dim <n>', 'd_z (mlp: 100, seed 000 allows 64 | 100 | 128; gan-mlp, dcgan: 10; vae: 20)', num)
+  .option('--noise <normal|uniform>', 'p(z): N(0, I) (mlp, vae) or U(−1, 1) (gan-mlp, dcgan: seed 002)')
+  .option('--generator-hidden <sizes>', 'MLP generator / VAE decoder widths, comma-separated (mlp: 256,512,1024; gan-mlp: 1024,1024; vae: 400,600,800)', (v: string) => v.split(',').map(Number))
+  .option('--critic-hidden <sizes>', 'MLP critic / VAE encoder widths, comma-separated (mlp: 512,256; gan-mlp: 256,256; vae: 512,256,128)', (v: string) => v.split(',').map(Number))
   .option('--iterations <n>', 'generator iterations', num)
   .option('--batch-size <n>', 'batch size', num)
   .option('--n-critic <n>', 'critic steps per generator step', num)
@@ -47,7 +48,7 @@ await runCli(async () => {
   const config = resolveTrainConfig({
     file: o.config,
     overrides: {
-      name: o.name, data: o.data, model: o.model, loss: o.loss, latentDim: o.latentDim, noise: o.noise, generatorHidden: o.generatorHidden, criticHidden: o.criticHidden, iterations: o.iterations, batchSize: o.batchSize, nCritic: o.nCritic,
+      name: o.name, data: o.data, model: o.model, loss: o.loss, logCCoefficient: o.logCCoefficient, latentDim: o.latentDim, noise: o.noise, generatorHidden: o.generatorHidden, criticHidden: o.criticHidden, iterations: o.iterations, batchSize: o.batchSize, nCritic: o.nCritic,
       lambda: o.lambda, clipValue: o.clipValue, implementation: o.implementation, threads: o.threads, penalty: o.penalty, seed: o.seed, backend: o.backend, logEvery: o.logEvery,
       snapshotEvery: o.snapshotEvery, checkpointEvery: o.checkpointEvery, optimizerG: opt, optimizerD: opt,
     },

@@ -17,15 +17,17 @@ const adam = z.object({ type: z.literal('adam'), lr: z.number().positive(), beta
 const rmsprop = z.object({ type: z.literal('rmsprop'), lr: z.number().positive(), alpha: z.number().min(0).lt(1), eps: z.number().positive() }).strict();
 const optimizer = z.discriminatedUnion('type', [adam, rmsprop]);
 
-export const LOSSES = GAN_LOSSES;
+/** The GANs' losses, and `elbo`: the VAE's negative evidence lower bound (model `vae` only). */
+export const LOSSES = [...GAN_LOSSES, 'elbo'] as const;
 /**
- * Model families (architectures; the loss is chosen separately with `loss`):
+ * Model families (architectures; for the GANs the loss is chosen separately with `loss`):
  *  - `mlp`: seed 001's WGAN MLPs (G z → 256 → 512 → 1024 → 784, D 784 → 512 → 256 → 1, LeakyReLU 0.2);
  *  - `gan-mlp`: seed 002's vanilla-GAN MLPs (G z → 1024 → 1024 → 784 ReLU, D 784 → 256 → 256 → 1
  *    LeakyReLU 0.01), trained with `--loss bce` (the vanilla GAN) or `--loss lsgan` (the LSGAN);
- *  - `dcgan`: seed 002's DCGAN (InfoGAN conv generator with BatchNorm, conv discriminator).
+ *  - `dcgan`: seed 002's DCGAN (InfoGAN conv generator with BatchNorm, conv discriminator);
+ *  - `vae`: seed 002's variational auto-encoder (vae/), trained on its ELBO.
  */
-export const MODELS = ['mlp', 'gan-mlp', 'dcgan'] as const;
+export const MODELS = ['mlp', 'gan-mlp', 'dcgan', 'vae'] as const;
 export type ModelFamily = (typeof MODELS)[number];
 
 export const trainSchema = z
@@ -79,6 +81,12 @@ export const trainSchema = z
     diagnosticsSamples: z.number().int().min(2).default(256),
     /** Size of z_fixed (the seed's 8 × 8 grid). */
     fixedSamples: z.number().int().min(1).default(64),
+    /**
+     * VAE: coefficient c of Σ log C(λ) in the continuous-Bernoulli reconstruction term BCE − c·Σ log C
+     * (seed 002: "you can introduce a coefficient to the log C term"; its own run is c = 0, plain BCE;
+     * c = 1 is the exact likelihood).
+     */
+    logCCoefficient: z.number().min(0).default(0),
   })
   .strict();
 
@@ -102,6 +110,11 @@ export const OPTIMIZER_DEFAULTS: Record<(typeof LOSSES)[number], { optimizerG: u
     optimizerG: { type: 'adam', lr: 1e-3, beta1: 0.5, beta2: 0.999, eps: 1e-8 },
     optimizerD: { type: 'adam', lr: 1e-3, beta1: 0.5, beta2: 0.999, eps: 1e-8 },
   },
+  // seed 002, Part I: the VAE's Adam, lr 1e-3 with torch's default β = (0.9, 0.999), ε = 1e-8 (G = decoder, D = encoder)
+  elbo: {
+    optimizerG: { type: 'adam', lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8 },
+    optimizerD: { type: 'adam', lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8 },
+  },
   // seed 004: torch.optim.RMSprop's defaults (lr 0.01, α 0.99)
   'bce-saturating': {
     optimizerG: { type: 'rmsprop', lr: 1e-2, alpha: 0.99, eps: 1e-8 },
@@ -110,21 +123,44 @@ export const OPTIMIZER_DEFAULTS: Record<(typeof LOSSES)[number], { optimizerG: u
 };
 
 /**
+/**
  * Seed defaults per model family, beneath the per-loss defaults and the user's values. Seed 002's
  * run_a_gan: batch 128, one D and one G step per iteration, NOISE_DIM = 10, sample_noise = U(−1, 1),
  * num_epochs = 10 (the vanilla GAN and the LSGAN) and 5 for the DCGAN ("feel free to use 3 epochs on
  * CPU"); an MNIST epoch is ⌊60,000 / 128⌋ = 468 iterations here (train drops the last partial batch,
- * the seed's DataLoader keeps it: 469).
+ * the seed's DataLoader keeps it: 469). `vae` (seed 002, Part I): d_z = 20, B = 128, 20 epochs = 9,360
+ * iterations of one batch each (nCritic = 1), encoder 784 → 512 → 256 → 128 → 2·d_z (criticHidden) and
+ * decoder d_z → 400 → 600 → 800 → 784 (generatorHidden), a snapshot and a checkpoint every epoch.
  */
 export const MODEL_DEFAULTS: Record<ModelFamily, Record<string, unknown>> = {
   mlp: { loss: 'gp' },
   'gan-mlp': { loss: 'bce', latentDim: 10, noise: 'uniform', batchSize: 128, generatorHidden: [1024, 1024], criticHidden: [256, 256], iterations: 10 * 468 },
   // the conv critic has no closed-form ∇ₓD: a WGAN-GP run of it (`--loss gp`) uses nested autodiff
   dcgan: { loss: 'bce', latentDim: 10, noise: 'uniform', batchSize: 128, iterations: 5 * 468, penalty: 'autodiff' },
+  vae: { loss: 'elbo', latentDim: 20, batchSize: 128, iterations: 20 * 468, generatorHidden: [400, 600, 800], criticHidden: [512, 256, 128], snapshotEvery: 468, checkpointEvery: 468, milestones: [0] },
 };
 
-/** Critic steps per generator step by loss: WGANs 5 (seed 000), the other GANs 1 (seeds 002, 004). */
-export const N_CRITIC_DEFAULTS: Record<(typeof LOSSES)[number], number> = { gp: 5, clip: 5, bce: 1, 'bce-saturating': 1, lsgan: 1 };
+/** Critic steps per generator step by loss: WGANs 5 (seed 000), the other GANs 1 (seeds 002, 004), the VAE one batch. */
+export const N_CRITIC_DEFAULTS: Record<(typeof LOSSES)[number], number> = { gp: 5, clip: 5, bce: 1, 'bce-saturating': 1, lsgan: 1, elbo: 1 };
+
+/** Settings that do not go with model `vae`, each with the error it gets. */
+function checkModel(user: Record<string, unknown>, where: string): void {
+  const vae = user.model === 'vae';
+  const bad = (key: string, message: string, hint: string) => {
+    throw new PipelineError(message, `${where}: ${key}`, hint);
+  };
+  if (vae && user.loss !== undefined && user.loss !== 'elbo') bad('loss', `--loss ${String(user.loss)} is a GAN loss; the VAE is trained on its ELBO`, 'drop --loss for --model vae (tune the likelihood with --log-c-coefficient)');
+  if (!vae && user.loss === 'elbo') bad('loss', 'loss "elbo" is the VAE\'s objective', 'add --model vae, or pick a GAN loss (gp, clip, bce, bce-saturating, lsgan)');
+  if (vae && user.nCritic !== undefined && user.nCritic !== 1) bad('nCritic', `the VAE takes one batch per iteration (nCritic = 1), not ${String(user.nCritic)}`, 'drop --n-critic for --model vae');
+  if (vae && user.implementation !== undefined && user.implementation !== 'auto' && user.implementation !== 'tfjs-autodiff') {
+    bad('implementation', `implementation ${String(user.implementation)} trains GANs only`, 'use --implementation auto (or tfjs-autodiff) for --model vae');
+  }
+  if (user.model === 'dcgan') {
+    for (const key of ['generatorHidden', 'criticHidden']) {
+      if (user[key] !== undefined) bad(key, `${key} does not apply to the dcgan model (its layers are the seed's)`, 'remove it, or use --model mlp / gan-mlp');
+    }
+  }
+}
 
 /**
  * Resolves the config: schema defaults ← per-model defaults ← per-loss defaults (optimisers, n_critic) ←
@@ -134,14 +170,11 @@ export const N_CRITIC_DEFAULTS: Record<(typeof LOSSES)[number], number> = { gp: 
 export function resolveTrainConfig(layers: { file?: string; overrides?: Record<string, unknown> }): TrainConfig {
   const fromFile = layers.file ? readJsonObject(layers.file) : {};
   const overrides = Object.fromEntries(Object.entries(layers.overrides ?? {}).filter(([, v]) => v !== undefined));
+  const where = layers.file ?? 'flags';
   const user = deepMerge(fromFile, overrides);
+  checkModel(user, where);
   const model = typeof user.model === 'string' && (MODELS as readonly string[]).includes(user.model) ? (user.model as ModelFamily) : 'mlp';
   const modelDefaults = MODEL_DEFAULTS[model];
-  if (model === 'dcgan') {
-    for (const key of ['generatorHidden', 'criticHidden']) {
-      if (user[key] !== undefined) throw new PipelineError(`${key} does not apply to the dcgan model (its layers are the seed's)`, `${layers.file ?? 'flags'}: ${key}`, 'remove it, or use --model mlp / gan-mlp');
-    }
-  }
   const lossName = user.loss ?? modelDefaults.loss;
   const loss = typeof lossName === 'string' && (LOSSES as readonly string[]).includes(lossName) ? (lossName as (typeof LOSSES)[number]) : 'gp';
   const defaults = OPTIMIZER_DEFAULTS[loss];
@@ -152,5 +185,5 @@ export function resolveTrainConfig(layers: { file?: string; overrides?: Record<s
     if (u && typeof u === 'object' && 'type' in u && u.type !== (merged[key] as { type: string }).type) merged[key] = u;
     else if (u !== undefined) merged[key] = deepMerge(merged[key] as Record<string, unknown>, u as Record<string, unknown>);
   }
-  return parseConfig(trainSchema, { ...modelDefaults, nCritic: N_CRITIC_DEFAULTS[loss], ...user, ...merged }, layers.file ?? 'flags');
+  return parseConfig(trainSchema, { ...modelDefaults, nCritic: N_CRITIC_DEFAULTS[loss], ...user, ...merged }, where);
 }

@@ -6,6 +6,8 @@ import type { Checkpoint } from './checkpoint.js';
 import type { TrainConfig } from './config.js';
 import { dcganDiscriminator, dcganGenerator, seed001Critic, seed001Generator, seed002Discriminator, seed002Generator } from './models/architectures.js';
 import { isWasserstein, type GanLoss } from './losses.js';
+import { seed002Decoder, seed002Encoder } from './vae/architectures.js';
+import { createVaeTrainer } from './vae/create.js';
 import { Network } from './models/network.js';
 import type { NetworkSpec } from './models/spec.js';
 import { drawLatents } from './sampling.js';
@@ -28,6 +30,9 @@ export function modelSpecs(config: Pick<TrainConfig, 'model' | 'latentDim' | 'ge
       return { generator: seed002Generator(config.latentDim, config.generatorHidden), critic: seed002Discriminator(config.criticHidden, role) };
     case 'dcgan':
       return { generator: dcganGenerator(config.latentDim), critic: dcganDiscriminator(role) };
+    case 'vae':
+      // seed 002's VAE: the decoder in the generator's place, the encoder in the critic's
+      return { generator: seed002Decoder(config.latentDim, config.generatorHidden), critic: seed002Encoder(config.latentDim, config.criticHidden) };
   }
 }
 
@@ -60,12 +65,14 @@ export async function createTrainer(
   config: TrainConfig,
   o: { generator: Network; critic: Network; images: Float32Array; imageCount: number; backend: BackendName },
 ): Promise<Trainer> {
+  if (config.model === 'vae') return createVaeTrainer(config, o);
+  const loss = ganLoss(config.loss);
   const common = {
     generator: o.generator,
     critic: o.critic,
     images: o.images,
     imageCount: o.imageCount,
-    loss: config.loss,
+    loss,
     lambda: config.lambda,
     clipValue: config.clipValue,
     nCritic: config.nCritic,
@@ -145,4 +152,10 @@ export async function createTrainer(
         return new MlpTrainer({ ...common, loss: wganLoss });
       }
   }
+}
+
+/** The config's loss as a GAN loss (every model but the VAE); `elbo` is refused by resolveTrainConfig already. */
+export function ganLoss(loss: TrainConfig['loss']): GanLoss {
+  if (loss === 'elbo') throw new PipelineError('loss "elbo" is the VAE\'s objective, not a GAN loss', 'loss', 'train it with --model vae');
+  return loss;
 }

@@ -25,3 +25,4 @@ export * from './onnx/ops.js';
 export * from './onnx/wgan-graph.js';
 export * from './onnx/trainer-onnx.js';
 export * from './conv-gradients.js';
+export * from './vae/index.js';

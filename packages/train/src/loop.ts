@@ -10,13 +10,14 @@ import { e3ModelSize, epochDiagnostics, parameterDelta, type E3, type E4, type E
 import { buildModels, createTrainer } from './factory.js';
 import { BatchSampler, drawIterationInputs } from './sampling.js';
 import { METRICS_FILE, removeTemporaries, truncateMetrics, writeJson, writeMetadata, writeSnapshot } from './run-files.js';
-import type { StatsRecord, Trainer } from './trainer.js';
+import type { FamilyEpochDiagnostics, StatsRecord, Trainer } from './trainer.js';
 import pkg from '../package.json' with { type: 'json' };
 
 export interface TrainStats {
   E3: E3;
   E4: E4 | null;
-  epochs: EpochDiagnostics[];
+  /** Per epoch: the GAN's E5–E7, or a family's own figures (Trainer.epochReporter). */
+  epochs: (EpochDiagnostics | FamilyEpochDiagnostics)[];
 }
 
 export interface TrainOptions {
@@ -127,7 +128,9 @@ export async function train(config: TrainConfig, options: TrainOptions): Promise
   }
 
   // --- loop ------------------------------------------------------------------------------------
-  const progress = options.progress === false ? null : createProgress({ total: config.iterations, start, label: `train ${config.name}`, fields: ['W1'] });
+  // the progress bar's figure: Ŵ₁ for GANs, the first loss field (the VAE's loss) otherwise
+  const headline = trainer.statFields.includes('dReal') ? 'W1' : trainer.lossFields[0];
+  const progress = options.progress === false ? null : createProgress({ total: config.iterations, start, label: `train ${config.name}`, fields: [headline] });
   const pendingMeta: { iteration: number; epoch: number }[] = [];
   let windowStart = performance.now();
   let lastGap = NaN;
@@ -169,10 +172,10 @@ export async function train(config: TrainConfig, options: TrainOptions): Promise
   let lastIteration = start;
   try {
     for (let iteration = start + 1; iteration <= config.iterations; iteration++) {
-      const epoch = sampler.position.epoch;
       const completedBefore = sampler.completedEpochs;
+      const epoch = completedBefore; // the epoch this iteration's first batch comes from
       const inputs = drawIterationInputs(rng, sampler, config);
-      const before = iteration === 1 ? await trainer.getState() : null; // E4 is measured on the first cycle
+      const before = iteration === 1 && !trainer.epochReporter ? await trainer.getState() : null; // the GAN's E4 is measured on the first cycle
       if (before) windowStart = performance.now();
       trainer.iteration(inputs);
       pendingMeta.push({ iteration, epoch });
@@ -194,7 +197,12 @@ export async function train(config: TrainConfig, options: TrainOptions): Promise
           logger.info('E4 first cycle', { lossDMean: Number(stats.E4.lossDMean.toFixed(3)), deltaD: Number(stats.E4.deltaD.toFixed(3)), deltaG: Number(stats.E4.deltaG.toFixed(3)) });
         }
       }
-      if (epochEnded) {
+      if (epochEnded && trainer.epochReporter) {
+        const d = await trainer.epochReporter.epochEnd({ runDir, epoch: endedEpoch, iteration, running: Object.fromEntries(trainer.runningFields.map((f) => [f, running.sums[f] / Math.max(1, running.count)])) });
+        stats.epochs.push(d);
+        await writeJson(statsFile, stats);
+        logger.info(`epoch ${endedEpoch} done`, { iteration, ...Object.fromEntries(Object.entries(d.summary).map(([k, v]) => [k, Number(v.toFixed(3))])) });
+      } else if (epochEnded) {
         const weights = await trainer.getState();
         const d = await epochDiagnostics({ generatorSpec: specs.generator, criticSpec: specs.critic, weights, images, imageCount, samples: config.diagnosticsSamples, latentDim: config.latentDim, loss: config.loss, lambda: config.lambda, clipValue: config.clipValue, rng: Rng.fromSeed(config.seed * 7919 + endedEpoch + 1), epoch: endedEpoch, iteration });
         stats.epochs.push(d);
@@ -204,7 +212,7 @@ export async function train(config: TrainConfig, options: TrainOptions): Promise
       if (snapshotDue) await snapshot(iteration);
       if (checkpointDue) await saveCheckpoint(iteration);
       if (housekeeping) windowStart = performance.now(); // training time excludes diagnostics and I/O
-      progress?.update(iteration, { W1: Number.isFinite(lastGap) ? lastGap.toFixed(3) : '-' });
+      progress?.update(iteration, { [headline]: Number.isFinite(lastGap) ? lastGap.toFixed(3) : '-' });
       if (stopNow) {
         stopped = true;
         logger.warn('stopped by signal: checkpoint written', { iteration });

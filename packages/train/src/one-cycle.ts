@@ -1,7 +1,8 @@
 import { resolve } from 'node:path';
-import { Rng, workspaceRoot } from '@wgan/core';
+import { PipelineError, Rng, workspaceRoot } from '@wgan/core';
 import { loadDataset } from '@wgan/data-prep';
 import { readCheckpoint } from './checkpoint.js';
+import { ganLoss } from './factory.js';
 import { Network } from './models/network.js';
 import { paramSpecs } from './models/spec.js';
 import { supportsClosedForm } from './penalty.js';
@@ -25,6 +26,7 @@ export interface OneCycle {
 export async function runOneCycle(checkpointDir: string, options: { seed: number }): Promise<OneCycle> {
   const ckpt = await readCheckpoint(checkpointDir);
   const config = ckpt.config;
+  if (config.model === 'vae') throw new PipelineError('E4 (one cycle of n_critic critic updates and one generator update) is defined for GAN runs; this checkpoint is a VAE\'s', checkpointDir, 'skip E4 for VAE runs (evaluate does)');
   const data = await loadDataset(resolve(workspaceRoot(), config.data), ['train']);
   const generator = Network.fromValues(ckpt.specs.generator, ckpt.trainer.generator, 'cycle-generator');
   const critic = Network.fromValues(ckpt.specs.critic, ckpt.trainer.critic, 'cycle-critic');
@@ -33,7 +35,7 @@ export async function runOneCycle(checkpointDir: string, options: { seed: number
     critic,
     images: data.train.images,
     imageCount: data.train.count,
-    loss: config.loss,
+    loss: ganLoss(config.loss),
     lambda: config.lambda,
     clipValue: config.clipValue,
     nCritic: config.nCritic,

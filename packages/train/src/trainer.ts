@@ -91,5 +91,33 @@ export interface Trainer<S extends StatsRecord = StatsRecord> {
   setState(state: TrainerState): Promise<void>;
   /** G(z) for z [n, d_z] → images [n, 784] in [−1, 1] (snapshots). */
   generate(z: Float32Array, n: number): Promise<Float32Array>;
+  /**
+   * A model family's own diagnostics (the VAE's: vae/diagnostics.ts). When present, the loop calls it at
+   * every epoch end instead of the GAN's E5–E7 and skips the first-cycle E4, which only GANs define.
+   */
+  readonly epochReporter?: EpochReporter;
   dispose(): void;
+}
+
+/** What the loop hands a family's epoch-end diagnostics. */
+export interface EpochContext {
+  runDir: string;
+  /** The epoch that just ended (0-based) and the iteration it ended in. */
+  epoch: number;
+  iteration: number;
+  /** The epoch's running means of the trainer's runningFields (training batches). */
+  running: Record<string, number>;
+}
+
+/** One epoch's family diagnostics as train-stats.json stores them (`epochs`), with a flat summary for the log line. */
+export interface FamilyEpochDiagnostics {
+  epoch: number;
+  iteration: number;
+  summary: Record<string, number>;
+  [detail: string]: unknown;
+}
+
+export interface EpochReporter {
+  /** Writes the family's per-epoch files under ctx.runDir and returns its figures. */
+  epochEnd(ctx: EpochContext): Promise<FamilyEpochDiagnostics>;
 }

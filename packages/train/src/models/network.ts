@@ -54,15 +54,17 @@ export class Network {
   /**
    * Forward pass: x [N, inputSize] → [N, outputSize]. In training mode dropout is active and BatchNorm
    * uses batch statistics; the batch statistics are pushed to `batchStats` (the caller updates the running
-   * averages outside any gradient tape, see updateBatchNormStats). `trace` collects each layer's
-   * per-example output shape.
+   * averages outside any gradient tape, see updateBatchNormStats). `layers` stops after that many layers
+   * (a VAE decoder's logits are its output before the final sigmoid); the result is then [N, features].
+   * `trace` collects each layer's per-example output shape.
    */
-  apply(x: tf.Tensor, options: { training?: boolean; seed?: number; batchStats?: BatchStat[]; trace?: number[][] } = {}): tf.Tensor2D {
+  apply(x: tf.Tensor, options: { training?: boolean; seed?: number; batchStats?: BatchStat[]; layers?: number; trace?: number[][] } = {}): tf.Tensor2D {
     const training = options.training ?? false;
+    const count = options.layers ?? this.spec.layers.length;
     let h: tf.Tensor = x;
     const layers = this.spec.layers;
-    for (let i = 0; i < layers.length; i++) {
-      const next = layers[i + 1];
+    for (let i = 0; i < count; i++) {
+      const next = i + 1 < count ? layers[i + 1] : undefined;
       if (next?.type === 'maxPool2d' && (layers[i].type === 'relu' || (layers[i].type === 'leakyRelu' && (layers[i] as { alpha: number }).alpha > 0))) {
         // pool, then activate: a monotone activation commutes with max (same values, same argmax), and
         // runs on 4× fewer values — the DCGAN critic's LeakyReLU → maxpool pairs
@@ -76,7 +78,7 @@ export class Network {
       h = applyLayer(layers[i], i, h, this, training, options);
       options.trace?.push(h.shape.slice(1)); // per-example shape after each layer (tests, docs)
     }
-    return h.reshape([h.shape[0], this.spec.outputSize]) as tf.Tensor2D;
+    return h.reshape([h.shape[0], count === layers.length ? this.spec.outputSize : -1]) as tf.Tensor2D;
   }
 
   /** Current values of every parameter and state variable. */

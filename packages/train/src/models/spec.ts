@@ -97,3 +97,27 @@ export function countTrainable(spec: NetworkSpec): number {
 export function isDenseChain(spec: NetworkSpec): boolean {
   return spec.layers.every((l) => ['dense', 'leakyRelu', 'relu', 'tanh', 'sigmoid'].includes(l.type));
 }
+
+/**
+ * The range a network's output is guaranteed to lie in, from its last layer that changes values: tanh
+ * [−1, 1], sigmoid [0, 1], otherwise null (unbounded). export writes it into its manifest (`range`).
+ */
+export function outputRange(spec: NetworkSpec): [number, number] | null {
+  const last = [...spec.layers].reverse().find((l) => l.type !== 'dropout' && l.type !== 'reshape' && l.type !== 'flatten');
+  if (last?.type === 'tanh') return [-1, 1];
+  if (last?.type === 'sigmoid') return [0, 1];
+  return null;
+}
+
+/**
+ * The pipeline's image scale is [−1, 1] (data-prep's shards, snapshots, evaluate's classifier input
+ * (x + 1)/2, render, serve). A generator's or decoder's output y in [lo, hi] = outputRange(spec) maps to
+ * it as 2(y − lo)/(hi − lo) − 1: a VAE decoder's sigmoid output λ ∈ [0, 1] becomes 2λ − 1; tanh and
+ * unbounded outputs are left as they are. Rewrites `values` in place and returns it.
+ */
+export function toPipelineScale(values: Float32Array, range: [number, number] | null): Float32Array {
+  if (!range || (range[0] === -1 && range[1] === 1)) return values;
+  const [lo, hi] = range;
+  for (let i = 0; i < values.length; i++) values[i] = (2 * (values[i] - lo)) / (hi - lo) - 1;
+  return values;
+}

@@ -1,0 +1,58 @@
+#!/usr/bin/env zx
+// vae: seed 002's VAE (Part I–II) through the same stages as the GANs — data-prep → train --model vae
+// (d_z 20, B 128, 20 epochs = 9,360 iterations, Adam 1e-3, continuous-Bernoulli likelihood) → export
+// (the decoder as ONNX) → evaluate (IS of 10,000 samples, FD, class histogram; next to the GAN runs
+// already evaluated) → render. About an hour on a 2-core CPU (wasm), a few minutes on a GPU.
+//   npx zx pipelines/vae.mjs                               (the same as: npx nx run train:vae)
+//   npx zx pipelines/vae.mjs --name vae-2d --latent-dim 2   (any train flag passes through; --name names the run)
+//   npx zx pipelines/vae.mjs --compare default,clip          (GAN runs for the comparison table; default: every
+//                                                             evaluated run under artifacts/eval/ but this one)
+import { $, chalk, fs } from 'zx';
+
+const script = process.argv.findIndex((a) => a.endsWith('vae.mjs'));
+const args = process.argv.slice(script + 1);
+/** Removes `--flag value` (or `--flag=value`) from args and returns the value. */
+function take(flag) {
+  const joined = args.findIndex((a) => a.startsWith(`${flag}=`));
+  if (joined >= 0) return args.splice(joined, 1)[0].slice(flag.length + 1);
+  const i = args.indexOf(flag);
+  if (i < 0) return undefined;
+  const [, value] = args.splice(i, 2);
+  return value;
+}
+const run = take('--name') ?? 'vae';
+const compareFlag = take('--compare');
+
+const timings = [];
+const t0 = Date.now();
+async function stage(name, fn) {
+  const started = Date.now();
+  console.log(chalk.bold(`\n▶ ${name}`));
+  await fn();
+  timings.push({ stage: name, seconds: (Date.now() - started) / 1000 });
+}
+const tsx = (cli, ...rest) => $({ stdio: 'inherit' })`npx tsx ${cli} ${rest}`;
+
+await stage('data-prep', async () => {
+  if (await fs.pathExists('artifacts/data/mnist/manifest.json')) console.log('artifacts/data/mnist is there (verified by train when it loads it)');
+  else await tsx('packages/data-prep/src/cli.ts');
+});
+await stage('train', () => tsx('packages/train/src/cli.ts', '--model', 'vae', '--name', run, '--fresh', '--no-progress', ...args));
+await stage('export', () => tsx('packages/export/src/cli.ts', '--run', run));
+if (await fs.pathExists('packages/evaluate/src/cli.ts')) {
+  await stage('evaluate', async () => {
+    if (!(await fs.pathExists('artifacts/classifier/mnist/manifest.json'))) await tsx('packages/evaluate/src/cli.ts', 'classifier');
+    const evaluated = (await fs.pathExists('artifacts/eval')) ? (await fs.readdir('artifacts/eval')).filter((r) => r !== run && fs.existsSync(`artifacts/eval/${r}/report.json`)) : [];
+    const compare = compareFlag ?? evaluated.join(',');
+    if (!compare) console.log(chalk.yellow('no other evaluated run to compare with: evaluate a GAN run first (npx nx run evaluate:pipeline), or pass --compare'));
+    await tsx('packages/evaluate/src/cli.ts', '--run', run, ...(compare ? ['--compare', compare] : []));
+  });
+} else {
+  console.log(chalk.yellow('\nevaluate: packages/evaluate is not in this checkout; skipped (IS, FD and the comparison table need it)'));
+}
+await stage('render', () => tsx('packages/render/src/cli.ts', '--run', run));
+
+console.log(chalk.bold(`\nvae (${run}): stage timings`));
+for (const { stage: s, seconds } of timings) console.log(`  ${s.padEnd(10)} ${seconds.toFixed(1).padStart(8)} s`);
+console.log(`  ${'total'.padEnd(10)} ${((Date.now() - t0) / 1000).toFixed(1).padStart(8)} s`);
+if (await fs.pathExists(`artifacts/eval/${run}/report.md`)) console.log(chalk.green(`\nreport: artifacts/eval/${run}/report.md (and .html, .json); figures: artifacts/render/${run}/`));
