@@ -46,6 +46,8 @@ if (await fs.pathExists('packages/evaluate/src/cli.ts')) {
     const compare = compareFlag ?? evaluated.join(',');
     if (!compare) console.log(chalk.yellow('no other evaluated run to compare with: evaluate a GAN run first (npx nx run evaluate:pipeline), or pass --compare'));
     await tsx('packages/evaluate/src/cli.ts', '--run', run, ...(compare ? ['--compare', compare] : []));
+    // the same runs in the stand-alone comparison (adds iterations and training wall time): artifacts/compare/<run>/
+    if (compare) await tsx('packages/evaluate/src/cli.ts', 'compare', '--runs', [run, ...compare.split(',')].join(','), '--name', run);
   });
 } else {
   console.log(chalk.yellow('\nevaluate: packages/evaluate is not in this checkout; skipped (IS, FD and the comparison table need it)'));
@@ -56,3 +58,4 @@ console.log(chalk.bold(`\nvae (${run}): stage timings`));
 for (const { stage: s, seconds } of timings) console.log(`  ${s.padEnd(10)} ${seconds.toFixed(1).padStart(8)} s`);
 console.log(`  ${'total'.padEnd(10)} ${((Date.now() - t0) / 1000).toFixed(1).padStart(8)} s`);
 if (await fs.pathExists(`artifacts/eval/${run}/report.md`)) console.log(chalk.green(`\nreport: artifacts/eval/${run}/report.md (and .html, .json); figures: artifacts/render/${run}/`));
+if (await fs.pathExists(`artifacts/compare/${run}/comparison.md`)) console.log(chalk.green(`comparison: artifacts/compare/${run}/comparison.md`));
