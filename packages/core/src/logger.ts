@@ -84,3 +84,8 @@ export class JsonlWriter {
     closeSync(this.fd);
   }
 }
+
+/** A logger that prints nothing (tests, and callers that report through their own output). */
+export function silentLogger(): Logger {
+  return createLogger({ level: 'error', stream: { write: () => true } as unknown as NodeJS.WritableStream });
+}

@@ -69,7 +69,7 @@ describe('evaluate compare', () => {
     expect(artifact.manifest.parents.map((p) => `${p.stage}:${p.path}`)).toEqual(['evaluate:eval/vanilla', 'train:runs/vanilla', 'evaluate:eval/wgan', 'train:runs/wgan']);
     const [vanilla, wgan] = comparison.rows;
     const v = reports.get('vanilla')!;
-    expect(vanilla).toMatchObject({ run: 'vanilla', loss: 'bce', noise: 'uniform', iterations: 1000, trainSeconds: 1500, msPerIter: 1500, inceptionScore: v.inceptionScore.fake, frechet: v.frechet.fakeVsTest, histogram: v.classHistogram.counts, e10Accuracy: v.E10.accuracy });
+    expect(vanilla).toMatchObject({ run: 'vanilla', loss: 'bce', noise: 'uniform', iterations: 1000, trainSeconds: 1500, msPerIter: 1500, inceptionScore: v.inceptionScore.fake, frechet: v.frechet.fakeVsTest, histogram: v.classHistogram.counts, e10Accuracy: v.E10!.accuracy });
     // epochs of data read: iterations × n_critic × B / training-set size (400 synthetic images)
     expect(vanilla.epochs).toBeCloseTo((1000 * 1 * 16) / 400, 10);
     expect(wgan.epochs).toBeCloseTo((1000 * 5 * 16) / 400, 10);

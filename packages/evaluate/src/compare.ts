@@ -32,7 +32,7 @@ export type CompareConfig = z.output<typeof compareSchema>;
 const trainMetaSchema = z.object({ iterations: z.number(), backend: z.string().optional(), device: z.string().optional(), implementation: z.string().optional(), elapsedMs: z.number(), msPerIter: z.number() }).loose();
 const trainConfigSchema = z.object({ batchSize: z.number().optional(), latentDim: z.number().optional(), noise: z.string().optional(), nCritic: z.number().optional() }).loose();
 
-export interface ComparisonRow {
+export interface ComparisonTableRow {
   run: string;
   model: string;
   loss: string;
@@ -56,7 +56,7 @@ export interface ComparisonRow {
 
 export interface Comparison {
   name: string;
-  rows: ComparisonRow[];
+  rows: ComparisonTableRow[];
   reference: { inceptionScoreTest: number; frechetTrainVsTest: number; histogram: number[]; chiSquare: number; samples: number };
 }
 
@@ -64,7 +64,7 @@ async function readJson(path: string): Promise<unknown> {
   return JSON.parse(await readFile(path, 'utf8'));
 }
 
-async function loadRun(run: string): Promise<{ row: ComparisonRow; report: Report; parents: Artifact[] }> {
+async function loadRun(run: string): Promise<{ row: ComparisonTableRow; report: Report; parents: Artifact[] }> {
   const evalDir = artifactPaths.eval(run);
   const evalArtifact = await readArtifact(evalDir, { stage: EVAL_STAGE, remake: `npx tsx packages/evaluate/src/cli.ts --run ${run}` });
   const parsed = reportSchema.safeParse(await readJson(join(evalDir, 'report.json')));
@@ -75,7 +75,7 @@ async function loadRun(run: string): Promise<{ row: ComparisonRow; report: Repor
   const meta = trainMetaSchema.safeParse(trainArtifact.manifest.meta);
   if (!meta.success) throw new PipelineError('the run manifest has no training time (elapsedMs, msPerIter)', join(runDir, 'manifest.json'), 'retrain the run with the current train stage');
   const config = trainConfigSchema.parse(trainArtifact.manifest.config ?? {});
-  const row: ComparisonRow = {
+  const row: ComparisonTableRow = {
     run,
     model: report.run.model,
     loss: report.run.loss,

@@ -3,10 +3,9 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PipelineError, readArtifact, readFloat32 } from '@wgan/core';
+import { PipelineError, readArtifact, readFloat32, silentLogger } from '@wgan/core';
 import { initBackend, tf } from '@wgan/core/backend';
 import { countTrainable, makeTinyData, Network, readNetwork, runOneCycle, seed002Decoder, tinyConfig, train } from '@wgan/train';
-import { createLogger } from '@wgan/core';
 import { evaluateRun, evaluateSchema, sampleLatents, type OneCycle } from './evaluate-run.js';
 import { reportSchema, type Report } from './report-schema.js';
 import { meanAbsDifference } from './formulas/drift.js';
@@ -201,7 +200,7 @@ describe('a VAE run (train --model vae) next to a GAN run', () => {
   it('scores the decoder\'s samples in the pipeline scale, leaves the critic figures N/A and puts both runs in one comparison table', async () => {
     process.env.WGAN_ARTIFACTS = root; // --compare reads artifacts/eval/<run>/: the GAN's report is root/eval/synthetic
     try {
-      const quiet = createLogger({ level: 'error', stream: { write: () => true } as unknown as NodeJS.WritableStream });
+      const quiet = silentLogger();
       const vaeConfig = tinyConfig(dataDir, { name: 'vae', model: 'vae', latentDim: 2, generatorHidden: [16], criticHidden: [16], batchSize: 40, iterations: 12, backend: 'cpu', checkpointEvery: 6, snapshotEvery: 6, milestones: [0], fixedSamples: 4 });
       const { runDir } = await train(vaeConfig, { logger: quiet, progress: false });
       const { report, dir } = await evaluateRun(config({ run: 'vae', runDir, out: join(root, 'eval', 'vae'), compare: ['synthetic'] }), { oneCycle: runOneCycle });
@@ -257,7 +256,7 @@ describe('E4 through train\'s runOneCycle on a real (tiny) training run', () => 
     process.env.WGAN_ARTIFACTS = artifacts;
     try {
       const data = await makeTinyData(artifacts);
-      const quiet = createLogger({ level: 'error', stream: { write: () => true } as unknown as NodeJS.WritableStream });
+      const quiet = silentLogger();
       const { runDir } = await train(tinyConfig(data, { name: 'tiny-e4', iterations: 4, backend: 'cpu' }), { logger: quiet, progress: false });
       const before = await readFile(join(runDir, 'checkpoints', '00000004', 'critic.weights.bin'));
       const cycle = await runOneCycle(join(runDir, 'checkpoints', '00000004'), { seed: 7 });

@@ -12,22 +12,27 @@ const logger = createLogger({ name: 'experiments' });
 const print = (text: string): void => void process.stdout.write(`${text}\n`);
 const dryRun = (config: unknown, name: string, out?: string) => print(JSON.stringify({ config, writes: out ?? artifactPaths.experiments(name) }, null, 2));
 
+/** The options every experiment takes: --seed, --backend, --config, --out, --dry-run. */
+function experimentCommand(name: string, description: string, seedHelp = 'random seed'): Command {
+  return program
+    .command(name)
+    .description(description)
+    .option('--seed <n>', seedHelp, num)
+    .option('--backend <name>', 'wasm (default) | cpu | webgpu | tensorflow | auto')
+    .option('--config <file>', 'JSON config file (flags override it)')
+    .option('--out <dir>', 'write the result folder here instead of artifacts/experiments/<name>')
+    .option('--dry-run', 'print the resolved config and where results go');
+}
+
 const program = new Command()
   .name('experiments')
   .description("The seeds' WGAN experiments, each writing result.json and PNG figures under artifacts/experiments/<name>/")
   .showHelpAfterError();
 
-program
-  .command('ring')
-  .description('LAB 3 (seed 003): 2-D ring, weight clipping vs gradient penalty, and the lr × c / lr × λ sensitivity grid')
-  .option('--epochs <n>', 'epochs of the two main runs (default 50)', num)
-  .option('--grid-epochs <n>', 'epochs per sensitivity-grid run (default 10)', num)
+experimentCommand('ring', 'LAB 3 (seed 003): 2-D ring, weight clipping vs gradient penalty, and the lr × c / lr × λ sensitivity grid', 'seed of the data and the main runs')
+  .option('--epochs <n>', 'epochs of the two main runs (default 30)', num)
+  .option('--grid-epochs <n>', 'epochs per sensitivity-grid run (default 5)', num)
   .option('--skip-grid', 'only the two main runs')
-  .option('--seed <n>', 'seed of the data and the main runs', num)
-  .option('--backend <name>', 'wasm (default) | cpu | webgpu | tensorflow | auto')
-  .option('--config <file>', 'JSON config file (flags override it)')
-  .option('--out <dir>', 'write the result folder here instead of artifacts/experiments/<name>')
-  .option('--dry-run', 'print the resolved config and where results go')
   .action((o) =>
     runCli(async () => {
       const config = resolveConfig(ringSchema, { file: o.config, overrides: { epochs: o.epochs, grid: o.gridEpochs === undefined ? undefined : { epochs: o.gridEpochs }, skipGrid: o.skipGrid, seed: o.seed, backend: o.backend } });
@@ -36,16 +41,9 @@ program
     }),
   );
 
-program
-  .command('wdistance')
-  .description("seed 004 §1: the critic's κ·W(P_θ, P_0) for 21 θ in [−1, 1], with κ and Pearson r")
+experimentCommand('wdistance', "seed 004 §1: the critic's κ·W(P_θ, P_0) for 21 θ in [−1, 1], with κ and Pearson r")
   .option('--steps <n>', 'critic steps per θ (default 500)', num)
   .option('--count <n>', 'number of θ values (default 21)', num)
-  .option('--seed <n>', 'random seed', num)
-  .option('--backend <name>', 'wasm (default) | cpu | webgpu | tensorflow | auto')
-  .option('--config <file>', 'JSON config file (flags override it)')
-  .option('--out <dir>', 'write the result folder here instead of artifacts/experiments/<name>')
-  .option('--dry-run', 'print the resolved config and where results go')
   .action((o) =>
     runCli(async () => {
       const config = resolveConfig(wdistanceSchema, { file: o.config, overrides: { steps: o.steps, count: o.count, seed: o.seed, backend: o.backend } });
@@ -54,16 +52,9 @@ program
     }),
   );
 
-program
-  .command('gan-vs-wgan')
-  .description('seed 004 §2: WGAN (clipping) vs standard GAN with generic MLPs on MNIST digits [3] and [0, 3]')
+experimentCommand('gan-vs-wgan', 'seed 004 §2: WGAN (clipping) vs standard GAN with generic MLPs on MNIST digits [3] and [0, 3]')
   .option('--data-order <order>', 'in-order (default) | first-batch (the seed code as printed) | shuffled')
   .option('--classifier <which>', 'auto (default: cached if present) | cached | fallback')
-  .option('--seed <n>', 'random seed', num)
-  .option('--backend <name>', 'wasm (default) | cpu | webgpu | tensorflow | auto')
-  .option('--config <file>', 'JSON config file (flags override it)')
-  .option('--out <dir>', 'write the result folder here instead of artifacts/experiments/<name>')
-  .option('--dry-run', 'print the resolved config and where results go')
   .action((o) =>
     runCli(async () => {
       const config = resolveConfig(ganVsWganSchema, { file: o.config, overrides: { dataOrder: o.dataOrder, classifier: o.classifier, seed: o.seed, backend: o.backend } });

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as ort from 'onnxruntime-node';
-import { createLogger, isPipelineError, readArtifact, Rng, writeArtifact } from '@wgan/core';
+import { isPipelineError, readArtifact, Rng, writeArtifact, silentLogger } from '@wgan/core';
 import { initBackend, tf } from '@wgan/core/backend';
 import { dcganDiscriminator, dcganGenerator, makeTinyData, Network, readNetwork, seed001Critic, seed001Generator, tinyConfig, train } from '@wgan/train';
 import { checkerUnavailable, checkOnnxModels } from './checker.js';
@@ -130,7 +130,7 @@ describe('the seed-002 DCGAN', () => {
 describe('a VAE checkpoint (train --model vae)', () => {
   it('exports the decoder with its sigmoid: output "image" in [0, 1], parity ≤ 1e-5, the range in the manifest', async () => {
     await initBackend('wasm', { quiet: true });
-    const quiet = createLogger({ level: 'error', stream: { write: () => true } as unknown as NodeJS.WritableStream });
+    const quiet = silentLogger();
     const data = await makeTinyData(root);
     await train(tinyConfig(data, { name: 'vae', model: 'vae', latentDim: 3, generatorHidden: [16], criticHidden: [16], iterations: 8, checkpointEvery: 8, snapshotEvery: 0 }), { logger: quiet, progress: false });
     const { meta, artifact } = await exportCheckpoint(config({ run: 'vae' }));

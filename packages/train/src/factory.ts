@@ -21,8 +21,8 @@ import type { Trainer } from './trainer.js';
  * loss; its spec's role says what it is: a `critic` (WGAN losses: a raw score) or a `discriminator`
  * (bce, lsgan: a logit, or a score for least squares; no sigmoid layer — the losses take logits).
  */
-export function modelSpecs(config: Pick<TrainConfig, 'model' | 'latentDim' | 'generatorHidden' | 'criticHidden'> & { loss?: GanLoss }): { generator: NetworkSpec; critic: NetworkSpec } {
-  const role = !config.loss || isWasserstein(config.loss) ? 'critic' : 'discriminator';
+export function modelSpecs(config: Pick<TrainConfig, 'model' | 'latentDim' | 'generatorHidden' | 'criticHidden'> & { loss?: TrainConfig['loss'] }): { generator: NetworkSpec; critic: NetworkSpec } {
+  const role = !config.loss || config.loss === 'elbo' || isWasserstein(config.loss) ? 'critic' : 'discriminator';
   switch (config.model) {
     case 'mlp':
       return { generator: seed001Generator(config.latentDim, config.generatorHidden), critic: { ...seed001Critic(config.criticHidden), role } };

@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger, PipelineError, readFloat32, Rng } from '@wgan/core';
+import { PipelineError, readFloat32, Rng, silentLogger } from '@wgan/core';
 import { initBackend, tf } from '@wgan/core/backend';
 import { resolveTrainConfig } from './config.js';
 import { readCheckpoint, resolveCheckpoint } from './checkpoint.js';
@@ -15,12 +15,12 @@ import { criticInputGradientAutodiff } from './penalty.js';
 import { BatchSampler, drawIterationInputs } from './sampling.js';
 import { train } from './loop.js';
 import { TfjsTrainer } from './trainer-tfjs.js';
-import { makeTinyData } from './testing.js';
+import { makeTinyData, tinyDcganCritic } from './testing.js';
 
 let root: string;
 let data: string;
 let smallData: string;
-const quiet = createLogger({ level: 'error', stream: { write: () => true } as unknown as NodeJS.WritableStream });
+const quiet = silentLogger();
 
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), 'gan-family-'));
@@ -189,34 +189,13 @@ function smallBnGenerator(latentDim: number): NetworkSpec {
   };
 }
 
-function smallConvCritic(): NetworkSpec {
-  return {
-    role: 'critic',
-    inputSize: 784,
-    outputSize: 1,
-    layers: [
-      { type: 'reshape', shape: [28, 28, 1] },
-      { type: 'conv2d', inChannels: 1, filters: 2, kernel: 5, stride: 1, padding: 'valid' },
-      { type: 'leakyRelu', alpha: 0.01 },
-      { type: 'maxPool2d', size: 2, stride: 2 },
-      { type: 'conv2d', inChannels: 2, filters: 3, kernel: 5, stride: 1, padding: 'valid' },
-      { type: 'leakyRelu', alpha: 0.01 },
-      { type: 'maxPool2d', size: 2, stride: 2 },
-      { type: 'flatten' },
-      { type: 'dense', inputs: 48, units: 8 },
-      { type: 'leakyRelu', alpha: 0.01 },
-      { type: 'dense', inputs: 8, units: 1 },
-    ],
-    init: { scheme: 'torch-default' },
-  };
-}
 
 describe('BatchNorm in the training step', () => {
   const adam = { type: 'adam' as const, lr: 1e-3, beta1: 0.5, beta2: 0.999, eps: 1e-8 };
   const setup = (seed: number, loss: 'bce' | 'gp' = 'bce') => {
     const rng = Rng.fromSeed(seed);
     const generator = Network.create(smallBnGenerator(6), rng);
-    const critic = Network.create(smallConvCritic(), rng);
+    const critic = Network.create(tinyDcganCritic(8), rng);
     const images = rng.fillUniform(new Float32Array(32 * 784), -1, 1);
     const trainer = new TfjsTrainer({ generator, critic, images, imageCount: 32, loss, lambda: 10, clipValue: 0.01, nCritic: 1, batchSize: 4, latentDim: 6, penalty: 'autodiff', optimizerG: adam, optimizerD: adam });
     return { rng, generator, critic, trainer, sampler: new BatchSampler(32, 4, seed) };
@@ -282,7 +261,7 @@ describe('BatchNorm in the training step', () => {
 describe('the gradient penalty of a conv critic (nested autodiff through conv2d and maxPool)', () => {
   it('has the weight gradient of finite differences of the penalty', async () => {
     const rng = Rng.fromSeed(9);
-    const critic = Network.create(smallConvCritic(), rng);
+    const critic = Network.create(tinyDcganCritic(8), rng);
     const x = tf.tensor2d(rng.fillUniform(new Float32Array(3 * 784), -1, 1), [3, 784]);
     const penalty = () => gradientPenalty(rowNorms(criticInputGradientAutodiff(critic, x)), 10);
     const names = critic.trainableNames();

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger, PipelineError, readArtifact, Rng, sha256File } from '@wgan/core';
+import { PipelineError, readArtifact, Rng, sha256File, silentLogger } from '@wgan/core';
 import { initBackend, tf } from '@wgan/core/backend';
 import { resolveTrainConfig } from './config.js';
 import { e3ModelSize } from './diagnostics.js';
@@ -20,7 +20,7 @@ import { listCheckpoints, readCheckpoint, resolveCheckpoint } from './checkpoint
 
 let root: string;
 let data: string;
-const quiet = createLogger({ level: 'error', stream: { write: () => true } as unknown as NodeJS.WritableStream });
+const quiet = silentLogger();
 
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), 'train-'));

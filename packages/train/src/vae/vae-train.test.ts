@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger, PipelineError, readArtifact, readFloat32, Rng, sha256File } from '@wgan/core';
+import { PipelineError, readArtifact, readFloat32, Rng, sha256File, silentLogger } from '@wgan/core';
 import { initBackend, tf } from '@wgan/core/backend';
 import { listCheckpoints, readCheckpoint, resolveCheckpoint } from '../checkpoint.js';
 import { resolveTrainConfig } from '../config.js';
@@ -17,7 +17,7 @@ import { VaeTrainer } from './trainer.js';
 
 let root: string;
 let data: string;
-const quiet = createLogger({ level: 'error', stream: { write: () => true } as unknown as NodeJS.WritableStream });
+const quiet = silentLogger();
 
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), 'train-vae-'));

@@ -3,7 +3,7 @@ import { Rng } from '@wgan/core';
 import { tf } from '@wgan/core/backend';
 import { gradientPenalty, rowNorms } from '../losses.js';
 import { Network } from '../models/network.js';
-import type { NetworkSpec } from '../models/spec.js';
+import { tinyDcganCritic } from '../testing.js';
 import { criticInputGradientAutodiff } from '../penalty.js';
 import { device } from './gpu.test-helpers.js';
 
@@ -12,23 +12,7 @@ import { device } from './gpu.test-helpers.js';
  * differentiated twice. tfjs has no gradient for MaxPoolGrad; conv-gradients.ts registers a maxPool
  * gradient made of differentiable ops on every backend.
  */
-const critic: NetworkSpec = {
-  role: 'critic',
-  inputSize: 784,
-  outputSize: 1,
-  layers: [
-    { type: 'reshape', shape: [28, 28, 1] },
-    { type: 'conv2d', inChannels: 1, filters: 2, kernel: 5, stride: 1, padding: 'valid' },
-    { type: 'leakyRelu', alpha: 0.01 },
-    { type: 'maxPool2d', size: 2, stride: 2 },
-    { type: 'conv2d', inChannels: 2, filters: 3, kernel: 5, stride: 1, padding: 'valid' },
-    { type: 'leakyRelu', alpha: 0.01 },
-    { type: 'maxPool2d', size: 2, stride: 2 },
-    { type: 'flatten' },
-    { type: 'dense', inputs: 48, units: 1 },
-  ],
-  init: { scheme: 'torch-default' },
-};
+const critic = tinyDcganCritic();
 
 describe.skipIf(!device)('gradient penalty of a conv critic on webgpu', () => {
   it('has the weight gradient of finite differences of the penalty', async () => {
