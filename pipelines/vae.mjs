@@ -21,6 +21,7 @@ function take(flag) {
   return value;
 }
 const run = take('--name') ?? 'vae';
+const CLASSIFIER = 'artifacts/classifier/mnist-20ep';
 const compareFlag = take('--compare');
 
 const timings = [];
@@ -41,11 +42,15 @@ await stage('train', () => tsx('packages/train/src/cli.ts', '--model', 'vae', '-
 await stage('export', () => tsx('packages/export/src/cli.ts', '--run', run));
 if (await fs.pathExists('packages/evaluate/src/cli.ts')) {
   await stage('evaluate', async () => {
-    if (!(await fs.pathExists('artifacts/classifier/mnist/manifest.json'))) await tsx('packages/evaluate/src/cli.ts', 'classifier');
-    const evaluated = (await fs.pathExists('artifacts/eval')) ? (await fs.readdir('artifacts/eval')).filter((r) => r !== run && fs.existsSync(`artifacts/eval/${r}/report.json`)) : [];
+    // seed 002 scores its VAE with a classifier trained 20 epochs (PART II; its IS ≥ 9.0 is that
+    // classifier's number): the same recipe here, trained once (the quick/full profiles use 5 epochs)
+    if (!(await fs.pathExists(`${CLASSIFIER}/manifest.json`))) await tsx('packages/evaluate/src/cli.ts', 'classifier', '--epochs', '20', '--out', CLASSIFIER);
+    // only runs scored by the same classifier compare
+    const scoredBySame = (r) => fs.existsSync(`artifacts/eval/${r}/report.json`) && fs.readJsonSync(`artifacts/eval/${r}/report.json`).evaluation?.classifier === CLASSIFIER;
+    const evaluated = (await fs.pathExists('artifacts/eval')) ? (await fs.readdir('artifacts/eval')).filter((r) => r !== run && scoredBySame(r)) : [];
     const compare = compareFlag ?? evaluated.join(',');
-    if (!compare) console.log(chalk.yellow('no other evaluated run to compare with: evaluate a GAN run first (npx nx run evaluate:pipeline), or pass --compare'));
-    await tsx('packages/evaluate/src/cli.ts', '--run', run, ...(compare ? ['--compare', compare] : []));
+    if (!compare) console.log(chalk.yellow(`no other run scored by ${CLASSIFIER} to compare with: run pipelines/gan-family.mjs first, or evaluate a GAN run with --classifier ${CLASSIFIER} and pass --compare`));
+    await tsx('packages/evaluate/src/cli.ts', '--run', run, '--classifier', CLASSIFIER, ...(compare ? ['--compare', compare] : []));
     // the same runs in the stand-alone comparison (adds iterations and training wall time): artifacts/compare/<run>/
     if (compare) await tsx('packages/evaluate/src/cli.ts', 'compare', '--runs', [run, ...compare.split(',')].join(','), '--name', run);
   });

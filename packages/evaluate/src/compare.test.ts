@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -90,4 +90,16 @@ describe('evaluate compare', () => {
     expect((err as PipelineError).where).toContain(join('eval', 'missing'));
     expect((err as PipelineError).hint).toContain('packages/evaluate/src/cli.ts --run missing');
   });
+
+  // last in the file: it re-scores run "wgan" with another classifier
+  it('refuses runs scored by different classifiers (their IS and FD do not compare), naming each run\'s classifier', async () => {
+    const other = join(root, 'classifier', 'mnist-other');
+    await cp(classifierDir, other, { recursive: true });
+    await evaluateRun(evaluateSchema.parse({ run: 'wgan', classifier: other, samples: 300, heldOutBatch: 50, backend: 'cpu' }));
+    const err = await compareRuns(compareSchema.parse({ runs: ['vanilla', 'wgan'] })).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(PipelineError);
+    expect((err as PipelineError).message).toContain('different classifiers');
+    expect((err as PipelineError).message).toContain('mnist-other');
+    expect((err as PipelineError).hint).toContain('--classifier');
+  }, 60_000);
 });

@@ -57,7 +57,7 @@ export interface ComparisonTableRow {
 export interface Comparison {
   name: string;
   rows: ComparisonTableRow[];
-  reference: { inceptionScoreTest: number; frechetTrainVsTest: number; histogram: number[]; chiSquare: number; samples: number };
+  reference: { inceptionScoreTest: number; frechetTrainVsTest: number; histogram: number[]; chiSquare: number; samples: number; classifier: string; classifierAccuracy: number };
 }
 
 async function readJson(path: string): Promise<unknown> {
@@ -125,7 +125,7 @@ export function comparisonMarkdown(c: Comparison): string {
     out.push(`## ${t.title}`, '', `| ${t.header.join(' | ')} |`, `|${t.header.map(() => '---').join('|')}|`, ...t.rows.map((r) => `| ${r.join(' | ')} |`), '');
   }
   out.push(
-    'IS: the seed-002 classifier inception score (10 is the ceiling; the real test set\'s is the reference). FD: Fréchet distance of the classifier\'s penultimate features to the test set (train vs test is the floor). χ²: the class histogram against uniform (9 dof). E10: how often the critic/discriminator scores a held-out real image above a sample (K pairs). Train time: the run\'s training wall time, diagnostics and checkpoint writing excluded.',
+    `Every run scored by the classifier ${c.reference.classifier} (test accuracy ${fmt(c.reference.classifierAccuracy, 4)}). IS: the seed-002 classifier inception score (10 is the ceiling; the real test set's is the reference). FD: Fréchet distance of the classifier's penultimate features to the test set (train vs test is the floor). χ²: the class histogram against uniform (9 dof). E10: how often the critic/discriminator scores a held-out real image above a sample (K pairs). Train time: the run's training wall time, diagnostics and checkpoint writing excluded.`,
     '',
     '## Samples',
     '',
@@ -140,10 +140,13 @@ export async function compareRuns(config: CompareConfig): Promise<{ dir: string;
   const first = loaded[0].report;
   const samples = new Set(loaded.map((l) => l.report.evaluation.samples));
   if (samples.size > 1) throw new PipelineError(`the runs were scored on different sample counts (${[...samples].join(', ')})`, config.runs.join(', '), 're-evaluate them with the same --samples');
+  // IS, FD and the histogram are the classifier's judgement: rows scored by different classifiers do not compare
+  const classifiers = new Set(loaded.map((l) => l.report.evaluation.classifier));
+  if (classifiers.size > 1) throw new PipelineError(`the runs were scored by different classifiers (${loaded.map((l) => `${l.row.run}: ${l.report.evaluation.classifier}`).join(', ')})`, config.runs.join(', '), 're-evaluate them with the same --classifier');
   const comparison: Comparison = {
     name: config.name,
     rows: loaded.map((l) => l.row),
-    reference: { inceptionScoreTest: first.inceptionScore.realTest, frechetTrainVsTest: first.frechet.trainVsTest, histogram: first.classHistogram.realTestCounts, chiSquare: first.classHistogram.realTestChiSquare, samples: first.evaluation.samples },
+    reference: { inceptionScoreTest: first.inceptionScore.realTest, frechetTrainVsTest: first.frechet.trainVsTest, histogram: first.classHistogram.realTestCounts, chiSquare: first.classHistogram.realTestChiSquare, samples: first.evaluation.samples, classifier: first.evaluation.classifier, classifierAccuracy: first.classifier.testAccuracy },
   };
   const dir = config.out ?? join(artifactsRoot(), 'compare', config.name);
   const root = artifactsRoot();
