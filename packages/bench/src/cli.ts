@@ -11,6 +11,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { artifactsRoot, formatTable, runCli } from '@wgan/core';
+import { hasGpuDevice } from '@wgan/core/backend';
 import { runAnchor, type AnchorResult } from './anchor.js';
 import { measure, type Measurement } from './measure.js';
 
@@ -37,6 +38,9 @@ interface Row extends Partial<Measurement> {
   skipped?: string;
 }
 
+/** One implementation's measurement may take this long (a slow one is reported as timed out, not waited for). */
+const CHILD_LIMIT_MS = 10 * 60_000;
+
 await runCli(async () => {
   const o = program.parse().opts();
   if (o.child) {
@@ -44,8 +48,15 @@ await runCli(async () => {
     process.stdout.write(`BENCH ${JSON.stringify(m)}\n`);
     process.exit(0); // Dawn keeps the event loop alive
   }
-  const backends: string[] = o.backends ? o.backends.split(',') : ['webgpu', 'tensorflow', 'wasm', ...(o.includeCpu ? ['cpu'] : [])];
+  // By default webgpu only where a GPU device exists: on a software adapter (Mesa llvmpipe) one fused
+  // iteration takes seconds, and its timing says nothing about the product (ask with --backends webgpu)
+  const gpu = hasGpuDevice();
+  const backends: string[] = o.backends ? o.backends.split(',') : [...(gpu ? ['webgpu'] : []), 'tensorflow', 'wasm', ...(o.includeCpu ? ['cpu'] : [])];
   const rows: Row[] = [];
+  if (!o.backends && !gpu) {
+    process.stderr.write('bench: webgpu skipped: no GPU device (/dev/nvidia*, /dev/dri/render*); --backends webgpu runs it on a software adapter\n');
+    rows.push({ backend: 'webgpu', implementation: 'webgpu-fused', anchorMsPerIter: null, anchorDevice: null, ratio: null, skipped: 'no GPU device on this machine' });
+  }
   for (const backend of backends) {
     const implementations: string[] = o.implementations ? o.implementations.split(',') : backend === 'webgpu' ? ['webgpu-fused', 'tfjs-manual'] : backend === 'wasm' ? ['onnx-cpu', 'tfjs-manual'] : ['auto'];
     for (const implementation of implementations) {
@@ -53,10 +64,10 @@ await runCli(async () => {
       const args = { backend, implementation, rounds: o.rounds ?? (cpuLike ? 2 : backend === 'wasm' ? 3 : 5), perRound: o.perRound ?? (cpuLike ? 10 : backend === 'wasm' ? 10 : 20), warmup: cpuLike ? 1 : 5 };
       process.stderr.write(`bench: ${backend} / ${implementation} …\n`);
       const entry = process.env.WGAN_ENTRY_ARGS ? [process.env.WGAN_ENTRY_ARGS] : []; // the GPU bundle's subcommand
-      const r = spawnSync(process.execPath, [...process.execArgv, process.argv[1], ...entry, '--child', JSON.stringify(args)], { encoding: 'utf8', env: process.env, maxBuffer: 1 << 24 });
+      const r = spawnSync(process.execPath, [...process.execArgv, process.argv[1], ...entry, '--child', JSON.stringify(args)], { encoding: 'utf8', env: process.env, maxBuffer: 1 << 24, timeout: CHILD_LIMIT_MS });
       const line = r.stdout.split('\n').find((l) => l.startsWith('BENCH '));
       if (!line) {
-        const why = (r.stderr || '').split('\n').filter((l) => /error|not available/i.test(l)).slice(-1)[0] ?? `exit ${r.status}`;
+        const why = r.error && (r.error as NodeJS.ErrnoException).code === 'ETIMEDOUT' ? `timed out after ${CHILD_LIMIT_MS / 60_000} min` : ((r.stderr || '').split('\n').filter((l) => /error|not available/i.test(l)).slice(-1)[0] ?? `exit ${r.status}`);
         rows.push({ backend, implementation, anchorMsPerIter: null, anchorDevice: null, ratio: null, skipped: why.trim() });
         continue;
       }

@@ -143,7 +143,7 @@ export function webgpuDevice(): WebgpuHandles | null {
 }
 
 /** On Linux, a GPU shows up as /dev/nvidia* or /dev/dri/render*; without one `auto` does not probe Dawn. */
-function linuxHasGpuDevice(): boolean {
+export function hasGpuDevice(): boolean {
   if (process.platform !== 'linux') return true;
   if (existsSync('/dev/nvidia0') || existsSync('/dev/nvidiactl')) return true;
   try {
@@ -154,7 +154,7 @@ function linuxHasGpuDevice(): boolean {
 }
 
 async function startWebgpu(auto: boolean): Promise<Attempt> {
-  if (auto && !linuxHasGpuDevice() && !process.env.WGAN_DAWN_FLAGS) throw new Error('no GPU device node (/dev/nvidia*, /dev/dri/render*)');
+  if (auto && !hasGpuDevice() && !process.env.WGAN_DAWN_FLAGS) throw new Error('no GPU device node (/dev/nvidia*, /dev/dri/render*)');
   if (!process.env.VK_DRIVER_FILES && existsSync(NVIDIA_ICD)) process.env.VK_DRIVER_FILES = NVIDIA_ICD;
   if (!process.env.EGL_PLATFORM) process.env.EGL_PLATFORM = 'surfaceless';
   const webgpu = (await import('webgpu')) as unknown as { create: (flags: string[]) => GPU; globals: Record<string, unknown> };
