@@ -61,7 +61,7 @@ describe('exportCheckpoint', () => {
       opTypes: ['Gemm', 'LeakyRelu', 'Tanh', 'Reshape', 'Identity'],
     });
     expect(meta.models.critic).toMatchObject({ inputs: [{ name: 'image', shape: ['N', 1, 28, 28] }], outputs: [{ name: 'score', shape: ['N', 1], range: null }] });
-    expect(meta.parity).toEqual({ samples: 256, maxAbsError: meta.models.generator.parity.maxAbsError, backend: 'wasm' });
+    expect(meta.parity).toEqual({ samples: 256, maxAbsError: meta.models.generator.parity.maxAbsError, backend: 'cpu' }); // the default reference: tfjs's cpu kernels
     expect(meta.parity.maxAbsError).toBeLessThanOrEqual(1e-5);
     expect(meta.models.critic!.parity.maxAbsError).toBeLessThanOrEqual(meta.models.critic!.parity.tolerance);
     expect(meta.source.checkpoint).toEqual({ stage: 'train-checkpoint', path: 'runs/default/checkpoints/00001000', manifestSha256: ckpt.manifestSha256 });
