@@ -152,7 +152,7 @@ export async function compareRuns(config: CompareConfig): Promise<{ dir: string;
   const root = artifactsRoot();
   await writeArtifact(dir, { stage: COMPARE_STAGE, packageVersion: pkg.version, config, parents: loaded.flatMap((l) => l.parents.map((a) => parentRef(a, root))), meta: { runs: config.runs } }, async (tmp) => {
     await writeFile(join(tmp, 'comparison.json'), `${JSON.stringify(comparison, null, 2)}\n`);
-    await writeFile(join(tmp, 'comparison.md'), `# GAN comparison\n\n${comparisonMarkdown(comparison)}`);
+    await writeFile(join(tmp, 'comparison.md'), `# Model comparison\n\n${comparisonMarkdown(comparison)}`);
   });
   return { dir, comparison };
 }
