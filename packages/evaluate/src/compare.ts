@@ -1,9 +1,9 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { artifactPaths, artifactsRoot, parentRef, PipelineError, readArtifact, writeArtifact, z, type Artifact } from '@wgan/core';
-import { EVAL_STAGE } from './evaluate-run.js';
+import { readComparedReports } from './comparison.js';
 import { fmt } from './report-render.js';
-import { reportSchema, type Report } from './report-schema.js';
+import type { Report } from './report-schema.js';
 import pkg from '../package.json' with { type: 'json' };
 
 /**
@@ -60,16 +60,8 @@ export interface Comparison {
   reference: { inceptionScoreTest: number; frechetTrainVsTest: number; histogram: number[]; chiSquare: number; samples: number; classifier: string; classifierAccuracy: number };
 }
 
-async function readJson(path: string): Promise<unknown> {
-  return JSON.parse(await readFile(path, 'utf8'));
-}
-
 async function loadRun(run: string): Promise<{ row: ComparisonTableRow; report: Report; parents: Artifact[] }> {
-  const evalDir = artifactPaths.eval(run);
-  const evalArtifact = await readArtifact(evalDir, { stage: EVAL_STAGE, remake: `npx tsx packages/evaluate/src/cli.ts --run ${run}` });
-  const parsed = reportSchema.safeParse(await readJson(join(evalDir, 'report.json')));
-  if (!parsed.success) throw new PipelineError(`report.json does not match the report schema: ${parsed.error.issues[0].path.join('.')}`, join(evalDir, 'report.json'), `re-evaluate the run: npx tsx packages/evaluate/src/cli.ts --run ${run}`);
-  const report = parsed.data;
+  const [{ report, artifact: evalArtifact }] = await readComparedReports([run]);
   const runDir = artifactPaths.run(run);
   const trainArtifact = await readArtifact(runDir, { stage: 'train', remake: `train the run to its end (npx tsx packages/train/src/cli.ts --name ${run} --resume)` });
   const meta = trainMetaSchema.safeParse(trainArtifact.manifest.meta);

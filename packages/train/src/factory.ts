@@ -14,7 +14,7 @@ import { drawLatents } from './sampling.js';
 import { TfjsTrainer } from './trainer-tfjs.js';
 import { MlpTrainer, supportsManualMlp } from './trainer-mlp.js';
 import { FusedMlpTrainer } from './webgpu/fused-trainer.js';
-import type { Trainer } from './trainer.js';
+import type { Trainer, TrainerState } from './trainer.js';
 
 /**
  * The networks a config asks for. The second network is saved as "critic" in checkpoints whatever the
@@ -84,6 +84,13 @@ export async function createTrainer(
   const wgan = config.loss === 'gp' || config.loss === 'clip';
   const manualApplies = wgan && supportsManualMlp(o.generator, o.critic);
   const wganLoss = config.loss as 'gp' | 'clip';
+  // the fused and onnx trainers start from the networks' values and fresh optimiser state
+  const initialState = async (): Promise<TrainerState> => ({
+    generator: await o.generator.readValues(),
+    critic: await o.critic.readValues(),
+    generatorOptimizer: { kind: config.optimizerG.type, step: 0, slots: [] },
+    criticOptimizer: { kind: config.optimizerD.type, step: 0, slots: [] },
+  });
   const fused = async () => {
     const gpu = webgpuDevice();
     if (o.backend !== 'webgpu' || !gpu) throw new PipelineError('webgpu-fused needs the webgpu backend', 'implementation', 'add --backend webgpu (on a machine with a GPU), or use --implementation auto');
@@ -91,12 +98,7 @@ export async function createTrainer(
       device: gpu.device,
       generatorSpec: o.generator.spec,
       criticSpec: o.critic.spec,
-      initial: {
-        generator: await o.generator.readValues(),
-        critic: await o.critic.readValues(),
-        generatorOptimizer: { kind: config.optimizerG.type, step: 0, slots: [] },
-        criticOptimizer: { kind: config.optimizerD.type, step: 0, slots: [] },
-      },
+      initial: await initialState(),
       trainImages: o.images,
       loss: wganLoss,
       lambda: config.lambda,
@@ -111,12 +113,7 @@ export async function createTrainer(
     (await import('./onnx/trainer-onnx.js')).OnnxTrainer.create({
       generatorSpec: o.generator.spec,
       criticSpec: o.critic.spec,
-      initial: {
-        generator: await o.generator.readValues(),
-        critic: await o.critic.readValues(),
-        generatorOptimizer: { kind: config.optimizerG.type, step: 0, slots: [] },
-        criticOptimizer: { kind: config.optimizerD.type, step: 0, slots: [] },
-      },
+      initial: await initialState(),
       images: o.images,
       imageCount: o.imageCount,
       loss: wganLoss,

@@ -3,7 +3,7 @@ import { matMulTransposeA, matMulTransposeB } from './fast-matmul.js';
 import type { Network } from './models/network.js';
 import { createOptimizer, type Optimizer, type OptimizerConfig } from './optimizers.js';
 import { applyTrainerState, clipFraction, ganIterationRecord, generateWith, readTrainerState, StatsQueue } from './trainer-common.js';
-import { GAN_LOSS_FIELDS, GAN_RUNNING_FIELDS, STAT_FIELDS, type IterationInputs, type IterationStats, type Trainer, type TrainerState } from './trainer.js';
+import { GAN_LOSS_FIELDS, GAN_RUNNING_FIELDS, STAT_FIELDS, type IterationInputs, type IterationStats, type Trainer, type TrainerState, type WganStepSettings } from './trainer.js';
 
 /**
  * The WGAN step for dense-chain networks with every derivative written out — no gradient tape. Same
@@ -165,19 +165,12 @@ function penaltyAndGradients(layers: DenseLayer[], masks: tf.Tensor2D[], batch: 
   return { gp, norms };
 }
 
-export interface MlpTrainerOptions {
+export interface MlpTrainerOptions extends WganStepSettings {
   generator: Network;
   critic: Network;
   images: Float32Array;
   imageCount: number;
-  loss: 'gp' | 'clip';
-  lambda: number;
-  clipValue: number;
-  nCritic: number;
-  batchSize: number;
   latentDim: number;
-  optimizerG: OptimizerConfig;
-  optimizerD: OptimizerConfig;
 }
 
 export class MlpTrainer implements Trainer<IterationStats> {

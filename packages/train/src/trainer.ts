@@ -1,4 +1,5 @@
 import type { NamedTensor } from './models/serialize.js';
+import type { OptimizerConfig } from './optimizers.js';
 
 /**
  * What one generator iteration consumes, drawn on the CPU from the run's Rng in a fixed order so that
@@ -60,6 +61,17 @@ export interface OptimizerState {
   step: number;
   /** Slot tensors named "<param>/m", "<param>/v" (Adam) or "<param>/v" (RMSprop). */
   slots: NamedTensor[];
+}
+
+/** The settings of one dense-WGAN iteration shared by tfjs-manual, onnx-cpu and the ONNX graph it runs. */
+export interface WganStepSettings {
+  loss: 'gp' | 'clip';
+  lambda: number;
+  clipValue: number;
+  nCritic: number;
+  batchSize: number;
+  optimizerG: OptimizerConfig;
+  optimizerD: OptimizerConfig;
 }
 
 export interface TrainerState {

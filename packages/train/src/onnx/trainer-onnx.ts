@@ -3,8 +3,8 @@ import { PipelineError } from '@wgan/core';
 import { denseChain, type DenseChain } from '../models/dense-chain.js';
 import type { NetworkSpec } from '../models/spec.js';
 import type { NamedTensor } from '../models/serialize.js';
+import { GAN_LOSS_FIELDS, GAN_RUNNING_FIELDS, STAT_FIELDS, type IterationInputs, type IterationStats, type OptimizerState, type Trainer, type TrainerState, type WganStepSettings } from '../trainer.js';
 import type { OptimizerConfig } from '../optimizers.js';
-import { GAN_LOSS_FIELDS, GAN_RUNNING_FIELDS, STAT_FIELDS, type IterationInputs, type IterationStats, type OptimizerState, type Trainer, type TrainerState } from '../trainer.js';
 import { buildGeneratorGraph, buildWganIterationGraph, slotNames } from './wgan-graph.js';
 
 /**
@@ -14,20 +14,13 @@ import { buildGeneratorGraph, buildWganIterationGraph, slotNames } from './wgan-
  * run at several times the speed of tfjs's wasm kernels on one thread, so this is the fast CPU path.
  * Same mathematics and the same IterationInputs as the tfjs and WebGPU trainers (parity is tested).
  */
-export interface OnnxTrainerOptions {
+export interface OnnxTrainerOptions extends WganStepSettings {
   generatorSpec: NetworkSpec;
   criticSpec: NetworkSpec;
   initial: TrainerState;
   /** Training examples [n, d] row-major. */
   images: Float32Array;
   imageCount: number;
-  loss: 'gp' | 'clip';
-  lambda: number;
-  clipValue: number;
-  nCritic: number;
-  batchSize: number;
-  optimizerG: OptimizerConfig;
-  optimizerD: OptimizerConfig;
   /** onnxruntime intra-op threads (default 1: the comparison with one PyTorch thread). */
   threads?: number;
 }

@@ -1,5 +1,6 @@
 import type { DenseChain } from '../models/dense-chain.js';
 import type { OptimizerConfig } from '../optimizers.js';
+import type { WganStepSettings } from '../trainer.js';
 import { GraphBuilder, type ValueInfo } from './graph.js';
 import { Ops } from './ops.js';
 
@@ -17,16 +18,9 @@ import { Ops } from './ops.js';
  * penalty's term, the others the W-loss's), and db_k sums δ_k over the real and fake rows only. This is
  * the algebra of trainer-mlp.ts and of the fused WGSL path; parity with both is tested.
  */
-export interface WganGraphOptions {
+export interface WganGraphOptions extends WganStepSettings {
   generator: DenseChain;
   critic: DenseChain;
-  loss: 'gp' | 'clip';
-  lambda: number;
-  clipValue: number;
-  nCritic: number;
-  batchSize: number;
-  optimizerG: OptimizerConfig;
-  optimizerD: OptimizerConfig;
 }
 
 export interface WganGraph {
