@@ -8,3 +8,5 @@ export * from './logger.js';
 export * from './progress.js';
 export * from './table.js';
 export * from './image.js';
+export * from './names.js';
+export * from './lock.js';
