@@ -13,6 +13,13 @@ const program = new Command()
   .option('--port <n>', 'port, 0 for any free one (env PORT, default 8080)', Number)
   .option('--host <addr>', 'address to listen on (env HOST, default 127.0.0.1)')
   .option('--body-limit <bytes>', 'largest request body (default 1048576)', Number)
+  .option('--request-timeout <ms>', "a request's headers and body must arrive within this (else 408; default 10000)", Number)
+  .option('--idle-timeout <ms>', 'close a socket silent both ways this long (default 30000)', Number)
+  .option('--keep-alive-timeout <ms>', 'close an idle keep-alive socket after this (default 5000)', Number)
+  .option('--max-connections <n>', 'open sockets at most; more are closed on accept (default 256)', Number)
+  .option('--max-requests-per-socket <n>', 'requests per keep-alive socket, 0 = no limit (default 1000)', Number)
+  .option('--queue-concurrency <n>', 'generations running at once (default 2)', Number)
+  .option('--queue-size <n>', 'generations waiting; one more gets 503 + Retry-After (default 32)', Number)
   .option('--threads <n>', 'onnxruntime intra-op threads', Number)
   .option('--spinning', "let onnxruntime's threads spin-wait between runs (idle many-core machines)")
   .option('--config <file>', 'JSON config file (env and flags override it)')
@@ -21,7 +28,22 @@ const program = new Command()
 
 await runCli(async () => {
   const opts = program.parse().opts();
-  const flags = { model: opts.model, run: opts.run, port: opts.port, host: opts.host, bodyLimit: opts.bodyLimit, threads: opts.threads, spinning: opts.spinning };
+  const flags = {
+    model: opts.model,
+    run: opts.run,
+    port: opts.port,
+    host: opts.host,
+    bodyLimit: opts.bodyLimit,
+    threads: opts.threads,
+    spinning: opts.spinning,
+    requestTimeoutMs: opts.requestTimeout,
+    idleTimeoutMs: opts.idleTimeout,
+    keepAliveTimeoutMs: opts.keepAliveTimeout,
+    maxConnections: opts.maxConnections,
+    maxRequestsPerSocket: opts.maxRequestsPerSocket,
+    queueConcurrency: opts.queueConcurrency,
+    queueSize: opts.queueSize,
+  };
   const env = envOverrides();
   const merged = Object.fromEntries(Object.keys({ ...env, ...flags }).map((k) => [k, (flags as Record<string, unknown>)[k] ?? env[k]]));
   const config = resolveConfig(serveSchema, { file: opts.config, overrides: merged, source: 'flags or env (WGAN_MODEL, PORT, HOST)' });
@@ -32,7 +54,7 @@ await runCli(async () => {
   }
   const logger = createLogger({ name: 'serve' });
   const model = await loadGenerator(dir, { intraOpThreads: config.threads, spinning: config.spinning });
-  const app = await createServer({ model, logger, bodyLimit: config.bodyLimit });
+  const app = await createServer({ model, logger, bodyLimit: config.bodyLimit, limits: config });
   const address = await app.listen({ port: config.port, host: config.host }).catch(async (e: NodeJS.ErrnoException) => {
     await model.release();
     if (e.code === 'EADDRINUSE') throw new PipelineError(`port ${config.port} is already in use`, '--port', 'stop the other server or pick another port (--port 0 takes any free one)');

@@ -9,7 +9,21 @@ describe('serve config', () => {
   });
 
   it('defaults: run default, loopback, port 8080, spinning off; a bad PORT names the key', () => {
-    expect(resolveConfig(serveSchema, { overrides: envOverrides({}) })).toEqual({ run: 'default', port: 8080, host: '127.0.0.1', bodyLimit: 1 << 20, spinning: false });
+    expect(resolveConfig(serveSchema, { overrides: envOverrides({}) })).toEqual({
+      run: 'default',
+      port: 8080,
+      host: '127.0.0.1',
+      bodyLimit: 1 << 20,
+      spinning: false,
+      requestTimeoutMs: 10_000,
+      idleTimeoutMs: 30_000,
+      keepAliveTimeoutMs: 5_000,
+      maxConnections: 256,
+      maxRequestsPerSocket: 1000,
+      queueConcurrency: 2,
+      queueSize: 32,
+    });
+    expect(() => resolveConfig(serveSchema, { overrides: { queueConcurrency: 0 } })).toThrow(/queueConcurrency/);
     expect(() => resolveConfig(serveSchema, { overrides: envOverrides({ PORT: 'eighty' }), source: 'env' })).toThrow(/port: Invalid input/);
     expect(() => resolveConfig(serveSchema, { overrides: { port: 70000 } })).toThrow(/port/);
   });

@@ -1,4 +1,7 @@
 import { z } from '@wgan/core';
+import { DEFAULT_LIMITS } from './server.js';
+
+const ms = () => z.number().int().positive();
 
 /** serve's config: flags > env (WGAN_MODEL, PORT, HOST) > config file > these defaults. */
 export const serveSchema = z
@@ -16,6 +19,20 @@ export const serveSchema = z
     threads: z.number().int().positive().optional(),
     /** Let onnxruntime's threads spin-wait between runs (faster on an idle many-core machine, slower on a busy small one). */
     spinning: z.boolean().default(false),
+    /** A request's headers and body must arrive within this many ms (else 408, connection closed). */
+    requestTimeoutMs: ms().default(DEFAULT_LIMITS.requestTimeoutMs),
+    /** A socket silent both ways for this many ms is closed. */
+    idleTimeoutMs: ms().default(DEFAULT_LIMITS.idleTimeoutMs),
+    /** An idle keep-alive socket is closed after this many ms. */
+    keepAliveTimeoutMs: ms().default(DEFAULT_LIMITS.keepAliveTimeoutMs),
+    /** Open sockets at most (more are closed on accept). */
+    maxConnections: z.number().int().positive().default(DEFAULT_LIMITS.maxConnections),
+    /** Requests per keep-alive socket before it is closed (0: no limit). */
+    maxRequestsPerSocket: z.number().int().nonnegative().default(DEFAULT_LIMITS.maxRequestsPerSocket),
+    /** Generations running at once. */
+    queueConcurrency: z.number().int().positive().default(DEFAULT_LIMITS.queueConcurrency),
+    /** Generations waiting for a turn; one more gets 503 with Retry-After. */
+    queueSize: z.number().int().nonnegative().default(DEFAULT_LIMITS.queueSize),
   })
   .strict();
 

@@ -3,3 +3,4 @@ export * from './model.js';
 export * from './requests.js';
 export * from './sampling.js';
 export * from './server.js';
+export * from './queue.js';

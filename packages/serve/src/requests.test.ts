@@ -5,11 +5,11 @@ import { sampleLatents } from './sampling.js';
 const D = 4;
 const seedOf = () => 42;
 
-function rejection(f: () => unknown): { status: number; field: string; message: string } {
+function rejection(f: () => unknown): { status: number; field: string; message: string; hint: string } {
   try {
     f();
   } catch (e) {
-    if (e instanceof RequestError) return { status: e.status, field: e.where, message: e.message };
+    if (e instanceof RequestError) return { status: e.status, field: e.where, message: e.message, hint: e.hint };
     throw e;
   }
   throw new Error('expected a RequestError');
@@ -48,7 +48,15 @@ describe('parseGenerate', () => {
     [{ z: [[1, 2, 3]] }, 'z[0]', /z\[0\] has 3 values; the model's latent size is 4/],
     [{ z: [[1, 2, 3, 4], [1, 2, 3, 4, 5]] }, 'z[1]', /has 5 values/],
     [{ z: [1, 2, 3] }, 'z', /z has 3 values/],
-    [{ z: [[1, 2, NaN, 4]] }, 'z[0][2]', /z\[0\]\[2\] must be a finite number, got NaN/],
+    [{ z: [[1, 2, NaN, 4]] }, 'z[0][2]', /z\[0\]\[2\] must be a finite float32 number \(\|x\| ≤ 3.4028235e38\), got NaN/],
+    [{ z: [[1, 2, 1e39, 4]] }, 'z[0][2]', /got 1e\+39/],
+    [{ z: [[1, 2, -3.5e38, 4]] }, 'z[0][2]', /got -3.5e\+38/],
+    [{ z: [[1, 2, 3, 'NaN']] }, 'z[0][3]', /got "NaN"/],
+    [{ z: [1e39, 0, 0, 0] }, 'z[0]', /got 1e\+39/],
+    [{ fix: { index: 0, value: 1e39 } }, 'fix.value', /fix.value must be a finite float32 number .*got 1e\+39/],
+    [{ fix: { index: 0, value: 'NaN' } }, 'fix.value', /got "NaN"/],
+    [{ fix: { index: 0, value: Infinity } }, 'fix.value', /got Infinity/],
+    [null, 'body', /must be a JSON object/],
     [{ z: [[1, 2, 3, Infinity]] }, 'z[0][3]', /got Infinity/],
     [{ z: [[1, null, 3, 4]] }, 'z[0][1]', /got null/],
     [{ z: [[1, 2, 3, 4], 'x'] }, 'z[1]', /must be an array of 4 numbers/],
@@ -69,6 +77,12 @@ describe('parseGenerate', () => {
     expect(e.message).toMatch(message);
   });
 
+  it('takes the largest float32 and rounds to it; the cap of 256 images is in the hint', () => {
+    expect(parseGenerate({ z: [3.4028235e38, -3.4028235e38, 0, 0] }, D).z[0]).toBe(3.4028234663852886e38);
+    expect(() => parseGenerate({ z: [3.41e38, 0, 0, 0] }, D)).toThrow(/got 3.41e\+38/);
+    expect(rejection(() => parseGenerate({ count: 257 }, D)).hint).toMatch(/1 to 256 images per request/);
+  });
+
   it('rejects more than 256 vectors in z', () => {
     const z = Array.from({ length: 257 }, () => [0, 0, 0, 0]);
     expect(rejection(() => parseGenerate({ z }, D))).toMatchObject({ field: 'z', message: 'z has 257 vectors, at most 256 per request' });
@@ -76,6 +90,13 @@ describe('parseGenerate', () => {
 });
 
 describe('parseTraverse', () => {
+  it('takes up to 256 images: rows × values', () => {
+    expect(parseTraverse({ index: 0, rows: 8, values: new Array(32).fill(0) }, D, undefined, seedOf).z.length).toBe(256 * D);
+    const e = rejection(() => parseTraverse({ index: 0, rows: 9, values: new Array(32).fill(0) }, D, undefined, seedOf));
+    expect(e).toMatchObject({ status: 400, field: 'rows' });
+    expect(e.hint).toMatch(/rows × values ≤ 256/);
+  });
+
   it('defaults to E9: 10 values in [−2, 2], one row', () => {
     const r = parseTraverse({ index: 2, seed: 5 }, D);
     expect(r.values).toHaveLength(10);
@@ -87,8 +108,15 @@ describe('parseTraverse', () => {
     [{}, 'index', /index is required/],
     [{ index: 4 }, 'index', /index 4 is out of range/],
     [{ index: 0, values: [] }, 'values', /at least one value/],
-    [{ index: 0, values: [0, NaN] }, 'values[1]', /finite number/],
+    [{ index: 0, values: [0, NaN] }, 'values[1]', /finite float32 number/],
+    [{ index: 0, values: [0, 1e39] }, 'values[1]', /got 1e\+39/],
+    [{ index: 0, values: [-Infinity] }, 'values[0]', /got -Infinity/],
+    [{ index: 0, values: ['NaN'] }, 'values[0]', /got "NaN"/],
     [{ index: 0, rows: 17 }, 'rows', /from 1 to 16/],
+    [{ index: 0, rows: 16, values: new Array(17).fill(0) }, 'rows', /rows × values = 16 × 17 = 272 images, more than 256 per request/],
+    [{ index: 0, rows: 16, values: new Array(32).fill(0) }, 'rows', /512 images/],
+    [{ index: 0, values: new Array(33).fill(0) }, 'values', /at most 32 values/],
+    [null, 'body', /must be a JSON object/],
   ])('%j → 400 naming %s', (body, field, message) => {
     const e = rejection(() => parseTraverse(body, D, undefined, seedOf));
     expect(e).toMatchObject({ status: 400, field });

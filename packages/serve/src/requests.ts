@@ -23,7 +23,7 @@ export class RequestError extends PipelineError {
   }
 }
 
-/** Largest number of images in one request (issue 6). */
+/** Largest number of images in one request, on every route (`count`, `z`, `rows` × `values`). */
 export const MAX_COUNT = 256;
 export const MAX_TRAVERSE_VALUES = 32;
 export const MAX_TRAVERSE_ROWS = 16;
@@ -71,7 +71,14 @@ function markNonFinite(text: string): string {
   return out;
 }
 
-const finite = z.number({ error: (iss) => (iss.input === undefined ? 'is required' : `must be a finite number, got ${describe(iss.input)}`) });
+/** A number the generator can take: finite after rounding to float32 (|x| ≤ 3.4028235e38). */
+export function isFiniteFloat32(v: unknown): v is number {
+  return typeof v === 'number' && Number.isFinite(Math.fround(v));
+}
+const FLOAT32_RULE = 'a finite float32 number (|x| ≤ 3.4028235e38)';
+const finite = z
+  .number({ error: (iss) => (iss.input === undefined ? 'is required' : `must be ${FLOAT32_RULE}, got ${describe(iss.input)}`) })
+  .refine(isFiniteFloat32, { error: (iss) => `must be ${FLOAT32_RULE}, got ${describe(iss.input)}` });
 const intIn = (lo: number, hi: number) =>
   z.number({ error: (iss) => (iss.input === undefined ? 'is required' : `must be an integer from ${lo} to ${hi}, got ${describe(iss.input)}`) }).refine((v) => Number.isInteger(v) && v >= lo && v <= hi, { error: (iss) => `must be an integer from ${lo} to ${hi}, got ${describe(iss.input)}` });
 const seedField = intIn(0, 0xffffffff);
@@ -135,7 +142,7 @@ function chooseFormat(bodyFormat: ImageFormat | undefined, accept: string | unde
 }
 
 export function parseGenerate(body: unknown, latentDim: number, accept?: string, randomSeed: () => number = defaultSeed): GenerateRequest {
-  const b = validate(generateSchema, body ?? {});
+  const b = validate(generateSchema, body === undefined ? {} : body);
   let zValues: Float32Array;
   let count: number;
   let seed: number | null = null;
@@ -165,25 +172,29 @@ export function parseGenerate(body: unknown, latentDim: number, accept?: string,
 function latentRows(zBody: unknown[], latentDim: number): number[][] {
   const nested = zBody.length > 0 && Array.isArray(zBody[0]);
   const rows = (nested ? zBody : [zBody]) as unknown[];
-  const hint = `send 1 to ${MAX_COUNT} vectors of ${latentDim} finite numbers (GET /model shows latentDim)`;
+  const hint = `send 1 to ${MAX_COUNT} vectors of ${latentDim} finite float32 numbers (GET /model shows latentDim)`;
   if (zBody.length === 0) throw new RequestError(400, 'z is empty', 'z', hint);
-  if (rows.length > MAX_COUNT) throw new RequestError(400, `z has ${rows.length} vectors, at most ${MAX_COUNT} per request`, 'z', 'split the request');
+  if (rows.length > MAX_COUNT) throw new RequestError(400, `z has ${rows.length} vectors, at most ${MAX_COUNT} per request`, 'z', `split the request: at most ${MAX_COUNT} images per request`);
   return rows.map((row, i) => {
     const field = nested ? `z[${i}]` : 'z';
     if (!Array.isArray(row)) throw new RequestError(400, `${field} must be an array of ${latentDim} numbers, got ${describe(row)}`, field, hint);
     if (row.length !== latentDim) throw new RequestError(400, `${field} has ${row.length} values; the model's latent size is ${latentDim}`, field, hint);
     row.forEach((v, j) => {
-      if (typeof v !== 'number' || !Number.isFinite(v)) throw new RequestError(400, `${field}[${j}] must be a finite number, got ${describe(v)}`, `${field}[${j}]`, hint);
+      if (!isFiniteFloat32(v)) throw new RequestError(400, `${field}[${j}] must be ${FLOAT32_RULE}, got ${describe(v)}`, `${field}[${j}]`, hint);
     });
     return row as number[];
   });
 }
 
 export function parseTraverse(body: unknown, latentDim: number, accept?: string, randomSeed: () => number = defaultSeed): TraverseRequest {
-  const b = validate(traverseSchema, body ?? {});
+  const b = validate(traverseSchema, body === undefined ? {} : body);
   if (b.index >= latentDim) throw new RequestError(400, `index ${b.index} is out of range: the latent size is ${latentDim}`, 'index', `use 0 to ${latentDim - 1}`);
   const values = b.values ?? linspace(-2, 2, 10); // E9: 10 evenly spaced values in [−2, 2]
   const rows = b.rows ?? 1;
+  if (rows * values.length > MAX_COUNT) {
+    const field = b.rows === undefined ? 'values' : 'rows';
+    throw new RequestError(400, `rows × values = ${rows} × ${values.length} = ${rows * values.length} images, more than ${MAX_COUNT} per request`, field, `at most ${MAX_COUNT} images per request: lower rows or send fewer values (rows × values ≤ ${MAX_COUNT})`);
+  }
   const seed = b.seed ?? randomSeed();
   return { z: traversalLatents(seed, rows, latentDim, b.index, values), seed, index: b.index, values, rows, format: chooseFormat(b.format, accept), scale: b.scale ?? 2 };
 }
@@ -202,7 +213,8 @@ function validate<S extends z.ZodType>(schema: S, body: unknown): z.output<S> {
     throw new RequestError(400, `unknown field "${key}"`, fieldPath([...issue.path, key]), 'see GET / or the README for the accepted fields');
   }
   const field = fieldPath(issue.path);
-  throw new RequestError(400, `${field} ${issue.message}`, field, 'see the README of @wgan/serve for the accepted values');
+  const hint = field === 'count' ? `send 1 to ${MAX_COUNT} images per request (split larger batches)` : 'see the README of @wgan/serve for the accepted values';
+  throw new RequestError(400, `${field} ${issue.message}`, field, hint);
 }
 
 /** ['z', 3, 5] → "z[3][5]", ['fix', 'index'] → "fix.index". */

@@ -1,5 +1,5 @@
 import { rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { isAbsolute, join, sep } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as ort from 'onnxruntime-node';
 import type { FastifyInstance } from 'fastify';
@@ -56,7 +56,12 @@ describe('routes', () => {
     expect(h.statusCode).toBe(200);
     expect(h.json()).toMatchObject({ status: 'ok', model: { run: 'fixture', iteration: 1234 } });
     const m = await app.inject({ method: 'GET', url: '/model' });
-    expect(m.json()).toMatchObject({ latentDim: 100, imageShape: [1, 28, 28], maxCount: 256, manifest: { stage: 'export', meta: { opset: 17 } } });
+    expect(m.json()).toMatchObject({ run: 'fixture', checkpoint: '00001234', iteration: 1234, latentDim: 100, imageShape: [1, 28, 28], range: [-1, 1], opset: 17, maxCount: 256 });
+    // Nothing about the server's disk: no absolute path (the temp root, the model folder) anywhere in it.
+    expect(m.body).not.toContain(root);
+    const strings = (v: unknown): string[] => (typeof v === 'string' ? [v] : v && typeof v === 'object' ? Object.values(v).flatMap(strings) : []);
+    expect(strings(m.json()).filter((v) => isAbsolute(v) || v.includes(sep))).toEqual([]);
+    expect(Object.keys(m.json())).not.toContain('dir');
   });
 
   it('GET / serves the page and its script', async () => {

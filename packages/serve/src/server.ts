@@ -1,9 +1,12 @@
 import { readFile } from 'node:fs/promises';
+import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import { gridPng, type Logger } from '@wgan/core';
-import type { GeneratorModel } from './model.js';
+import type { ExportMetaView, GeneratorModel } from './model.js';
+import { GenerationQueue, QueueFullError } from './queue.js';
 import { meanIntensities, pearson } from './sampling.js';
 import { MAX_COUNT, parseGenerate, parseJsonLenient, parseTraverse, RequestError } from './requests.js';
 
@@ -11,26 +14,91 @@ import { MAX_COUNT, parseGenerate, parseJsonLenient, parseTraverse, RequestError
  * The HTTP API over one warm generator session (fastify):
  *
  *   GET  /           the web page (grid, "new samples", seed, latent slider, E9 traversal)
- *   GET  /health     { status: "ok", model, uptimeS, requests, rssMb }
- *   GET  /model      the export manifest (io shapes, latentDim, parity, source checkpoint)
+ *   GET  /health     { status: "ok", model, uptimeS, requests, rssMb, queue }
+ *   GET  /model      the model: run, checkpoint, iteration, family, latent size, image shape, parity, limits
  *   POST /generate   { count ≤ 256, seed?, z?, fix?: { index, value }, format?: "json" | "png" | "f32", cols?, scale? }
- *   POST /traverse   { index, seed?, values? (default 10 in [−2, 2]), rows?, format?, scale? }
+ *   POST /traverse   { index, seed?, values? (default 10 in [−2, 2]), rows?, format?, scale? } (rows × values ≤ 256)
  *
- * Bad input is a 4xx `{ error, field, hint }`; nothing a client sends can stop the server.
+ * Bad input is a 4xx `{ error, field, hint }`; nothing a client sends can stop the server. Hostile
+ * clients are bounded by `ServerLimits`: a request must arrive whole within `requestTimeoutMs` (else
+ * 408 and the connection closes), silent sockets close after `idleTimeoutMs`, at most `maxConnections`
+ * sockets are open, and generation runs through a bounded queue (full → 503 with Retry-After).
  */
+export interface ServerLimits {
+  /** Headers and body of a request must arrive within this many ms (else 408, connection closed). */
+  requestTimeoutMs: number;
+  /** A socket with no traffic either way for this many ms is closed. */
+  idleTimeoutMs: number;
+  /** An idle keep-alive socket is closed after this many ms. */
+  keepAliveTimeoutMs: number;
+  /** Open sockets at most; further connections are closed on accept. */
+  maxConnections: number;
+  /** Requests per keep-alive socket before the server closes it (0: no limit). */
+  maxRequestsPerSocket: number;
+  /** Generations (onnxruntime runs plus encoding) running at once. */
+  queueConcurrency: number;
+  /** Generations waiting for a turn; one more is answered 503 with Retry-After. */
+  queueSize: number;
+}
+
+export const DEFAULT_LIMITS: ServerLimits = {
+  requestTimeoutMs: 10_000,
+  idleTimeoutMs: 30_000,
+  keepAliveTimeoutMs: 5_000,
+  maxConnections: 256,
+  maxRequestsPerSocket: 1000,
+  queueConcurrency: 2,
+  queueSize: 32,
+};
+
+/** Images per onnxruntime run: a 256-image request is 4 runs, so a run's working memory stays small. */
+export const GENERATE_CHUNK = 64;
+
 export interface ServerOptions {
   model: GeneratorModel;
   logger?: Logger;
   /** Largest request body in bytes (default 1 MiB: 256 latent vectors of 100 numbers fit 3 times over). */
   bodyLimit?: number;
+  limits?: Partial<ServerLimits>;
+  /** The generation queue (default: one made from `limits`); tests pass their own to fill it. */
+  queue?: GenerationQueue;
 }
 
 const WEB_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'web');
 
+interface Payload {
+  type: string;
+  body: string | Buffer;
+  headers: Record<string, string>;
+}
+
 export async function createServer(options: ServerOptions): Promise<FastifyInstance> {
   const { model, logger } = options;
   const bodyLimit = options.bodyLimit ?? 1 << 20;
-  const app = Fastify({ logger: false, bodyLimit, return503OnClosing: true, forceCloseConnections: 'idle' });
+  const limits: ServerLimits = { ...DEFAULT_LIMITS, ...options.limits };
+  const queue = options.queue ?? new GenerationQueue({ concurrency: limits.queueConcurrency, maxWaiting: limits.queueSize });
+  const app = Fastify({
+    logger: false,
+    bodyLimit,
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+    // node checks incomplete requests every connectionsCheckingInterval ms (its default, 30 s, would let
+    // a trickling client overstay a 10 s limit by 30 s); headersTimeout may not exceed requestTimeout.
+    http: {
+      requestTimeout: limits.requestTimeoutMs,
+      headersTimeout: limits.requestTimeoutMs,
+      connectionsCheckingInterval: Math.min(1000, Math.max(50, Math.floor(limits.requestTimeoutMs / 4))),
+    },
+    requestTimeout: limits.requestTimeoutMs,
+    connectionTimeout: limits.idleTimeoutMs,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    maxRequestsPerSocket: limits.maxRequestsPerSocket,
+    clientErrorHandler: (error, socket) => answerClientError(error, socket, limits),
+    frameworkErrors: (error, _request, reply) => {
+      void (reply as FastifyReply).code(400).send({ error: error.message, field: 'url', hint: 'send a well-formed URL, e.g. POST /generate' });
+    },
+  });
+  app.server.maxConnections = limits.maxConnections;
   const page = await readFile(join(WEB_DIR, 'index.html'), 'utf8');
   const script = await readFile(join(WEB_DIR, 'app.js'), 'utf8');
   const started = Date.now();
@@ -64,6 +132,7 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
   });
 
   app.setErrorHandler((error: FastifyError | RequestError, _request, reply) => {
+    if (error instanceof QueueFullError) return reply.code(503).header('retry-after', String(error.retryAfterS)).send(error.toJSON());
     if (error instanceof RequestError) return reply.code(error.status).send(error.toJSON());
     const status = error.statusCode ?? 500;
     if (status >= 400 && status < 500) return reply.code(status).send(fastifyClientError(error, bodyLimit));
@@ -84,63 +153,104 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
     uptimeS: Math.round((Date.now() - started) / 1000),
     requests,
     rssMb: Number((process.memoryUsage().rss / 2 ** 20).toFixed(1)),
+    queue: queue.stats,
   }));
 
-  app.get('/model', async () => ({ dir: model.dir, latentDim: model.latentDim, imageShape: model.imageShape, maxCount: MAX_COUNT, manifest: model.manifest }));
+  // What a client needs to call the API, and nothing about the server's disk (no folders, no paths).
+  const meta = model.meta as ExportMetaView & { model?: unknown; loss?: unknown; noise?: unknown };
+  const modelInfo = {
+    run: meta.run,
+    checkpoint: meta.checkpoint,
+    iteration: meta.iteration,
+    family: typeof meta.model === 'string' ? meta.model : null,
+    loss: typeof meta.loss === 'string' ? meta.loss : null,
+    noise: typeof meta.noise === 'string' ? meta.noise : null,
+    latentDim: model.latentDim,
+    imageShape: model.imageShape,
+    range: meta.models.generator.outputs[0].range ?? null,
+    opset: meta.opset,
+    parity: { samples: meta.parity.samples, maxAbsError: meta.parity.maxAbsError, backend: meta.parity.backend },
+    maxCount: MAX_COUNT,
+    limits: { bodyLimit, requestTimeoutMs: limits.requestTimeoutMs, queueConcurrency: queue.concurrency, queueSize: queue.maxWaiting },
+  };
+  app.get('/model', async () => modelInfo);
+
+  const send = (reply: FastifyReply, p: Payload) => reply.type(p.type).headers(p.headers).send(p.body);
 
   app.post('/generate', async (request, reply) => {
     const r = parseGenerate(request.body, model.latentDim, request.headers.accept);
-    const images = await model.generate(r.z, r.count);
     const headers = { 'x-seed': r.seed === null ? 'none' : String(r.seed) };
-    if (r.format === 'png') return sendPng(reply, model, images, r.count, r.cols, r.scale, headers);
-    if (r.format === 'f32') return sendF32(reply, model, images, r.count, headers);
-    return {
-      seed: r.seed,
-      count: r.count,
-      shape: [r.count, ...model.imageShape],
-      range: model.meta.models.generator.outputs[0].range ?? null,
-      images: rows(images, r.count),
-    };
+    const payload = await queue.run(async (): Promise<Payload> => {
+      const images = await generateChunked(model, r.z, r.count);
+      if (r.format === 'png') return pngPayload(model, images, r.count, r.cols, r.scale, headers);
+      if (r.format === 'f32') return f32Payload(model, images, r.count, headers);
+      return jsonPayload(headers, {
+        seed: r.seed,
+        count: r.count,
+        shape: [r.count, ...model.imageShape],
+        range: model.meta.models.generator.outputs[0].range ?? null,
+        images: rows(images, r.count),
+      });
+    });
+    return send(reply, payload);
   });
 
   app.post('/traverse', async (request, reply) => {
     const r = parseTraverse(request.body, model.latentDim, request.headers.accept);
     const n = r.rows * r.values.length;
-    const images = await model.generate(r.z, n);
-    const means = meanIntensities(images, n);
-    // E9's r: Pearson correlation of z_index with the images' mean intensity (all rows pooled).
-    const correlation = pearson(Array.from({ length: n }, (_, j) => r.values[j % r.values.length]), means);
-    const headers = { 'x-seed': String(r.seed), 'x-e9-r': String(correlation) };
-    if (r.format === 'png') return sendPng(reply, model, images, n, r.values.length, r.scale, headers);
-    if (r.format === 'f32') return sendF32(reply, model, images, n, headers);
-    return {
-      seed: r.seed,
-      index: r.index,
-      values: r.values,
-      rows: r.rows,
-      shape: [n, ...model.imageShape],
-      meanIntensity: means,
-      r: Number.isNaN(correlation) ? null : correlation,
-      images: rows(images, n),
-    };
+    const payload = await queue.run(async (): Promise<Payload> => {
+      const images = await generateChunked(model, r.z, n);
+      const means = meanIntensities(images, n);
+      // E9's r: Pearson correlation of z_index with the images' mean intensity (all rows pooled).
+      const correlation = pearson(Array.from({ length: n }, (_, j) => r.values[j % r.values.length]), means);
+      const headers = { 'x-seed': String(r.seed), 'x-e9-r': String(correlation) };
+      if (r.format === 'png') return pngPayload(model, images, n, r.values.length, r.scale, headers);
+      if (r.format === 'f32') return f32Payload(model, images, n, headers);
+      return jsonPayload(headers, {
+        seed: r.seed,
+        index: r.index,
+        values: r.values,
+        rows: r.rows,
+        shape: [n, ...model.imageShape],
+        meanIntensity: means,
+        r: Number.isNaN(correlation) ? null : correlation,
+        images: rows(images, n),
+      });
+    });
+    return send(reply, payload);
   });
 
   return app;
 }
 
-async function sendPng(reply: FastifyReply, model: GeneratorModel, images: Float32Array, count: number, cols: number, scale: number, headers: Record<string, string>): Promise<FastifyReply> {
+/** G(z) for n vectors, GENERATE_CHUNK images per onnxruntime run, into one [n·imageSize] array. */
+export async function generateChunked(model: GeneratorModel, z: Float32Array, n: number): Promise<Float32Array> {
+  const d = model.latentDim;
+  const out = new Float32Array(n * model.imageSize);
+  for (let i = 0; i < n; i += GENERATE_CHUNK) {
+    const k = Math.min(GENERATE_CHUNK, n - i);
+    out.set(await model.generate(z.slice(i * d, (i + k) * d), k), i * model.imageSize);
+  }
+  return out;
+}
+
+function jsonPayload(headers: Record<string, string>, value: unknown): Payload {
+  return { type: 'application/json; charset=utf-8', body: JSON.stringify(value), headers };
+}
+
+async function pngPayload(model: GeneratorModel, images: Float32Array, count: number, cols: number, scale: number, headers: Record<string, string>): Promise<Payload> {
   const range = model.meta.models.generator.outputs[0].range ?? [-1, 1];
   // gridPng maps [−1, 1] to 0..255; a [0, 1] model (a VAE decoder) is rescaled to that first.
   const scaled = range[0] === -1 && range[1] === 1 ? images : images.map((v) => ((v - range[0]) / (range[1] - range[0])) * 2 - 1);
   const png = await gridPng(scaled, count, { cols, height: model.height, width: model.width, scale });
-  return reply.type('image/png').headers({ 'cache-control': 'no-store', ...headers }).send(png);
+  return { type: 'image/png', body: png, headers: { 'cache-control': 'no-store', ...headers } };
 }
 
 /** Raw float32 little-endian bytes, shape in `x-shape` (exact, and ~40× smaller and faster than JSON numbers). */
-function sendF32(reply: FastifyReply, model: GeneratorModel, images: Float32Array, count: number, headers: Record<string, string>): FastifyReply {
+function f32Payload(model: GeneratorModel, images: Float32Array, count: number, headers: Record<string, string>): Payload {
   const bytes = Buffer.alloc(images.length * 4);
   for (let i = 0; i < images.length; i++) bytes.writeFloatLE(images[i], i * 4);
-  return reply.type('application/octet-stream').headers({ 'cache-control': 'no-store', 'x-shape': [count, ...model.imageShape].join(','), ...headers }).send(bytes);
+  return { type: 'application/octet-stream', body: bytes, headers: { 'cache-control': 'no-store', 'x-shape': [count, ...model.imageShape].join(','), ...headers } };
 }
 
 /** [n·size] → n arrays of `size` plain numbers (JSON). */
@@ -161,4 +271,33 @@ function fastifyClientError(error: FastifyError, bodyLimit: number): { error: st
     default:
       return { error: error.message, field: 'body', hint: 'send a JSON object, e.g. {"count": 16}' };
   }
+}
+
+/**
+ * Errors node's HTTP parser raises before fastify sees a request (a request not received within the
+ * request timeout, headers over node's 16 KiB limit, malformed HTTP), answered in the API's
+ * `{ error, field, hint }` shape; the connection is then closed.
+ */
+function answerClientError(error: NodeJS.ErrnoException, socket: Duplex, limits: ServerLimits): void {
+  // A reset connection is gone: there is nobody to answer.
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  let status: number;
+  let body: { error: string; field: string; hint: string };
+  if (error.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
+    status = 408;
+    body = { error: `the request did not arrive whole within ${limits.requestTimeoutMs} ms`, field: 'body', hint: 'send the headers and body at once (the server closes slow requests: --request-timeout)' };
+  } else if (error.code === 'HPE_HEADER_OVERFLOW') {
+    status = 431;
+    body = { error: 'the request headers are larger than the server accepts (16 KiB)', field: 'headers', hint: 'send fewer or shorter headers (cookies included)' };
+  } else {
+    status = 400;
+    body = { error: `malformed HTTP request (${error.code ?? error.message})`, field: 'request', hint: 'send a well-formed HTTP/1.1 request' };
+  }
+  const json = JSON.stringify(body);
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const head = `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(json)}\r\nconnection: close\r\n\r\n`;
+  socket.end(head + json, () => socket.destroy());
 }

@@ -65,10 +65,9 @@ async function render() {
 async function init() {
   try {
     const m = await (await fetch('/model')).json();
-    const meta = m.manifest.meta;
     state.latentDim = m.latentDim;
     $('index').max = String(m.latentDim - 1);
-    $('model').textContent = `run ${meta.run}, iteration ${meta.iteration}, d_z = ${m.latentDim}, opset ${meta.opset}, parity with tfjs ${meta.parity.maxAbsError.toExponential(1)}`;
+    $('model').textContent = `run ${m.run}, iteration ${m.iteration}, d_z = ${m.latentDim}, opset ${m.opset}, parity with tfjs ${m.parity.maxAbsError.toExponential(1)}`;
   } catch (e) {
     $('model').textContent = `cannot read /model: ${e.message}`;
   }
