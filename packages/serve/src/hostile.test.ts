@@ -28,7 +28,10 @@ afterAll(async () => {
   if (root) await rm(root, { recursive: true, force: true });
 });
 
-async function listen(limits: Partial<ServerLimits>, extra: Partial<ServerOptions> = {}): Promise<{ app: FastifyInstance; port: number }> {
+async function listen(
+  limits: Partial<ServerLimits>,
+  extra: Partial<ServerOptions> = {},
+): Promise<{ app: FastifyInstance; port: number }> {
   const app = await createServer({ model, limits, ...extra });
   servers.push(app);
   await app.listen({ port: 0, host: '127.0.0.1' });
@@ -55,7 +58,8 @@ function raw(port: number, drive: (socket: Socket) => void, giveUpMs = 15_000): 
     let text = '';
     const timer = setTimeout(() => {
       socket.destroy();
-      reject(new Error(`the server kept the connection open for ${giveUpMs} ms; got ${JSON.stringify(text.slice(0, 200))}`));
+      const got = JSON.stringify(text.slice(0, 200));
+      reject(new Error(`the server kept the connection open for ${giveUpMs} ms; got ${got}`));
     }, giveUpMs);
     socket.on('data', (d: Buffer) => (text += d.toString('latin1')));
     socket.on('error', () => {}); // a reset after the answer is the server closing: 'close' follows
@@ -64,11 +68,21 @@ function raw(port: number, drive: (socket: Socket) => void, giveUpMs = 15_000): 
       const [head = '', body = ''] = text.split('\r\n\r\n');
       const lines = head.split('\r\n');
       const status = /^HTTP\/1\.1 (\d{3})/.exec(lines[0] ?? '')?.[1];
-      const headers = Object.fromEntries(lines.slice(1).map((l) => [l.slice(0, l.indexOf(':')).toLowerCase(), l.slice(l.indexOf(':') + 1).trim()]));
+      const headers = Object.fromEntries(
+        lines.slice(1).map((l) => [l.slice(0, l.indexOf(':')).toLowerCase(), l.slice(l.indexOf(':') + 1).trim()]),
+      );
       resolve({ text, status: status ? Number(status) : null, headers, body, closedAfterMs: performance.now() - t0 });
     });
     socket.on('connect', () => drive(socket));
   });
+}
+
+/** An HTTP/1.1 request as bytes on the wire; with a body it is JSON and the connection closes after. */
+function wire(method: string, path: string, body?: string, extraHeaders = ''): string {
+  const head = `${method} ${path} HTTP/1.1\r\nhost: 127.0.0.1\r\n${extraHeaders}`;
+  if (body === undefined) return `${head}\r\n`;
+  const length = Buffer.byteLength(body);
+  return `${head}connection: close\r\ncontent-type: application/json\r\ncontent-length: ${length}\r\n\r\n${body}`;
 }
 
 /** Writes `data` one byte every `everyMs` until the socket closes. */
@@ -81,10 +95,12 @@ function trickle(socket: Socket, data: string, everyMs: number): void {
   socket.on('close', () => clearInterval(timer));
 }
 
-function expectErrorShape(a: { status: number | null; headers: Record<string, string>; body: string }, status: number, field: string): { error: string; field: string; hint: string } {
+type ErrorBody = { error: string; field: string; hint: string };
+
+function expectErrorShape(a: Pick<RawAnswer, 'status' | 'headers' | 'body'>, status: number, field: string): ErrorBody {
   expect(a.status).toBe(status);
   expect(a.headers['content-type']).toMatch(/application\/json/);
-  const j = JSON.parse(a.body) as { error: string; field: string; hint: string };
+  const j = JSON.parse(a.body) as ErrorBody;
   expect(j).toMatchObject({ field });
   expect(Object.keys(j).sort()).toEqual(['error', 'field', 'hint']);
   expect(typeof j.error).toBe('string');
@@ -97,7 +113,8 @@ describe('slow and silent clients', () => {
     const { port } = await listen({ requestTimeoutMs: 1000 });
     const body = JSON.stringify({ count: 1, seed: 1, format: 'json', pad: 'x'.repeat(100) });
     const answer = await raw(port, (s) => {
-      s.write(`POST /generate HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\n\r\n`);
+      const request = wire('POST', '/generate', body);
+      s.write(request.slice(0, request.length - body.length)); // the headers at once
       trickle(s, body, 300);
     });
     const j = expectErrorShape(answer, 408, 'body');
@@ -109,7 +126,8 @@ describe('slow and silent clients', () => {
 
   it('headers trickled 1 byte every 300 ms are cut off too', async () => {
     const { port } = await listen({ requestTimeoutMs: 1000 });
-    const answer = await raw(port, (s) => trickle(s, 'GET /health HTTP/1.1\r\nhost: 127.0.0.1\r\nx-slow: ' + 'a'.repeat(200), 300));
+    const headers = wire('GET', '/health', undefined, `x-slow: ${'a'.repeat(200)}`); // no blank line: never ends
+    const answer = await raw(port, (s) => trickle(s, headers, 300));
     expectErrorShape(answer, 408, 'body');
     expect(answer.closedAfterMs).toBeLessThan(4000);
   });
@@ -124,7 +142,7 @@ describe('slow and silent clients', () => {
   it('a whole request sent at once is answered normally under a short timeout', async () => {
     const { port } = await listen({ requestTimeoutMs: 1000 });
     const body = JSON.stringify({ count: 2, seed: 1, format: 'f32' });
-    const answer = await raw(port, (s) => s.write(`POST /generate HTTP/1.1\r\nhost: x\r\nconnection: close\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\n\r\n${body}`));
+    const answer = await raw(port, (s) => s.write(wire('POST', '/generate', body)));
     expect(answer.status).toBe(200);
     expect(answer.headers['x-shape']).toBe('2,1,28,28');
   });
@@ -138,7 +156,7 @@ describe('connection cap', () => {
       s.on('error', () => {});
     })));
     await expect.poll(() => new Promise<number>((resolve) => app.server.getConnections((_e, n) => resolve(n)))).toBe(3);
-    const refused = await raw(port, (s) => s.write('GET /health HTTP/1.1\r\nhost: x\r\n\r\n'), 5000);
+    const refused = await raw(port, (s) => s.write(wire('GET', '/health')), 5000);
     expect(refused.text).toBe(''); // closed without an answer
     // The 3 held sockets still work.
     const held = await new Promise<string>((resolve) => {
@@ -147,30 +165,30 @@ describe('connection cap', () => {
         text += d.toString();
         if (text.includes('"status":"ok"')) resolve(text);
       });
-      open[0].write('GET /health HTTP/1.1\r\nhost: x\r\n\r\n');
+      open[0].write(wire('GET', '/health'));
     });
     expect(held).toMatch(/^HTTP\/1\.1 200/);
     for (const s of open) s.destroy();
     await expect.poll(() => new Promise<number>((resolve) => app.server.getConnections((_e, n) => resolve(n)))).toBe(0);
-    const served = await raw(port, (s) => s.write('GET /health HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n'));
+    const served = await raw(port, (s) => s.write(wire('GET', '/health', undefined, 'connection: close\r\n')));
     expect(served.status).toBe(200);
   });
 });
 
 describe('bounded generation queue', () => {
-  it('full → 503 with Retry-After in the {error, field, hint} shape; the queued requests are then served', async () => {
+  it('full → 503 with Retry-After in the {error, field, hint} shape; the queued ones are then served', async () => {
     const queue = new GenerationQueue({ concurrency: 1, maxWaiting: 2 });
     const { port } = await listen({}, { queue });
     // Hold the one running place, so the two waiting places are what the HTTP requests find.
     let release!: () => void;
     const held = queue.run(() => new Promise<void>((resolve) => (release = resolve)));
-    const body = JSON.stringify({ count: 256, seed: 3, format: 'f32' });
-    const request = `POST /generate HTTP/1.1\r\nhost: x\r\nconnection: close\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\n\r\n${body}`;
+    const request = wire('POST', '/generate', JSON.stringify({ count: 256, seed: 3, format: 'f32' }));
     const answers: Promise<RawAnswer>[] = [];
     for (let i = 0; i < 5; i++) answers.push(raw(port, (s) => s.write(request)));
     // Two requests wait in the line; the other three are refused at once.
     await expect.poll(() => queue.stats, { timeout: 10_000 }).toEqual({ running: 1, waiting: 2 });
-    const settled = await Promise.race([Promise.all(answers), new Promise<null>((r) => setTimeout(() => r(null), 300))]);
+    const later = new Promise<null>((r) => setTimeout(() => r(null), 300));
+    const settled = await Promise.race([Promise.all(answers), later]);
     expect(settled).toBeNull(); // the queued ones are still waiting
     release();
     await held;
@@ -188,17 +206,21 @@ describe('bounded generation queue', () => {
     expect(queue.stats).toEqual({ running: 0, waiting: 0 });
   });
 
-  it('concurrent requests against concurrency 1 and a queue of 1: every answer a 200 or a 503 with Retry-After', async () => {
+  it('concurrent requests against concurrency 1 and a queue of 1: each a 200 or a 503 with Retry-After', async () => {
     const { app, port } = await listen({ queueConcurrency: 1, queueSize: 1 });
-    const body = JSON.stringify({ count: 256, seed: 5, format: 'json' });
-    const request = `POST /generate HTTP/1.1\r\nhost: x\r\nconnection: close\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\n\r\n${body}`;
+    const request = wire('POST', '/generate', JSON.stringify({ count: 256, seed: 5, format: 'json' }));
     const all = await Promise.all(Array.from({ length: 12 }, () => raw(port, (s) => s.write(request))));
     const statuses = all.map((a) => a.status);
-    console.log(`[queue] 12 concurrent 256-image requests, concurrency 1, queue 1: ${statuses.filter((s) => s === 200).length}×200 ${statuses.filter((s) => s === 503).length}×503`);
+    const count = (status: number) => statuses.filter((s) => s === status).length;
+    console.log(`[queue] 12 × 256 images at once, concurrency 1, queue 1: ${count(200)}×200, ${count(503)}×503`);
     expect(statuses.every((s) => s === 200 || s === 503)).toBe(true);
     expect(statuses.filter((s) => s === 200).length).toBeGreaterThanOrEqual(2);
-    for (const a of all.filter((x) => x.status === 503)) expect(Number(a.headers['retry-after'])).toBeGreaterThanOrEqual(1);
-    for (const a of all.filter((x) => x.status === 200)) expect((JSON.parse(a.body) as { images: number[][] }).images).toHaveLength(256);
+    for (const a of all.filter((x) => x.status === 503)) {
+      expect(Number(a.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+    }
+    for (const a of all.filter((x) => x.status === 200)) {
+      expect((JSON.parse(a.body) as { images: number[][] }).images).toHaveLength(256);
+    }
     const health = await app.inject({ method: 'GET', url: '/health' });
     expect(health.json().queue).toEqual({ running: 0, waiting: 0 });
   });
@@ -210,8 +232,7 @@ describe('bad numbers, bodies and headers over HTTP', () => {
     port = (await listen({})).port;
   });
 
-  const post = (path: string, body: string) =>
-    raw(port, (s) => s.write(`POST ${path} HTTP/1.1\r\nhost: x\r\nconnection: close\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`));
+  const post = (path: string, body: string) => raw(port, (s) => s.write(wire('POST', path, body)));
   const zeros = (n: number) => new Array(n).fill(0).join(',');
 
   it.each([
@@ -226,7 +247,7 @@ describe('bad numbers, bodies and headers over HTTP', () => {
     ['null body on /generate', '/generate', 'null', 'body', /must be a JSON object/],
     ['null body on /traverse', '/traverse', 'null', 'body', /must be a JSON object/],
     ['a number as body', '/generate', '42', 'body', /must be a JSON object/],
-    ['traverse 16 × 32 = 512 images', '/traverse', `{"index":0,"rows":16,"values":[${zeros(32)}]}`, 'rows', /512 images, more than 256/],
+    ['traverse 16 × 32', '/traverse', `{"index":0,"rows":16,"values":[${zeros(32)}]}`, 'rows', /512 images, more/],
     ['generate 257 images', '/generate', '{"count":257}', 'count', /from 1 to 256/],
   ] as const)('%s → 400 naming the field', async (_name, path, body, field, message) => {
     const j = expectErrorShape(await post(path, body), 400, field);
@@ -239,7 +260,7 @@ describe('bad numbers, bodies and headers over HTTP', () => {
   });
 
   it('headers over 16 KiB → 431 in the {error, field, hint} shape', async () => {
-    const a = await raw(port, (s) => s.write(`GET /health HTTP/1.1\r\nhost: x\r\nx-big: ${'a'.repeat(20_000)}\r\n\r\n`));
+    const a = await raw(port, (s) => s.write(wire('GET', '/health', undefined, `x-big: ${'a'.repeat(20_000)}\r\n`)));
     const j = expectErrorShape(a, 431, 'headers');
     expect(j.error).toMatch(/headers are larger/);
   });

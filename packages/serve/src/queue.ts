@@ -37,8 +37,12 @@ export class GenerationQueue {
   private meanTaskMs = 100;
 
   constructor(options: QueueOptions) {
-    if (!Number.isInteger(options.concurrency) || options.concurrency < 1) throw new Error(`queue concurrency must be an integer ≥ 1, got ${options.concurrency}`);
-    if (!Number.isInteger(options.maxWaiting) || options.maxWaiting < 0) throw new Error(`queue size must be an integer ≥ 0, got ${options.maxWaiting}`);
+    if (!Number.isInteger(options.concurrency) || options.concurrency < 1) {
+      throw new Error(`queue concurrency must be an integer ≥ 1, got ${options.concurrency}`);
+    }
+    if (!Number.isInteger(options.maxWaiting) || options.maxWaiting < 0) {
+      throw new Error(`queue size must be an integer ≥ 0, got ${options.maxWaiting}`);
+    }
     this.concurrency = options.concurrency;
     this.maxWaiting = options.maxWaiting;
   }
@@ -51,7 +55,9 @@ export class GenerationQueue {
   /** Runs `task` when a place is free; throws QueueFullError at once when the waiting line is full. */
   async run<T>(task: () => Promise<T>): Promise<T> {
     if (this.running >= this.concurrency) {
-      if (this.waiting.length >= this.maxWaiting) throw new QueueFullError(this.retryAfterS(), this.running, this.waiting.length);
+      if (this.waiting.length >= this.maxWaiting) {
+        throw new QueueFullError(this.retryAfterS(), this.running, this.waiting.length);
+      }
       await new Promise<void>((resolve) => this.waiting.push(resolve));
     } else {
       this.running++;

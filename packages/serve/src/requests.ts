@@ -77,7 +77,9 @@ export function isFiniteFloat32(v: unknown): v is number {
 }
 const FLOAT32_RULE = 'a finite float32 number (|x| ≤ 3.4028235e38)';
 const finite = z
-  .number({ error: (iss) => (iss.input === undefined ? 'is required' : `must be ${FLOAT32_RULE}, got ${describe(iss.input)}`) })
+  .number({
+    error: (iss) => (iss.input === undefined ? 'is required' : `must be ${FLOAT32_RULE}, got ${describe(iss.input)}`),
+  })
   .refine(isFiniteFloat32, { error: (iss) => `must be ${FLOAT32_RULE}, got ${describe(iss.input)}` });
 const intIn = (lo: number, hi: number) =>
   z.number({ error: (iss) => (iss.input === undefined ? 'is required' : `must be an integer from ${lo} to ${hi}, got ${describe(iss.input)}`) }).refine((v) => Number.isInteger(v) && v >= lo && v <= hi, { error: (iss) => `must be an integer from ${lo} to ${hi}, got ${describe(iss.input)}` });
@@ -174,13 +176,19 @@ function latentRows(zBody: unknown[], latentDim: number): number[][] {
   const rows = (nested ? zBody : [zBody]) as unknown[];
   const hint = `send 1 to ${MAX_COUNT} vectors of ${latentDim} finite float32 numbers (GET /model shows latentDim)`;
   if (zBody.length === 0) throw new RequestError(400, 'z is empty', 'z', hint);
-  if (rows.length > MAX_COUNT) throw new RequestError(400, `z has ${rows.length} vectors, at most ${MAX_COUNT} per request`, 'z', `split the request: at most ${MAX_COUNT} images per request`);
+  if (rows.length > MAX_COUNT) {
+    const message = `z has ${rows.length} vectors, at most ${MAX_COUNT} per request`;
+    throw new RequestError(400, message, 'z', `split the request: at most ${MAX_COUNT} images per request`);
+  }
   return rows.map((row, i) => {
     const field = nested ? `z[${i}]` : 'z';
     if (!Array.isArray(row)) throw new RequestError(400, `${field} must be an array of ${latentDim} numbers, got ${describe(row)}`, field, hint);
     if (row.length !== latentDim) throw new RequestError(400, `${field} has ${row.length} values; the model's latent size is ${latentDim}`, field, hint);
     row.forEach((v, j) => {
-      if (!isFiniteFloat32(v)) throw new RequestError(400, `${field}[${j}] must be ${FLOAT32_RULE}, got ${describe(v)}`, `${field}[${j}]`, hint);
+      if (!isFiniteFloat32(v)) {
+        const at = `${field}[${j}]`;
+        throw new RequestError(400, `${at} must be ${FLOAT32_RULE}, got ${describe(v)}`, at, hint);
+      }
     });
     return row as number[];
   });
@@ -193,7 +201,12 @@ export function parseTraverse(body: unknown, latentDim: number, accept?: string,
   const rows = b.rows ?? 1;
   if (rows * values.length > MAX_COUNT) {
     const field = b.rows === undefined ? 'values' : 'rows';
-    throw new RequestError(400, `rows × values = ${rows} × ${values.length} = ${rows * values.length} images, more than ${MAX_COUNT} per request`, field, `at most ${MAX_COUNT} images per request: lower rows or send fewer values (rows × values ≤ ${MAX_COUNT})`);
+    const images = rows * values.length;
+    const message =
+      `rows × values = ${rows} × ${values.length} = ${images} images, more than ${MAX_COUNT} per request`;
+    const hint =
+      `at most ${MAX_COUNT} images per request: lower rows or send fewer values (rows × values ≤ ${MAX_COUNT})`;
+    throw new RequestError(400, message, field, hint);
   }
   const seed = b.seed ?? randomSeed();
   return { z: traversalLatents(seed, rows, latentDim, b.index, values), seed, index: b.index, values, rows, format: chooseFormat(b.format, accept), scale: b.scale ?? 2 };
@@ -213,7 +226,10 @@ function validate<S extends z.ZodType>(schema: S, body: unknown): z.output<S> {
     throw new RequestError(400, `unknown field "${key}"`, fieldPath([...issue.path, key]), 'see GET / or the README for the accepted fields');
   }
   const field = fieldPath(issue.path);
-  const hint = field === 'count' ? `send 1 to ${MAX_COUNT} images per request (split larger batches)` : 'see the README of @wgan/serve for the accepted values';
+  const hint =
+    field === 'count'
+      ? `send 1 to ${MAX_COUNT} images per request (split larger batches)`
+      : 'see the README of @wgan/serve for the accepted values';
   throw new RequestError(400, `${field} ${issue.message}`, field, hint);
 }
 

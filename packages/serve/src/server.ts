@@ -16,8 +16,10 @@ import { MAX_COUNT, parseGenerate, parseJsonLenient, parseTraverse, RequestError
  *   GET  /           the web page (grid, "new samples", seed, latent slider, E9 traversal)
  *   GET  /health     { status: "ok", model, uptimeS, requests, rssMb, queue }
  *   GET  /model      the model: run, checkpoint, iteration, family, latent size, image shape, parity, limits
- *   POST /generate   { count ≤ 256, seed?, z?, fix?: { index, value }, format?: "json" | "png" | "f32", cols?, scale? }
- *   POST /traverse   { index, seed?, values? (default 10 in [−2, 2]), rows?, format?, scale? } (rows × values ≤ 256)
+ *   POST /generate   { count ≤ 256, seed?, z?, fix?: { index, value }, format?: "json" | "png" | "f32",
+ *                      cols?, scale? }
+ *   POST /traverse   { index, seed?, values? (default 10 in [−2, 2]), rows?, format?, scale? }
+ *                    (rows × values ≤ 256)
  *
  * Bad input is a 4xx `{ error, field, hint }`; nothing a client sends can stop the server. Hostile
  * clients are bounded by `ServerLimits`: a request must arrive whole within `requestTimeoutMs` (else
@@ -76,7 +78,8 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
   const { model, logger } = options;
   const bodyLimit = options.bodyLimit ?? 1 << 20;
   const limits: ServerLimits = { ...DEFAULT_LIMITS, ...options.limits };
-  const queue = options.queue ?? new GenerationQueue({ concurrency: limits.queueConcurrency, maxWaiting: limits.queueSize });
+  const queue =
+    options.queue ?? new GenerationQueue({ concurrency: limits.queueConcurrency, maxWaiting: limits.queueSize });
   const app = Fastify({
     logger: false,
     bodyLimit,
@@ -95,7 +98,8 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
     maxRequestsPerSocket: limits.maxRequestsPerSocket,
     clientErrorHandler: (error, socket) => answerClientError(error, socket, limits),
     frameworkErrors: (error, _request, reply) => {
-      void (reply as FastifyReply).code(400).send({ error: error.message, field: 'url', hint: 'send a well-formed URL, e.g. POST /generate' });
+      const hint = 'send a well-formed URL, e.g. POST /generate';
+      void (reply as FastifyReply).code(400).send({ error: error.message, field: 'url', hint });
     },
   });
   app.server.maxConnections = limits.maxConnections;
@@ -132,7 +136,9 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
   });
 
   app.setErrorHandler((error: FastifyError | RequestError, _request, reply) => {
-    if (error instanceof QueueFullError) return reply.code(503).header('retry-after', String(error.retryAfterS)).send(error.toJSON());
+    if (error instanceof QueueFullError) {
+      return reply.code(503).header('retry-after', String(error.retryAfterS)).send(error.toJSON());
+    }
     if (error instanceof RequestError) return reply.code(error.status).send(error.toJSON());
     const status = error.statusCode ?? 500;
     if (status >= 400 && status < 500) return reply.code(status).send(fastifyClientError(error, bodyLimit));
@@ -171,7 +177,12 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
     opset: meta.opset,
     parity: { samples: meta.parity.samples, maxAbsError: meta.parity.maxAbsError, backend: meta.parity.backend },
     maxCount: MAX_COUNT,
-    limits: { bodyLimit, requestTimeoutMs: limits.requestTimeoutMs, queueConcurrency: queue.concurrency, queueSize: queue.maxWaiting },
+    limits: {
+      bodyLimit,
+      requestTimeoutMs: limits.requestTimeoutMs,
+      queueConcurrency: queue.concurrency,
+      queueSize: queue.maxWaiting,
+    },
   };
   app.get('/model', async () => modelInfo);
 
@@ -238,19 +249,34 @@ function jsonPayload(headers: Record<string, string>, value: unknown): Payload {
   return { type: 'application/json; charset=utf-8', body: JSON.stringify(value), headers };
 }
 
-async function pngPayload(model: GeneratorModel, images: Float32Array, count: number, cols: number, scale: number, headers: Record<string, string>): Promise<Payload> {
+async function pngPayload(
+  model: GeneratorModel,
+  images: Float32Array,
+  count: number,
+  cols: number,
+  scale: number,
+  headers: Record<string, string>,
+): Promise<Payload> {
   const range = model.meta.models.generator.outputs[0].range ?? [-1, 1];
   // gridPng maps [−1, 1] to 0..255; a [0, 1] model (a VAE decoder) is rescaled to that first.
-  const scaled = range[0] === -1 && range[1] === 1 ? images : images.map((v) => ((v - range[0]) / (range[1] - range[0])) * 2 - 1);
+  const scaled =
+    range[0] === -1 && range[1] === 1 ? images : images.map((v) => ((v - range[0]) / (range[1] - range[0])) * 2 - 1);
   const png = await gridPng(scaled, count, { cols, height: model.height, width: model.width, scale });
   return { type: 'image/png', body: png, headers: { 'cache-control': 'no-store', ...headers } };
 }
 
 /** Raw float32 little-endian bytes, shape in `x-shape` (exact, and ~40× smaller and faster than JSON numbers). */
-function f32Payload(model: GeneratorModel, images: Float32Array, count: number, headers: Record<string, string>): Payload {
+function f32Payload(
+  model: GeneratorModel,
+  images: Float32Array,
+  count: number,
+  headers: Record<string, string>,
+): Payload {
   const bytes = Buffer.alloc(images.length * 4);
   for (let i = 0; i < images.length; i++) bytes.writeFloatLE(images[i], i * 4);
-  return { type: 'application/octet-stream', body: bytes, headers: { 'cache-control': 'no-store', 'x-shape': [count, ...model.imageShape].join(','), ...headers } };
+  const shape = [count, ...model.imageShape].join(',');
+  const allHeaders = { 'cache-control': 'no-store', 'x-shape': shape, ...headers };
+  return { type: 'application/octet-stream', body: bytes, headers: allHeaders };
 }
 
 /** [n·size] → n arrays of `size` plain numbers (JSON). */
@@ -285,19 +311,33 @@ function answerClientError(error: NodeJS.ErrnoException, socket: Duplex, limits:
   let body: { error: string; field: string; hint: string };
   if (error.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
     status = 408;
-    body = { error: `the request did not arrive whole within ${limits.requestTimeoutMs} ms`, field: 'body', hint: 'send the headers and body at once (the server closes slow requests: --request-timeout)' };
+    body = {
+      error: `the request did not arrive whole within ${limits.requestTimeoutMs} ms`,
+      field: 'body',
+      hint: 'send the headers and body at once (the server closes slow requests: --request-timeout)',
+    };
   } else if (error.code === 'HPE_HEADER_OVERFLOW') {
     status = 431;
-    body = { error: 'the request headers are larger than the server accepts (16 KiB)', field: 'headers', hint: 'send fewer or shorter headers (cookies included)' };
+    body = {
+      error: 'the request headers are larger than the server accepts (16 KiB)',
+      field: 'headers',
+      hint: 'send fewer or shorter headers (cookies included)',
+    };
   } else {
     status = 400;
-    body = { error: `malformed HTTP request (${error.code ?? error.message})`, field: 'request', hint: 'send a well-formed HTTP/1.1 request' };
+    const what = error.code ?? error.message;
+    body = { error: `malformed HTTP request (${what})`, field: 'request', hint: 'send a well-formed HTTP/1.1 request' };
   }
   const json = JSON.stringify(body);
   if (!socket.writable) {
     socket.destroy();
     return;
   }
-  const head = `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(json)}\r\nconnection: close\r\n\r\n`;
-  socket.end(head + json, () => socket.destroy());
+  const head = [
+    `HTTP/1.1 ${status} ${STATUS_CODES[status]}`,
+    'content-type: application/json; charset=utf-8',
+    `content-length: ${Buffer.byteLength(json)}`,
+    'connection: close',
+  ];
+  socket.end(`${head.join('\r\n')}\r\n\r\n${json}`, () => socket.destroy());
 }
