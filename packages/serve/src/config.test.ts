@@ -16,7 +16,7 @@ describe('serve config', () => {
       bodyLimit: 1 << 20,
       spinning: false,
       requestTimeoutMs: 10_000,
-      idleTimeoutMs: 30_000,
+      idleTimeoutMs: 60_000,
       keepAliveTimeoutMs: 5_000,
       maxConnections: 256,
       maxRequestsPerSocket: 1000,

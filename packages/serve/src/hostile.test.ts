@@ -132,7 +132,15 @@ describe('slow and silent clients', () => {
     expect(answer.closedAfterMs).toBeLessThan(4000);
   });
 
-  it('a socket that sends nothing is closed after the idle timeout', async () => {
+  it('a socket that sends nothing gets 408 at the request timeout', async () => {
+    const { port } = await listen({ requestTimeoutMs: 1000 });
+    const answer = await raw(port, () => {});
+    expectErrorShape(answer, 408, 'body');
+    expect(answer.closedAfterMs).toBeGreaterThanOrEqual(950);
+    expect(answer.closedAfterMs).toBeLessThan(4000);
+  });
+
+  it('a socket that stalls is closed after the idle timeout', async () => {
     const { port } = await listen({ idleTimeoutMs: 800, requestTimeoutMs: 60_000 });
     const answer = await raw(port, () => {});
     expect(answer.closedAfterMs).toBeGreaterThanOrEqual(700);

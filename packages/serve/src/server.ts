@@ -23,13 +23,17 @@ import { MAX_COUNT, parseGenerate, parseJsonLenient, parseTraverse, RequestError
  *
  * Bad input is a 4xx `{ error, field, hint }`; nothing a client sends can stop the server. Hostile
  * clients are bounded by `ServerLimits`: a request must arrive whole within `requestTimeoutMs` (else
- * 408 and the connection closes), silent sockets close after `idleTimeoutMs`, at most `maxConnections`
+ * 408 and the connection closes; a socket that sends nothing gets the same), stalled sockets close
+ * after `idleTimeoutMs`, at most `maxConnections`
  * sockets are open, and generation runs through a bounded queue (full → 503 with Retry-After).
  */
 export interface ServerLimits {
   /** Headers and body of a request must arrive within this many ms (else 408, connection closed). */
   requestTimeoutMs: number;
-  /** A socket with no traffic either way for this many ms is closed. */
+  /**
+   * A socket with no traffic either way for this many ms is closed (a client that stopped reading its
+   * answer). It also runs while a request waits in the queue, so it must exceed the longest wait.
+   */
   idleTimeoutMs: number;
   /** An idle keep-alive socket is closed after this many ms. */
   keepAliveTimeoutMs: number;
@@ -45,7 +49,7 @@ export interface ServerLimits {
 
 export const DEFAULT_LIMITS: ServerLimits = {
   requestTimeoutMs: 10_000,
-  idleTimeoutMs: 30_000,
+  idleTimeoutMs: 60_000,
   keepAliveTimeoutMs: 5_000,
   maxConnections: 256,
   maxRequestsPerSocket: 1000,
