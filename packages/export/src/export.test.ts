@@ -42,7 +42,7 @@ describe('exportCheckpoint', () => {
     const result = await exportCheckpoint(config({ critic: true }));
     meta = result.meta;
     dir = result.artifact.dir;
-  });
+  }, 120_000); // two float64 evaluations of the 1.5M-parameter seed-001 pair on 256 samples
 
   it('writes artifacts/export/<run>/<checkpoint>/ with both models and points latest at it', async () => {
     expect(dir).toBe(join(root, 'export', 'default', '00001000'));
@@ -119,7 +119,7 @@ describe('exportCheckpoint', () => {
     expect(conv.meta.parity.maxAbsError).toBeLessThanOrEqual(conv.meta.parity.maxBound);
     expect(conv.meta.models.critic!.parity.tfjs.worstRatio).toBeLessThanOrEqual(1);
     if (!checkerUnavailable()) expect(conv.meta.checker).toMatchObject({ status: 'passed' });
-  });
+  }, 120_000);
 });
 
 describe('the seed-002 DCGAN', () => {
@@ -135,7 +135,7 @@ describe('the seed-002 DCGAN', () => {
     expect(meta.models.generator.parity.tfjs.worstRatio).toBeLessThanOrEqual(1);
     expect(meta.models.critic!.parity.onnxruntime.worstRatio).toBeLessThanOrEqual(1);
     expect(meta.models.critic!.parity.tfjs.worstRatio).toBeLessThanOrEqual(1);
-  }, 60_000);
+  }, 120_000);
 });
 
 describe('a VAE checkpoint (train --model vae)', () => {
