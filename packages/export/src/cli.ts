@@ -6,7 +6,10 @@ import { exportCheckpoint } from './export.js';
 
 const program = new Command()
   .name('export')
-  .description('a train checkpoint → generator.onnx (and critic.onnx), checked, and onnxruntime and tfjs held to a float32 rounding bound of a float64 evaluation')
+  .description(
+    'a train checkpoint → generator.onnx (and critic.onnx), checked; onnxruntime and tfjs each held to a float32 ' +
+      'rounding bound of a float64 evaluation of the checkpoint',
+  )
   .option('--run <name>', 'run name: reads artifacts/runs/<name>/ (default "default")')
   .option('--checkpoint <iter>', 'iteration to export, or "latest" (default)')
   .option('--critic', 'also export the critic (critic.onnx)')
@@ -51,7 +54,8 @@ await runCli(async () => {
     e(m.parity.maxBound),
     (m.sizeBytes / 1e6).toFixed(2),
   ]);
-  const header = ['model', 'file', 'input', 'output', 'onnx − f64 abs / rel', `tfjs (${meta.parity.backend}) − f64 abs / rel`, 'bound (max)', 'size MB'];
+  const tfjs = `tfjs (${meta.parity.backend}) − f64 abs / rel`;
+  const header = ['model', 'file', 'input', 'output', 'onnx − f64 abs / rel', tfjs, 'bound (max)', 'size MB'];
   process.stdout.write(`${formatTable(header, rows)}\n`);
   logger.info('wrote artifact', { dir: artifact.dir, checker: meta.checker.status, seconds: Number(((performance.now() - t0) / 1000).toFixed(2)) });
 });

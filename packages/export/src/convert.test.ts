@@ -118,7 +118,8 @@ describe.each(['wasm', 'cpu'] as const)('parity with tfjs Network.apply on the %
     ['conv critic (conv2d valid/same, maxPool, flatten, dense, batchNorm)', smallConvCritic(), true],
   ];
 
-  it.each(cases)('%s: onnxruntime and tfjs within the float32 bound of the float64 evaluation on 256 seeded inputs', async (_name, spec, perturb) => {
+  const title = '%s: onnxruntime and tfjs within the float32 bound of the float64 evaluation on 256 seeded inputs';
+  it.each(cases)(title, async (_name, spec, perturb) => {
     const values = valuesFor(spec, 11, perturb);
     const model = networkToOnnx(spec, values, { producerVersion: 'test' });
     const n = 256;
@@ -130,7 +131,11 @@ describe.each(['wasm', 'cpu'] as const)('parity with tfjs Network.apply on the %
     expect(p.onnxruntime.worstRatio).toBeLessThanOrEqual(1);
     expect(p.tfjs.worstRatio).toBeLessThanOrEqual(1);
     expect(p.onnxruntime.maxBound).toBeLessThan(1e-4); // a bound that can still tell a wrong graph
-    console.log(`[parity ${backend}] ${_name}: |onnx − f64| ${p.onnxruntime.maxAbsError.toExponential(2)}, |tfjs − f64| ${p.tfjs.maxAbsError.toExponential(2)}, bound ≤ ${p.onnxruntime.maxBound.toExponential(2)}`);
+    const e = (v: number) => v.toExponential(2);
+    console.log(
+      `[parity ${backend}] ${_name}: |onnx − f64| ${e(p.onnxruntime.maxAbsError)}, ` +
+        `|tfjs − f64| ${e(p.tfjs.maxAbsError)}, bound ≤ ${e(p.onnxruntime.maxBound)}`,
+    );
   });
 
   it('catches a wrong layout: the conv critic with tfjs NHWC flatten order differs from a channel-first flatten', async () => {

@@ -117,7 +117,8 @@ export async function exportCheckpoint(config: ExportConfig, options: { logger?:
     // The critic is judged on what it is there for: the generator's images (the float64 ones, rounded
     // to float32 once, so all three evaluations see the same input).
     const images = Float32Array.from(gParity.reference.value);
-    const cParity = await measureParity(ckpt.critic.spec, ckpt.critic.values, model.bytes, model.io.input.shape, images, n);
+    const { spec, values } = ckpt.critic;
+    const cParity = await measureParity(spec, values, model.bytes, model.io.input.shape, images, n);
     critic = { model, summary: judgeParity('critic', cParity, config), spec: ckpt.critic.spec };
     log?.info('critic parity', parityLog(critic.summary));
   }
@@ -143,7 +144,13 @@ export async function exportCheckpoint(config: ExportConfig, options: { logger?:
         generator: describe('generator.onnx', ckpt.generator.spec, generator, gSummary),
         ...(critic ? { critic: describe('critic.onnx', critic.spec, critic.model, critic.summary) } : {}),
       },
-      parity: { samples: gSummary.samples, maxAbsError: gSummary.maxAbsError, maxBound: gSummary.maxBound, backend: gSummary.backend, reference: 'float64' },
+      parity: {
+        samples: gSummary.samples,
+        maxAbsError: gSummary.maxAbsError,
+        maxBound: gSummary.maxBound,
+        backend: gSummary.backend,
+        reference: 'float64',
+      },
       source: { checkpoint: source },
       checker,
     };
@@ -170,19 +177,40 @@ function convert(net: LoadedNetwork, metadata: Record<string, string>, doc: stri
  * the implementation, the sample and the numbers when one is beyond it.
  */
 export function judgeParity(what: string, p: ParityResult, config: Pick<ExportConfig, 'paritySeed'>): ParitySummary {
-  for (const [name, r] of [['onnxruntime (the exported graph)', p.onnxruntime], [`tfjs (Network.apply on ${p.backend})`, p.tfjs]] as const) {
+  const specFile = `${what === 'generator' ? 'generator' : 'critic'}.json`;
+  const report = `nothing was written. Report it with the checkpoint (its spec is in ${specFile})`;
+  const checks = [
+    {
+      name: 'onnxruntime (the exported graph)',
+      r: p.onnxruntime,
+      hint: `the exported graph does not compute the network the checkpoint describes; ${report}`,
+    },
+    {
+      name: `tfjs (Network.apply on ${p.backend})`,
+      r: p.tfjs,
+      hint: `tfjs's Network.apply, or the float64 evaluation, does not compute the checkpoint's network; ${report}`,
+    },
+  ];
+  for (const { name, r, hint } of checks) {
     if (r.worstRatio <= 1) continue;
     const w = r.worst;
+    const x = (v: number) => v.toExponential(3);
     throw new PipelineError(
-      `${what}: ${name} disagrees with the float64 evaluation of the checkpoint beyond what float32 rounding explains: ` +
-        `sample ${w.sample}, output ${w.index}: got ${w.got}, float64 ${w.reference.toPrecision(8)}, |error| ${w.error.toExponential(3)} > bound ${w.bound.toExponential(3)} ` +
-        `(${(r.worstRatio).toPrecision(3)}× the bound; over ${p.samples} samples max |error| ${r.maxAbsError.toExponential(3)}, max relative ${r.maxRelError.toExponential(3)}, largest bound ${r.maxBound.toExponential(3)})`,
+      `${what}: ${name} disagrees with the float64 evaluation of the checkpoint beyond what float32 rounding ` +
+        `explains: sample ${w.sample}, output ${w.index}: got ${w.got}, float64 ${w.reference.toPrecision(8)}, ` +
+        `|error| ${x(w.error)} > bound ${x(w.bound)} (${r.worstRatio.toPrecision(3)}× the bound; over ` +
+        `${p.samples} samples max |error| ${x(r.maxAbsError)}, max relative ${x(r.maxRelError)}, ` +
+        `largest bound ${x(r.maxBound)})`,
       `${what}.onnx`,
-      'the exported model does not compute the network the checkpoint describes; nothing was written. Report it with the checkpoint (its spec is in ' + `${what === 'generator' ? 'generator' : 'critic'}.json)`,
+      hint,
       1,
     );
   }
-  const summary = (r: ReferenceComparison): ImplementationSummary => ({ maxAbsError: r.maxAbsError, maxRelError: r.maxRelError, worstRatio: r.worstRatio });
+  const summary = (r: ReferenceComparison): ImplementationSummary => ({
+    maxAbsError: r.maxAbsError,
+    maxRelError: r.maxRelError,
+    worstRatio: r.worstRatio,
+  });
   return {
     samples: p.samples,
     seed: config.paritySeed,

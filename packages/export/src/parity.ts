@@ -76,7 +76,14 @@ export interface ParityResult {
  * x [n, inputSize], and compares each with the float64 evaluation of the network, output by output
  * against its float32 rounding bound (reference.ts).
  */
-export async function measureParity(spec: NetworkSpec, values: Map<string, Float32Array>, model: Uint8Array, inputShape: number[], x: Float32Array, n: number): Promise<ParityResult> {
+export async function measureParity(
+  spec: NetworkSpec,
+  values: Map<string, Float32Array>,
+  model: Uint8Array,
+  inputShape: number[],
+  x: Float32Array,
+  n: number,
+): Promise<ParityResult> {
   const reference = referenceForward(spec, values, x, n);
   const tfjs = await tfjsForward(spec, values, x, n);
   const session = await ort.InferenceSession.create(model, { graphOptimizationLevel: 'all' });

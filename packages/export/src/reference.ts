@@ -12,8 +12,8 @@ import { convPadding } from './convert.js';
  * sums carry 2⁻⁵³ relative error, 2²⁹ times below float32's: the float64 result stands for the exact one.
  *
  * Why not the worst-case bound. The classical bound for an n-term float32 dot product is
- * γ_n·Σ|w_i x_i| (γ_n = n·u / (1 − n·u), u = 2⁻²⁴), propagated layer to layer through Σ|w_i|·e_i and each
- * activation's Lipschitz constant. On the seed-001 generator (1,024-wide layers) at initialisation it is
+ * γ_n·Σ|w_i x_i| (γ_n = n·u / (1 − n·u), u = 2⁻²⁴), propagated layer to layer through Σ|w_i|·e_i and
+ * each activation's Lipschitz constant. On the seed-001 generator (1,024-wide layers) at initialisation it is
  * 1.5e-2 while the measured error is 1.3e-7 and one kernel entry changed by 1e-3 moves an output by
  * 7e-5: a worst-case bound accepts wrong graphs. So the bound is the probabilistic one of Higham & Mary
  * ("A new approach to probabilistic rounding error analysis", SIAM J. Sci. Comput. 41, 2019): rounding
@@ -34,10 +34,14 @@ import { convPadding } from './convert.js';
  *     E[Σ_k s_k²] = (n + 2)·(Σp²/6 + y²/3) exactly (a random k-subset of the terms), which also bounds
  *     pairwise and blocked orders (fewer, shorter partial sums). So
  *         σ_local² = u²·((n + 2)·(Σp²/6 + y²/3) + Σp²),
- *     and the input errors enter through ‖Σ_i w_i c_i‖ ≤ Σ_i |w_i|·‖c_i‖ (no assumption on how the inputs'
- *     errors correlate): σ = √((Σ|w_i|σ_i)² + σ_local²) (the two coefficient vectors act on disjoint δs),
- *     D = Σ|w_i|·D_i. n counts non-zero products: inputs for dense, k²·c_in for conv2d, ⌈k/s⌉²·c_in for
- *     convTranspose2d (padding and stride holes add exact zeros);
+ *     and the input errors enter as σ = √(Σ_i w_i²σ_i² + σ_local²) (the local roundings are new δs, so the
+ *     two parts add in quadrature), D = Σ|w_i|·D_i. Σ w_i²σ_i² treats the errors of different inputs as
+ *     uncorrelated, the one assumption beyond the rounding model: their shared upstream roundings reach
+ *     the output through products of weight matrices whose signs mix. The assumption-free
+ *     ‖Σ_i w_i c_i‖ ≤ Σ_i |w_i|·‖c_i‖ multiplies σ by Σ|w_i| (≈ 16 for a 1,024-wide layer at init) per
+ *     layer and gives 9e-4 on the seed-001 generator, as useless as the worst case. n counts non-zero
+ *     products: inputs for dense, k²·c_in for conv2d, ⌈k/s⌉²·c_in for convTranspose2d (padding and
+ *     stride holes add exact zeros);
  *   - pointwise activations φ, mean value theorem: |φ(x̂) − φ(x)| ≤ L·|x̂ − x| with L the largest |φ'| on
  *     [x − r, x + r], r = D + λσ the input's bound (local Lipschitz constant, never above the global:
  *     tanh and ReLU 1, sigmoid 1/4, LeakyReLU max(1, α)); σ and D scale by L. Own rounding: none for
@@ -83,7 +87,8 @@ type Weights = Float32Array | Float64Array;
 
 function blank(n: number, shape: number[]): Tracked {
   const size = n * shape.reduce((a, b) => a * b, 1);
-  return { n, shape: [...shape], value: new Float64Array(size), spread: new Float64Array(size), systematic: new Float64Array(size), squares: new Float64Array(size) };
+  const zeros = () => new Float64Array(size);
+  return { n, shape: [...shape], value: zeros(), spread: zeros(), systematic: zeros(), squares: zeros() };
 }
 
 /** An exact float32 input batch x [n, ...shape] (flat). */
@@ -201,7 +206,10 @@ function sigmoidSlope(x: number, r: number): number {
   return q / ((1 + q) * (1 + q));
 }
 
-const kernelRounding = (_x: number, y: number): [number, number] => [0, ACTIVATION_ULPS * U * Math.max(Math.abs(y), 0.5)];
+const kernelRounding = (_x: number, y: number): [number, number] => [
+  0,
+  ACTIVATION_ULPS * U * Math.max(Math.abs(y), 0.5),
+];
 
 export function tanh(t: Tracked, lambda: number): Tracked {
   return pointwise(t, lambda, Math.tanh, tanhSlope, kernelRounding);
@@ -212,9 +220,18 @@ export function sigmoid(t: Tracked, lambda: number): Tracked {
 }
 
 /** Inference-mode BatchNorm over the last axis: (x − mean)·γ/√(var + ε) + β. */
-export function batchNorm(t: Tracked, gammaW: Weights, beta: Weights, mean: Weights, variance: Weights, epsilon: number): Tracked {
+export function batchNorm(
+  t: Tracked,
+  gammaW: Weights,
+  beta: Weights,
+  mean: Weights,
+  variance: Weights,
+  epsilon: number,
+): Tracked {
   const features = gammaW.length;
-  if (t.shape[t.shape.length - 1] !== features) throw new Error(`batchNorm over ${features} features, the input is [${t.shape}]`);
+  if (t.shape[t.shape.length - 1] !== features) {
+    throw new Error(`batchNorm over ${features} features, the input is [${t.shape}]`);
+  }
   const scale = Float64Array.from(gammaW, (c, j) => c / Math.sqrt(variance[j] + epsilon));
   const out = blank(t.n, t.shape);
   for (let i = 0; i < t.value.length; i++) {
@@ -233,7 +250,12 @@ export function batchNorm(t: Tracked, gammaW: Weights, beta: Weights, mean: Weig
 }
 
 /** tfjs conv2d, NHWC, kernel [k, k, inChannels, filters], 'valid' or 'same' (tfjs's split of odd padding). */
-export function conv2d(t: Tracked, kernel: Weights, bias: Weights, layer: { inChannels: number; filters: number; kernel: number; stride: number; padding: 'valid' | 'same' }): Tracked {
+export function conv2d(
+  t: Tracked,
+  kernel: Weights,
+  bias: Weights,
+  layer: { inChannels: number; filters: number; kernel: number; stride: number; padding: 'valid' | 'same' },
+): Tracked {
   const [h, w, c] = t.shape;
   const { inChannels: ci, filters: co, kernel: k, stride: s } = layer;
   if (t.shape.length !== 3 || c !== ci) throw new Error(`conv2d expects [H, W, ${ci}], got [${t.shape}]`);
@@ -293,9 +315,15 @@ export function conv2d(t: Tracked, kernel: Weights, bias: Weights, layer: { inCh
 
 /**
  * PyTorch's ConvTranspose2d(k, stride s, padding p) in NHWC with tfjs's kernel [k, k, filters, inChannels]:
- * out[iy·s − p + ky, ix·s − p + kx, f] += x[iy, ix, c]·K[ky, kx, f, c], plus the bias; out = (in − 1)·s − 2p + k.
+ * out[iy·s − p + ky, ix·s − p + kx, f] += x[iy, ix, c]·K[ky, kx, f, c], plus the bias;
+ * out = (in − 1)·s − 2p + k.
  */
-export function convTranspose2d(t: Tracked, kernel: Weights, bias: Weights, layer: { inChannels: number; filters: number; kernel: number; stride: number; padding: number }): Tracked {
+export function convTranspose2d(
+  t: Tracked,
+  kernel: Weights,
+  bias: Weights,
+  layer: { inChannels: number; filters: number; kernel: number; stride: number; padding: number },
+): Tracked {
   const [h, w, c] = t.shape;
   const { inChannels: ci, filters: co, kernel: k, stride: s, padding: p } = layer;
   if (t.shape.length !== 3 || c !== ci) throw new Error(`convTranspose2d expects [H, W, ${ci}], got [${t.shape}]`);
@@ -398,10 +426,11 @@ export function reshape(t: Tracked, shape: number[]): Tracked {
   return { ...t, shape: [...shape] };
 }
 
-function layerForward(t: Tracked, layer: LayerSpec, i: number, param: (name: string) => Weights, lambda: number): Tracked {
+function layerForward(t: Tracked, layer: LayerSpec, i: number, param: (name: string) => Weights, lambda: number) {
+  const p = (name: string) => param(`${i}.${name}`);
   switch (layer.type) {
     case 'dense':
-      return dense(reshape(t, [t.value.length / t.n]), param(`${i}.kernel`), param(`${i}.bias`), layer.inputs, layer.units);
+      return dense(reshape(t, [t.value.length / t.n]), p('kernel'), p('bias'), layer.inputs, layer.units);
     case 'leakyRelu':
       return leakyRelu(t, layer.alpha, lambda);
     case 'relu':
@@ -417,13 +446,13 @@ function layerForward(t: Tracked, layer: LayerSpec, i: number, param: (name: str
     case 'flatten':
       return reshape(t, [t.value.length / t.n]);
     case 'batchNorm':
-      return batchNorm(t, param(`${i}.gamma`), param(`${i}.beta`), param(`${i}.movingMean`), param(`${i}.movingVariance`), layer.epsilon);
+      return batchNorm(t, p('gamma'), p('beta'), p('movingMean'), p('movingVariance'), layer.epsilon);
     case 'conv2d':
-      return conv2d(t, param(`${i}.kernel`), param(`${i}.bias`), layer);
+      return conv2d(t, p('kernel'), p('bias'), layer);
     case 'maxPool2d':
       return maxPool2d(t, layer.size, layer.stride);
     case 'convTranspose2d':
-      return convTranspose2d(t, param(`${i}.kernel`), param(`${i}.bias`), layer);
+      return convTranspose2d(t, p('kernel'), p('bias'), layer);
   }
 }
 
@@ -437,7 +466,12 @@ export interface Reference {
 }
 
 /** The network of `spec` (inference mode) on the float32 batch x [n, inputSize], in float64, with its bounds. */
-export function referenceForward(spec: NetworkSpec, values: Map<string, Weights>, x: Float32Array, n: number): Reference {
+export function referenceForward(
+  spec: NetworkSpec,
+  values: Map<string, Weights>,
+  x: Float32Array,
+  n: number,
+): Reference {
   const param = (name: string): Weights => {
     const v = values.get(name);
     if (!v) throw new Error(`parameter ${name} is missing`);
@@ -477,7 +511,8 @@ export function compareWithReference(got: Float32Array, ref: Reference): Referen
     maxBound = Math.max(maxBound, ref.bound[i]);
   }
   if (got.length !== ref.value.length) {
-    return { maxAbsError: Infinity, maxRelError: Infinity, maxBound, worstRatio: Infinity, worst: { sample: 0, index: 0, got: NaN, reference: ref.value[0], error: Infinity, bound: ref.bound[0] } };
+    const worst = { sample: 0, index: 0, got: NaN, reference: ref.value[0], error: Infinity, bound: ref.bound[0] };
+    return { maxAbsError: Infinity, maxRelError: Infinity, maxBound, worstRatio: Infinity, worst };
   }
   const floor = Math.max(1e-3 * maxAbsOutput, Number.MIN_VALUE);
   let maxAbsError = 0;
@@ -496,6 +531,13 @@ export function compareWithReference(got: Float32Array, ref: Reference): Referen
     }
   }
   const d = Math.abs(got[worstAt] - ref.value[worstAt]);
-  const worst = { sample: Math.floor(worstAt / size), index: worstAt % size, got: got[worstAt], reference: ref.value[worstAt], error: Number.isNaN(d) ? Infinity : d, bound: ref.bound[worstAt] };
+  const worst = {
+    sample: Math.floor(worstAt / size),
+    index: worstAt % size,
+    got: got[worstAt],
+    reference: ref.value[worstAt],
+    error: Number.isNaN(d) ? Infinity : d,
+    bound: ref.bound[worstAt],
+  };
   return { maxAbsError, maxRelError, maxBound, worstRatio, worst };
 }
