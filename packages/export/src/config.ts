@@ -1,8 +1,9 @@
 import { PipelineError, z } from '@wgan/core';
 
 /**
- * export's config. The parity bound 1e-5 and the 256 seeded latent vectors are issue 6's acceptance
- * figures; seed 0 is an arbitrary fixed choice (recorded in the manifest).
+ * export's config. Parity runs on 256 seeded latent vectors (seed 0, an arbitrary fixed choice recorded
+ * in the manifest); its bound is derived per output from float32 arithmetic on the network
+ * (reference.ts), so it has no tolerance to set.
  */
 export const exportSchema = z
   .object({
@@ -13,16 +14,13 @@ export const exportSchema = z
     /** Also export the critic (critic.onnx), so other stages can score images without tfjs. */
     critic: z.boolean().default(false),
     /**
-     * tfjs backend of the parity reference: `cpu`, tfjs's reference kernels (plain float32 loops), or
-     * `wasm` (XNNPACK, and train's sub-pixel transposed convolution on it). Both are float32 and sum in
-     * other orders than onnxruntime: on the trained seed-002 DCGAN (1,404 iterations) the generator's
-     * max |ONNX − tfjs| is 7.1e-6 against cpu and 1.12e-5 against wasm, so the default is cpu.
+     * tfjs backend of the second implementation checked against the float64 evaluation: `cpu`, tfjs's
+     * reference kernels (plain float32 loops), or `wasm` (XNNPACK, and train's sub-pixel transposed
+     * convolution on it). Both are held to the same float32 rounding bound as onnxruntime.
      */
     backend: z.enum(['wasm', 'cpu']).default('cpu'),
     paritySamples: z.number().int().positive().max(4096).default(256),
     paritySeed: z.number().int().nonnegative().default(0),
-    /** Largest |ONNX − tfjs| accepted (critic: times max(1, max |score|)). */
-    parityTolerance: z.number().positive().default(1e-5),
     /** Run folder (default artifacts/runs/<run>). */
     runDir: z.string().optional(),
     /** Output folder (default artifacts/export/<run>/<checkpoint folder>). */

@@ -1,10 +1,12 @@
 import * as ort from 'onnxruntime-node';
 import { tf } from '@wgan/core/backend';
 import { Network, type NetworkSpec } from '@wgan/train';
+import { compareWithReference, referenceForward, type Reference, type ReferenceComparison } from './reference.js';
 
 /**
- * Parity between the two implementations of a network: tfjs's `Network.apply` (inference mode, on the
- * backend tfjs currently runs) and onnxruntime-node on the exported graph, on the same inputs.
+ * Parity of the two float32 implementations of a network — onnxruntime-node on the exported graph and
+ * tfjs's `Network.apply` (inference mode, on the backend tfjs currently runs) — each against the float64
+ * evaluation of the checkpoint (reference.ts), on the same inputs.
  */
 
 /** tfjs reference: x [n, inputSize] → [n, outputSize], flat. */
@@ -49,25 +51,55 @@ export function maxAbs(a: Float32Array): number {
   return m;
 }
 
-export interface ParityResult {
-  samples: number;
-  maxAbsError: number;
-  /** Largest |output| of the reference (the scale the error is judged against for unbounded outputs). */
-  maxAbsOutput: number;
-  /** The tfjs backend of the reference. */
-  backend: string;
-  /** ONNX outputs and tfjs outputs (flat), for callers that chain models. */
-  onnx: Float32Array;
-  reference: Float32Array;
+/** One implementation's outputs against the float64 evaluation of the checkpoint. */
+export interface ImplementationParity extends ReferenceComparison {
+  /** Its outputs (flat), for callers that chain models. */
+  output: Float32Array;
 }
 
-/** Runs both on x [n, inputSize] (ONNX sees it as [n, ...inputShape]). */
-export async function measureParity(spec: NetworkSpec, values: Map<string, Float32Array>, model: Uint8Array, inputShape: number[], x: Float32Array, n: number): Promise<ParityResult> {
-  const reference = await tfjsForward(spec, values, x, n);
+export interface ParityResult {
+  samples: number;
+  /** The tfjs backend of `tfjs`. */
+  backend: string;
+  /** λ of the bound D + λσ (confidenceFactor of the number of outputs). */
+  lambda: number;
+  /** Largest |output| of the float64 evaluation. */
+  maxAbsOutput: number;
+  onnxruntime: ImplementationParity;
+  tfjs: ImplementationParity;
+  /** The float64 evaluation of the checkpoint's network and each output's float32 rounding bound. */
+  reference: Reference;
+}
+
+/**
+ * Runs onnxruntime on the exported graph (x seen as [n, ...inputShape]) and tfjs's Network.apply on
+ * x [n, inputSize], and compares each with the float64 evaluation of the network, output by output
+ * against its float32 rounding bound (reference.ts).
+ */
+export async function measureParity(
+  spec: NetworkSpec,
+  values: Map<string, Float32Array>,
+  model: Uint8Array,
+  inputShape: number[],
+  x: Float32Array,
+  n: number,
+): Promise<ParityResult> {
+  const reference = referenceForward(spec, values, x, n);
+  const tfjs = await tfjsForward(spec, values, x, n);
   const session = await ort.InferenceSession.create(model, { graphOptimizationLevel: 'all' });
   try {
     const onnx = await onnxForward(session, x, [n, ...inputShape]);
-    return { samples: n, maxAbsError: maxAbsError(onnx, reference), maxAbsOutput: maxAbs(reference), backend: tf.getBackend(), onnx, reference };
+    let maxAbsOutput = 0;
+    for (const v of reference.value) maxAbsOutput = Math.max(maxAbsOutput, Math.abs(v));
+    return {
+      samples: n,
+      backend: tf.getBackend(),
+      lambda: reference.lambda,
+      maxAbsOutput,
+      onnxruntime: { ...compareWithReference(onnx, reference), output: onnx },
+      tfjs: { ...compareWithReference(tfjs, reference), output: tfjs },
+      reference,
+    };
   } finally {
     await session.release();
   }
