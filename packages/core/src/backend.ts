@@ -1,8 +1,9 @@
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { PipelineError } from './errors.js';
+import { NVIDIA_ICD, adapterBackend, decideWebgpu, probeMachine } from './webgpu-probe.js';
 
 /**
  * Backend selection for every stage that runs tfjs: one code path, four backends.
@@ -31,8 +32,6 @@ export interface BackendInfo {
 }
 
 const require = createRequire(import.meta.url);
-/** The NVIDIA Vulkan ICD on the lent GPU machines; used when VK_DRIVER_FILES is not set. */
-const NVIDIA_ICD = '/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json';
 
 let current: BackendInfo | null = null;
 
@@ -64,6 +63,7 @@ export async function initBackend(request: BackendRequest = 'auto', options: { q
     const result = await tryBackend(name, true);
     if ('error' in result) {
       skipped.push(`${name}: ${result.error}`);
+      if (result.gpuPresent && !options.quiet) process.stderr.write(`webgpu not used: ${result.error}\n`);
       continue;
     }
     current = { ...result, reason: `auto: first available of webgpu > tensorflow > wasm > cpu${skipped.length ? ` (skipped ${skipped.join('; ')})` : ''}` };
@@ -73,7 +73,7 @@ export async function initBackend(request: BackendRequest = 'auto', options: { q
   throw new PipelineError('no tfjs backend could start', '--backend', 'reinstall with `npm ci`');
 }
 
-type Attempt = Omit<BackendInfo, 'reason'> | { error: string };
+type Attempt = Omit<BackendInfo, 'reason'> | { error: string; gpuPresent?: boolean };
 
 async function tryBackend(name: BackendName, auto: boolean): Promise<Attempt> {
   try {
@@ -89,7 +89,7 @@ async function tryBackend(name: BackendName, auto: boolean): Promise<Attempt> {
         return await startWebgpu(auto);
     }
   } catch (e) {
-    return { error: (e as Error).message.split('\n')[0] };
+    return { error: (e as Error).message.split('\n')[0], gpuPresent: e instanceof WebgpuFallback && e.gpuPresent };
   }
 }
 
@@ -133,6 +133,8 @@ export interface WebgpuHandles {
   adapterInfo: GPUAdapterInfo;
   software: boolean;
   description: string;
+  /** Dawn's backend: vulkan, opengles, ... */
+  backend: string;
 }
 
 let webgpuHandles: WebgpuHandles | null = null;
@@ -145,35 +147,59 @@ export function webgpuDevice(): WebgpuHandles | null {
 /** On Linux, a GPU shows up as /dev/nvidia* or /dev/dri/render*; without one `auto` does not probe Dawn. */
 export function hasGpuDevice(): boolean {
   if (process.platform !== 'linux') return true;
-  if (existsSync('/dev/nvidia0') || existsSync('/dev/nvidiactl')) return true;
-  try {
-    return readdirSync('/dev/dri').some((n) => n.startsWith('render'));
-  } catch {
-    return false;
+  const probe = probeMachine();
+  return probe.nvidiaNodes.length > 0 || probe.renderNodes.length > 0;
+}
+
+/** Thrown by `startWebgpu` under `auto` when the decision is to fall back; `gpuPresent` makes it loud. */
+class WebgpuFallback extends Error {
+  constructor(message: string, readonly gpuPresent: boolean) {
+    super(message);
   }
 }
 
 async function startWebgpu(auto: boolean): Promise<Attempt> {
-  if (auto && !hasGpuDevice() && !process.env.WGAN_DAWN_FLAGS) throw new Error('no GPU device node (/dev/nvidia*, /dev/dri/render*)');
-  if (!process.env.VK_DRIVER_FILES && existsSync(NVIDIA_ICD)) process.env.VK_DRIVER_FILES = NVIDIA_ICD;
+  if (!process.env.VK_DRIVER_FILES && !process.env.VK_ICD_FILENAMES && existsSync(NVIDIA_ICD)) {
+    process.env.VK_DRIVER_FILES = NVIDIA_ICD;
+  }
   if (!process.env.EGL_PLATFORM) process.env.EGL_PLATFORM = 'surfaceless';
+  const flags = dawnFlags();
+  // WGAN_DAWN_FLAGS means the caller chose Dawn's setup: `auto` then asks Dawn without probing first.
+  const probing = auto && flags.length === 0;
+  const probe = probeMachine();
+  const gpuPresent = probe.nvidiaNodes.length > 0;
+  if (probing) {
+    const before = decideWebgpu(probe);
+    if (before.action === 'fallback') throw new WebgpuFallback(before.message, gpuPresent);
+  }
   const webgpu = (await import('webgpu')) as unknown as { create: (flags: string[]) => GPU; globals: Record<string, unknown> };
   Object.assign(globalThis, webgpu.globals);
-  const flags = dawnFlags();
+  let usedFlags = flags;
   let gpu = webgpu.create(flags);
   let adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
   if (!adapter && !flags.some((f) => f.startsWith('backend='))) {
     // No Vulkan driver: Mesa's GLES in compatibility mode still runs compute shaders (on the CPU).
-    gpu = webgpu.create(['backend=opengles']);
+    usedFlags = ['backend=opengles'];
+    gpu = webgpu.create(usedFlags);
     adapter = await gpu.requestAdapter({ featureLevel: 'compatibility' } as GPURequestAdapterOptions);
   } else if (!adapter) {
     adapter = await gpu.requestAdapter({ featureLevel: 'compatibility' } as GPURequestAdapterOptions);
   }
-  if (!adapter) throw new Error('no WebGPU adapter (no Vulkan driver, no GLES)');
-  const info = adapter.info;
-  const description = [info.vendor, info.architecture, info.device, info.description].filter(Boolean).join(' ').trim() || 'unknown adapter';
-  const software = /llvmpipe|swiftshader|lavapipe|software|cpu/i.test(description) || Boolean((info as unknown as { isFallbackAdapter?: boolean }).isFallbackAdapter);
-  if (auto && software) throw new Error(`only a software adapter (${description})`);
+  const info = adapter?.info;
+  const description = info
+    ? [info.vendor, info.architecture, info.device, info.description].filter(Boolean).join(' ').trim() || 'unknown adapter'
+    : '';
+  const fallbackFlag = Boolean((info as unknown as { isFallbackAdapter?: boolean } | undefined)?.isFallbackAdapter);
+  const software = /llvmpipe|swiftshader|lavapipe|software|cpu/i.test(description) || fallbackFlag;
+  const backend = adapterBackend(description, usedFlags);
+  if (probing) {
+    const summary = adapter ? { description, software, backend } : null;
+    const after = decideWebgpu({ ...probe, adapter: summary, adapterRequested: true });
+    if (after.action === 'fallback') throw new WebgpuFallback(after.message, gpuPresent);
+  } else if (auto && adapter && software) {
+    throw new WebgpuFallback(`only a software adapter (${description})`, gpuPresent);
+  }
+  if (!adapter || !info) throw new Error('no WebGPU adapter (no Vulkan driver, no GLES)');
   const limits = adapter.limits;
   const requiredLimits: Record<string, number> = {};
   for (const key of ['maxComputeWorkgroupStorageSize', 'maxComputeInvocationsPerWorkgroup', 'maxComputeWorkgroupSizeX', 'maxComputeWorkgroupSizeY', 'maxStorageBufferBindingSize', 'maxBufferSize', 'maxStorageBuffersPerShaderStage', 'maxComputeWorkgroupsPerDimension']) {
@@ -187,8 +213,8 @@ async function startWebgpu(auto: boolean): Promise<Attempt> {
   tf.removeBackend('webgpu');
   tf.registerBackend('webgpu', () => new WebGPUBackend(device, info));
   await setAndCheck('webgpu');
-  webgpuHandles = { device, adapterInfo: info, software, description };
-  return { name: 'webgpu', device: `${description} (dawn)`, gpu: !software };
+  webgpuHandles = { device, adapterInfo: info, software, description, backend };
+  return { name: 'webgpu', device: `${description} (dawn, ${backend})`, gpu: !software };
 }
 
 /** Reads a tensor's values; `dataSync` throws on webgpu, so every stage reads through this. */
@@ -197,3 +223,5 @@ export async function readValues(t: tf.Tensor): Promise<Float32Array> {
 }
 
 export { tf };
+
+export { adapterBackend, decideWebgpu, probeMachine, type WebgpuDecision, type WebgpuProbe } from './webgpu-probe.js';

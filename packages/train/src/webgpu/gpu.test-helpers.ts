@@ -6,15 +6,25 @@ import type { KernelSource } from './kernels/common.js';
 
 /**
  * The WebGPU device for tests: tfjs's (Dawn; Mesa llvmpipe through GLES in compatibility mode on a
- * machine without a GPU). Null, with the reason printed, when no adapter exists: GPU tests then skip.
+ * machine without a GPU, SwiftShader or a GPU through Vulkan when VK_DRIVER_FILES names its driver).
+ * Prints one line naming the adapter and Dawn's backend, so a log says what the tests ran on. Null, with
+ * the reason printed, when no adapter exists: GPU tests then skip — unless WGAN_DAWN_FLAGS forces a
+ * backend (`backend=vulkan`), where a missing adapter is an error rather than a silent skip.
  */
 let cached: Promise<GPUDevice | null> | null = null;
 export function testDevice(): Promise<GPUDevice | null> {
   cached ??= (async () => {
     try {
       await initBackend('webgpu', { quiet: true });
-      return webgpuDevice()?.device ?? null;
+      const handles = webgpuDevice();
+      if (handles) {
+        const { vendor, architecture, device, description } = handles.adapterInfo;
+        const fields = JSON.stringify({ vendor, architecture, device, description });
+        console.log(`webgpu adapter: ${handles.description} | backend ${handles.backend} | ${fields}`);
+      }
+      return handles?.device ?? null;
     } catch (e) {
+      if (/backend=/.test(process.env.WGAN_DAWN_FLAGS ?? '')) throw e;
       console.warn(`skipping WebGPU tests: ${(e as Error).message}`);
       return null;
     }
