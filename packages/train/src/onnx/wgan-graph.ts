@@ -186,7 +186,11 @@ export function buildWganIterationGraph(opts: WganGraphOptions): WganGraph {
       const norms = o.sqrt(o.sum(o.square(grad), [1]), `${t}_norms`); // [B, 1]
       const dev = o.sub(norms, o.scalar(1), `${t}_dev`);
       const penalty = o.mul(o.meanAll(o.square(dev)), o.scalar(lambda), `${t}_gp`);
-      psi = o.mul(grad, o.mul(o.div(dev, norms), o.scalar((2 * lambda) / B)), `${t}_Gpen`);
+      // ∂GP/∂g_i = (2λ/B)(‖g_i‖ − 1) g_i/‖g_i‖, and 0 where ‖g_i‖ = 0 (torch's norm backward: a ReLU critic dead
+      // on an interpolate has g_i = 0 exactly, and 0/0 would turn every weight into NaN)
+      const alive = o.greater(norms, o.scalar(0), `${t}_alive`);
+      const coef = o.where(alive, o.div(dev, o.max(norms, o.scalar(1e-30))), o.scalar(0), `${t}_coef`);
+      psi = o.mul(grad, o.mul(coef, o.scalar((2 * lambda) / B)), `${t}_Gpen`);
       lossD = o.add(lossD, penalty, `${t}_lossD`);
       penalties.push(penalty);
       const normMean = o.meanAll(norms, `${t}_nmean`);
