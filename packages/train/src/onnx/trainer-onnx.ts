@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import type * as Ort from 'onnxruntime-node';
 import { PipelineError } from '@wgan/core';
 import { denseChain, type DenseChain } from '../models/dense-chain.js';
@@ -21,7 +22,7 @@ export interface OnnxTrainerOptions extends WganStepSettings {
   /** Training examples [n, d] row-major. */
   images: Float32Array;
   imageCount: number;
-  /** onnxruntime intra-op threads (default 1: the comparison with one PyTorch thread). */
+  /** onnxruntime intra-op threads; 0 or absent: one per core the process may use (os.availableParallelism). */
   threads?: number;
 }
 
@@ -32,6 +33,11 @@ let ortModule: typeof Ort | null = null;
 export async function loadOnnxRuntime(): Promise<typeof Ort> {
   ortModule ??= (await import('onnxruntime-node')) as typeof Ort;
   return ortModule;
+}
+
+/** The intra-op threads for a requested count: 0 or absent means every core the process may use. */
+export function onnxThreads(requested: number | undefined): number {
+  return requested && requested > 0 ? requested : availableParallelism();
 }
 
 export class OnnxTrainer implements Trainer<IterationStats> {
@@ -49,6 +55,8 @@ export class OnnxTrainer implements Trainer<IterationStats> {
   private readonly statsOut: Ort.Tensor;
   private stepG = 0;
   private stepD = 0;
+  /** The intra-op thread count the sessions run with (the training log names it). */
+  readonly threads: number;
 
   private constructor(
     private readonly ort: typeof Ort,
@@ -59,6 +67,7 @@ export class OnnxTrainer implements Trainer<IterationStats> {
     private readonly generator: Ort.InferenceSession,
   ) {
     this.statsOut = new ort.Tensor('float32', new Float32Array(STAT_FIELDS.length), [STAT_FIELDS.length]);
+    this.threads = onnxThreads(o.threads);
   }
 
   static async create(o: OnnxTrainerOptions): Promise<OnnxTrainer> {
@@ -71,7 +80,7 @@ export class OnnxTrainer implements Trainer<IterationStats> {
     }
     if (D.layers[D.layers.length - 1].activation !== 'none') throw new PipelineError('the critic must end in a linear layer', 'critic spec', 'remove the output activation');
     const graph = buildWganIterationGraph({ generator: G, critic: D, loss: o.loss, lambda: o.lambda, clipValue: o.clipValue, nCritic: o.nCritic, batchSize: o.batchSize, optimizerG: o.optimizerG, optimizerD: o.optimizerD });
-    const threads = o.threads ?? 1;
+    const threads = onnxThreads(o.threads);
     const options: Ort.InferenceSession.SessionOptions = { intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all' };
     const session = await ort.InferenceSession.create(graph.model, options);
     const generator = await ort.InferenceSession.create(buildGeneratorGraph(G).model, options);
