@@ -6,7 +6,7 @@ import type { NetworkSpec } from '../models/spec.js';
 import type { NamedTensor } from '../models/serialize.js';
 import { GAN_LOSS_FIELDS, GAN_RUNNING_FIELDS, STAT_FIELDS, type IterationInputs, type IterationStats, type OptimizerState, type Trainer, type TrainerState, type WganStepSettings } from '../trainer.js';
 import type { OptimizerConfig } from '../optimizers.js';
-import { buildGeneratorGraph, buildWganIterationGraph, slotNames } from './wgan-graph.js';
+import { adamStepScalars, buildGeneratorGraph, buildWganIterationGraph, slotNames } from './wgan-graph.js';
 
 /**
  * The WGAN iteration on onnxruntime's CPU kernels: wgan-graph.ts compiles a whole generator iteration
@@ -149,17 +149,17 @@ export class OnnxTrainer implements Trainer<IterationStats> {
     }
     feeds.zg = this.tensor(inputs.zGen, [B, dz]);
     this.enqueue(async () => {
-      const adamScalars = (opt: OptimizerConfig, t: number): [number, number] => (opt.type === 'adam' ? [opt.lr / (1 - opt.beta1 ** t), Math.sqrt(1 - opt.beta2 ** t)] : [0, 0]);
-      for (let c = 0; c < nCritic; c++) {
-        if (this.o.optimizerD.type !== 'adam') break;
-        const [step, bc2] = adamScalars(this.o.optimizerD, this.stepD + c + 1);
-        feeds[`stepD_${c}`] = this.tensor(Float32Array.of(step), []);
-        feeds[`bc2D_${c}`] = this.tensor(Float32Array.of(bc2), []);
+      const scalar = (x: number) => this.tensor(Float32Array.of(x), []);
+      const { optimizerD, optimizerG } = this.o;
+      for (let c = 0; c < nCritic && optimizerD.type === 'adam'; c++) {
+        const { stepSize, epsHat } = adamStepScalars(optimizerD, this.stepD + c + 1);
+        feeds[`stepD_${c}`] = scalar(stepSize);
+        feeds[`epsD_${c}`] = scalar(epsHat);
       }
-      if (this.o.optimizerG.type === 'adam') {
-        const [step, bc2] = adamScalars(this.o.optimizerG, this.stepG + 1);
-        feeds.stepG = this.tensor(Float32Array.of(step), []);
-        feeds.bc2G = this.tensor(Float32Array.of(bc2), []);
+      if (optimizerG.type === 'adam') {
+        const { stepSize, epsHat } = adamStepScalars(optimizerG, this.stepG + 1);
+        feeds.stepG = scalar(stepSize);
+        feeds.epsG = scalar(epsHat);
       }
       const fetches: Record<string, Ort.Tensor> = { stats: this.statsOut };
       for (const [name, t] of Object.entries(this.spare)) fetches[`${name}.next`] = t;
