@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { Command } from 'commander';
 import * as ort from 'onnxruntime-node';
 import { Rng } from '@wgan/core';
-import { buildWganIterationGraph, denseChain, iterationFlops, onnxThreads, resolveTrainConfig, seed001Critic, seed001Generator } from '@wgan/train';
+import { buildWganIterationGraph, denseChain, iterationFlops, onnxSessionOptions, onnxThreads, resolveTrainConfig, seed001Critic, seed001Generator } from '@wgan/train';
 
 const o = new Command()
   .option('--threads <n>', 'intra-op threads (0 = every core)', Number, 1)
@@ -23,7 +23,7 @@ const settings = { generator: G, critic: D, loss: 'gp' as const, lambda: 10, cli
 const graph = buildWganIterationGraph(settings);
 const flops = iterationFlops(settings);
 const threads = onnxThreads(o.threads);
-const options: ort.InferenceSession.SessionOptions = { intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all' };
+const options = onnxSessionOptions(threads);
 const rng = Rng.fromSeed(1);
 const feeds: Record<string, ort.Tensor> = {};
 for (const v of graph.inputs) {
