@@ -118,7 +118,7 @@ await runCli(async () => {
   process.stdout.write(
     `${formatTable(
       ['backend', 'implementation', 'device', 'ms/iter', 'GFLOP/s', 'PyTorch', 'PyTorch ms/iter', 'PyTorch GFLOP/s', 'ratio', 'peak RSS MB'],
-      rows.map((r) => (r.skipped ? [r.backend, r.implementation, `skipped: ${r.skipped}`, '-', '-', '-', '-', '-', '-', '-'] : [r.backend, r.implementation, r.device ?? '', fmt(r.msPerIter), fmt(gflops(r.msPerIter)), r.anchorDevice ?? '-', fmt(r.anchorMsPerIter), fmt(gflops(r.anchorMsPerIter)), fmt(r.ratio, 2), String(r.peakRssMb)])),
+      rows.map((r) => (r.skipped ? [r.backend, r.implementation, `skipped: ${r.skipped.length > 70 ? `${r.skipped.slice(0, 69)}…` : r.skipped}`, '-', '-', '-', '-', '-', '-', '-'] : [r.backend, r.implementation, r.device ?? '', fmt(r.msPerIter), fmt(gflops(r.msPerIter)), r.anchorDevice ?? '-', fmt(r.anchorMsPerIter), fmt(gflops(r.anchorMsPerIter)), fmt(r.ratio, 2), String(r.peakRssMb)])),
     )}\n`,
   );
   if (timedAnchors.length > 1 && best) process.stdout.write(`PyTorch CPU by thread count: ${timedAnchors.map(([t, a]) => `${t}: ${fmt(a.msPerIter)} ms`).join(', ')}; best: ${best[0]} thread${best[0] === 1 ? '' : 's'}\n`);
