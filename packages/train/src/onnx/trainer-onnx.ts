@@ -46,7 +46,13 @@ export function onnxThreads(requested: number | undefined): number {
  * with other work, spinning workers took the cores the compute needed: 2 threads ran ~40% slower).
  */
 export function onnxSessionOptions(threads: number): Ort.InferenceSession.SessionOptions {
-  return { intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all', extra: { session: { intra_op: { allow_spinning: '0' } } } };
+  return {
+    intraOpNumThreads: threads,
+    interOpNumThreads: 1,
+    executionMode: 'sequential',
+    graphOptimizationLevel: 'all',
+    extra: { session: { intra_op: { allow_spinning: '0' } } },
+  };
 }
 
 export class OnnxTrainer implements Trainer<IterationStats> {

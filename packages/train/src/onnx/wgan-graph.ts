@@ -103,21 +103,35 @@ function backward(o: Ops, chain: DenseChain, p: Params, f: Forward, dOut: string
  * The optimiser's update of every parameter; returns the new parameters and slots. Adam's bias corrections
  * come folded into its two per-step scalars (see adamStepScalars): p − s·m/(√v + ε̂), nine pointwise passes.
  */
-function optimizerStep(o: Ops, chain: DenseChain, opt: OptimizerConfig, p: Params, slots: Record<string, Params>, grads: Params, scalars: { stepSize?: string; epsHat?: string }, clip: number | null, tag: string): { params: Params; slots: Record<string, Params> } {
+function optimizerStep(
+  o: Ops,
+  chain: DenseChain,
+  opt: OptimizerConfig,
+  p: Params,
+  slots: Record<string, Params>,
+  grads: Params,
+  scalars: { stepSize?: string; epsHat?: string },
+  clip: number | null,
+  tag: string,
+): { params: Params; slots: Record<string, Params> } {
   const next: Params = {};
   const nextSlots: Record<string, Params> = Object.fromEntries(slotNames(opt).map((s) => [s, {}]));
   for (const { name } of chain.params) {
     const g = grads[name];
     let updated: string;
     if (opt.type === 'adam') {
-      const m = opt.beta1 === 0 ? g : o.add(o.mul(slots.m[name], o.scalar(opt.beta1), `${tag}_mb`), o.mul(g, o.scalar(1 - opt.beta1), `${tag}_mg`), `${tag}_m`);
-      const v = o.add(o.mul(slots.v[name], o.scalar(opt.beta2), `${tag}_vb`), o.mul(o.square(g, `${tag}_g2`), o.scalar(1 - opt.beta2), `${tag}_vg`), `${tag}_v`);
+      const decayedM = opt.beta1 === 0 ? '' : o.mul(slots.m[name], o.scalar(opt.beta1), `${tag}_mb`);
+      const m = opt.beta1 === 0 ? g : o.add(decayedM, o.mul(g, o.scalar(1 - opt.beta1), `${tag}_mg`), `${tag}_m`);
+      const decayedV = o.mul(slots.v[name], o.scalar(opt.beta2), `${tag}_vb`);
+      const v = o.add(decayedV, o.mul(o.square(g, `${tag}_g2`), o.scalar(1 - opt.beta2), `${tag}_vg`), `${tag}_v`);
       const denom = o.add(o.sqrt(v, `${tag}_sqrt`), scalars.epsHat as string, `${tag}_den`);
-      updated = o.sub(p[name], o.mul(o.div(m, denom, `${tag}_ratio`), scalars.stepSize as string, `${tag}_step`), `${tag}_p`);
+      const step = o.mul(o.div(m, denom, `${tag}_ratio`), scalars.stepSize as string, `${tag}_step`);
+      updated = o.sub(p[name], step, `${tag}_p`);
       nextSlots.m[name] = m;
       nextSlots.v[name] = v;
     } else {
-      const v = o.add(o.mul(slots.v[name], o.scalar(opt.alpha), `${tag}_vb`), o.mul(o.square(g, `${tag}_g2`), o.scalar(1 - opt.alpha), `${tag}_vg`), `${tag}_v`);
+      const decayedV = o.mul(slots.v[name], o.scalar(opt.alpha), `${tag}_vb`);
+      const v = o.add(decayedV, o.mul(o.square(g, `${tag}_g2`), o.scalar(1 - opt.alpha), `${tag}_vg`), `${tag}_v`);
       const denom = o.add(o.sqrt(v, `${tag}_sqrt`), o.scalar(opt.eps), `${tag}_den`);
       updated = o.sub(p[name], o.mul(o.div(g, denom, `${tag}_ratio`), o.scalar(opt.lr), `${tag}_step`), `${tag}_p`);
       nextSlots.v[name] = v;
@@ -131,7 +145,10 @@ function optimizerStep(o: Ops, chain: DenseChain, opt: OptimizerConfig, p: Param
  * Adam's per-step scalars at step t (1-based) for the graph's inputs `step*`/`eps*`: with b = √(1 − β₂ᵗ),
  * lr/(1 − β₁ᵗ)·m/(√v/b + ε) = s·m/(√v + ε̂) for s = lr·b/(1 − β₁ᵗ) and ε̂ = ε·b.
  */
-export function adamStepScalars(opt: Extract<OptimizerConfig, { type: 'adam' }>, t: number): { stepSize: number; epsHat: number } {
+export function adamStepScalars(
+  opt: Extract<OptimizerConfig, { type: 'adam' }>,
+  t: number,
+): { stepSize: number; epsHat: number } {
   const b = Math.sqrt(1 - opt.beta2 ** t);
   return { stepSize: (opt.lr * b) / (1 - opt.beta1 ** t), epsHat: opt.eps * b };
 }
@@ -293,7 +310,9 @@ export function buildGeneratorGraph(G: DenseChain): { model: Uint8Array; inputs:
  * are one forward pass of G (2·n_critic·B·M_G); the generator step is G's and D's forward passes, D's
  * input-gradient backward pass and G's weight and input gradients (2B·(2M_G + M'_G + 2M_D)).
  */
-export function iterationFlops(o: Pick<WganGraphOptions, 'generator' | 'critic' | 'batchSize' | 'nCritic' | 'loss'>): number {
+export function iterationFlops(
+  o: Pick<WganGraphOptions, 'generator' | 'critic' | 'batchSize' | 'nCritic' | 'loss'>,
+): number {
   const sizes = (c: DenseChain) => c.layers.map((l) => l.inputs * l.units);
   const total = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
   const [mg, md] = [sizes(o.generator), sizes(o.critic)];
@@ -301,7 +320,8 @@ export function iterationFlops(o: Pick<WganGraphOptions, 'generator' | 'critic' 
   const B = o.batchSize;
   const gp = o.loss === 'gp';
   const r = (gp ? 3 : 2) * B;
-  const criticStep = 2 * r * MD + 2 * r * (MD - md[0]) + 2 * r * MD + (gp ? 2 * B * md[0] + 2 * B * (MD - md[md.length - 1]) : 0);
+  const penalty = gp ? 2 * B * md[0] + 2 * B * (MD - md[md.length - 1]) : 0;
+  const criticStep = 2 * r * MD + 2 * r * (MD - md[0]) + 2 * r * MD + penalty;
   const fakes = 2 * o.nCritic * B * MG;
   const generatorStep = 2 * B * (2 * MG + (MG - mg[0]) + 2 * MD);
   return o.nCritic * criticStep + fakes + generatorStep;
