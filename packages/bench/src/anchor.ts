@@ -15,6 +15,8 @@ export interface AnchorResult {
   device: string;
   python: string | null;
   torch: string | null;
+  /** CPU threads torch ran with (cpu only). */
+  threads?: number;
   why?: string;
 }
 
@@ -62,5 +64,5 @@ export function runAnchor(o: { device: 'cpu' | 'cuda'; threads?: number; bench?:
   const r = spawnSync(py.python, args, { encoding: 'utf8', env: { ...process.env, PYTHONUNBUFFERED: '1' } });
   const m = /ms per generator iteration[^:]*:\s*([\d.]+)/.exec(r.stdout);
   if (r.status !== 0 || !m) return { msPerIter: null, device: o.device, python: py.python, torch: py.version, why: `anchor failed (exit ${r.status}): ${(r.stderr || r.stdout).trim().split('\n').slice(-2).join(' ')}` };
-  return { msPerIter: Number(m[1]), device: o.device, python: py.python, torch: py.version };
+  return { msPerIter: Number(m[1]), device: o.device, python: py.python, torch: py.version, ...(o.device === 'cpu' && o.threads ? { threads: o.threads } : {}) };
 }

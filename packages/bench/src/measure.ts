@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Rng, workspaceRoot } from '@wgan/core';
 import { initBackend, tf, type BackendRequest } from '@wgan/core/backend';
-import { BatchSampler, createTrainer, drawIterationInputs, modelSpecs, Network, resolveTrainConfig } from '@wgan/train';
+import { BatchSampler, createTrainer, denseChain, drawIterationInputs, iterationFlops, modelSpecs, Network, resolveTrainConfig } from '@wgan/train';
 
 /**
  * Times the default model's generator iteration (5 critic steps with gradient penalty + 1 generator
@@ -26,7 +26,7 @@ export interface Measurement {
 export interface MeasureOptions {
   backend: BackendRequest;
   implementation?: 'auto' | 'onnx-cpu' | 'tfjs-manual' | 'tfjs-autodiff' | 'webgpu-fused';
-  /** onnx-cpu threads (the comparison with one PyTorch thread uses 1). */
+  /** onnx-cpu threads (default 1: the comparison with one PyTorch thread; 0 = every core). */
   threads?: number;
   warmup?: number;
   rounds?: number;
@@ -72,8 +72,8 @@ export async function measure(o: MeasureOptions): Promise<Measurement> {
     roundMs.push((performance.now() - t0) / perRound);
   }
   const sorted = [...roundMs].sort((a, b) => a - b);
-  const threads = o.threads ?? 1;
-  const device = trainer.implementation === 'onnx-cpu' ? `onnxruntime CPU (MLAS), ${threads === 0 ? 'all cores' : `${threads} thread${threads > 1 ? 's' : ''}`}` : info.device;
+  const threads = trainer.threads ?? 1;
+  const device = trainer.implementation === 'onnx-cpu' ? `onnxruntime CPU (MLAS), ${threads} thread${threads > 1 ? 's' : ''}` : info.device;
   const result: Measurement = {
     backend: trainer.implementation === 'onnx-cpu' ? 'onnxruntime' : info.name,
     device,
@@ -89,4 +89,12 @@ export async function measure(o: MeasureOptions): Promise<Measurement> {
   generator.dispose();
   critic.dispose();
   return result;
+}
+
+/** FLOP of the matrix products in one generator iteration of the default model (wgan-graph.ts's count). */
+export function defaultModelFlops(): number {
+  const config = resolveTrainConfig({});
+  const specs = modelSpecs(config);
+  const loss = config.loss === 'clip' ? 'clip' : 'gp';
+  return iterationFlops({ generator: denseChain(specs.generator), critic: denseChain(specs.critic), batchSize: config.batchSize, nCritic: config.nCritic, loss });
 }

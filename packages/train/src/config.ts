@@ -58,7 +58,7 @@ export const trainSchema = z
      * one command buffer per iteration), or `auto` (the fastest one that applies).
      */
     implementation: z.enum(['auto', 'onnx-cpu', 'tfjs-manual', 'tfjs-autodiff', 'webgpu-fused']).default('auto'),
-    /** onnx-cpu: onnxruntime's intra-op threads (0 = its default, one per core; the benchmark uses 1). */
+    /** onnx-cpu: onnxruntime's intra-op threads (0 = every core the process may use; the training log names the count). */
     threads: z.number().int().min(0).default(0),
     /** With tfjs-autodiff: how the penalty's input gradient is computed (closed form for dense critics, or nested autodiff). */
     penalty: z.enum(['closed-form', 'autodiff']).default('closed-form'),

@@ -104,7 +104,7 @@ export async function train(config: TrainConfig, options: TrainOptions): Promise
 
   const e3 = stats.E3;
   logger.info('E3 model size', { nG: e3.nG, nD: e3.nD, ratio: Number(e3.ratio.toFixed(3)), sizeMb: Number(e3.sizeMb.toFixed(3)) });
-  logger.info(checkpoint ? 'resuming' : 'starting', { run: config.name, iteration: start, of: config.iterations, implementation: trainer.implementation, model: config.model, loss: config.loss });
+  logger.info(checkpoint ? 'resuming' : 'starting', { run: config.name, iteration: start, of: config.iterations, implementation: trainer.implementation, ...(trainer.threads ? { threads: trainer.threads } : {}), model: config.model, loss: config.loss });
 
   const snapshot = async (iteration: number) => writeSnapshot(runDir, iteration, await trainer.generate(zFixed, config.fixedSamples), config.fixedSamples);
   const saveCheckpoint = async (iteration: number) => {

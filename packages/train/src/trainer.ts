@@ -88,6 +88,8 @@ export interface TrainerState {
 export interface Trainer<S extends StatsRecord = StatsRecord> {
   /** "tfjs-closed-form", "tfjs-autodiff", "webgpu-fused", ... */
   readonly implementation: string;
+  /** CPU threads the implementation computes with, where it chooses them (onnx-cpu). */
+  readonly threads?: number;
   /** Names of the statistics readStats returns (metrics.jsonl's columns, in this order). */
   readonly statFields: readonly string[];
   /** Statistics that must be finite: a NaN or Inf there stops the run, keeping the last good checkpoint. */

@@ -52,6 +52,10 @@ export class Ops {
   div(a: string, b: string, stem = 'div'): string {
     return this.op('Div', [a, b], stem);
   }
+  /** Elementwise maximum. */
+  max(a: string, b: string, stem = 'max'): string {
+    return this.op('Max', [a, b], stem);
+  }
   sqrt(a: string, stem = 'sqrt'): string {
     return this.op('Sqrt', [a], stem);
   }

@@ -76,3 +76,40 @@ describe('OnnxTrainer (onnxruntime CPU) vs TfjsTrainer (autodiff)', () => {
   it('WGAN-GP, ReLU, 1-hidden-layer critic, B = 12: 5 iterations agree', () => compare('gp', [24], [20], 0, 12));
   it('weight clipping, RMSprop: 5 iterations agree', () => compare('clip', [24, 32], [32, 16], 0.2, 16));
 });
+
+describe('OnnxTrainer: the gradient penalty at ‖∇D‖ = 0', () => {
+  // G(z) = (−5, 0) for every z (zero kernel, bias (−5, 0)); real data at x₁ = −1; the critic's hidden units
+  // are h = relu(x₁·(1, 1, 1)), dead for every x₁ < 0: ∇ₓD = 0 on every real, fake and interpolated point.
+  // torch's norm backward gives the penalty no gradient there; (‖g‖ − 1)/‖g‖ alone is 0/0 = NaN.
+  const gSpec: NetworkSpec = { role: 'generator', inputSize: 2, outputSize: 2, layers: [{ type: 'dense', inputs: 2, units: 2 }], init: { scheme: 'normal', std: 1 } };
+  const dSpec: NetworkSpec = { role: 'critic', inputSize: 2, outputSize: 1, layers: [{ type: 'dense', inputs: 2, units: 3 }, { type: 'relu' }, { type: 'dense', inputs: 3, units: 1 }], init: { scheme: 'normal', std: 1 } };
+  const g0 = () => new Map([['0.kernel', new Float32Array(4)], ['0.bias', Float32Array.from([-5, 0])]]);
+  const c0 = () => new Map([['0.kernel', Float32Array.from([1, 1, 1, 0, 0, 0])], ['0.bias', new Float32Array(3)], ['2.kernel', Float32Array.from([1, -1, 0.5])], ['2.bias', new Float32Array(1)]]);
+  const images = Float32Array.from({ length: 16 }, (_, i) => (i % 2 === 0 ? -1 : (i - 8) / 8));
+  const adam = { type: 'adam' as const, lr: 1e-3, beta1: 0.5, beta2: 0.9, eps: 1e-8 };
+  const common = { loss: 'gp' as const, lambda: 10, clipValue: 0.01, nCritic: 1, batchSize: 4, optimizerG: adam, optimizerD: adam };
+  const inputs = () => {
+    const rng = Rng.fromSeed(1);
+    return { indices: [Uint32Array.from([0, 1, 2, 3])], zCritic: [rng.fillNormal(new Float32Array(8))], eps: [rng.fillUniform(new Float32Array(4))], zGen: rng.fillNormal(new Float32Array(8)) };
+  };
+
+  it('the weights stay finite, the penalty is λ·(0 − 1)² = λ, and they match the tfjs trainer', async () => {
+    const fresh = (kind: 'adam') => ({ kind, step: 0, slots: [] });
+    const onnx = await OnnxTrainer.create({ ...common, generatorSpec: gSpec, criticSpec: dSpec, images, imageCount: 8, initial: { generator: g0(), critic: c0(), generatorOptimizer: fresh('adam'), criticOptimizer: fresh('adam') } });
+    const reference = new TfjsTrainer({ ...common, generator: Network.fromValues(gSpec, g0()), critic: Network.fromValues(dSpec, c0()), images, imageCount: 8, latentDim: 2, penalty: 'closed-form' });
+    for (let i = 0; i < 3; i++) for (const t of [onnx, reference]) t.iteration(inputs());
+    const [stats, expected] = [await onnx.readStats(), await reference.readStats()];
+    expect(stats[0].gp).toBeCloseTo(10, 5);
+    expect(stats[0].gradNormMean).toBe(0);
+    const [state, ref] = [await onnx.getState(), await reference.getState()];
+    for (const net of ['generator', 'critic'] as const) {
+      for (const [name, x] of ref[net]) {
+        const y = state[net].get(name) as Float32Array;
+        for (const v of y) expect(Number.isFinite(v), `${net} ${name}`).toBe(true);
+        expect(x.reduce((m, v, j) => Math.max(m, Math.abs(v - y[j])), 0), `${net} ${name}`).toBeLessThan(1e-6);
+      }
+    }
+    stats.forEach((s, i) => expect(s.lossD).toBeCloseTo(expected[i].lossD, 5));
+    for (const t of [onnx, reference]) t.dispose();
+  });
+});

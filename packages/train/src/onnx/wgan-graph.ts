@@ -99,28 +99,58 @@ function backward(o: Ops, chain: DenseChain, p: Params, f: Forward, dOut: string
   return null;
 }
 
-/** The optimiser's update of every parameter; returns the new parameters and slots. */
-function optimizerStep(o: Ops, chain: DenseChain, opt: OptimizerConfig, p: Params, slots: Record<string, Params>, grads: Params, scalars: { stepSize?: string; sqrtBc2?: string }, clip: number | null, tag: string): { params: Params; slots: Record<string, Params> } {
+/**
+ * The optimiser's update of every parameter; returns the new parameters and slots. Adam's bias corrections
+ * come folded into its two per-step scalars (see adamStepScalars): p − s·m/(√v + ε̂), nine pointwise passes.
+ */
+function optimizerStep(
+  o: Ops,
+  chain: DenseChain,
+  opt: OptimizerConfig,
+  p: Params,
+  slots: Record<string, Params>,
+  grads: Params,
+  scalars: { stepSize?: string; epsHat?: string },
+  clip: number | null,
+  tag: string,
+): { params: Params; slots: Record<string, Params> } {
   const next: Params = {};
   const nextSlots: Record<string, Params> = Object.fromEntries(slotNames(opt).map((s) => [s, {}]));
   for (const { name } of chain.params) {
     const g = grads[name];
     let updated: string;
     if (opt.type === 'adam') {
-      const m = opt.beta1 === 0 ? g : o.add(o.mul(slots.m[name], o.scalar(opt.beta1)), o.mul(g, o.scalar(1 - opt.beta1)), `${tag}_m`);
-      const v = o.add(o.mul(slots.v[name], o.scalar(opt.beta2)), o.mul(o.square(g), o.scalar(1 - opt.beta2)), `${tag}_v`);
-      const denom = o.add(o.div(o.sqrt(v), scalars.sqrtBc2 as string), o.scalar(opt.eps), `${tag}_den`);
-      updated = o.sub(p[name], o.mul(o.div(m, denom), scalars.stepSize as string), `${tag}_p`);
+      const decayedM = opt.beta1 === 0 ? '' : o.mul(slots.m[name], o.scalar(opt.beta1), `${tag}_mb`);
+      const m = opt.beta1 === 0 ? g : o.add(decayedM, o.mul(g, o.scalar(1 - opt.beta1), `${tag}_mg`), `${tag}_m`);
+      const decayedV = o.mul(slots.v[name], o.scalar(opt.beta2), `${tag}_vb`);
+      const v = o.add(decayedV, o.mul(o.square(g, `${tag}_g2`), o.scalar(1 - opt.beta2), `${tag}_vg`), `${tag}_v`);
+      const denom = o.add(o.sqrt(v, `${tag}_sqrt`), scalars.epsHat as string, `${tag}_den`);
+      const step = o.mul(o.div(m, denom, `${tag}_ratio`), scalars.stepSize as string, `${tag}_step`);
+      updated = o.sub(p[name], step, `${tag}_p`);
       nextSlots.m[name] = m;
       nextSlots.v[name] = v;
     } else {
-      const v = o.add(o.mul(slots.v[name], o.scalar(opt.alpha)), o.mul(o.square(g), o.scalar(1 - opt.alpha)), `${tag}_v`);
-      updated = o.sub(p[name], o.mul(o.div(g, o.add(o.sqrt(v), o.scalar(opt.eps))), o.scalar(opt.lr)), `${tag}_p`);
+      const decayedV = o.mul(slots.v[name], o.scalar(opt.alpha), `${tag}_vb`);
+      const v = o.add(decayedV, o.mul(o.square(g, `${tag}_g2`), o.scalar(1 - opt.alpha), `${tag}_vg`), `${tag}_v`);
+      const denom = o.add(o.sqrt(v, `${tag}_sqrt`), o.scalar(opt.eps), `${tag}_den`);
+      updated = o.sub(p[name], o.mul(o.div(g, denom, `${tag}_ratio`), o.scalar(opt.lr), `${tag}_step`), `${tag}_p`);
       nextSlots.v[name] = v;
     }
     next[name] = clip === null ? updated : o.clip(updated, -clip, clip, `${tag}_clip`);
   }
   return { params: next, slots: nextSlots };
+}
+
+/**
+ * Adam's per-step scalars at step t (1-based) for the graph's inputs `step*`/`eps*`: with b = √(1 − β₂ᵗ),
+ * lr/(1 − β₁ᵗ)·m/(√v/b + ε) = s·m/(√v + ε̂) for s = lr·b/(1 − β₁ᵗ) and ε̂ = ε·b.
+ */
+export function adamStepScalars(
+  opt: Extract<OptimizerConfig, { type: 'adam' }>,
+  t: number,
+): { stepSize: number; epsHat: number } {
+  const b = Math.sqrt(1 - opt.beta2 ** t);
+  return { stepSize: (opt.lr * b) / (1 - opt.beta1 ** t), epsHat: opt.eps * b };
 }
 
 export function buildWganIterationGraph(opts: WganGraphOptions): WganGraph {
@@ -161,7 +191,7 @@ export function buildWganIterationGraph(opts: WganGraphOptions): WganGraph {
     const t = `c${c}`;
     const real = declare(`real_${c}`, [B, d]);
     const eps = declare(`eps_${c}`, [B, 1]);
-    const stepScalars = opts.optimizerD.type === 'adam' ? { stepSize: declare(`stepD_${c}`, []), sqrtBc2: declare(`bc2D_${c}`, []) } : {};
+    const stepScalars = opts.optimizerD.type === 'adam' ? { stepSize: declare(`stepD_${c}`, []), epsHat: declare(`epsD_${c}`, []) } : {};
     const fake = nCritic > 1 ? o.rows(fakesAll, c * B, (c + 1) * B, `${t}_fake`) : fakesAll;
     const parts = [real, fake];
     if (gp) parts.push(o.add(fake, o.mul(eps, o.sub(real, fake)), `${t}_xhat`));
@@ -186,7 +216,11 @@ export function buildWganIterationGraph(opts: WganGraphOptions): WganGraph {
       const norms = o.sqrt(o.sum(o.square(grad), [1]), `${t}_norms`); // [B, 1]
       const dev = o.sub(norms, o.scalar(1), `${t}_dev`);
       const penalty = o.mul(o.meanAll(o.square(dev)), o.scalar(lambda), `${t}_gp`);
-      psi = o.mul(grad, o.mul(o.div(dev, norms), o.scalar((2 * lambda) / B)), `${t}_Gpen`);
+      // ∂GP/∂g_i = (2λ/B)(‖g_i‖ − 1) g_i/‖g_i‖, and 0 where ‖g_i‖ = 0 (torch's norm backward: a ReLU critic dead
+      // on an interpolate has g_i = 0 exactly, and 0/0 would turn every weight into NaN)
+      const alive = o.greater(norms, o.scalar(0), `${t}_alive`);
+      const coef = o.where(alive, o.div(dev, o.max(norms, o.scalar(1e-30))), o.scalar(0), `${t}_coef`);
+      psi = o.mul(grad, o.mul(coef, o.scalar((2 * lambda) / B)), `${t}_Gpen`);
       lossD = o.add(lossD, penalty, `${t}_lossD`);
       penalties.push(penalty);
       const normMean = o.meanAll(norms, `${t}_nmean`);
@@ -211,7 +245,7 @@ export function buildWganIterationGraph(opts: WganGraphOptions): WganGraph {
 
   // generator step against the updated critic
   const zg = declare('zg', [B, dz]);
-  const gScalars = opts.optimizerG.type === 'adam' ? { stepSize: declare('stepG', []), sqrtBc2: declare('bc2G', []) } : {};
+  const gScalars = opts.optimizerG.type === 'adam' ? { stepSize: declare('stepG', []), epsHat: declare('epsG', []) } : {};
   const fg = forward(o, G, gParams0, zg, 'g_G');
   const fd = forward(o, D, dParams, fg.output, 'g_D');
   const lossG = o.neg(o.meanAll(fd.output), 'lossG');
@@ -264,4 +298,31 @@ export function buildGeneratorGraph(G: DenseChain): { model: Uint8Array; inputs:
   const out = forward(o, G, p, 'z', 'G').output;
   const model = g.encode({ inputs, outputs: [{ name: g.output(out, 'x'), shape: ['N', G.outputSize] }], producerVersion: '0.1.0' });
   return { model, inputs };
+}
+
+/**
+ * Floating-point operations of the matrix products in one generator iteration as buildWganIterationGraph
+ * computes it (2·m·n·k per product; the pointwise work and the optimiser updates, O(parameters), are left
+ * out), from the architecture alone. With M = Σ in·out over a chain's layers, M' = M less the first layer,
+ * r = 3B rows per critic step with the penalty (2B with clipping): each critic step runs a forward pass
+ * (2rM_D), the backward recursion's deltas (2rM'_D) and one weight-gradient product per layer (2rM_D), and
+ * with the penalty the input gradient (2B·in₀·out₀) and the ψ chain (2B·(M_D − M_last)); the critics' fakes
+ * are one forward pass of G (2·n_critic·B·M_G); the generator step is G's and D's forward passes, D's
+ * input-gradient backward pass and G's weight and input gradients (2B·(2M_G + M'_G + 2M_D)).
+ */
+export function iterationFlops(
+  o: Pick<WganGraphOptions, 'generator' | 'critic' | 'batchSize' | 'nCritic' | 'loss'>,
+): number {
+  const sizes = (c: DenseChain) => c.layers.map((l) => l.inputs * l.units);
+  const total = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+  const [mg, md] = [sizes(o.generator), sizes(o.critic)];
+  const [MG, MD] = [total(mg), total(md)];
+  const B = o.batchSize;
+  const gp = o.loss === 'gp';
+  const r = (gp ? 3 : 2) * B;
+  const penalty = gp ? 2 * B * md[0] + 2 * B * (MD - md[md.length - 1]) : 0;
+  const criticStep = 2 * r * MD + 2 * r * (MD - md[0]) + 2 * r * MD + penalty;
+  const fakes = 2 * o.nCritic * B * MG;
+  const generatorStep = 2 * B * (2 * MG + (MG - mg[0]) + 2 * MD);
+  return o.nCritic * criticStep + fakes + generatorStep;
 }
