@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { PipelineError, readArtifact, readFloat32, z, type Artifact } from '@wgan/core';
+import { basename, join } from 'node:path';
+import { followPointer, PipelineError, readArtifact, readFloat32, z, type Artifact } from '@wgan/core';
 import { readNetwork, Network, type NetworkSpec } from '@wgan/train';
 
 /**
@@ -76,7 +76,7 @@ export async function resolveCheckpoint(runDir: string, which: string): Promise<
   if (which === 'latest') {
     const pointer = join(checkpointsDir(runDir), 'latest');
     if (!existsSync(pointer)) throw new PipelineError('run has no checkpoints/latest pointer (no complete checkpoint yet)', pointer, `let the run write a checkpoint (\`${TRAIN_REMAKE}\`), or pass --checkpoint <iteration>`);
-    name = (await readFile(pointer, 'utf8')).trim();
+    name = basename(followPointer(pointer, /^\d{8}$/, `the run folder is damaged: rerun train, or pass --checkpoint <iteration>`));
   }
   const found = all.find((c) => c.name === name || (/^\d+$/.test(name) && c.iteration === Number(name)));
   if (!found) {

@@ -1,4 +1,4 @@
-import { PipelineError, z } from '@wgan/core';
+import { artifactName, artifactPath, artifactPaths, PipelineError, z } from '@wgan/core';
 
 /**
  * export's config. The parity bound 1e-5 and the 256 seeded latent vectors are issue 6's acceptance
@@ -7,7 +7,7 @@ import { PipelineError, z } from '@wgan/core';
 export const exportSchema = z
   .object({
     /** Run name: reads artifacts/runs/<run>/, writes artifacts/export/<run>/<iteration>/. */
-    run: z.string().regex(/^[A-Za-z0-9._-]+$/, 'letters, digits, ".", "_" or "-"').default('default'),
+    run: z.string().default('default'),
     /** Which checkpoint: "latest" (checkpoints/latest) or an iteration number. */
     checkpoint: z.union([z.literal('latest'), z.number().int().nonnegative()]).default('latest'),
     /** Also export the critic (critic.onnx), so other stages can score images without tfjs. */
@@ -23,9 +23,9 @@ export const exportSchema = z
     paritySeed: z.number().int().nonnegative().default(0),
     /** Largest |ONNX − tfjs| accepted (critic: times max(1, max |score|)). */
     parityTolerance: z.number().positive().default(1e-5),
-    /** Run folder (default artifacts/runs/<run>). */
+    /** Run folder inside the artifacts root (default runs/<run>). */
     runDir: z.string().optional(),
-    /** Output folder (default artifacts/export/<run>/<checkpoint folder>). */
+    /** Output folder inside the artifacts root (default export/<run>/<checkpoint folder>). */
     out: z.string().optional(),
   })
   .strict();
@@ -37,4 +37,15 @@ export function parseCheckpoint(text: string): 'latest' | number {
   if (text === 'latest') return 'latest';
   if (/^\d+$/.test(text)) return Number(text);
   throw new PipelineError(`"${text}" is not a checkpoint`, '--checkpoint', 'give an iteration number (e.g. 20000) or latest');
+}
+
+/**
+ * The folders export reads and writes, checked before anything is touched: `run` is one plain name,
+ * `runDir` and `out` resolve inside the artifacts root (exit 2 naming the flag otherwise).
+ */
+export function exportPaths(config: Pick<ExportConfig, 'run' | 'runDir' | 'out'>): { run: string; runDir: string; out: string | null } {
+  const run = artifactName(config.run, '--run');
+  const runDir = config.runDir !== undefined ? artifactPath(config.runDir, '--run-dir') : artifactPaths.run(run, '--run');
+  const out = config.out !== undefined ? artifactPath(config.out, '--out') : null;
+  return { run, runDir, out };
 }
