@@ -10,7 +10,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
-import { artifactsRoot, formatTable, runCli } from '@wgan/core';
+import { artifactPath, artifactsRoot, formatTable, runCli } from '@wgan/core';
 import { hasGpuDevice } from '@wgan/core/backend';
 import { runAnchor, type AnchorResult } from './anchor.js';
 import { measure, type Measurement } from './measure.js';
@@ -25,7 +25,8 @@ const program = new Command()
   .option('--no-anchor', 'skip the PyTorch anchor')
   .option('--anchor-threads <n>', 'torch threads for the CPU anchor (default 1, as our wasm)', Number)
   .option('--anchor-devices <list>', 'anchor devices: cpu, cuda (default: cuda when a GPU row exists, and cpu)')
-  .option('--out <file>', 'result JSON (default artifacts/bench/<date>-<host>.json)')
+  .option('--out <file>', 'result JSON inside the artifacts root (default bench/<date>-<host>.json)')
+  .option('--verbose', 'print the stack of a failure')
   .option('--child <json>', 'internal: run one measurement and print it as JSON')
   .showHelpAfterError();
 
@@ -43,6 +44,7 @@ const CHILD_LIMIT_MS = 10 * 60_000;
 
 await runCli(async () => {
   const o = program.parse().opts();
+  const outFile = o.out !== undefined ? artifactPath(o.out, '--out') : undefined; // checked before the bench runs
   if (o.child) {
     const m = await measure(JSON.parse(o.child));
     process.stdout.write(`BENCH ${JSON.stringify(m)}\n`);
@@ -100,7 +102,7 @@ await runCli(async () => {
   );
   for (const [k, a] of Object.entries(anchors)) if (a.msPerIter === null) process.stdout.write(`PyTorch anchor (${k}) not run: ${a.why}\n`);
   const date = new Date().toISOString().slice(0, 10);
-  const file = o.out ?? join(artifactsRoot(), 'bench', `${date}-${hostname()}.json`);
+  const file = outFile ?? join(artifactsRoot(), 'bench', `${date}-${hostname()}.json`);
   mkdirSync(join(file, '..'), { recursive: true });
   const results = rows.map((r) => ({ backend: r.backend, implementation: r.implementation, device: r.device ?? null, msPerIter: r.msPerIter ?? null, anchorMsPerIter: r.anchorMsPerIter, ratio: r.ratio, peakRssMb: r.peakRssMb ?? null, tensorsAlive: r.tensorsAlive ?? null, roundMs: r.roundMs ?? null, skipped: r.skipped ?? null, anchorDevice: r.anchorDevice }));
   writeFileSync(file, `${JSON.stringify({ date: new Date().toISOString(), host: hostname(), node: process.version, model: 'seed-001 MLP WGAN-GP, B = 64, 5 critic steps + 1 generator step', anchors, results }, null, 2)}\n`);

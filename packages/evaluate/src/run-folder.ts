@@ -33,6 +33,26 @@ export const checkpointConfigSchema = z
   .loose();
 export type CheckpointConfig = z.output<typeof checkpointConfigSchema>;
 
+/**
+ * What trained a run, in words: the implementation and the device it ran on, e.g. "onnx-cpu (onnxruntime
+ * CPU, 1 thread)" or "tfjs-manual (tfjs wasm backend)". The backend alone when the checkpoint predates
+ * the implementation field.
+ */
+export function trainerDescription(meta: { implementation?: string; backend?: string }, config: { threads?: unknown }): string {
+  const backend = meta.backend ?? 'unknown';
+  const threads = typeof config.threads === 'number' ? config.threads : 0;
+  switch (meta.implementation) {
+    case undefined:
+      return backend;
+    case 'onnx-cpu':
+      return `onnx-cpu (onnxruntime CPU, ${threads === 0 ? 'one thread per core' : threads === 1 ? '1 thread' : `${threads} threads`})`;
+    case 'webgpu-fused':
+      return 'webgpu-fused (WGSL kernels on WebGPU)';
+    default:
+      return `${meta.implementation} (tfjs ${backend} backend)`;
+  }
+}
+
 export const checkpointMetaSchema = z
   .object({
     iteration: z.number().int().nonnegative(),
@@ -41,6 +61,8 @@ export const checkpointMetaSchema = z
     loss: z.string().optional(),
     latentDim: z.number().int().optional(),
     backend: z.string().optional(),
+    /** The trainer implementation (onnx-cpu, tfjs-manual, tfjs-autodiff, webgpu-fused). */
+    implementation: z.string().optional(),
   })
   .loose();
 export type CheckpointMeta = z.output<typeof checkpointMetaSchema>;
