@@ -3,7 +3,7 @@ import { createReadStream, existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, relative, sep } from 'node:path';
 import { z } from 'zod';
-import { PipelineError } from './errors.js';
+import { inFolder, PipelineError } from './errors.js';
 import { isPlainRelativePath } from './names.js';
 
 /**
@@ -134,7 +134,7 @@ export async function writeArtifact(
     return { dir, manifest, manifestSha256: sha256Bytes(text) };
   } catch (e) {
     await rm(tmp, { recursive: true, force: true });
-    throw e;
+    throw inFolder(e, dir);
   }
 }
 

@@ -52,6 +52,15 @@ export function resourceError(e: unknown): { code: string; message: string; hint
   return { code, message: `${known.what}${during}${path ? ` of ${path}` : ''} (${code})`, hint: known.fix(where) };
 }
 
+/**
+ * Gives a resource failure that names no path (a write on an open file descriptor) the folder it was
+ * writing, so the message says where to free space; returns the error.
+ */
+export function inFolder<E>(e: E, folder: string): E {
+  if (resourceError(e) && !(e as NodeJS.ErrnoException).path) (e as NodeJS.ErrnoException).path = folder;
+  return e;
+}
+
 /** Whether failures print their stack: `--verbose` on the command line or WGAN_VERBOSE=1. */
 export function verboseErrors(argv: readonly string[] = process.argv, env: NodeJS.ProcessEnv = process.env): boolean {
   return argv.includes('--verbose') || env.WGAN_VERBOSE === '1';

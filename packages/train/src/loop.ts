@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { acquireArtifactLock, artifactPaths, artifactsRoot, createProgress, JsonlWriter, parentRef, PipelineError, Rng, sealArtifact, type Logger } from '@wgan/core';
+import { acquireArtifactLock, artifactPaths, inFolder, artifactsRoot, createProgress, JsonlWriter, parentRef, PipelineError, Rng, sealArtifact, type Logger } from '@wgan/core';
 import { initBackend } from '@wgan/core/backend';
 import { loadDataset } from '@wgan/data-prep';
 import { pruneCheckpoints, readCheckpoint, resolveCheckpoint, writeCheckpoint, type CheckpointState, type RunningMeans } from './checkpoint.js';
@@ -74,7 +74,7 @@ export async function train(config: TrainConfig, options: TrainOptions): Promise
     // A run this call created that failed before its first checkpoint leaves no partial folder behind;
     // a run with a checkpoint keeps it (it can be resumed).
     if (folder.created && !existsSync(join(runDir, 'checkpoints', 'latest'))) await rm(runDir, { recursive: true, force: true });
-    throw e;
+    throw inFolder(e, runDir);
   } finally {
     lock.release();
   }

@@ -1,7 +1,9 @@
-import { existsSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { silentLogger } from '@wgan/core';
 import { initBackend } from '@wgan/core/backend';
@@ -61,4 +63,33 @@ describe('a run that fails on a full disk', () => {
     const resumed = await train(config, { logger: silentLogger(), progress: false, resume: true });
     expect(resumed.iterations).toBe(30);
   }, 60_000);
+});
+
+/** A real full disk: a 16 KiB tmpfs mounted on the runs folder (root only; skipped where mounting is not permitted). */
+function mountTinyTmpfs(dir: string): boolean {
+  if (process.getuid?.() !== 0) return false;
+  return spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=16k', 'tmpfs', dir]).status === 0;
+}
+
+describe('a real full disk (tmpfs)', () => {
+  const cli = fileURLToPath(new URL('./cli.ts', import.meta.url));
+  const tsx = fileURLToPath(new URL('../../../node_modules/.bin/tsx', import.meta.url));
+  it('train exits 1 naming the path and what to free, without a stack, and leaves no run folder', async (ctx) => {
+    const artifacts = join(root, 'full');
+    await mkdir(join(artifacts, 'runs'), { recursive: true });
+    const tinyData = await makeTinyData(artifacts);
+    if (!mountTinyTmpfs(join(artifacts, 'runs'))) ctx.skip();
+    try {
+      const args = [cli, '--name', 'r', '--data', tinyData, '--latent-dim', '64', '--generator-hidden', '64', '--critic-hidden', '64', '--batch-size', '8', '--iterations', '20', '--backend', 'wasm', '--no-progress'];
+      const r = spawnSync(tsx, args, { env: { ...process.env, WGAN_ARTIFACTS: artifacts, CI: 'true' }, encoding: 'utf8' });
+      expect(r.status, r.stderr).toBe(1);
+      expect(r.stderr).toMatch(/error: no space left on the device.* of .*runs\/r.*\(ENOSPC\)/);
+      expect(r.stderr).toContain('fix: free disk space on the filesystem holding');
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+      expect(r.stderr).not.toContain('internal error');
+      expect(readdirSync(join(artifacts, 'runs'))).toEqual([]);
+    } finally {
+      spawnSync('umount', [join(artifacts, 'runs')]);
+    }
+  }, 120_000);
 });
