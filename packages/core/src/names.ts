@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { PipelineError } from './errors.js';
 
 /**
@@ -85,7 +85,8 @@ export function followPointer(pointer: string, pattern: RegExp, hint: string): s
   const base = dirname(pointer);
   const shown = JSON.stringify(name.length > 80 ? `${name.slice(0, 80)}…` : name);
   if (!pattern.test(name) || !NAME_PATTERN.test(name) || !isStrictlyInside(base, join(base, name))) {
-    throw new PipelineError(`the pointer names ${shown}, not a folder beside it matching ${pattern}`, pointer, hint);
+    const what = `${basename(base)}/${basename(pointer)}`;
+    throw new PipelineError(`${what} names ${shown}, not a folder beside it matching ${pattern}`, pointer, hint);
   }
   return join(base, name);
 }

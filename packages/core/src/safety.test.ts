@@ -158,3 +158,19 @@ describe('runCli', () => {
     expect(internal.text).toMatch(/internal error: RangeError: boom\n\s+at /);
   });
 });
+
+describe('the artifact lock and the folders it makes', async () => {
+  const { acquireArtifactLock } = await import('./lock.js');
+  it('removes the parent folders it had to create when the writer left them empty', async () => {
+    const lock = acquireArtifactLock(join(root, 'export', 'run', '00000007'), { stage: 'export' });
+    expect(await readdir(join(root, 'export', 'run'))).toEqual(['.00000007.lock']);
+    lock.release();
+    expect(await readdir(root)).toEqual([]);
+  });
+  it('keeps a parent that holds the written artifact', async () => {
+    const lock = acquireArtifactLock(join(root, 'export', 'run', '00000007'), { stage: 'export' });
+    await mkdir(join(root, 'export', 'run', '00000007'));
+    lock.release();
+    expect(await readdir(join(root, 'export', 'run'))).toEqual(['00000007']);
+  });
+});

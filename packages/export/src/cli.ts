@@ -34,7 +34,7 @@ await runCli(async () => {
       out: opts.out,
     },
   });
-  const paths = exportPaths(config); // names and paths are checked before anything is read or written
+  const paths = exportPaths(config, { strict: true }); // names and paths are checked before anything is read or written
   if (opts.dryRun) {
     const writes = paths.out ?? join(runExportsDir(paths.run), '<checkpoint>');
     process.stdout.write(`${JSON.stringify({ config, reads: `${paths.runDir}/checkpoints/${config.checkpoint}`, writes }, null, 2)}\n`);

@@ -1,3 +1,4 @@
+import { isAbsolute } from 'node:path';
 import { artifactName, artifactPath, artifactPaths, PipelineError, z } from '@wgan/core';
 
 /**
@@ -41,11 +42,14 @@ export function parseCheckpoint(text: string): 'latest' | number {
 
 /**
  * The folders export reads and writes, checked before anything is touched: `run` is one plain name,
- * `runDir` and `out` resolve inside the artifacts root (exit 2 naming the flag otherwise).
+ * `runDir` and `out` resolve inside the artifacts root (exit 2 naming the flag otherwise; with `strict`
+ * false, as from code, an absolute path is taken as it is).
  */
-export function exportPaths(config: Pick<ExportConfig, 'run' | 'runDir' | 'out'>): { run: string; runDir: string; out: string | null } {
+export function exportPaths(config: Pick<ExportConfig, 'run' | 'runDir' | 'out'>, options: { strict?: boolean } = {}): { run: string; runDir: string; out: string | null } {
+  // A folder given on the command line resolves inside the artifacts root; code may also pass an absolute path.
+  const folder = (path: string, flag: string) => (!options.strict && isAbsolute(path) ? path : artifactPath(path, flag));
   const run = artifactName(config.run, '--run');
-  const runDir = config.runDir !== undefined ? artifactPath(config.runDir, '--run-dir') : artifactPaths.run(run, '--run');
-  const out = config.out !== undefined ? artifactPath(config.out, '--out') : null;
+  const runDir = config.runDir !== undefined ? folder(config.runDir, '--run-dir') : artifactPaths.run(run, '--run');
+  const out = config.out !== undefined ? folder(config.out, '--out') : null;
   return { run, runDir, out };
 }
