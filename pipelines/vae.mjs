@@ -7,7 +7,7 @@
 //   npx zx pipelines/vae.mjs --name vae-2d --latent-dim 2   (any train flag passes through; --name names the run)
 //   npx zx pipelines/vae.mjs --compare default,clip          (GAN runs for the comparison table; default: every
 //                                                             evaluated run under artifacts/eval/ but this one)
-import { $, chalk, fs } from 'zx';
+import { $, chalk, fs, path } from 'zx';
 import { onDisk } from './lib.mjs';
 
 const script = process.argv.findIndex((a) => a.endsWith('vae.mjs'));
@@ -47,7 +47,9 @@ if (await fs.pathExists('packages/evaluate/src/cli.ts')) {
     // classifier's number): the same recipe here, trained once (the quick/full profiles use 5 epochs)
     if (!(await fs.pathExists(onDisk(`${CLASSIFIER}/manifest.json`)))) await tsx('packages/evaluate/src/cli.ts', 'classifier', '--epochs', '20', '--out', CLASSIFIER);
     // only runs scored by the same classifier compare
-    const scoredBySame = (r) => fs.existsSync(onDisk(`artifacts/eval/${r}/report.json`)) && fs.readJsonSync(onDisk(`artifacts/eval/${r}/report.json`)).evaluation?.classifier === CLASSIFIER;
+    // the report names its classifier relative to the workspace, or absolute under another WGAN_ARTIFACTS
+    const sameFolder = (reported, ours) => typeof reported === 'string' && path.resolve(onDisk(reported)) === path.resolve(onDisk(ours));
+    const scoredBySame = (r) => fs.existsSync(onDisk(`artifacts/eval/${r}/report.json`)) && sameFolder(fs.readJsonSync(onDisk(`artifacts/eval/${r}/report.json`)).evaluation?.classifier, CLASSIFIER);
     const evaluated = (await fs.pathExists(onDisk('artifacts/eval'))) ? (await fs.readdir(onDisk('artifacts/eval'))).filter((r) => r !== run && scoredBySame(r)) : [];
     const compare = compareFlag ?? evaluated.join(',');
     if (!compare) console.log(chalk.yellow(`no other run scored by ${CLASSIFIER} to compare with: run pipelines/gan-family.mjs first, or evaluate a GAN run with --classifier ${CLASSIFIER} and pass --compare`));

@@ -1,5 +1,5 @@
 import { isAbsolute, relative, sep } from 'node:path';
-import { acquireArtifactLock, artifactPath, artifactPaths, artifactsRoot, createProgress, isStrictlyInside, type Logger } from '@wgan/core';
+import { acquireArtifactLock, artifactPath, artifactPaths, createProgress, workspaceRoot, type Logger } from '@wgan/core';
 import { initBackend, type BackendInfo } from '@wgan/core/backend';
 import { loadDataset, type Dataset } from '@wgan/data-prep';
 import { trainClassifier, writeClassifierArtifact, type ClassifierConfig, type ClassifierMeta } from './classifier.js';
@@ -14,14 +14,10 @@ export function artifactDir(p: string, flag: string): string {
   return isAbsolute(p) ? p : artifactPath(p, flag);
 }
 
-/**
- * The inverse for reports: a path inside the artifacts root as `artifacts/<path in the root>` (the form the
- * flags accept, the same wherever WGAN_ARTIFACTS puts the root), else absolute.
- */
+/** The inverse for reports: relative to the workspace root when inside it (portable), else absolute. */
 export function displayPath(p: string): string {
-  const root = artifactsRoot();
-  if (isStrictlyInside(root, p)) return `artifacts/${relative(root, p).split(sep).join('/')}`;
-  return p;
+  const rel = relative(workspaceRoot(), p);
+  return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel.split(sep).join('/') : p;
 }
 
 /** Where the classifier of a dataset lives: artifacts/classifier/<dataset id>. */
