@@ -12,6 +12,7 @@
 // Finished runs are kept (a sealed run folder is not retrained; an interrupted one is resumed); pass
 // --retrain to start them over. Options: --backend <auto|wasm|webgpu|…>, --samples <n> (evaluation, 10,000).
 import { $, argv, chalk, fs } from 'zx';
+import { onDisk } from './lib.mjs';
 
 const EPOCH = 468; // ⌊60,000 / 128⌋ iterations of B = 128 per MNIST epoch (train drops the last partial batch)
 const smoke = Boolean(argv.smoke);
@@ -45,18 +46,18 @@ const timed = async (label, f) => {
 };
 const cli = (pkg) => `packages/${pkg}/src/cli.ts`;
 
-if (!(await fs.pathExists('artifacts/data/mnist/manifest.json'))) await timed('data-prep', () => $({ stdio: 'inherit' })`npx tsx ${cli('data-prep')}`);
+if (!(await fs.pathExists(onDisk('artifacts/data/mnist/manifest.json')))) await timed('data-prep', () => $({ stdio: 'inherit' })`npx tsx ${cli('data-prep')}`);
 // Seed 002 scores its GANs with a classifier trained 20 epochs (its PART II); the IS targets (DCGAN ≥ 8.5)
 // are that classifier's numbers, so this profile uses the same recipe (the quick/full profiles keep the
 // PyTorch anchor's 5 epochs): artifacts/classifier/mnist-20ep, trained once.
 const classifier = smoke ? 'artifacts/classifier/mnist' : 'artifacts/classifier/mnist-20ep';
 const classifierEpochs = smoke ? 5 : 20;
-if (!(await fs.pathExists(`${classifier}/manifest.json`))) await timed('classifier', () => $({ stdio: 'inherit' })`npx tsx ${cli('evaluate')} classifier --epochs ${classifierEpochs} --out ${classifier}`);
+if (!(await fs.pathExists(onDisk(`${classifier}/manifest.json`)))) await timed('classifier', () => $({ stdio: 'inherit' })`npx tsx ${cli('evaluate')} classifier --epochs ${classifierEpochs} --out ${classifier}`);
 
 for (const run of runs) {
   const dir = `artifacts/runs/${run.name}`;
-  const sealed = await fs.pathExists(`${dir}/manifest.json`);
-  const started = await fs.pathExists(`${dir}/checkpoints/latest`);
+  const sealed = await fs.pathExists(onDisk(`${dir}/manifest.json`));
+  const started = await fs.pathExists(onDisk(`${dir}/checkpoints/latest`));
   if (sealed && !argv.retrain && !smoke) {
     console.log(chalk.dim(`\n${run.name}: trained (${dir}/manifest.json); --retrain to start over`));
   } else {

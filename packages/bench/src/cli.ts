@@ -10,7 +10,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, hostname } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
-import { artifactsRoot, formatTable, runCli } from '@wgan/core';
+import { artifactPath, artifactsRoot, formatTable, runCli } from '@wgan/core';
 import { hasGpuDevice } from '@wgan/core/backend';
 import { runAnchor, type AnchorResult } from './anchor.js';
 import { defaultModelFlops, measure, type Measurement } from './measure.js';
@@ -26,7 +26,8 @@ const program = new Command()
   .option('--threads <n>', 'CPU threads of onnx-cpu and of the PyTorch anchor for the like-for-like rows (default 1)', Number)
   .option('--no-all-cores', 'skip the all-cores row (onnx-cpu on every core against PyTorch at its best thread count)')
   .option('--anchor-devices <list>', 'anchor devices: cpu, cuda (default: cuda when a GPU row exists, and cpu)')
-  .option('--out <file>', 'result JSON (default artifacts/bench/<date>-<host>.json)')
+  .option('--out <file>', 'result JSON inside the artifacts root (default bench/<date>-<host>.json)')
+  .option('--verbose', 'print the stack of a failure')
   .option('--child <json>', 'internal: run one measurement and print it as JSON')
   .showHelpAfterError();
 
@@ -46,6 +47,7 @@ const CHILD_LIMIT_MS = 10 * 60_000;
 
 await runCli(async () => {
   const o = program.parse().opts();
+  const outFile = o.out !== undefined ? artifactPath(o.out, '--out') : undefined; // checked before the bench runs
   if (o.child) {
     const m = await measure(JSON.parse(o.child));
     process.stdout.write(`BENCH ${JSON.stringify(m)}\n`);
@@ -124,7 +126,7 @@ await runCli(async () => {
   if (timedAnchors.length > 1 && best) process.stdout.write(`PyTorch CPU by thread count: ${timedAnchors.map(([t, a]) => `${t}: ${fmt(a.msPerIter)} ms`).join(', ')}; best: ${best[0]} thread${best[0] === 1 ? '' : 's'}\n`);
   for (const [k, a] of Object.entries(anchors)) if (a.msPerIter === null) process.stdout.write(`PyTorch anchor (${k}) not run: ${a.why}\n`);
   const date = new Date().toISOString().slice(0, 10);
-  const file = o.out ?? join(artifactsRoot(), 'bench', `${date}-${hostname()}.json`);
+  const file = outFile ?? join(artifactsRoot(), 'bench', `${date}-${hostname()}.json`);
   mkdirSync(join(file, '..'), { recursive: true });
   const results = rows.map((r) => ({ backend: r.backend, implementation: r.implementation, device: r.device ?? null, threads: r.threads, msPerIter: r.msPerIter ?? null, gflopPerSecond: gflops(r.msPerIter), anchorMsPerIter: r.anchorMsPerIter, ratio: r.ratio, peakRssMb: r.peakRssMb ?? null, tensorsAlive: r.tensorsAlive ?? null, roundMs: r.roundMs ?? null, skipped: r.skipped ?? null, anchorDevice: r.anchorDevice }));
   writeFileSync(file, `${JSON.stringify({ date: new Date().toISOString(), host: hostname(), node: process.version, model: 'seed-001 MLP WGAN-GP, B = 64, 5 critic steps + 1 generator step', flopsPerIteration: flops, threads, cores, anchors, anchorCpuByThreads: Object.fromEntries(cpuAnchors), anchorBestThreads: best?.[0] ?? null, results }, null, 2)}\n`);

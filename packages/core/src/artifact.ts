@@ -3,7 +3,8 @@ import { createReadStream, existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, relative, sep } from 'node:path';
 import { z } from 'zod';
-import { PipelineError } from './errors.js';
+import { inFolder, PipelineError } from './errors.js';
+import { isPlainRelativePath } from './names.js';
 
 /**
  * Artifacts: the folders through which stages talk. Each holds a `manifest.json` that says which stage
@@ -36,7 +37,13 @@ export const manifestSchema = z
     parents: z.array(parentSchema),
     /** Stage-specific description of the content (shapes, dtypes, counts, metrics). */
     meta: z.record(z.string(), z.unknown()),
-    files: z.record(z.string(), fileEntry),
+    /** Keys are plain relative POSIX paths inside the folder (never `..`, `/…`, `\\` or manifest.json). */
+    files: z.record(z.string(), fileEntry).superRefine((files, ctx) => {
+      for (const key of Object.keys(files)) {
+        if (isPlainRelativePath(key) && key !== MANIFEST_FILE) continue;
+        ctx.addIssue({ code: 'custom', path: [key], message: 'a file entry must be a plain relative path inside the artifact folder (no "..", no leading "/", no "\\", not manifest.json)' });
+      }
+    }),
   })
   .strict();
 export type Manifest = z.infer<typeof manifestSchema>;
@@ -112,6 +119,7 @@ export async function writeArtifact(
   header: ArtifactHeader,
   fill: (tmpDir: string) => Promise<Record<string, unknown> | void>,
 ): Promise<Artifact> {
+  await refuseForeignFolder(dir, header.stage);
   const parent = dirname(dir);
   await mkdir(parent, { recursive: true });
   const tag = `${process.pid}-${randomBytes(4).toString('hex')}`;
@@ -126,7 +134,34 @@ export async function writeArtifact(
     return { dir, manifest, manifestSha256: sha256Bytes(text) };
   } catch (e) {
     await rm(tmp, { recursive: true, force: true });
+    throw inFolder(e, dir);
+  }
+}
+
+/**
+ * An artifact replaces only an earlier artifact of the same stage (or an empty folder): a misdirected
+ * `--out` pointing at `runs/` or at another stage's artifact must not swap that folder away.
+ */
+async function refuseForeignFolder(dir: string, stage: string): Promise<void> {
+  let entries: string[];
+  try {
+    entries = await readdir(dir);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return;
+    if (code === 'ENOTDIR') throw new PipelineError('the output path is a file, not an artifact folder', dir, 'pick another output folder');
     throw e;
+  }
+  if (entries.length === 0) return;
+  let writtenBy: string | null = null;
+  try {
+    writtenBy = (JSON.parse(await readFile(join(dir, MANIFEST_FILE), 'utf8')) as { stage?: unknown }).stage as string;
+  } catch {
+    writtenBy = null;
+  }
+  if (writtenBy !== stage) {
+    const what = writtenBy ? `an artifact of stage "${writtenBy}"` : 'a folder that is not an artifact (no manifest.json)';
+    throw new PipelineError(`refusing to replace ${what} with a "${stage}" artifact`, dir, 'pick another output folder (or remove that one yourself if it is really meant to go)');
   }
 }
 

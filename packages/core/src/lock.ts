@@ -1,4 +1,4 @@
-import { closeSync, openSync, readFileSync, renameSync, unlinkSync, writeSync, mkdirSync, existsSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, renameSync, rmdirSync, unlinkSync, writeSync, mkdirSync, existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { PipelineError } from './errors.js';
@@ -70,7 +70,8 @@ export interface LockOptions {
 /** Takes the artifact's lock or throws a PipelineError naming the holder. */
 export function acquireArtifactLock(dir: string, options: LockOptions): ArtifactLock {
   const path = lockPathFor(dir);
-  mkdirSync(dirname(path), { recursive: true });
+  // the first folder this call had to create: removed again on release if the writer left it empty
+  const createdFrom = mkdirSync(dirname(path), { recursive: true });
   const holder: LockHolder = {
     pid: process.pid,
     host: hostname(),
@@ -87,7 +88,7 @@ export function acquireArtifactLock(dir: string, options: LockOptions): Artifact
       } finally {
         closeSync(fd);
       }
-      return makeLock(path, holder, text);
+      return makeLock(path, holder, text, createdFrom);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
     }
@@ -135,7 +136,20 @@ function unlinkSafe(path: string): void {
 const held = new Set<ArtifactLock>();
 let exitHookInstalled = false;
 
-function makeLock(path: string, holder: LockHolder, text: string): ArtifactLock {
+/** Removes the empty folders from `dirname(path)` up to `createdFrom` (those the lock made). */
+function removeEmptyFolders(path: string, createdFrom: string | undefined): void {
+  if (!createdFrom) return;
+  for (let d = dirname(path); d.length >= createdFrom.length; d = dirname(d)) {
+    try {
+      rmdirSync(d);
+    } catch {
+      return; // not empty (the artifact was written), or already gone
+    }
+    if (d === createdFrom) return;
+  }
+}
+
+function makeLock(path: string, holder: LockHolder, text: string, createdFrom?: string): ArtifactLock {
   let released = false;
   const lock: ArtifactLock = {
     path,
@@ -146,6 +160,7 @@ function makeLock(path: string, holder: LockHolder, text: string): ArtifactLock 
       held.delete(lock);
       const current = readHolder(path);
       if (current && current.text === text) unlinkSafe(path);
+      removeEmptyFolders(path, createdFrom);
     },
   };
   held.add(lock);

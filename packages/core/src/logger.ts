@@ -38,15 +38,16 @@ export function formatValue(v: unknown): string {
 export function createLogger(options: LoggerOptions = {}): Logger {
   const stream = options.stream ?? process.stderr;
   const min = ORDER[options.level ?? (process.env.WGAN_LOG_LEVEL as Level | undefined) ?? 'info'] ?? ORDER.info;
-  if (options.file) mkdirSync(dirname(options.file), { recursive: true });
   const log = (level: Level, msg: string, fields: Fields = {}) => {
     const now = new Date();
     if (options.file) {
       const record = `${JSON.stringify({ t: now.toISOString(), level, ...(options.name ? { stage: options.name } : {}), msg, ...fields })}\n`;
       try {
         appendFileSync(options.file, record);
-      } catch {
-        mkdirSync(dirname(options.file), { recursive: true }); // the folder was removed (a --fresh run)
+      } catch (e) {
+        // the log's folder is made on the first line (a stage refused before it writes leaves no folder)
+        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+        mkdirSync(dirname(options.file), { recursive: true });
         appendFileSync(options.file, record);
       }
     }

@@ -1,4 +1,5 @@
-import { isAbsolute, relative, resolve, sep } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { PipelineError } from './errors.js';
 
 /**
@@ -63,4 +64,29 @@ export function pathInside(base: string, userPath: string, flag: string): string
 export function isStrictlyInside(folder: string, path: string): boolean {
   const rel = relative(resolve(folder), resolve(path));
   return rel !== '' && rel !== '..' && !rel.startsWith(`..${sep}`) && !isAbsolute(rel);
+}
+
+/**
+ * True when `key` is a plain relative POSIX path of a file inside a folder: non-empty segments separated
+ * by `/`, none of them `.` or `..`, no leading `/`, no backslash, no NUL, no drive letter.
+ */
+export function isPlainRelativePath(key: string): boolean {
+  if (key.length === 0 || key.startsWith('/') || key.includes('\\') || key.includes('\0') || /^[A-Za-z]:/.test(key)) return false;
+  return key.split('/').every((segment) => segment.length > 0 && segment !== '.' && segment !== '..');
+}
+
+/**
+ * Follows a pointer file (`checkpoints/latest`, `export/<run>/latest`): a text file holding the name of a
+ * folder beside it. The name must be one plain folder name matching `pattern`, so a damaged or hostile
+ * pointer (`../../../../somewhere`) can never lead outside the pointer's folder. Returns that folder's path.
+ */
+export function followPointer(pointer: string, pattern: RegExp, hint: string): string {
+  const name = readFileSync(pointer, 'utf8').trim();
+  const base = dirname(pointer);
+  const shown = JSON.stringify(name.length > 80 ? `${name.slice(0, 80)}…` : name);
+  if (!pattern.test(name) || !NAME_PATTERN.test(name) || !isStrictlyInside(base, join(base, name))) {
+    const what = `${basename(base)}/${basename(pointer)}`;
+    throw new PipelineError(`${what} names ${shown}, not a folder beside it matching ${pattern}`, pointer, hint);
+  }
+  return join(base, name);
 }

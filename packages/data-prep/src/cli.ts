@@ -2,11 +2,9 @@
 import { Command } from 'commander';
 import { createLogger, resolveConfig, runCli } from '@wgan/core';
 import { dataPrepSchema, parseDigits } from './config.js';
-import { prepareDataset, datasetId } from './prepare.js';
+import { dataPrepOut, prepareDataset } from './prepare.js';
 import { formatStats } from './report.js';
 import { DATASETS } from './datasets.js';
-import { join } from 'node:path';
-import { artifactsRoot } from '@wgan/core';
 
 const program = new Command()
   .name('data-prep')
@@ -16,9 +14,10 @@ const program = new Command()
   .option('--source <dir>', 'folder with the four IDX files, raw or .gz (env MNIST_DIR)')
   .option('--download', 'download from the public mirrors (md5-checked)')
   .option('--seed <n>', 'seed of the data order used for E2', Number)
-  .option('--out <dir>', 'output folder (default artifacts/data/<dataset>)')
+  .option('--out <dir>', 'output folder inside the artifacts root (default data/<dataset id>)')
   .option('--config <file>', 'JSON config file (flags override it)')
   .option('--dry-run', 'print the resolved config and the output folder, write nothing')
+  .option('--verbose', 'print the stack of a failure')
   .showHelpAfterError();
 
 await runCli(async () => {
@@ -27,7 +26,7 @@ await runCli(async () => {
     file: opts.config,
     overrides: { dataset: opts.dataset, digits: opts.digits === undefined ? undefined : parseDigits(opts.digits), source: opts.source, download: opts.download, seed: opts.seed, out: opts.out },
   });
-  const out = config.out ?? join(artifactsRoot(), 'data', datasetId(config.dataset, config.digits));
+  const out = dataPrepOut(config, true); // checked before anything is read or written
   if (opts.dryRun) {
     process.stdout.write(`${JSON.stringify({ config, writes: out }, null, 2)}\n`);
     return;

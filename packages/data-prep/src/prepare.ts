@@ -1,5 +1,5 @@
-import { join } from 'node:path';
-import { artifactsRoot, epochPermutation, PipelineError, sha256Bytes, writeArtifact, writeFloat32, type Artifact, type Logger } from '@wgan/core';
+import { isAbsolute, join } from 'node:path';
+import { acquireArtifactLock, artifactPath, artifactPaths, artifactsRoot, epochPermutation, PipelineError, sha256Bytes, writeArtifact, writeFloat32, type Artifact, type Logger } from '@wgan/core';
 import { writeFile, mkdir } from 'node:fs/promises';
 import { DATASETS, type DatasetName, type DatasetSpec, type Split } from './datasets.js';
 import { PIXELS, parseImages, parseLabels, maybeGunzip } from './idx.js';
@@ -118,7 +118,28 @@ export async function prepareDataset(config: DataPrepConfig, options: PrepareOpt
   const { logger } = options;
   const spec = options.spec ?? DATASETS[config.dataset];
   const id = datasetId(config.dataset, config.digits);
-  const outDir = config.out ?? join(artifactsRoot(), 'data', id);
+  const outDir = dataPrepOut(config);
+  const lock = acquireArtifactLock(outDir, { stage: STAGE, logger, flag: config.out === undefined ? '--dataset' : '--out' });
+  try {
+    return await prepareInto(outDir, config, options);
+  } finally {
+    lock.release();
+  }
+}
+
+/**
+ * data-prep's output folder: `out` inside the artifacts root (a relative path is relative to the root;
+ * code may also pass an absolute path elsewhere, the CLI may not), else <root>/data/<dataset id>.
+ */
+export function dataPrepOut(config: Pick<DataPrepConfig, 'out' | 'dataset' | 'digits'>, cli = false): string {
+  if (config.out === undefined) return artifactPaths.data(datasetId(config.dataset, config.digits), '--dataset');
+  return cli || !isAbsolute(config.out) ? artifactPath(config.out, '--out') : config.out;
+}
+
+async function prepareInto(outDir: string, config: DataPrepConfig, options: PrepareOptions): Promise<PrepareResult> {
+  const { logger } = options;
+  const spec = options.spec ?? DATASETS[config.dataset];
+  const id = datasetId(config.dataset, config.digits);
 
   const source = await resolveSource(spec, { source: config.source, download: config.download, mirrors: options.mirrors, cacheDir: join(artifactsRoot(), 'cache', 'downloads'), logger });
   logger?.info('source', { kind: source.kind, location: source.location });

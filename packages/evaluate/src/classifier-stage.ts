@@ -1,13 +1,17 @@
-import { isAbsolute, join, relative, resolve, sep } from 'node:path';
-import { artifactsRoot, workspaceRoot, createProgress, type Logger } from '@wgan/core';
+import { isAbsolute, relative, sep } from 'node:path';
+import { acquireArtifactLock, artifactPath, artifactPaths, createProgress, workspaceRoot, type Logger } from '@wgan/core';
 import { initBackend, type BackendInfo } from '@wgan/core/backend';
-import { loadDataset } from '@wgan/data-prep';
+import { loadDataset, type Dataset } from '@wgan/data-prep';
 import { trainClassifier, writeClassifierArtifact, type ClassifierConfig, type ClassifierMeta } from './classifier.js';
 import { realReference } from './references.js';
 
-/** A path from a config: absolute as given, else relative to the workspace root (as train's `data`). */
-export function workspacePath(p: string): string {
-  return isAbsolute(p) ? p : resolve(workspaceRoot(), p);
+/**
+ * A folder path from a config: relative paths resolve inside the artifacts root (`data/mnist`, or the
+ * workspace-relative `artifacts/data/mnist`, both following WGAN_ARTIFACTS); an absolute path given by
+ * code is taken as it is (the CLIs check theirs with evaluatePaths first: inside the root only).
+ */
+export function artifactDir(p: string, flag: string): string {
+  return isAbsolute(p) ? p : artifactPath(p, flag);
 }
 
 /** The inverse for reports: relative to the workspace root when inside it (portable), else absolute. */
@@ -18,7 +22,7 @@ export function displayPath(p: string): string {
 
 /** Where the classifier of a dataset lives: artifacts/classifier/<dataset id>. */
 export function classifierDir(datasetId: string, out?: string): string {
-  return out ? workspacePath(out) : join(artifactsRoot(), 'classifier', datasetId);
+  return out ? artifactDir(out, '--out') : artifactPaths.classifier(datasetId, '--dataset');
 }
 
 export interface ClassifierStageResult {
@@ -35,8 +39,18 @@ export async function buildClassifier(config: ClassifierConfig, options: { logge
   const { logger } = options;
   const backend = await initBackend(config.backend, { quiet: true });
   logger?.info('backend', { name: backend.name, device: backend.device });
-  const data = await loadDataset(workspacePath(config.data));
+  const data = await loadDataset(artifactDir(config.data, '--data'));
   const dir = classifierDir(data.meta.datasetId, config.out);
+  const lock = acquireArtifactLock(dir, { stage: 'classifier', logger, flag: config.out ? '--out' : '--data' });
+  try {
+    return await buildClassifierInto(dir, data, backend, config, options);
+  } finally {
+    lock.release();
+  }
+}
+
+async function buildClassifierInto(dir: string, data: Dataset, backend: BackendInfo, config: ClassifierConfig, options: { logger?: Logger; progress?: boolean }): Promise<ClassifierStageResult> {
+  const { logger } = options;
   const stepsPerEpoch = Math.ceil(data.train.count / config.batchSize);
   const total = Math.min(config.maxSteps ?? Infinity, stepsPerEpoch * config.epochs);
   const progress = options.progress === false ? null : createProgress({ total, label: 'classifier', unit: 'batch' });

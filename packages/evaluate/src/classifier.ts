@@ -22,7 +22,7 @@ export const CLASSES = 10;
 export const classifierSchema = z
   .object({
     /** The data-prep artifact to train on. */
-    data: z.string().default('artifacts/data/mnist'),
+    data: z.string().default('data/mnist'),
     /**
      * 5, the PyTorch anchor's recipe, so that IS and FD compare with its tables (a more confident
      * classifier raises every IS: 15 epochs give a real-test IS of 9.85 instead of 9.63). Seed 002 trains

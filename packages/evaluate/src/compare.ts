@@ -1,6 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { artifactPaths, artifactsRoot, parentRef, PipelineError, readArtifact, writeArtifact, z, type Artifact } from '@wgan/core';
+import { artifactPaths, artifactsRoot, parentRef, PipelineError, readArtifact, withArtifactLock, writeArtifact, z, type Artifact } from '@wgan/core';
+import { artifactDir } from './classifier-stage.js';
 import { readComparedReports } from './comparison.js';
 import { fmt } from './report-render.js';
 import type { Report } from './report-schema.js';
@@ -15,7 +16,7 @@ import pkg from '../package.json' with { type: 'json' };
  */
 export const COMPARE_STAGE = 'evaluate-compare';
 
-const runName = z.string().regex(/^[A-Za-z0-9._-]+$/, 'letters, digits, ".", "_" and "-" only');
+const runName = z.string();
 export const compareSchema = z
   .object({
     /** The evaluated runs, in table order. */
@@ -61,8 +62,8 @@ export interface Comparison {
 }
 
 async function loadRun(run: string): Promise<{ row: ComparisonTableRow; report: Report; parents: Artifact[] }> {
-  const [{ report, artifact: evalArtifact }] = await readComparedReports([run]);
-  const runDir = artifactPaths.run(run);
+  const [{ report, artifact: evalArtifact }] = await readComparedReports([run], '--runs');
+  const runDir = artifactPaths.run(run, '--runs');
   const trainArtifact = await readArtifact(runDir, { stage: 'train', remake: `train the run to its end (npx tsx packages/train/src/cli.ts --name ${run} --resume)` });
   const meta = trainMetaSchema.safeParse(trainArtifact.manifest.meta);
   if (!meta.success) throw new PipelineError('the run manifest has no training time (elapsedMs, msPerIter)', join(runDir, 'manifest.json'), 'retrain the run with the current train stage');
@@ -127,6 +128,11 @@ export function comparisonMarkdown(c: Comparison): string {
 }
 
 export async function compareRuns(config: CompareConfig): Promise<{ dir: string; comparison: Comparison }> {
+  const dir = config.out !== undefined ? artifactDir(config.out, '--out') : artifactPaths.compare(config.name, '--name');
+  return withArtifactLock(dir, { stage: COMPARE_STAGE, flag: config.out !== undefined ? '--out' : '--name' }, () => compareInto(dir, config));
+}
+
+async function compareInto(dir: string, config: CompareConfig): Promise<{ dir: string; comparison: Comparison }> {
   const loaded = [];
   for (const run of config.runs) loaded.push(await loadRun(run));
   const first = loaded[0].report;
@@ -140,7 +146,6 @@ export async function compareRuns(config: CompareConfig): Promise<{ dir: string;
     rows: loaded.map((l) => l.row),
     reference: { inceptionScoreTest: first.inceptionScore.realTest, frechetTrainVsTest: first.frechet.trainVsTest, histogram: first.classHistogram.realTestCounts, chiSquare: first.classHistogram.realTestChiSquare, samples: first.evaluation.samples, classifier: first.evaluation.classifier, classifierAccuracy: first.classifier.testAccuracy },
   };
-  const dir = config.out ?? join(artifactsRoot(), 'compare', config.name);
   const root = artifactsRoot();
   await writeArtifact(dir, { stage: COMPARE_STAGE, packageVersion: pkg.version, config, parents: loaded.flatMap((l) => l.parents.map((a) => parentRef(a, root))), meta: { runs: config.runs } }, async (tmp) => {
     await writeFile(join(tmp, 'comparison.json'), `${JSON.stringify(comparison, null, 2)}\n`);

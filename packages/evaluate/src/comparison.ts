@@ -32,10 +32,10 @@ export function comparisonRow(r: ScoredReport, reference: ScoredReport, source: 
 }
 
 /** The evaluations of `runs` (artifacts/eval/<run>/), verified; a missing or damaged one is an error naming the fix. */
-export async function readComparedReports(runs: readonly string[]): Promise<{ run: string; report: Report; artifact: Artifact; path: string }[]> {
+export async function readComparedReports(runs: readonly string[], flag = '--compare'): Promise<{ run: string; report: Report; artifact: Artifact; path: string }[]> {
   const out = [];
   for (const run of runs) {
-    const dir = artifactPaths.eval(run);
+    const dir = artifactPaths.eval(run, flag);
     const path = join(dir, 'report.json');
     if (!existsSync(path)) throw new PipelineError(`no evaluation of run "${run}" to compare with`, path, `evaluate it first: npx tsx packages/evaluate/src/cli.ts --run ${run}`);
     const artifact = await readArtifact(dir, { stage: 'evaluate', remake: `npx tsx packages/evaluate/src/cli.ts --run ${run}` });

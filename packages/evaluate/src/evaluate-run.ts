@@ -1,11 +1,11 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { artifactPaths, artifactsRoot, epochPermutation, gridPng, parentRef, PipelineError, writeArtifact, writeFloat32, z, type Artifact, type Logger } from '@wgan/core';
+import { acquireArtifactLock, artifactPaths, artifactsRoot, epochPermutation, gridPng, parentRef, PipelineError, writeArtifact, writeFloat32, z, type Artifact, type Logger } from '@wgan/core';
 import { initBackend, type BackendInfo } from '@wgan/core/backend';
 import { loadDataset, type Dataset } from '@wgan/data-prep';
 import { countTrainable, useConvGradients, type Network } from '@wgan/train';
-import { classifierDir, displayPath, workspacePath } from './classifier-stage.js';
+import { artifactDir, classifierDir, displayPath } from './classifier-stage.js';
 import { loadClassifier, CLASSIFIER_REMAKE, type Classifier, type ClassifierMeta } from './classifier.js';
 import { criticGradientNorms, criticScores, gatherRows, generate, interpolate } from './device.js';
 import { featureStats } from './feature-stats.js';
@@ -33,7 +33,7 @@ import { comparisonRow, readComparedReports } from './comparison.js';
 import { realReference, type RealReference } from './references.js';
 import { renderHtml, renderMarkdown, type Figure } from './report-render.js';
 import { REPORT_SCHEMA_VERSION, reportSchema, type CheckpointScore, type Report } from './report-schema.js';
-import { checkpointNetworks, listCheckpoints, listSnapshots, lossKind, modelFamily, readCheckpoint, readSnapshot, resolveCheckpoint, type LoadedCheckpoint } from './run-folder.js';
+import { checkpointNetworks, trainerDescription, listCheckpoints, listSnapshots, lossKind, modelFamily, readCheckpoint, readSnapshot, resolveCheckpoint, type LoadedCheckpoint } from './run-folder.js';
 import { sampleIndices, streamRng } from './streams.js';
 import pkg from '../package.json' with { type: 'json' };
 
@@ -52,7 +52,7 @@ export const EVAL_STAGE = 'evaluate';
 export const evaluateSchema = z
   .object({
     /** Run name: artifacts/runs/<run>. */
-    run: z.string().regex(/^[A-Za-z0-9._-]+$/, 'letters, digits, ".", "_" and "-" only').default('default'),
+    run: z.string().default('default'),
     /** The run folder, when not under artifacts/runs. */
     runDir: z.string().optional(),
     /** "latest", a checkpoint folder name or an iteration. */
@@ -78,7 +78,7 @@ export const evaluateSchema = z
     /** Output folder (default artifacts/eval/<run>). */
     out: z.string().optional(),
     /** Runs whose evaluations (artifacts/eval/<run>/report.json) join this one in the comparison table. */
-    compare: z.array(z.string().regex(/^[A-Za-z0-9._-]+$/, 'run names: letters, digits, ".", "_" and "-" only')).default([]),
+    compare: z.array(z.string()).default([]),
   })
   .strict();
 export type EvaluateConfig = z.output<typeof evaluateSchema>;
@@ -215,12 +215,22 @@ async function e8ForRun(runDir: string, iteration: number): Promise<{ e8: Report
 }
 
 export async function evaluateRun(config: EvaluateConfig, options: EvaluateOptions = {}): Promise<EvaluateResult> {
+  const dir = config.out ? artifactDir(config.out, '--out') : artifactPaths.eval(config.run, '--run');
+  const lock = acquireArtifactLock(dir, { stage: EVAL_STAGE, logger: options.logger, flag: config.out ? '--out' : '--run' });
+  try {
+    return await evaluateInto(dir, config, options);
+  } finally {
+    lock.release();
+  }
+}
+
+async function evaluateInto(dir: string, config: EvaluateConfig, options: EvaluateOptions): Promise<EvaluateResult> {
   const { logger } = options;
   const t0 = performance.now();
   const timings: Record<string, number> = {};
   const lap = (key: string, since: number) => (timings[key] = (performance.now() - since) / 1000);
 
-  const runDir = config.runDir ? workspacePath(config.runDir) : artifactPaths.run(config.run);
+  const runDir = config.runDir ? artifactDir(config.runDir, '--run-dir') : artifactPaths.run(config.run, '--run');
   if (!existsSync(runDir)) throw new PipelineError('run folder not found', runDir, `train it first (\`${TRAIN_REMAKE}\`), or check --run / --run-dir`);
   const backend = await initBackend(config.backend, { quiet: true });
   useConvGradients(); // conv critics' input gradients (E6) on wasm: XNNPACK convolutions, a correct maxPool gradient
@@ -229,9 +239,9 @@ export async function evaluateRun(config: EvaluateConfig, options: EvaluateOptio
   let t = performance.now();
   const ref = await resolveCheckpoint(runDir, config.checkpoint);
   const ckpt = await readCheckpoint(ref);
-  const dataDir = workspacePath(config.data ?? ckpt.config.data ?? 'artifacts/data/mnist');
+  const dataDir = artifactDir(config.data ?? ckpt.config.data ?? 'data/mnist', '--data');
   const data = await loadDataset(dataDir);
-  const clsDir = config.classifier ? workspacePath(config.classifier) : classifierDir(data.meta.datasetId);
+  const clsDir = config.classifier ? artifactDir(config.classifier, '--classifier') : classifierDir(data.meta.datasetId);
   if (!existsSync(join(clsDir, 'manifest.json'))) throw new PipelineError(`no classifier artifact for the dataset "${data.meta.datasetId}"`, clsDir, `train it once (\`npx tsx packages/evaluate/src/cli.ts classifier --dataset ${data.meta.datasetId}\`, or \`${CLASSIFIER_REMAKE}\` for MNIST; a few minutes, cached afterwards)`);
   const { classifier, meta: clsMeta, artifact: clsArtifact } = await loadClassifier(clsDir);
   if (clsMeta.dataset !== data.meta.datasetId) logger?.warn('classifier was trained on another dataset', { classifier: clsMeta.dataset, data: data.meta.datasetId });
@@ -399,6 +409,7 @@ export async function evaluateRun(config: EvaluateConfig, options: EvaluateOptio
       iterations: ckpt.meta.iteration,
       totalIterations: ckpt.config.iterations ?? null,
       backend: ckpt.meta.backend ?? 'unknown',
+      trainer: trainerDescription(ckpt.meta, ckpt.config as { threads?: unknown }),
       checkpoint: ref.name,
       epoch: ckpt.meta.epoch ?? null,
       latentDim,
@@ -444,7 +455,6 @@ export async function evaluateRun(config: EvaluateConfig, options: EvaluateOptio
     ...extraFigures,
   ];
 
-  const dir = config.out ? workspacePath(config.out) : artifactPaths.eval(config.run);
   const root = artifactsRoot();
   const artifact = await writeArtifact(
     dir,

@@ -1,6 +1,7 @@
 export * from './formulas/index.js';
 export * from './classifier.js';
 export * from './classifier-stage.js';
+export * from './paths.js';
 export * from './feature-stats.js';
 export * from './references.js';
 export * from './device.js';

@@ -102,7 +102,7 @@ function title(r: Report): string {
 }
 
 function subtitle(r: Report): string {
-  return `${r.run.model} generator, loss ${r.run.loss}, trained on ${r.run.backend}; evaluated ${r.evaluation.createdAt} on ${r.evaluation.backend}, seed ${r.evaluation.seed}, ${r.evaluation.samples.toLocaleString('en-US')} samples.`;
+  return `${r.run.model} generator, loss ${r.run.loss}, trained with ${r.run.trainer ?? r.run.backend}; evaluated ${r.evaluation.createdAt} on ${r.evaluation.backend}, seed ${r.evaluation.seed}, ${r.evaluation.samples.toLocaleString('en-US')} samples.`;
 }
 
 function formatTimings(r: Report): string {

@@ -89,6 +89,8 @@ export const reportSchema = z
         /** The run's configured total, when its config says. */
         totalIterations: count.nullable(),
         backend: z.string(),
+        /** The trainer implementation and its device, e.g. "onnx-cpu (onnxruntime CPU, 1 thread)". */
+        trainer: z.string().optional(),
         checkpoint: z.string(),
         epoch: num.nullable(),
         latentDim: count,

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { PipelineError, readArtifact, readFloat32, z, type Artifact } from '@wgan/core';
+import { basename, join } from 'node:path';
+import { followPointer, PipelineError, readArtifact, readFloat32, z, type Artifact } from '@wgan/core';
 import { readNetwork, Network, type NetworkSpec } from '@wgan/train';
 
 /**
@@ -33,6 +33,26 @@ export const checkpointConfigSchema = z
   .loose();
 export type CheckpointConfig = z.output<typeof checkpointConfigSchema>;
 
+/**
+ * What trained a run, in words: the implementation and the device it ran on, e.g. "onnx-cpu (onnxruntime
+ * CPU, 1 thread)" or "tfjs-manual (tfjs wasm backend)". The backend alone when the checkpoint predates
+ * the implementation field.
+ */
+export function trainerDescription(meta: { implementation?: string; backend?: string }, config: { threads?: unknown }): string {
+  const backend = meta.backend ?? 'unknown';
+  const threads = typeof config.threads === 'number' ? config.threads : 0;
+  switch (meta.implementation) {
+    case undefined:
+      return backend;
+    case 'onnx-cpu':
+      return `onnx-cpu (onnxruntime CPU, ${threads === 0 ? 'one thread per core' : threads === 1 ? '1 thread' : `${threads} threads`})`;
+    case 'webgpu-fused':
+      return 'webgpu-fused (WGSL kernels on WebGPU)';
+    default:
+      return `${meta.implementation} (tfjs ${backend} backend)`;
+  }
+}
+
 export const checkpointMetaSchema = z
   .object({
     iteration: z.number().int().nonnegative(),
@@ -41,6 +61,8 @@ export const checkpointMetaSchema = z
     loss: z.string().optional(),
     latentDim: z.number().int().optional(),
     backend: z.string().optional(),
+    /** The trainer implementation (onnx-cpu, tfjs-manual, tfjs-autodiff, webgpu-fused). */
+    implementation: z.string().optional(),
   })
   .loose();
 export type CheckpointMeta = z.output<typeof checkpointMetaSchema>;
@@ -76,7 +98,7 @@ export async function resolveCheckpoint(runDir: string, which: string): Promise<
   if (which === 'latest') {
     const pointer = join(checkpointsDir(runDir), 'latest');
     if (!existsSync(pointer)) throw new PipelineError('run has no checkpoints/latest pointer (no complete checkpoint yet)', pointer, `let the run write a checkpoint (\`${TRAIN_REMAKE}\`), or pass --checkpoint <iteration>`);
-    name = (await readFile(pointer, 'utf8')).trim();
+    name = basename(followPointer(pointer, /^\d{8}$/, `the run folder is damaged: rerun train, or pass --checkpoint <iteration>`));
   }
   const found = all.find((c) => c.name === name || (/^\d+$/.test(name) && c.iteration === Number(name)));
   if (!found) {

@@ -1,6 +1,6 @@
 #!/usr/bin/env -S npx tsx
 import { Command } from 'commander';
-import { artifactPaths, createLogger, resolveConfig, runCli } from '@wgan/core';
+import { artifactPath, artifactPaths, createLogger, resolveConfig, runCli, withArtifactLock } from '@wgan/core';
 import { ganVsWganSchema, ringSchema, wdistanceSchema } from './config.js';
 import { runGanVsWgan } from './gan-vs-wgan.js';
 import { ganVsWganSummary, ringSummary, wdistanceSummary } from './report.js';
@@ -10,7 +10,18 @@ import { runWDistance } from './wdistance.js';
 const num = (v: string) => Number(v);
 const logger = createLogger({ name: 'experiments' });
 const print = (text: string): void => void process.stdout.write(`${text}\n`);
-const dryRun = (config: unknown, name: string, out?: string) => print(JSON.stringify({ config, writes: out ?? artifactPaths.experiments(name) }, null, 2));
+const dryRun = (config: unknown, name: string, out?: string) => print(JSON.stringify({ config, writes: resultFolder(name, out) }, null, 2));
+
+/** The experiment's result folder: --out inside the artifacts root, else experiments/<name> (checked first). */
+function resultFolder(name: string, out: string | undefined): string {
+  return out !== undefined ? artifactPath(out, '--out') : artifactPaths.experiments(name);
+}
+
+/** Runs an experiment while holding its result folder's lock (one writer per folder). */
+function locked<T>(name: string, out: string | undefined, work: (out: string) => Promise<T>): Promise<T> {
+  const dir = resultFolder(name, out);
+  return withArtifactLock(dir, { stage: `experiments ${name}`, logger, flag: out !== undefined ? '--out' : `experiments/${name}` }, () => work(dir));
+}
 
 /** The options every experiment takes: --seed, --backend, --config, --out, --dry-run. */
 function experimentCommand(name: string, description: string, seedHelp = 'random seed'): Command {
@@ -20,8 +31,9 @@ function experimentCommand(name: string, description: string, seedHelp = 'random
     .option('--seed <n>', seedHelp, num)
     .option('--backend <name>', 'wasm (default) | cpu | webgpu | tensorflow | auto')
     .option('--config <file>', 'JSON config file (flags override it)')
-    .option('--out <dir>', 'write the result folder here instead of artifacts/experiments/<name>')
-    .option('--dry-run', 'print the resolved config and where results go');
+    .option('--out <dir>', 'write the result folder here (inside the artifacts root) instead of experiments/<name>')
+    .option('--dry-run', 'print the resolved config and where results go')
+    .option('--verbose', 'print the stack of a failure');
 }
 
 const program = new Command()
@@ -37,7 +49,7 @@ experimentCommand('ring', 'LAB 3 (seed 003): 2-D ring, weight clipping vs gradie
     runCli(async () => {
       const config = resolveConfig(ringSchema, { file: o.config, overrides: { epochs: o.epochs, grid: o.gridEpochs === undefined ? undefined : { epochs: o.gridEpochs }, skipGrid: o.skipGrid, seed: o.seed, backend: o.backend } });
       if (o.dryRun) return dryRun(config, 'ring', o.out);
-      print(ringSummary(await runRing(config, { logger, out: o.out })));
+      print(ringSummary(await locked('ring', o.out, (out) => runRing(config, { logger, out }))));
     }),
   );
 
@@ -48,7 +60,7 @@ experimentCommand('wdistance', "seed 004 §1: the critic's κ·W(P_θ, P_0) for 
     runCli(async () => {
       const config = resolveConfig(wdistanceSchema, { file: o.config, overrides: { steps: o.steps, count: o.count, seed: o.seed, backend: o.backend } });
       if (o.dryRun) return dryRun(config, 'wdistance', o.out);
-      print(wdistanceSummary(await runWDistance(config, { logger, out: o.out })));
+      print(wdistanceSummary(await locked('wdistance', o.out, (out) => runWDistance(config, { logger, out }))));
     }),
   );
 
@@ -59,7 +71,7 @@ experimentCommand('gan-vs-wgan', 'seed 004 §2: WGAN (clipping) vs standard GAN 
     runCli(async () => {
       const config = resolveConfig(ganVsWganSchema, { file: o.config, overrides: { dataOrder: o.dataOrder, classifier: o.classifier, seed: o.seed, backend: o.backend } });
       if (o.dryRun) return dryRun(config, 'gan-vs-wgan', o.out);
-      print(ganVsWganSummary(await runGanVsWgan(config, { logger, out: o.out })));
+      print(ganVsWganSummary(await locked('gan-vs-wgan', o.out, (out) => runGanVsWgan(config, { logger, out }))));
     }),
   );
 
@@ -67,12 +79,14 @@ program
   .command('all')
   .description('the three experiments one after the other, with their default configs')
   .option('--backend <name>', 'wasm (default) | cpu | webgpu | tensorflow | auto')
+  .option('--verbose', 'print the stack of a failure')
   .action((o) =>
     runCli(async () => {
       const overrides = { backend: o.backend };
-      print(wdistanceSummary(await runWDistance(resolveConfig(wdistanceSchema, { overrides }), { logger })));
-      print(ringSummary(await runRing(resolveConfig(ringSchema, { overrides }), { logger })));
-      print(ganVsWganSummary(await runGanVsWgan(resolveConfig(ganVsWganSchema, { overrides }), { logger })));
+      const [w, r, g] = [resolveConfig(wdistanceSchema, { overrides }), resolveConfig(ringSchema, { overrides }), resolveConfig(ganVsWganSchema, { overrides })];
+      print(wdistanceSummary(await locked('wdistance', undefined, (out) => runWDistance(w, { logger, out }))));
+      print(ringSummary(await locked('ring', undefined, (out) => runRing(r, { logger, out }))));
+      print(ganVsWganSummary(await locked('gan-vs-wgan', undefined, (out) => runGanVsWgan(g, { logger, out }))));
     }),
   );
 

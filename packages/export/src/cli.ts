@@ -1,8 +1,9 @@
 #!/usr/bin/env -S npx tsx
 import { Command } from 'commander';
-import { artifactPaths, createLogger, formatTable, resolveConfig, runCli } from '@wgan/core';
-import { exportSchema, parseCheckpoint } from './config.js';
-import { exportCheckpoint } from './export.js';
+import { join } from 'node:path';
+import { createLogger, formatTable, resolveConfig, runCli } from '@wgan/core';
+import { exportPaths, exportSchema, parseCheckpoint } from './config.js';
+import { exportCheckpoint, runExportsDir } from './export.js';
 
 const program = new Command()
   .name('export')
@@ -15,10 +16,11 @@ const program = new Command()
   .option('--critic', 'also export the critic (critic.onnx)')
   .option('--backend <name>', 'tfjs backend of the parity reference: wasm | cpu')
   .option('--parity-samples <n>', 'latent vectors in the parity check (default 256)', Number)
-  .option('--run-dir <dir>', 'run folder (default artifacts/runs/<run>)')
-  .option('--out <dir>', 'output folder (default artifacts/export/<run>/<checkpoint>)')
+  .option('--run-dir <dir>', 'run folder inside the artifacts root (default runs/<run>)')
+  .option('--out <dir>', 'output folder inside the artifacts root (default export/<run>/<checkpoint>)')
   .option('--config <file>', 'JSON config file (flags override it)')
   .option('--dry-run', 'print the resolved config and what would be read and written')
+  .option('--verbose', 'print the stack of a failure')
   .showHelpAfterError();
 
 await runCli(async () => {
@@ -35,9 +37,10 @@ await runCli(async () => {
       out: opts.out,
     },
   });
+  const paths = exportPaths(config, { strict: true }); // names and paths are checked before anything is read or written
   if (opts.dryRun) {
-    const reads = config.runDir ?? artifactPaths.run(config.run);
-    process.stdout.write(`${JSON.stringify({ config, reads: `${reads}/checkpoints/${config.checkpoint}`, writes: config.out ?? artifactPaths.export(config.run, '<checkpoint>') }, null, 2)}\n`);
+    const writes = paths.out ?? join(runExportsDir(paths.run), '<checkpoint>');
+    process.stdout.write(`${JSON.stringify({ config, reads: `${paths.runDir}/checkpoints/${config.checkpoint}`, writes }, null, 2)}\n`);
     return;
   }
   const logger = createLogger({ name: 'export' });

@@ -1,4 +1,5 @@
-import { PipelineError, z } from '@wgan/core';
+import { isAbsolute } from 'node:path';
+import { artifactName, artifactPath, artifactPaths, PipelineError, z } from '@wgan/core';
 
 /**
  * export's config. Parity runs on 256 seeded latent vectors (seed 0, an arbitrary fixed choice recorded
@@ -8,7 +9,7 @@ import { PipelineError, z } from '@wgan/core';
 export const exportSchema = z
   .object({
     /** Run name: reads artifacts/runs/<run>/, writes artifacts/export/<run>/<iteration>/. */
-    run: z.string().regex(/^[A-Za-z0-9._-]+$/, 'letters, digits, ".", "_" or "-"').default('default'),
+    run: z.string().default('default'),
     /** Which checkpoint: "latest" (checkpoints/latest) or an iteration number. */
     checkpoint: z.union([z.literal('latest'), z.number().int().nonnegative()]).default('latest'),
     /** Also export the critic (critic.onnx), so other stages can score images without tfjs. */
@@ -21,9 +22,9 @@ export const exportSchema = z
     backend: z.enum(['wasm', 'cpu']).default('cpu'),
     paritySamples: z.number().int().positive().max(4096).default(256),
     paritySeed: z.number().int().nonnegative().default(0),
-    /** Run folder (default artifacts/runs/<run>). */
+    /** Run folder inside the artifacts root (default runs/<run>). */
     runDir: z.string().optional(),
-    /** Output folder (default artifacts/export/<run>/<checkpoint folder>). */
+    /** Output folder inside the artifacts root (default export/<run>/<checkpoint folder>). */
     out: z.string().optional(),
   })
   .strict();
@@ -35,4 +36,18 @@ export function parseCheckpoint(text: string): 'latest' | number {
   if (text === 'latest') return 'latest';
   if (/^\d+$/.test(text)) return Number(text);
   throw new PipelineError(`"${text}" is not a checkpoint`, '--checkpoint', 'give an iteration number (e.g. 20000) or latest');
+}
+
+/**
+ * The folders export reads and writes, checked before anything is touched: `run` is one plain name,
+ * `runDir` and `out` resolve inside the artifacts root (exit 2 naming the flag otherwise; with `strict`
+ * false, as from code, an absolute path is taken as it is).
+ */
+export function exportPaths(config: Pick<ExportConfig, 'run' | 'runDir' | 'out'>, options: { strict?: boolean } = {}): { run: string; runDir: string; out: string | null } {
+  // A folder given on the command line resolves inside the artifacts root; code may also pass an absolute path.
+  const folder = (path: string, flag: string) => (!options.strict && isAbsolute(path) ? path : artifactPath(path, flag));
+  const run = artifactName(config.run, '--run');
+  const runDir = config.runDir !== undefined ? folder(config.runDir, '--run-dir') : artifactPaths.run(run, '--run');
+  const out = config.out !== undefined ? folder(config.out, '--out') : null;
+  return { run, runDir, out };
 }

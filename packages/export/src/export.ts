@@ -1,12 +1,12 @@
 import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { artifactPaths, artifactsRoot, parentRef, PipelineError, Rng, writeArtifact, writeFileAtomic, type Artifact, type Logger, type ParentRef } from '@wgan/core';
+import { basename, join } from 'node:path';
+import { artifactPaths, artifactsRoot, folderInside, parentRef, PipelineError, Rng, withArtifactLock, writeArtifact, writeFileAtomic, type Artifact, type Logger, type ParentRef } from '@wgan/core';
 import { initBackend } from '@wgan/core/backend';
 import { outputRange, type NetworkSpec } from '@wgan/train';
 import pkg from '../package.json' with { type: 'json' };
 import { checkOnnxModels, type CheckResult } from './checker.js';
 import { loadCheckpoint, resolveCheckpoint, type LoadedNetwork } from './checkpoint.js';
-import type { ExportConfig } from './config.js';
+import { exportPaths, type ExportConfig } from './config.js';
 import { networkToOnnx, type ConvertedModel } from './convert.js';
 import { IR_VERSION, OPSET, type ValueInfo } from '@wgan/train';
 import { measureParity, type ParityResult } from './parity.js';
@@ -91,9 +91,16 @@ export interface ExportResult {
  * and writes the artifact atomically, then points `artifacts/export/<run>/latest` at it.
  */
 export async function exportCheckpoint(config: ExportConfig, options: { logger?: Logger } = {}): Promise<ExportResult> {
+  const paths = exportPaths(config);
+  const checkpointDir = await resolveCheckpoint(paths.runDir, config.checkpoint);
+  const out = paths.out ?? artifactPaths.export(paths.run, basename(checkpointDir));
+  const lock = { stage: EXPORT_STAGE, logger: options.logger, flag: paths.out ? '--out' : '--run' };
+  return withArtifactLock(out, lock, () => exportLocked(config, options, checkpointDir, out));
+}
+
+/** The export itself, run while holding the output folder's lock. */
+async function exportLocked(config: ExportConfig, options: { logger?: Logger }, checkpointDir: string, out: string): Promise<ExportResult> {
   const log = options.logger;
-  const runDir = config.runDir ?? artifactPaths.run(config.run);
-  const checkpointDir = await resolveCheckpoint(runDir, config.checkpoint);
   const ckpt = await loadCheckpoint(checkpointDir, { critic: config.critic });
   log?.info('checkpoint verified', { dir: checkpointDir, iteration: ckpt.meta.iteration });
 
@@ -123,7 +130,6 @@ export async function exportCheckpoint(config: ExportConfig, options: { logger?:
     log?.info('critic parity', parityLog(critic.summary));
   }
 
-  const out = config.out ?? artifactPaths.export(config.run, ckpt.name);
   const source = parentRef(ckpt.artifact, artifactsRoot());
   const artifact = await writeArtifact(out, { stage: EXPORT_STAGE, packageVersion: pkg.version, config, parents: [source] }, async (tmp) => {
     await writeFile(join(tmp, 'generator.onnx'), generator.bytes);
@@ -165,7 +171,7 @@ export async function exportCheckpoint(config: ExportConfig, options: { logger?:
 
 /** artifacts/export/<run>/ (holds one folder per exported checkpoint and `latest`). */
 export function runExportsDir(run: string): string {
-  return join(artifactsRoot(), 'export', run);
+  return folderInside(join(artifactsRoot(), 'export'), '--run', run);
 }
 
 function convert(net: LoadedNetwork, metadata: Record<string, string>, doc: string): ConvertedModel {

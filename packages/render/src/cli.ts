@@ -8,9 +8,9 @@ const program = new Command()
   .name('render')
   .description('A run (and its evaluation) → grids, strips and grayscale PNG plots in artifacts/render/<run>/')
   .option('--run <name>', 'run name: reads artifacts/runs/<name> and artifacts/eval/<name> (default "default")')
-  .option('--run-dir <dir>', 'run folder (default artifacts/runs/<run>)')
-  .option('--eval-dir <dir>', 'evaluation folder (default artifacts/eval/<run>)')
-  .option('--out <dir>', 'output folder (default artifacts/render/<run>)')
+  .option('--run-dir <dir>', 'run folder inside the artifacts root (default runs/<run>)')
+  .option('--eval-dir <dir>', 'evaluation folder inside the artifacts root (default eval/<run>)')
+  .option('--out <dir>', 'output folder inside the artifacts root (default render/<run>)')
   .option('--tile-scale <n>', 'upscale of each 28×28 tile in grids and strips', Number)
   .option('--plot-scale <x>', 'PNG pixels per SVG pixel of the plots', Number)
   .option('--strip-rows <n>', 'most snapshot rows in snapshots-strip.png', Number)
@@ -20,6 +20,7 @@ const program = new Command()
   .option('--svg', 'also keep each plot as SVG')
   .option('--config <file>', 'JSON config file (flags override it)')
   .option('--dry-run', 'print the resolved config and the folders it would read and write, write nothing')
+  .option('--verbose', 'print the stack of a failure')
   .showHelpAfterError();
 
 await runCli(async () => {
@@ -40,7 +41,7 @@ await runCli(async () => {
       svg: opts.svg,
     },
   });
-  const plan = planRender(config);
+  const plan = planRender(config, { strict: true }); // names and folders checked before anything is read
   if (opts.dryRun) {
     process.stdout.write(`${JSON.stringify({ config, reads: { run: plan.runDir, eval: plan.evalDir }, writes: plan.outDir, figures: [...FIGURE_FILES, 'index.json'] }, null, 2)}\n`);
     return;

@@ -8,7 +8,7 @@ import { z } from '@wgan/core';
 export const renderSchema = z
   .object({
     /** Run name: reads artifacts/runs/<run> and artifacts/eval/<run>, writes artifacts/render/<run>. */
-    run: z.string().regex(/^[A-Za-z0-9][\w.-]*$/, 'letters, digits, ".", "_" or "-"').default('default'),
+    run: z.string().default('default'),
     /** Run folder (default artifacts/runs/<run>). */
     runDir: z.string().optional(),
     /** Evaluation folder (default artifacts/eval/<run>); figures from it are skipped when absent. */

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
-import { join, relative, sep } from 'node:path';
-import { artifactPaths, artifactsRoot, createLogger, encodePng, gridImage, MANIFEST_FILE, parentRef, PipelineError, readArtifact, readFloat32, writeArtifact, type Artifact, type Logger, type ParentRef } from '@wgan/core';
+import { isAbsolute, join, relative, sep } from 'node:path';
+import { acquireArtifactLock, artifactName, artifactPath, artifactPaths, artifactsRoot, createLogger, encodePng, gridImage, MANIFEST_FILE, parentRef, PipelineError, readArtifact, readFloat32, writeArtifact, type Artifact, type Logger, type ParentRef } from '@wgan/core';
 import type { RenderConfig } from './config.js';
 import { classHistogram, evalCurves, gradNormHistogram, lossCurves, wassersteinCurves, type Built } from './figures.js';
 import { sampleGrid, snapshotStrip, traversalStrip } from './grids.js';
@@ -43,11 +43,14 @@ export interface RenderPlan {
   outDir: string;
 }
 
-export function planRender(config: RenderConfig): RenderPlan {
+export function planRender(config: RenderConfig, options: { strict?: boolean } = {}): RenderPlan {
+  // A folder given by the CLI resolves inside the artifacts root; code may also pass an absolute path.
+  const folder = (path: string, flag: string) => (!options.strict && isAbsolute(path) ? path : artifactPath(path, flag));
+  const run = artifactName(config.run, '--run');
   return {
-    runDir: config.runDir ?? artifactPaths.run(config.run),
-    evalDir: config.evalDir ?? artifactPaths.eval(config.run),
-    outDir: config.out ?? artifactPaths.render(config.run),
+    runDir: config.runDir !== undefined ? folder(config.runDir, '--run-dir') : artifactPaths.run(run, '--run'),
+    evalDir: config.evalDir !== undefined ? folder(config.evalDir, '--eval-dir') : artifactPaths.eval(run, '--run'),
+    outDir: config.out !== undefined ? folder(config.out, '--out') : artifactPaths.render(run, '--run'),
   };
 }
 
@@ -78,6 +81,15 @@ async function parentIfComplete(dir: string, what: string, remake: string, logge
 export async function renderRun(config: RenderConfig, options: { logger?: Logger } = {}): Promise<{ artifact: Artifact; index: RenderIndex }> {
   const logger = options.logger ?? createLogger({ name: STAGE });
   const plan = planRender(config);
+  const lock = acquireArtifactLock(plan.outDir, { stage: STAGE, logger, flag: config.out !== undefined ? '--out' : '--run' });
+  try {
+    return await renderInto(plan, config, logger);
+  } finally {
+    lock.release();
+  }
+}
+
+async function renderInto(plan: RenderPlan, config: RenderConfig, logger: Logger): Promise<{ artifact: Artifact; index: RenderIndex }> {
   const { runDir, evalDir } = plan;
   if (!existsSync(runDir)) {
     throw new PipelineError('run folder not found', runDir, `train a run first (\`npx tsx packages/train/src/cli.ts\`), or give its folder with --run-dir`);

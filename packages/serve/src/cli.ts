@@ -8,7 +8,7 @@ import { createServer } from './server.js';
 const program = new Command()
   .name('serve')
   .description('serves an exported generator over HTTP (onnxruntime-node, fastify), with a web page at /')
-  .option('--model <dir>', 'export folder, e.g. artifacts/export/default/00020000 (env WGAN_MODEL)')
+  .option('--model <dir>', 'export folder inside the artifacts root, e.g. export/default/00020000 (env WGAN_MODEL)')
   .option('--run <name>', "serve the run's newest export: artifacts/export/<name>/latest (default \"default\")")
   .option('--port <n>', 'port, 0 for any free one (env PORT, default 8080)', Number)
   .option('--host <addr>', 'address to listen on (env HOST, default 127.0.0.1)')
@@ -24,6 +24,7 @@ const program = new Command()
   .option('--spinning', "let onnxruntime's threads spin-wait between runs (idle many-core machines)")
   .option('--config <file>', 'JSON config file (env and flags override it)')
   .option('--dry-run', 'print the resolved config and the model folder, start nothing')
+  .option('--verbose', 'print the stack of a failure')
   .showHelpAfterError();
 
 await runCli(async () => {

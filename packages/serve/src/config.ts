@@ -6,10 +6,10 @@ const ms = () => z.number().int().positive();
 /** serve's config: flags > env (WGAN_MODEL, PORT, HOST) > config file > these defaults. */
 export const serveSchema = z
   .object({
-    /** An export folder (artifacts/export/<run>/<checkpoint>); wins over `run`. */
-    model: z.string().min(1).optional(),
-    /** Serve this run's newest export (artifacts/export/<run>/latest). */
-    run: z.string().regex(/^[A-Za-z0-9._-]+$/, 'letters, digits, ".", "_" or "-"').default('default'),
+    /** An export folder inside the artifacts root (export/<run>/<checkpoint>); wins over `run`. Checked by resolveModelDir. */
+    model: z.string().optional(),
+    /** Serve this run's newest export (<artifacts root>/export/<run>/latest); one plain name, checked by resolveModelDir. */
+    run: z.string().default('default'),
     port: z.number().int().min(0).max(65535).default(8080),
     /** Loopback by default; 0.0.0.0 to serve the network. */
     host: z.string().min(1).default('127.0.0.1'),

@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { artifactsRoot, PipelineError, readArtifact, z, type Manifest } from '@wgan/core';
+import { artifactName, artifactPath, artifactsRoot, followPointer, PipelineError, readArtifact, z, type Manifest } from '@wgan/core';
 
 /**
  * The served model: an export artifact (`artifacts/export/<run>/<checkpoint>/`) read through its
@@ -11,6 +11,8 @@ import { artifactsRoot, PipelineError, readArtifact, z, type Manifest } from '@w
  */
 export const EXPORT_STAGE = 'export';
 export const REMAKE_EXPORT = 'npx nx run export:pipeline';
+/** An export folder's name, what `export/<run>/latest` names: the checkpoint's 8-digit iteration. */
+const EXPORT_FOLDER = /^\d{8}$/;
 
 const tensorInfo = z.looseObject({ name: z.string().min(1), shape: z.array(z.union([z.number().int().positive(), z.string()])) });
 
@@ -50,11 +52,11 @@ export interface GeneratorModel {
 
 /** The export folder to serve: `--model <dir>` as given, or the run's newest export (`artifacts/export/<run>/latest`). */
 export async function resolveModelDir(options: { model?: string; run?: string }): Promise<string> {
-  if (options.model) return options.model;
-  const run = options.run ?? 'default';
+  if (options.model !== undefined) return artifactPath(options.model, '--model');
+  const run = artifactName(options.run ?? 'default', '--run');
   const runDir = join(artifactsRoot(), 'export', run);
   const pointer = join(runDir, 'latest');
-  if (existsSync(pointer)) return join(runDir, (await readFile(pointer, 'utf8')).trim());
+  if (existsSync(pointer)) return followPointer(pointer, EXPORT_FOLDER, `the export folder is damaged: re-export it (npx tsx packages/export/src/cli.ts --run ${run}), or pass --model <dir>`);
   const folders = existsSync(runDir) ? (await readdir(runDir)).filter((n) => /^\d+$/.test(n)).sort() : [];
   if (folders.length === 0) throw new PipelineError(`no export of run "${run}"`, runDir, `export it first: npx tsx packages/export/src/cli.ts --run ${run} (or ${REMAKE_EXPORT}), or pass --model <dir>`);
   return join(runDir, folders[folders.length - 1]);

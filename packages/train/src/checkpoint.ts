@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { PipelineError, readArtifact, writeArtifact, writeFileAtomic, type Artifact, type ParentRef, type RngState } from '@wgan/core';
+import { followPointer, PipelineError, readArtifact, writeArtifact, writeFileAtomic, type Artifact, type ParentRef, type RngState } from '@wgan/core';
 import { readNetwork, readTensorFile, writeNetwork, writeTensorFile } from './models/serialize.js';
 import type { NetworkSpec } from './models/spec.js';
 import type { OptimizerState, TrainerState } from './trainer.js';
@@ -45,6 +45,9 @@ export interface Checkpoint {
   specs: { generator: NetworkSpec; critic: NetworkSpec };
   trainer: TrainerState;
 }
+
+/** A checkpoint folder's name: the 8-digit iteration (what `checkpoints/latest` and export's `latest` name). */
+export const CHECKPOINT_NAME = /^\d{8}$/;
 
 export function checkpointName(iteration: number): string {
   return String(iteration).padStart(8, '0');
@@ -99,9 +102,7 @@ export async function resolveCheckpoint(runDir: string, which: 'latest' | number
   if (which === 'latest') {
     const pointer = join(base, 'latest');
     if (!existsSync(pointer)) throw new PipelineError('run has no complete checkpoint yet (no checkpoints/latest)', pointer, 'train the run first: `npx nx run train:pipeline` (or `train --name <run>`), or pass --checkpoint <iteration>');
-    const name = (await readFile(pointer, 'utf8')).trim();
-    if (!/^\d{8}$/.test(name)) throw new PipelineError(`checkpoints/latest names "${name}", not an 8-digit iteration folder`, pointer, 'the run folder is damaged: rerun train, or pass --checkpoint <iteration>');
-    return join(base, name);
+    return followPointer(pointer, CHECKPOINT_NAME, 'the run folder is damaged: rerun train, or pass --checkpoint <iteration>');
   }
   const dir = join(base, checkpointName(which));
   if (!existsSync(dir)) {

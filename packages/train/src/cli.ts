@@ -1,6 +1,6 @@
 #!/usr/bin/env -S npx tsx
 import { Command } from 'commander';
-import { artifactsRoot, createLogger, runCli } from '@wgan/core';
+import { artifactPaths, createLogger, runCli } from '@wgan/core';
 import { join } from 'node:path';
 import { resolveTrainConfig } from './config.js';
 import { train } from './loop.js';
@@ -9,8 +9,8 @@ const num = (v: string) => Number(v);
 const program = new Command()
   .name('train')
   .description('Train a GAN or the VAE on a data-prep artifact — the WGAN (gradient penalty or weight clipping), the vanilla GAN, the LSGAN, the DCGAN, or seed 002\'s VAE; resumable')
-  .option('--name <run>', 'run name → artifacts/runs/<run>')
-  .option('--data <dir>', 'data-prep artifact (default artifacts/data/mnist)')
+  .option('--name <run>', 'run name → <artifacts root>/runs/<run> (one plain folder name)')
+  .option('--data <dir>', 'data-prep artifact inside the artifacts root: data/<id> or artifacts/data/<id> (default data/mnist)')
   .option('--model <name>', 'mlp (seed 001 WGAN MLPs, default) | gan-mlp (seed 002 vanilla-GAN MLPs) | dcgan (seed 002 DCGAN) | vae (seed 002 VAE: d_z 20, B 128, 9,360 iterations = 20 epochs, Adam 1e-3)')
   .option('--loss <name>', 'gp (WGAN-GP; default for mlp) | clip (weight clipping) | bce (default for gan-mlp, dcgan) | bce-saturating | lsgan; the VAE trains on its ELBO')
   .option('--log-c-coefficient <c>', 'VAE: coefficient of Σ log C(λ) in the continuous-Bernoulli likelihood (0 = BCE, the seed\'s run; 1 = exact)', num)
@@ -39,6 +39,7 @@ const program = new Command()
   .option('--fresh', 'delete the run folder and start over')
   .option('--no-progress', 'no progress bar')
   .option('--dry-run', 'print the resolved config and what would be written')
+  .option('--verbose', 'print the stack of a failure')
   .showHelpAfterError();
 
 await runCli(async () => {
@@ -54,10 +55,10 @@ await runCli(async () => {
     },
   });
   if (o.dryRun) {
-    process.stdout.write(`${JSON.stringify({ config, writes: join(artifactsRoot(), 'runs', config.name) }, null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify({ config, writes: artifactPaths.run(config.name, '--name') }, null, 2)}\n`);
     return;
   }
-  const logger = createLogger({ name: 'train', file: join(artifactsRoot(), 'runs', config.name, 'train.log.jsonl') });
+  const logger = createLogger({ name: 'train', file: join(artifactPaths.run(config.name, '--name'), 'train.log.jsonl') });
   const abort = new AbortController();
   process.once('SIGINT', () => {
     process.stderr.write('\nSIGINT: finishing the iteration and writing a checkpoint (Ctrl-C again to kill)\n');

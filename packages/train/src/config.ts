@@ -1,4 +1,4 @@
-import { deepMerge, parseConfig, PipelineError, readJsonObject, z } from '@wgan/core';
+import { artifactName, artifactPath, deepMerge, parseConfig, PipelineError, readJsonObject, z } from '@wgan/core';
 import { GAN_LOSSES } from './losses.js';
 
 /**
@@ -32,10 +32,13 @@ export type ModelFamily = (typeof MODELS)[number];
 
 export const trainSchema = z
   .object({
-    /** Run name: the folder artifacts/runs/<name>. */
-    name: z.string().regex(/^[A-Za-z0-9._-]+$/, 'letters, digits, ".", "_" and "-" only').default('default'),
-    /** The data-prep artifact to train on. */
-    data: z.string().default('artifacts/data/mnist'),
+    /** Run name: the folder <artifacts root>/runs/<name> (one plain folder name, checked by artifactName). */
+    name: z.string().default('default'),
+    /**
+     * The data-prep artifact to train on, inside the artifacts root: `data/mnist` (relative to the root) or
+     * the workspace-relative form `artifacts/data/mnist`; both follow WGAN_ARTIFACTS.
+     */
+    data: z.string().default('data/mnist'),
     model: z.enum(MODELS).default('mlp'),
     loss: z.enum(LOSSES).default('gp'),
     /** d_z: seed 000 allows 64 / 100 / 128 for the WGAN (100 in seed 001); other families use their own (VAE 20, seed 002's GANs 10). */
@@ -185,5 +188,12 @@ export function resolveTrainConfig(layers: { file?: string; overrides?: Record<s
     if (u && typeof u === 'object' && 'type' in u && u.type !== (merged[key] as { type: string }).type) merged[key] = u;
     else if (u !== undefined) merged[key] = deepMerge(merged[key] as Record<string, unknown>, u as Record<string, unknown>);
   }
-  return parseConfig(trainSchema, { ...modelDefaults, nCritic: N_CRITIC_DEFAULTS[loss], ...user, ...merged }, where);
+  const config = parseConfig(trainSchema, { ...modelDefaults, nCritic: N_CRITIC_DEFAULTS[loss], ...user, ...merged }, where);
+  checkTrainPaths(config);
+  return config;
+}
+
+/** The run name and the data path stay inside the artifacts root (exit 2 naming the flag otherwise). */
+export function checkTrainPaths(config: Pick<TrainConfig, 'name' | 'data'>): { name: string; data: string } {
+  return { name: artifactName(config.name, '--name'), data: artifactPath(config.data, '--data') };
 }

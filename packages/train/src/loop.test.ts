@@ -52,7 +52,6 @@ describe('config validation', () => {
     [{ batchSize: 0 }, 'batchSize'],
     [{ optimizerD: { lr: 'fast' } }, 'optimizerD.lr'],
     [{ learningRate: 1 }, '(root)'],
-    [{ name: 'my run' }, 'name'],
   ])('rejects %j naming the key %s', (overrides, key) => {
     let err: unknown;
     try {

@@ -1,11 +1,11 @@
 import { existsSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
-import { artifactsRoot, createProgress, JsonlWriter, parentRef, PipelineError, Rng, sealArtifact, workspaceRoot, type Logger } from '@wgan/core';
+import { join } from 'node:path';
+import { acquireArtifactLock, artifactPaths, inFolder, artifactsRoot, createProgress, JsonlWriter, parentRef, PipelineError, Rng, sealArtifact, type Logger } from '@wgan/core';
 import { initBackend } from '@wgan/core/backend';
 import { loadDataset } from '@wgan/data-prep';
 import { pruneCheckpoints, readCheckpoint, resolveCheckpoint, writeCheckpoint, type CheckpointState, type RunningMeans } from './checkpoint.js';
-import type { TrainConfig } from './config.js';
+import { checkTrainPaths, type TrainConfig } from './config.js';
 import { e3ModelSize, epochDiagnostics, parameterDelta, type E3, type E4, type EpochDiagnostics } from './diagnostics.js';
 import { buildModels, createTrainer } from './factory.js';
 import { BatchSampler, drawIterationInputs } from './sampling.js';
@@ -63,24 +63,52 @@ export interface MetricsLine {
  * at epoch ends, snapshots and checkpoints at their intervals → final snapshot, checkpoint, seal.
  */
 export async function train(config: TrainConfig, options: TrainOptions): Promise<TrainResult> {
+  checkTrainPaths(config);
+  const runDir = artifactPaths.run(config.name, '--name');
+  // One writer per run, for the whole run: taken before a --fresh deletion or a resume reads anything.
+  const lock = acquireArtifactLock(runDir, { stage: 'train', logger: options.logger, flag: '--name' });
+  const folder = { created: !existsSync(runDir) };
+  try {
+    return await trainRun(config, options, runDir, folder);
+  } catch (e) {
+    // A run this call created that failed before its first checkpoint leaves no partial folder behind;
+    // a run with a checkpoint keeps it (it can be resumed).
+    if (folder.created && !existsSync(join(runDir, 'checkpoints', 'latest'))) await rm(runDir, { recursive: true, force: true });
+    throw inFolder(e, runDir);
+  } finally {
+    lock.release();
+  }
+}
+
+/** A batch must fit in the dataset: checked before the run folder is touched. */
+export function checkBatchSize(batchSize: number, imageCount: number, dataDir: string): void {
+  if (batchSize > imageCount) {
+    throw new PipelineError(`batch size ${batchSize} is larger than the dataset's ${imageCount} training images`, '--batch-size', `give --batch-size at most ${imageCount} (the training images of ${dataDir})`);
+  }
+}
+
+async function trainRun(config: TrainConfig, options: TrainOptions, runDir: string, folder: { created: boolean }): Promise<TrainResult> {
   const { logger } = options;
   // --- setup --------------------------------------------------------------------------------
-  const runDir = join(artifactsRoot(), 'runs', config.name);
   const latestExists = existsSync(join(runDir, 'checkpoints', 'latest'));
-  if (options.fresh && existsSync(runDir)) await rm(runDir, { recursive: true, force: true });
-  else if (!options.resume && latestExists) {
+  if (!options.fresh && !options.resume && latestExists) {
     throw new PipelineError('run folder already has checkpoints', runDir, 'pass --resume to continue it, --fresh to start over, or --name for a new run');
   }
   const resuming = Boolean(options.resume && latestExists && !options.fresh);
   const checkpoint = resuming ? await readCheckpoint(await resolveCheckpoint(runDir)) : null;
   if (checkpoint) config = { ...checkpoint.config, iterations: config.iterations, logEvery: config.logEvery, backend: config.backend };
-  const backend = await initBackend(config.backend, { quiet: true });
-  logger.info('backend', { name: backend.name, device: backend.device, reason: backend.reason });
-
-  const dataDir = resolve(workspaceRoot(), config.data);
+  const dataDir = checkTrainPaths(config).data;
   const data = await loadDataset(dataDir, ['train']);
   const images = data.train.images;
   const imageCount = data.train.count;
+  checkBatchSize(config.batchSize, imageCount, dataDir);
+  if (options.fresh && existsSync(runDir)) {
+    await rm(runDir, { recursive: true, force: true });
+    folder.created = true;
+  }
+  const backend = await initBackend(config.backend, { quiet: true });
+  logger.info('backend', { name: backend.name, device: backend.device, reason: backend.reason });
+
   await mkdir(runDir, { recursive: true });
   await removeTemporaries(runDir);
   await rm(join(runDir, 'manifest.json'), { force: true }); // an unfinished run carries no manifest
