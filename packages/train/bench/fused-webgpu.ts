@@ -25,8 +25,8 @@ import { seed001Critic, seed001Generator, denseStack } from '../src/models/archi
 import { initialValues } from '../src/models/network.js';
 import type { NetworkSpec } from '../src/models/spec.js';
 import type { IterationInputs } from '../src/trainer.js';
-import { DEFAULT_TUNING, FusedMlpTrainer, defaultOptimizer, type KernelTuning } from '../src/webgpu/fused-trainer.js';
-import { DEFAULT_TILE_CHOICE, TILES, type TileConfig } from '../src/webgpu/kernels/matmul.js';
+import { DEFAULT_TUNING, FusedMlpTrainer, defaultOptimizer, type KernelTuning } from '../src/trainers/webgpu-fused/trainer.js';
+import { DEFAULT_TILE_CHOICE, TILES, type TileConfig } from '../src/trainers/webgpu-fused/kernels/matmul.js';
 
 const program = new Command('fused-webgpu')
   .description('Times the fused WebGPU WGAN trainer (ms per generator iteration).')

@@ -2,7 +2,7 @@ import { tf } from '@wgan/core/backend';
 import type { Rng } from '@wgan/core';
 import { Network } from './models/network.js';
 import { countTrainable, paramSpecs, type NetworkSpec } from './models/spec.js';
-import { criticInputGradient, criticInputGradientAutodiff, supportsClosedForm } from './penalty.js';
+import { criticInputGradient, criticInputGradientAutodiff, supportsClosedForm } from './trainers/tfjs/penalty.js';
 import { interpolate, rowNorms } from './losses.js';
 import type { NamedValues } from './trainer.js';
 

@@ -11,9 +11,9 @@ import { createVaeTrainer } from './vae/create.js';
 import { Network } from './models/network.js';
 import type { NetworkSpec } from './models/spec.js';
 import { drawLatents } from './sampling.js';
-import { TfjsTrainer } from './trainer-tfjs.js';
-import { MlpTrainer, supportsManualMlp } from './trainer-mlp.js';
-import { FusedMlpTrainer } from './webgpu/fused-trainer.js';
+import { TfjsTrainer } from './trainers/tfjs-autodiff/trainer.js';
+import { MlpTrainer, supportsManualMlp } from './trainers/tfjs-manual/trainer.js';
+import { FusedMlpTrainer } from './trainers/webgpu-fused/trainer.js';
 import type { Trainer, TrainerState } from './trainer.js';
 
 /**
@@ -110,7 +110,7 @@ export async function createTrainer(
     });
   };
   const onnx = async () =>
-    (await import('./onnx/trainer-onnx.js')).OnnxTrainer.create({
+    (await import('./trainers/onnx-cpu/trainer.js')).OnnxTrainer.create({
       generatorSpec: o.generator.spec,
       criticSpec: o.critic.spec,
       initial: await initialState(),

@@ -11,11 +11,11 @@ import { bceDiscriminatorLoss, bceGeneratorLoss, bceSaturatingGeneratorLoss, bce
 import { dcganDiscriminator, dcganGenerator, seed002Discriminator, seed002Generator } from './models/architectures.js';
 import { Network, type BatchStat } from './models/network.js';
 import { countTrainable, type NetworkSpec } from './models/spec.js';
-import { criticInputGradientAutodiff } from './penalty.js';
+import { criticInputGradientAutodiff } from './trainers/tfjs/penalty.js';
 import { BatchSampler, drawIterationInputs } from './sampling.js';
 import { train } from './loop.js';
-import { TfjsTrainer } from './trainer-tfjs.js';
-import { makeTinyData, tinyDcganCritic } from './testing.js';
+import { TfjsTrainer } from './trainers/tfjs-autodiff/trainer.js';
+import { makeTinyData, tinyDcganCritic } from './testing/index.js';
 
 let root: string;
 let data: string;

@@ -14,8 +14,8 @@ import { seed001Critic, seed001Generator } from './models/architectures.js';
 import { Network } from './models/network.js';
 import { drawIterationInputs, BatchSampler } from './sampling.js';
 import { train } from './loop.js';
-import { TfjsTrainer } from './trainer-tfjs.js';
-import { makeTinyData, tinyConfig } from './testing.js';
+import { TfjsTrainer } from './trainers/tfjs-autodiff/trainer.js';
+import { makeTinyData, tinyConfig } from './testing/index.js';
 import { listCheckpoints, readCheckpoint, resolveCheckpoint } from './checkpoint.js';
 
 let root: string;

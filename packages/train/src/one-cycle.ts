@@ -5,9 +5,9 @@ import { readCheckpoint } from './checkpoint.js';
 import { ganLoss } from './factory.js';
 import { Network } from './models/network.js';
 import { paramSpecs } from './models/spec.js';
-import { supportsClosedForm } from './penalty.js';
+import { supportsClosedForm } from './trainers/tfjs/penalty.js';
 import { BatchSampler, drawIterationInputs } from './sampling.js';
-import { TfjsTrainer } from './trainer-tfjs.js';
+import { TfjsTrainer } from './trainers/tfjs-autodiff/trainer.js';
 
 /**
  * E4 (seed 000): exactly n_critic critic updates followed by one generator update on a copy of a

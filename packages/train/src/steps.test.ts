@@ -4,7 +4,7 @@ import { Rng } from '@wgan/core';
 import { denseStack } from './models/architectures.js';
 import { Network } from './models/network.js';
 import type { NetworkSpec } from './models/spec.js';
-import { TfjsTrainer } from './trainer-tfjs.js';
+import { TfjsTrainer } from './trainers/tfjs-autodiff/trainer.js';
 import { e7Clipping } from './diagnostics.js';
 import { finiteDifferences, forwardRef, inputGradientRef, type RefNet } from './reference.test-helpers.js';
 

@@ -1,13 +1,13 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Rng } from '@wgan/core';
 import { initBackend } from '@wgan/core/backend';
-import { denseStack } from './models/architectures.js';
-import { Network } from './models/network.js';
-import type { NetworkSpec } from './models/spec.js';
-import { BatchSampler, drawIterationInputs } from './sampling.js';
-import { TfjsTrainer } from './trainer-tfjs.js';
-import { MlpTrainer, supportsManualMlp } from './trainer-mlp.js';
-import type { Trainer } from './trainer.js';
+import { denseStack } from '../../models/architectures.js';
+import { Network } from '../../models/network.js';
+import type { NetworkSpec } from '../../models/spec.js';
+import { BatchSampler, drawIterationInputs } from '../../sampling.js';
+import { TfjsTrainer } from '../tfjs-autodiff/trainer.js';
+import { MlpTrainer, supportsManualMlp } from './trainer.js';
+import type { Trainer } from '../../trainer.js';
 
 /** The hand-written backward (MlpTrainer) against the autodiff reference (TfjsTrainer), step for step. */
 beforeAll(async () => {

@@ -1,10 +1,10 @@
 import type * as Ort from 'onnxruntime-node';
 import { PipelineError } from '@wgan/core';
-import { denseChain, type DenseChain } from '../models/dense-chain.js';
-import type { NetworkSpec } from '../models/spec.js';
-import type { NamedTensor } from '../models/serialize.js';
-import { GAN_LOSS_FIELDS, GAN_RUNNING_FIELDS, STAT_FIELDS, type IterationInputs, type IterationStats, type OptimizerState, type Trainer, type TrainerState, type WganStepSettings } from '../trainer.js';
-import type { OptimizerConfig } from '../optimizers.js';
+import { denseChain, type DenseChain } from '../../models/dense-chain.js';
+import type { NetworkSpec } from '../../models/spec.js';
+import type { NamedTensor } from '../../models/serialize.js';
+import { GAN_LOSS_FIELDS, GAN_RUNNING_FIELDS, STAT_FIELDS, type IterationInputs, type IterationStats, type OptimizerState, type Trainer, type TrainerState, type WganStepSettings } from '../../trainer.js';
+import type { OptimizerConfig } from '../../optimizers.js';
 import { buildGeneratorGraph, buildWganIterationGraph, slotNames } from './wgan-graph.js';
 
 /**

@@ -1,12 +1,12 @@
 import { tf } from '@wgan/core/backend';
-import { discriminatorObjective, generatorObjective, gradientPenalty, interpolate, rowNorms, type GanLoss } from './losses.js';
-import { Network, updateBatchNormStats, type BatchStat } from './models/network.js';
-import { useConvGradients } from './conv-gradients.js';
-import { useFastMatMulGradients } from './fast-matmul.js';
-import { createOptimizer, type Optimizer, type OptimizerConfig } from './optimizers.js';
-import { criticInputGradient, criticInputGradientAutodiff, supportsClosedForm } from './penalty.js';
-import { applyTrainerState, clipFraction, ganIterationRecord, generateWith, readTrainerState, StatsQueue } from './trainer-common.js';
-import { GAN_LOSS_FIELDS, GAN_RUNNING_FIELDS, STAT_FIELDS, type IterationInputs, type IterationStats, type Trainer, type TrainerState } from './trainer.js';
+import { discriminatorObjective, generatorObjective, gradientPenalty, interpolate, rowNorms, type GanLoss } from '../../losses.js';
+import { Network, updateBatchNormStats, type BatchStat } from '../../models/network.js';
+import { useConvGradients } from '../tfjs/conv-gradients.js';
+import { useFastMatMulGradients } from '../tfjs/fast-matmul.js';
+import { createOptimizer, type Optimizer, type OptimizerConfig } from '../../optimizers.js';
+import { criticInputGradient, criticInputGradientAutodiff, supportsClosedForm } from '../tfjs/penalty.js';
+import { applyTrainerState, clipFraction, ganIterationRecord, generateWith, readTrainerState, StatsQueue } from '../tfjs/common.js';
+import { GAN_LOSS_FIELDS, GAN_RUNNING_FIELDS, STAT_FIELDS, type IterationInputs, type IterationStats, type Trainer, type TrainerState } from '../../trainer.js';
 
 export interface TfjsTrainerOptions {
   generator: Network;

@@ -1,6 +1,6 @@
-import type { DenseChain } from '../models/dense-chain.js';
-import type { OptimizerConfig } from '../optimizers.js';
-import type { WganStepSettings } from '../trainer.js';
+import type { DenseChain } from '../../models/dense-chain.js';
+import type { OptimizerConfig } from '../../optimizers.js';
+import type { WganStepSettings } from '../../trainer.js';
 import { GraphBuilder, type ValueInfo } from './graph.js';
 import { Ops } from './ops.js';
 

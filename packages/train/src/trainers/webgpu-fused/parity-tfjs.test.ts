@@ -1,14 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { Rng } from '@wgan/core';
-import { denseStack } from '../models/architectures.js';
-import { Network, initialValues } from '../models/network.js';
-import type { NetworkSpec } from '../models/spec.js';
-import { BatchSampler, drawIterationInputs } from '../sampling.js';
-import { MlpTrainer } from '../trainer-mlp.js';
-import { TfjsTrainer } from '../trainer-tfjs.js';
-import type { Trainer } from '../trainer.js';
+import { denseStack } from '../../models/architectures.js';
+import { Network, initialValues } from '../../models/network.js';
+import type { NetworkSpec } from '../../models/spec.js';
+import { BatchSampler, drawIterationInputs } from '../../sampling.js';
+import { MlpTrainer } from '../tfjs-manual/trainer.js';
+import { TfjsTrainer } from '../tfjs-autodiff/trainer.js';
+import type { Trainer } from '../../trainer.js';
 import { device } from './gpu.test-helpers.js';
-import { FusedMlpTrainer } from './fused-trainer.js';
+import { FusedMlpTrainer } from './trainer.js';
 
 /**
  * The fused WebGPU path against the tfjs paths (autodiff reference and hand-written backward) on the

@@ -1,13 +1,13 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Rng } from '@wgan/core';
 import { initBackend } from '@wgan/core/backend';
-import { denseStack } from '../models/architectures.js';
-import { Network, initialValues } from '../models/network.js';
-import type { NetworkSpec } from '../models/spec.js';
-import { BatchSampler, drawIterationInputs } from '../sampling.js';
-import { TfjsTrainer } from '../trainer-tfjs.js';
-import type { Trainer } from '../trainer.js';
-import { OnnxTrainer } from './trainer-onnx.js';
+import { denseStack } from '../../models/architectures.js';
+import { Network, initialValues } from '../../models/network.js';
+import type { NetworkSpec } from '../../models/spec.js';
+import { BatchSampler, drawIterationInputs } from '../../sampling.js';
+import { TfjsTrainer } from '../tfjs-autodiff/trainer.js';
+import type { Trainer } from '../../trainer.js';
+import { OnnxTrainer } from './trainer.js';
 
 /** The onnxruntime trainer against the tfjs autodiff reference: same weights, same inputs, k iterations. */
 beforeAll(async () => {

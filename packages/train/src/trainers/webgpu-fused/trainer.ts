@@ -1,8 +1,8 @@
 /// <reference types="@webgpu/types" />
-import type { OptimizerConfig } from '../optimizers.js';
+import type { OptimizerConfig } from '../../optimizers.js';
 import { PipelineError } from '@wgan/core';
-import type { NetworkSpec } from '../models/spec.js';
-import { GAN_LOSS_FIELDS, GAN_RUNNING_FIELDS, STAT_FIELDS, type IterationInputs, type IterationStats, type OptimizerState, type Trainer, type TrainerState } from '../trainer.js';
+import type { NetworkSpec } from '../../models/spec.js';
+import { GAN_LOSS_FIELDS, GAN_RUNNING_FIELDS, STAT_FIELDS, type IterationInputs, type IterationStats, type OptimizerState, type Trainer, type TrainerState } from '../../trainer.js';
 import { BufferSet, PipelineCache, Plan, PlanBuilder, readBuffer, writeLarge, type Dispatch } from './gpu.js';
 import { grid2d, type ActivationKind } from './kernels/common.js';
 import { gatherKernel, gatherUniform } from './kernels/gather.js';
@@ -10,7 +10,7 @@ import { DEFAULT_TILE_CHOICE, chooseTile, matmulKernel, matmulUniform, matmulWor
 import { optimizerKernel, optimizerUniform } from './kernels/optimizer.js';
 import { penaltyKernel, penaltyUniform } from './kernels/penalty.js';
 import { statsKernel, statsUniform } from './kernels/stats.js';
-import { denseChain, flatten, unflatten, type DenseChain } from '../models/dense-chain.js';
+import { denseChain, flatten, unflatten, type DenseChain } from '../../models/dense-chain.js';
 
 /**
  * The fused WebGPU training path for dense-chain GANs (issue 11): one generator iteration — nCritic

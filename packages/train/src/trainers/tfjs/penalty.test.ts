@@ -1,12 +1,12 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend, tf } from '@wgan/core/backend';
 import { Rng } from '@wgan/core';
-import { denseStack } from './models/architectures.js';
-import { Network } from './models/network.js';
-import type { NetworkSpec } from './models/spec.js';
+import { denseStack } from '../../models/architectures.js';
+import { Network } from '../../models/network.js';
+import type { NetworkSpec } from '../../models/spec.js';
 import { criticInputGradient, criticInputGradientAutodiff, supportsClosedForm } from './penalty.js';
-import { gradientPenalty, interpolate, rowNorms, wassersteinCriticLoss } from './losses.js';
-import { finiteDifferences, flattenRef, forwardRef, inputGradientRef, randomRefNet, relativeError, unflattenRef, type RefNet } from './reference.test-helpers.js';
+import { gradientPenalty, interpolate, rowNorms, wassersteinCriticLoss } from '../../losses.js';
+import { finiteDifferences, flattenRef, forwardRef, inputGradientRef, randomRefNet, relativeError, unflattenRef, type RefNet } from '../../reference.test-helpers.js';
 
 beforeAll(async () => {
   await initBackend('wasm');

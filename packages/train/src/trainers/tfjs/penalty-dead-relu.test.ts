@@ -1,11 +1,11 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Rng } from '@wgan/core';
 import { initBackend, tf } from '@wgan/core/backend';
-import { rowNorms } from './losses.js';
-import { Network } from './models/network.js';
-import type { NetworkSpec } from './models/spec.js';
-import { MlpTrainer } from './trainer-mlp.js';
-import { TfjsTrainer } from './trainer-tfjs.js';
+import { rowNorms } from '../../losses.js';
+import { Network } from '../../models/network.js';
+import type { NetworkSpec } from '../../models/spec.js';
+import { MlpTrainer } from '../tfjs-manual/trainer.js';
+import { TfjsTrainer } from '../tfjs-autodiff/trainer.js';
 
 /**
  * A ReLU critic that is dead on an interpolate has ∇ₓD = 0 there exactly. PyTorch's norm backward gives

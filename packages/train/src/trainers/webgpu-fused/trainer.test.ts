@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { BatchSampler, drawIterationInputs } from '../sampling.js';
+import { BatchSampler, drawIterationInputs } from '../../sampling.js';
 import { PipelineError, Rng } from '@wgan/core';
-import { denseStack } from '../models/architectures.js';
-import { initialValues } from '../models/network.js';
-import type { NetworkSpec } from '../models/spec.js';
-import { STAT_FIELDS, type IterationInputs, type IterationStats, type TrainerState } from '../trainer.js';
-import { FusedMlpTrainer, defaultOptimizer, type FusedTrainerOptions } from './fused-trainer.js';
+import { denseStack } from '../../models/architectures.js';
+import { initialValues } from '../../models/network.js';
+import type { NetworkSpec } from '../../models/spec.js';
+import { STAT_FIELDS, type IterationInputs, type IterationStats, type TrainerState } from '../../trainer.js';
+import { FusedMlpTrainer, defaultOptimizer, type FusedTrainerOptions } from './trainer.js';
 import { device } from './gpu.test-helpers.js';
-import { forward, netValues, refIteration, refTrainer, type RefConfig, type RefTrainer } from './reference.test-helpers.js';
+import { forward, netValues, refIteration, refTrainer, type RefConfig, type RefTrainer } from '../../testing/reference.js';
 
 const lrelu = { type: 'leakyRelu', alpha: 0.2 } as const;
 

@@ -1,9 +1,9 @@
 import { tf } from '@wgan/core/backend';
-import { matMulTransposeA, matMulTransposeB } from './fast-matmul.js';
-import type { Network } from './models/network.js';
-import { createOptimizer, type Optimizer, type OptimizerConfig } from './optimizers.js';
-import { applyTrainerState, clipFraction, ganIterationRecord, generateWith, readTrainerState, StatsQueue } from './trainer-common.js';
-import { GAN_LOSS_FIELDS, GAN_RUNNING_FIELDS, STAT_FIELDS, type IterationInputs, type IterationStats, type Trainer, type TrainerState, type WganStepSettings } from './trainer.js';
+import { matMulTransposeA, matMulTransposeB } from '../tfjs/fast-matmul.js';
+import type { Network } from '../../models/network.js';
+import { createOptimizer, type Optimizer, type OptimizerConfig } from '../../optimizers.js';
+import { applyTrainerState, clipFraction, ganIterationRecord, generateWith, readTrainerState, StatsQueue } from '../tfjs/common.js';
+import { GAN_LOSS_FIELDS, GAN_RUNNING_FIELDS, STAT_FIELDS, type IterationInputs, type IterationStats, type Trainer, type TrainerState, type WganStepSettings } from '../../trainer.js';
 
 /**
  * The WGAN step for dense-chain networks with every derivative written out — no gradient tape. Same
