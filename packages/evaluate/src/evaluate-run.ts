@@ -85,8 +85,14 @@ export type EvaluateConfig = z.output<typeof evaluateSchema>;
 
 /** What one 5 + 1 training cycle on a copy of a checkpoint returns (E4's inputs). */
 export interface OneCycleResult {
-  /** The 5 critic losses L_D⁽ⁱ⁾. */
-  lossD: number[];
+  /** The implementation that ran the cycle (the run's own where it can start here). */
+  implementation?: string;
+  /** n_critic: the cycle's critic updates. */
+  nCritic: number;
+  /** L̄_D, the mean of the n_critic critic losses L_D⁽ⁱ⁾. */
+  lossDMean: number;
+  /** The critic losses one by one, where the implementation reports them. */
+  lossD?: number[];
   /** Trainable parameters before and after, same order. */
   before: CycleParameters;
   after: CycleParameters;
@@ -282,8 +288,9 @@ export async function evaluateRun(config: EvaluateConfig, options: EvaluateOptio
     notes.E4 = 'a VAE has no critic/generator cycle (E4 is defined for GANs)';
   } else if (options.oneCycle) {
     const cycle = await options.oneCycle(ref.dir, { seed: config.seed });
-    E4 = e4CycleDeltas(cycle.lossD, cycle.before, cycle.after);
-    notes.E4 = `one cycle of ${cycle.lossD.length} critic + 1 generator updates (the run's n_critic) on a copy of checkpoint ${ref.name} (its optimiser state included)`;
+    E4 = e4CycleDeltas(cycle, cycle.before, cycle.after);
+    const on = cycle.implementation ? ` on ${cycle.implementation}` : '';
+    notes.E4 = `one cycle of ${cycle.nCritic} critic + 1 generator updates (the run's n_critic)${on} on a copy of checkpoint ${ref.name} (its optimiser state included)`;
   } else {
     const measured = await trainingE4(runDir);
     notes.E4 = `not computed: no one-cycle function was given (train's runOneCycle does a 5 + 1 update on a copy of the checkpoint)${measured ? `; train-stats.json reports the run's first training cycle as (L̄_D, Δ_D, Δ_G) = ${measured}` : ''}`;

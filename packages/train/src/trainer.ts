@@ -1,9 +1,10 @@
+import type { GanLoss } from './losses.js';
 import type { NamedTensor } from './models/serialize.js';
 import type { OptimizerConfig } from './optimizers.js';
 
 /**
  * What one generator iteration consumes, drawn on the CPU from the run's Rng in a fixed order so that
- * every implementation (tfjs autodiff, tfjs closed form, fused WebGPU) sees the very same numbers:
+ * every implementation (src/trainers/<implementation>/) sees the very same numbers:
  *
  *   for c in 0 .. nCritic−1:  indices[c] (B rows of the epoch's data order), zCritic[c] (B·d_z normals),
  *                             eps[c] (B uniforms in [0, 1), the interpolation weights; drawn for every
@@ -63,9 +64,13 @@ export interface OptimizerState {
   slots: NamedTensor[];
 }
 
-/** The settings of one dense-WGAN iteration shared by tfjs-manual, onnx-cpu and the ONNX graph it runs. */
-export interface WganStepSettings {
-  loss: 'gp' | 'clip';
+/**
+ * The settings of one GAN iteration: built once from the run's config by the factory (`stepSettings`) and
+ * passed as they are to every trainer (tfjs-autodiff takes any GAN loss, the dense WGAN trainers `gp` or
+ * `clip`). No trainer has defaults of its own for these.
+ */
+export interface WganStepSettings<L extends GanLoss = 'gp' | 'clip'> {
+  loss: L;
   lambda: number;
   clipValue: number;
   nCritic: number;
@@ -86,7 +91,7 @@ export interface TrainerState {
  * the device until `readStats` (called every logEvery iterations) reads all pending ones in one go.
  */
 export interface Trainer<S extends StatsRecord = StatsRecord> {
-  /** "tfjs-closed-form", "tfjs-autodiff", "webgpu-fused", ... */
+  /** The `--implementation` value this trainer is: "tfjs-autodiff", "tfjs-manual", "onnx-cpu", "webgpu-fused". */
   readonly implementation: string;
   /** Names of the statistics readStats returns (metrics.jsonl's columns, in this order). */
   readonly statFields: readonly string[];

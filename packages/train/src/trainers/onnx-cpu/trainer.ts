@@ -14,7 +14,7 @@ import { buildGeneratorGraph, buildWganIterationGraph, slotNames } from './wgan-
  * run at several times the speed of tfjs's wasm kernels on one thread, so this is the fast CPU path.
  * Same mathematics and the same IterationInputs as the tfjs and WebGPU trainers (parity is tested).
  */
-export interface OnnxTrainerOptions extends WganStepSettings {
+export interface OnnxCpuTrainerOptions extends WganStepSettings {
   generatorSpec: NetworkSpec;
   criticSpec: NetworkSpec;
   initial: TrainerState;
@@ -34,7 +34,7 @@ export async function loadOnnxRuntime(): Promise<typeof Ort> {
   return ortModule;
 }
 
-export class OnnxTrainer implements Trainer<IterationStats> {
+export class OnnxCpuTrainer implements Trainer<IterationStats> {
   readonly implementation = 'onnx-cpu';
   readonly statFields = STAT_FIELDS;
   readonly lossFields = GAN_LOSS_FIELDS;
@@ -52,7 +52,7 @@ export class OnnxTrainer implements Trainer<IterationStats> {
 
   private constructor(
     private readonly ort: typeof Ort,
-    private readonly o: OnnxTrainerOptions,
+    private readonly o: OnnxCpuTrainerOptions,
     private readonly G: DenseChain,
     private readonly D: DenseChain,
     private readonly session: Ort.InferenceSession,
@@ -61,7 +61,7 @@ export class OnnxTrainer implements Trainer<IterationStats> {
     this.statsOut = new ort.Tensor('float32', new Float32Array(STAT_FIELDS.length), [STAT_FIELDS.length]);
   }
 
-  static async create(o: OnnxTrainerOptions): Promise<OnnxTrainer> {
+  static async create(o: OnnxCpuTrainerOptions): Promise<OnnxCpuTrainer> {
     const ort = await loadOnnxRuntime();
     const G = denseChain(o.generatorSpec);
     const D = denseChain(o.criticSpec);
@@ -75,7 +75,7 @@ export class OnnxTrainer implements Trainer<IterationStats> {
     const options: Ort.InferenceSession.SessionOptions = { intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all' };
     const session = await ort.InferenceSession.create(graph.model, options);
     const generator = await ort.InferenceSession.create(buildGeneratorGraph(G).model, options);
-    const trainer = new OnnxTrainer(ort, o, G, D, session, generator);
+    const trainer = new OnnxCpuTrainer(ort, o, G, D, session, generator);
     trainer.load(o.initial);
     return trainer;
   }
