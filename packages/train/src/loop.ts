@@ -11,6 +11,7 @@ import { buildModels, createTrainer } from './factory.js';
 import { BatchSampler, drawIterationInputs } from './sampling.js';
 import { METRICS_FILE, removeTemporaries, truncateMetrics, writeJson, writeMetadata, writeSnapshot } from './run-files.js';
 import type { FamilyEpochDiagnostics, StatsRecord, Trainer } from './trainer.js';
+import { describeIgnored, resumedConfig } from './resume.js';
 import pkg from '../package.json' with { type: 'json' };
 
 export interface TrainStats {
@@ -73,7 +74,13 @@ export async function train(config: TrainConfig, options: TrainOptions): Promise
   }
   const resuming = Boolean(options.resume && latestExists && !options.fresh);
   const checkpoint = resuming ? await readCheckpoint(await resolveCheckpoint(runDir)) : null;
-  if (checkpoint) config = { ...checkpoint.config, iterations: config.iterations, logEvery: config.logEvery, backend: config.backend };
+  if (checkpoint) {
+    const resumed = resumedConfig(config, checkpoint.config);
+    if (resumed.ignored.length) {
+      logger.warn(`--resume keeps the checkpoint's settings; not applied: ${describeIgnored(resumed.ignored)}`, { ignored: resumed.ignored.map((i) => i.key) });
+    }
+    config = resumed.config;
+  }
   const backend = await initBackend(config.backend, { quiet: true });
   logger.info('backend', { name: backend.name, device: backend.device, reason: backend.reason });
 
