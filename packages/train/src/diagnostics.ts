@@ -56,8 +56,9 @@ export interface E5 {
  * E6 (seed 000, WGAN-GP runs) over N per-sample norms g_i = ‖∇_x̂ D(x̂_i)‖₂: ḡ = mean g, s_g = the
  * population standard deviation √(Σ(g_i − ḡ)²/N) (the seed's worked example: g = {0.8, 1.2, 1.0, 0.6}
  * → 0.224), GP = λ·mean((g − 1)²). The one implementation of E6: train's epoch-end diagnostics and
- * evaluate's report both call e6FromNorms. (metrics.jsonl's per-iteration gradNormStd is the trainers'
- * on-device figure, the unbiased std of torch.std, as the PyTorch anchor logs it.)
+ * evaluate's report both call e6FromNorms. metrics.jsonl's per-iteration gradNormStd, computed on the
+ * device by every trainer, uses the same population estimator (the PyTorch anchor's torch.std is the
+ * unbiased one: larger by √(B/(B − 1)), 0.8% at B = 64).
  */
 export interface E6 {
   gradNormMean: number;

@@ -37,7 +37,10 @@ export type IterationStats = {
   dFake: number;
   /** λ·E[(‖∇D(x̂)‖ − 1)²] averaged over the critic steps (GP runs; 0 otherwise). */
   gp: number;
-  /** Mean and std of ‖∇D(x̂)‖₂ over the last critic step's B interpolates (GP runs; NaN otherwise). */
+  /**
+   * Mean and std of ‖∇D(x̂)‖₂ over the last critic step's B interpolates (GP runs; NaN otherwise). The std is
+   * the population one, √(Σ(gᵢ − ḡ)²/B): E6's estimator (diagnostics.ts), so metrics.jsonl and E6 agree.
+   */
   gradNormMean: number;
   gradNormStd: number;
   /** Fraction of critic weights at ±c after the last clip (clip runs; NaN otherwise). */

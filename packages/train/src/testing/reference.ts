@@ -325,7 +325,7 @@ export function refIteration(r: RefTrainer, inputs: IterationInputs, trainImages
   optimizerStep(r.gen, gGrads, cfg.optimizerG, r.genOpt, 0);
   const norms = last!.norms;
   const mean = norms.reduce((a, b) => a + b, 0) / B;
-  const std = Math.sqrt(norms.reduce((a, b) => a + (b - mean) ** 2, 0) / (B - 1));
+  const std = Math.sqrt(norms.reduce((a, b) => a + (b - mean) ** 2, 0) / B); // population std, as E6
   let clipped = 0;
   let total = 0;
   for (const L of r.critic) for (const p of [L.W, L.b]) for (const v of p) { total++; if (Math.abs(v) >= cfg.clipValue) clipped++; }

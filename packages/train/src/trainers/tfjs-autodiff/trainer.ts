@@ -86,7 +86,7 @@ export class TfjsAutodiffTrainer implements Trainer<IterationStats> {
         total = tf.add(total, gp) as tf.Scalar;
         const { mean, variance } = tf.moments(norms);
         normMean = mean as tf.Scalar;
-        normStd = tf.sqrt(tf.mul(variance, B / (B - 1))) as tf.Scalar; // unbiased, as torch.std
+        normStd = tf.sqrt(variance) as tf.Scalar; // population std, E6's estimator (diagnostics.ts)
       }
       stats = tf.keep(tf.stack([total, tf.mean(dReal), tf.mean(dFake), gp, normMean, normStd]) as tf.Tensor1D);
       return total;

@@ -235,7 +235,7 @@ export class TfjsManualTrainer implements Trainer<IterationStats> {
         lossD = tf.add(lossD, gp) as tf.Scalar;
         const { mean, variance } = tf.moments(p.norms);
         normMean = mean as tf.Scalar;
-        normStd = tf.sqrt(tf.mul(variance, B / (B - 1))) as tf.Scalar;
+        normStd = tf.sqrt(variance) as tf.Scalar; // population std, E6's estimator (diagnostics.ts)
       }
       for (const [k, v] of grads) grads.set(k, tf.keep(v));
       return tf.stack([lossD, dReal, dFake, gp, normMean, normStd]) as tf.Tensor1D;

@@ -13,7 +13,7 @@ import { statsKernel, statsUniform } from './kernels/stats.js';
 import { denseChain, flatten, unflatten, type DenseChain } from '../../models/dense-chain.js';
 
 /**
- * The fused WebGPU training path for dense-chain GANs (issue 11): one generator iteration — nCritic
+ * The fused WebGPU training path for dense-chain GANs: one generator iteration — nCritic
  * critic steps and one generator step — is ONE command buffer of ~110 dispatches, built once as a plan,
  * so the per-iteration host cost is a single writeBuffer of the random inputs plus encoding.
  *
