@@ -30,7 +30,8 @@ export { type E3, e3ModelSize, type E4, type E5, type E6, e6FromNorms, type E7, 
 export { buildModels, createGanTrainer, createTrainer, type GanImplementation, ganLoss, type GanTrainerRequest,
   isWganSettings, modelSpecs, stepSettings } from './factory.js';
 export { TfjsAutodiffTrainer, type TfjsAutodiffTrainerOptions } from './trainers/tfjs-autodiff/trainer.js';
-export { type MetricsLine, train, type TrainOptions, type TrainResult, type TrainStats } from './loop.js';
+export { firstCycleE4, train, type TrainOptions, type TrainResult, type TrainStats } from './loop.js';
+export { addToRunning, freshRunning, metricsLine, type MetricsLine, runningMeans } from './metrics.js';
 export { METRICS_FILE, removeTemporaries, type RunMetadata, snapshotBase, truncateMetrics, writeJson, writeMetadata,
   writeSnapshot } from './run-files.js';
 export { denseLayers, supportsManualMlp, TfjsManualTrainer,
