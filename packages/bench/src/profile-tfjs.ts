@@ -5,7 +5,7 @@
  */
 import { Rng } from '@wgan/core';
 import { initBackend, tf } from '@wgan/core/backend';
-import { BatchSampler, drawIterationInputs, modelSpecs, MlpTrainer, Network, resolveTrainConfig, TfjsTrainer } from '@wgan/train';
+import { BatchSampler, drawIterationInputs, modelSpecs, TfjsManualTrainer, Network, resolveTrainConfig, TfjsAutodiffTrainer } from '@wgan/train';
 
 const backendArg = process.argv.includes('--backend') ? process.argv[process.argv.indexOf('--backend') + 1] : 'wasm';
 const penalty = process.argv.includes('--autodiff') ? 'autodiff' : 'closed-form';
@@ -19,7 +19,7 @@ const critic = Network.create(specs.critic, rng);
 const n = 2048;
 const images = rng.fillUniform(new Float32Array(n * 784), -1, 1);
 const options = { generator, critic, images, imageCount: n, loss: 'gp' as const, lambda: 10, clipValue: 0.01, nCritic: 5, batchSize: 64, latentDim: 100, optimizerG: config.optimizerG, optimizerD: config.optimizerD };
-const trainer = manual ? new MlpTrainer(options) : new TfjsTrainer({ ...options, penalty });
+const trainer = manual ? new TfjsManualTrainer(options) : new TfjsAutodiffTrainer({ ...options, penalty });
 const sampler = new BatchSampler(n, 64, 1);
 const step = async () => {
   trainer.iteration(drawIterationInputs(rng, sampler, config));

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { acquireArtifactLock, artifactPaths, artifactsRoot, epochPermutation, gridPng, parentRef, PipelineError, writeArtifact, writeFloat32, z, type Artifact, type Logger } from '@wgan/core';
 import { initBackend, type BackendInfo } from '@wgan/core/backend';
 import { loadDataset, type Dataset } from '@wgan/data-prep';
-import { countTrainable, useConvGradients, type Network } from '@wgan/train';
+import { countTrainable, trainSchema, useConvGradients, type Network } from '@wgan/train';
 import { artifactDir, classifierDir, displayPath } from './classifier-stage.js';
 import { loadClassifier, CLASSIFIER_REMAKE, type Classifier, type ClassifierMeta } from './classifier.js';
 import { criticGradientNorms, criticScores, gatherRows, generate, interpolate } from './device.js';
@@ -85,8 +85,14 @@ export type EvaluateConfig = z.output<typeof evaluateSchema>;
 
 /** What one 5 + 1 training cycle on a copy of a checkpoint returns (E4's inputs). */
 export interface OneCycleResult {
-  /** The 5 critic losses L_D⁽ⁱ⁾. */
-  lossD: number[];
+  /** The implementation that ran the cycle (the run's own where it can start here). */
+  implementation?: string;
+  /** n_critic: the cycle's critic updates. */
+  nCritic: number;
+  /** L̄_D, the mean of the n_critic critic losses L_D⁽ⁱ⁾. */
+  lossDMean: number;
+  /** The critic losses one by one, where the implementation reports them. */
+  lossD?: number[];
   /** Trainable parameters before and after, same order. */
   before: CycleParameters;
   after: CycleParameters;
@@ -292,8 +298,9 @@ async function evaluateInto(dir: string, config: EvaluateConfig, options: Evalua
     notes.E4 = 'a VAE has no critic/generator cycle (E4 is defined for GANs)';
   } else if (options.oneCycle) {
     const cycle = await options.oneCycle(ref.dir, { seed: config.seed });
-    E4 = e4CycleDeltas(cycle.lossD, cycle.before, cycle.after);
-    notes.E4 = `one cycle of ${cycle.lossD.length} critic + 1 generator updates (the run's n_critic) on a copy of checkpoint ${ref.name} (its optimiser state included)`;
+    E4 = e4CycleDeltas(cycle, cycle.before, cycle.after);
+    const on = cycle.implementation ? ` on ${cycle.implementation}` : '';
+    notes.E4 = `one cycle of ${cycle.nCritic} critic + 1 generator updates (the run's n_critic)${on} on a copy of checkpoint ${ref.name} (its optimiser state included)`;
   } else {
     const measured = await trainingE4(runDir);
     notes.E4 = `not computed: no one-cycle function was given (train's runOneCycle does a 5 + 1 update on a copy of the checkpoint)${measured ? `; train-stats.json reports the run's first training cycle as (L̄_D, Δ_D, Δ_G) = ${measured}` : ''}`;
@@ -324,13 +331,16 @@ async function evaluateInto(dir: string, config: EvaluateConfig, options: Evalua
     const m = real.length / 784;
     const fake = await generate(generator, drawZ(config.seed, 'E6-z', m * latentDim), m);
     const eps = rng.fillUniform(new Float32Array(m));
-    E6 = e6PenaltyStats(await criticGradientNorms(critic, interpolate(real, fake, eps), m), ckpt.config.lambda ?? 10);
-    notes.E6 = `N = ${m} interpolates x̂ = εx + (1 − ε)x̃ of training images and samples at the checkpoint; s_g is the population std (the seed's worked example: 0.224 for {0.8, 1.2, 1.0, 0.6})`;
+    // a config without λ (older runs) gets train's own default, and the note says so
+    const lambda = ckpt.config.lambda ?? trainSchema.shape.lambda.parse(undefined);
+    E6 = e6PenaltyStats(await criticGradientNorms(critic, interpolate(real, fake, eps), m), lambda);
+    const assumed = ckpt.config.lambda === undefined ? `; the checkpoint config has no lambda: train's default λ = ${lambda} was assumed` : '';
+    notes.E6 = `N = ${m} interpolates x̂ = εx + (1 − ε)x̃ of training images and samples at the checkpoint; s_g is the population std (the seed's worked example: 0.224 for {0.8, 1.2, 1.0, 0.6})${assumed}`;
     notes.E7 = 'a gradient-penalty run: E7 is for weight clipping';
   } else if (kind === 'clip') {
-    const clipValue = ckpt.config.clipValue ?? 0.01;
+    const clipValue = ckpt.config.clipValue ?? trainSchema.shape.clipValue.parse(undefined);
     E7 = e7ClipUtilization(critic.trainableNames().map((name) => ckpt.criticValues.get(name) as Float32Array), clipValue);
-    if (ckpt.config.clipValue === undefined) notes.E7 = 'the checkpoint config has no clipValue: the seed\'s c = 0.01 was assumed';
+    if (ckpt.config.clipValue === undefined) notes.E7 = `the checkpoint config has no clipValue: train's default c = ${clipValue} was assumed`;
     notes.E6 = 'a weight-clipping run: E6 is for the gradient penalty';
   } else {
     notes.E6 = notes.E7 = `loss "${ckpt.meta.loss ?? ckpt.config.loss ?? 'unknown'}" has neither a gradient penalty nor weight clipping`;

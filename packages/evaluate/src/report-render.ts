@@ -62,7 +62,7 @@ export function reportTables(r: Report): Table[] {
       ['E1', '(Total, Δ, Imbalance %)', tuple(String(e.E1.total), String(e.E1.delta), `${fmt(e.E1.imbalancePct)}%`)],
       ['E2', `(μ, σ, min, max, p) of the first batch (B = ${e.E2.batchSize})`, tuple(fmt(e.E2.mean), fmt(e.E2.std), fmt(e.E2.min), fmt(e.E2.max), fmt(e.E2.fracAbsLeHalf))],
       ['E3', '(n_G, n_D, r, MB)', tuple(String(e.E3.nG), String(e.E3.nD), fmt(e.E3.ratio), fmt(e.E3.sizeMb))],
-      ['E4', `(L̄_D, Δ_D, Δ_G) of one ${e.E4 ? e.E4.lossD.length : 5} + 1 cycle`, e.E4 ? tuple(fmt(e.E4.lossDMean), fmt(e.E4.deltaD), fmt(e.E4.deltaG)) : na('E4')],
+      ['E4', `(L̄_D, Δ_D, Δ_G) of one ${e.E4?.nCritic ?? e.E4?.lossD?.length ?? 5} + 1 cycle`, e.E4 ? tuple(fmt(e.E4.lossDMean), fmt(e.E4.deltaD), fmt(e.E4.deltaG)) : na('E4')],
       ['E5', e.E5 ? `(E[D(x)], E[D(G(z))], Ŵ₁), B = ${e.E5.batchSize}` : '(E[D(x)], E[D(G(z))], Ŵ₁)', e.E5 ? tuple(fmt(e.E5.dReal), fmt(e.E5.dFake), fmt(e.E5.wassersteinGap)) : na('E5')],
       ['E6', e.E6 ? `(ḡ, s_g, GP), N = ${e.E6.n}, λ = ${e.E6.lambda}` : '(ḡ, s_g, GP)', e.E6 ? tuple(fmt(e.E6.gradNormMean), fmt(e.E6.gradNormStd), fmt(e.E6.gradientPenalty)) : na('E6')],
       ['E7', e.E7 ? `(f, mean |w|, r_max), c = ${e.E7.clipValue}` : '(f, mean |w|, r_max)', e.E7 ? tuple(fmt(e.E7.fracAtBound), fmt(e.E7.meanAbsWeight, 4), fmt(e.E7.maxAbsRatio)) : na('E7')],

@@ -25,7 +25,7 @@ export const e2Schema = z
   })
   .strict();
 export const e3Schema = z.object({ nG: count, nD: count, ratio: num, sizeMb: num }).strict();
-export const e4Schema = z.object({ lossD: z.array(num), lossDMean: num, deltaD: num, deltaG: num }).strict();
+export const e4Schema = z.object({ nCritic: z.number().int().positive().optional(), lossD: z.array(num).optional(), lossDMean: num, deltaD: num, deltaG: num }).strict();
 export const e5Schema = z.object({ batchSize: count, dReal: num, dFake: num, wassersteinGap: num }).strict();
 export const e6Schema = z.object({ n: count, lambda: num, gradNormMean: num, gradNormStd: num, gradientPenalty: num }).strict();
 export const e7Schema = z.object({ clipValue: num, weights: count, fracAtBound: num, meanAbsWeight: num, maxAbsRatio: num }).strict();

@@ -36,7 +36,7 @@ async function time(label: string, unit: string, units: number, work: () => Prom
 const adam = { type: 'adam' as const, lr: 5e-4, beta1: 0.5, beta2: 0.9, eps: 1e-8 };
 const ring = sampleRing(10_000, Rng.fromSeed(1));
 for (const loss of ['clip', 'gp'] as const) {
-  const s = new GanSession({ ...ringSpecs({ latentDim: 2, hidden: [128, 64] }), data: ring, loss, clipValue: 0.1, lambda: 1, nCritic: 5, batchSize: 64, optimizerG: adam, optimizerD: adam, seed: 1 });
+  const s = await GanSession.create({ ...ringSpecs({ latentDim: 2, hidden: [128, 64] }), data: ring, loss, clipValue: 0.1, lambda: 1, nCritic: 5, batchSize: 64, optimizerG: adam, optimizerD: adam, seed: 1 });
   const n = backend === 'cpu' ? 5 : 60;
   await time(`ring ${loss} (B 64, n_critic 5)`, 'iter', n, () => s.train(n), () => s.train(3));
   s.dispose();
@@ -51,7 +51,7 @@ critic.dispose();
 const digits = Rng.fromSeed(3).fillUniform(new Float32Array(1000 * 784));
 const rms = { type: 'rmsprop' as const, lr: 0.01, alpha: 0.99, eps: 1e-8 };
 for (const method of ['wgan', 'gan'] as const) {
-  const s = new GanSession({
+  const s = await GanSession.create({
     generator: seed004Generator(64, 100, 0.1),
     critic: seed004Critic(100, method === 'wgan' ? 0.1 : 0.01, method === 'wgan' ? 'critic' : 'discriminator'),
     data: digits,

@@ -1,12 +1,13 @@
 import { Rng } from '@wgan/core';
-import { BatchSampler, drawIterationInputs, MlpTrainer, Network, supportsManualMlp, TfjsTrainer, type GanLoss, type IterationStats, type NetworkSpec, type OptimizerConfig, type Trainer } from '@wgan/train';
+import { currentBackend } from '@wgan/core/backend';
+import { BatchSampler, createGanTrainer, drawIterationInputs, Network, supportsManualMlp, type GanImplementation, type GanLoss, type IterationStats, type NetworkSpec, type OptimizerConfig, type Trainer } from '@wgan/train';
 
 /**
- * The experiments' way into train's GAN step: build the two networks from their specs, pick one of
- * train's trainers (the hand-written dense step `MlpTrainer` for WGANs on dense ReLU chains, the autodiff
- * `TfjsTrainer` otherwise, e.g. the BCE GAN), and call `trainer.iteration` with inputs drawn by train's
- * `drawIterationInputs` — the same objectives, optimisers, clipping and penalty as the train stage.
- * Nothing here computes a loss or a gradient.
+ * The experiments' way into train's GAN step: build the two networks from their specs, have train's
+ * factory (createGanTrainer, the one train itself uses) build the trainer — by default the hand-written
+ * dense step tfjs-manual for WGANs on dense ReLU chains, tfjs-autodiff otherwise (e.g. the BCE GAN) — and
+ * call `trainer.iteration` with inputs drawn by train's `drawIterationInputs`: the same objectives,
+ * optimisers, clipping and penalty as the train stage. Nothing here computes a loss or a gradient.
  */
 export interface GanSessionOptions {
   generator: NetworkSpec;
@@ -14,9 +15,9 @@ export interface GanSessionOptions {
   /** Training data [n, d], d = critic.inputSize (2 for the ring, 784 for digits). */
   data: Float32Array;
   loss: GanLoss;
-  /** λ of the gradient penalty (gp). */
+  /** λ of the gradient penalty (required for gp). */
   lambda?: number;
-  /** c of weight clipping (clip). */
+  /** c of weight clipping (required for clip). */
   clipValue?: number;
   nCritic: number;
   batchSize: number;
@@ -26,8 +27,8 @@ export interface GanSessionOptions {
   seed: number;
   /** Shuffle the data each epoch (default) or walk it in stored order (seed 004). */
   shuffle?: boolean;
-  /** Force a trainer (tests); default: the fastest that applies. */
-  implementation?: 'auto' | 'tfjs-autodiff' | 'tfjs-manual';
+  /** Force a trainer (tests, benchmarks); default: tfjs-manual where it applies, else tfjs-autodiff. */
+  implementation?: GanImplementation;
 }
 
 export class GanSession {
@@ -40,38 +41,54 @@ export class GanSession {
   /** Generator iterations done so far. */
   iterations = 0;
 
-  constructor(readonly options: GanSessionOptions) {
+  private constructor(
+    readonly options: GanSessionOptions,
+    parts: { trainer: Trainer<IterationStats>; generator: Network; critic: Network; sampler: BatchSampler; rng: Rng },
+  ) {
+    this.trainer = parts.trainer;
+    this.generator = parts.generator;
+    this.critic = parts.critic;
+    this.sampler = parts.sampler;
+    this.rng = parts.rng;
+    this.latentDim = options.generator.inputSize;
+  }
+
+  static async create(options: GanSessionOptions): Promise<GanSession> {
     const { critic: dSpec, generator: gSpec, data, batchSize } = options;
     const dim = dSpec.inputSize;
     if (gSpec.outputSize !== dim) throw new RangeError(`generator writes ${gSpec.outputSize} values, the critic reads ${dim}`);
     if (data.length % dim !== 0) throw new RangeError(`data has ${data.length} values, not a multiple of ${dim}`);
+    if (options.loss === 'gp' && options.lambda === undefined) throw new RangeError('loss gp needs lambda');
+    if (options.loss === 'clip' && options.clipValue === undefined) throw new RangeError('loss clip needs clipValue');
     const count = data.length / dim;
-    this.rng = Rng.fromSeed(options.seed);
-    this.generator = Network.create(gSpec, this.rng);
-    this.critic = Network.create(dSpec, this.rng);
-    this.latentDim = gSpec.inputSize;
-    this.sampler = new BatchSampler(count, batchSize, options.seed, undefined, { shuffle: options.shuffle ?? true });
-    const common = {
-      generator: this.generator,
-      critic: this.critic,
-      images: data,
-      imageCount: count,
-      lambda: options.lambda ?? 0,
-      clipValue: options.clipValue ?? 0,
-      nCritic: options.nCritic,
-      batchSize,
-      latentDim: this.latentDim,
-      optimizerG: options.optimizerG,
-      optimizerD: options.optimizerD,
-    };
+    const rng = Rng.fromSeed(options.seed);
+    const generator = Network.create(gSpec, rng);
+    const critic = Network.create(dSpec, rng);
+    const sampler = new BatchSampler(count, batchSize, options.seed, undefined, { shuffle: options.shuffle ?? true });
     const wasserstein = options.loss === 'gp' || options.loss === 'clip';
-    const manual = wasserstein && supportsManualMlp(this.generator, this.critic);
+    const manual = wasserstein && supportsManualMlp(generator, critic);
     const want = options.implementation ?? 'auto';
     if (want === 'tfjs-manual' && !manual) throw new RangeError('tfjs-manual needs a WGAN loss and dense ReLU/LeakyReLU networks');
-    this.trainer =
-      manual && want !== 'tfjs-autodiff'
-        ? new MlpTrainer({ ...common, loss: options.loss as 'gp' | 'clip' })
-        : new TfjsTrainer({ ...common, loss: options.loss, penalty: 'closed-form' });
+    try {
+      const trainer = await createGanTrainer({
+        // λ and c only enter the loss that uses them (checked above); 0 stands for the other one
+        settings: { loss: options.loss, lambda: options.lambda ?? 0, clipValue: options.clipValue ?? 0, nCritic: options.nCritic, batchSize, optimizerG: options.optimizerG, optimizerD: options.optimizerD },
+        implementation: want === 'auto' ? (manual ? 'tfjs-manual' : 'tfjs-autodiff') : want,
+        penalty: 'closed-form',
+        threads: 1,
+        generator,
+        critic,
+        images: data,
+        imageCount: count,
+        latentDim: gSpec.inputSize,
+        backend: currentBackend()?.name ?? 'wasm',
+      });
+      return new GanSession(options, { trainer, generator, critic, sampler, rng });
+    } catch (e) {
+      generator.dispose();
+      critic.dispose();
+      throw e;
+    }
   }
 
   /** Batches of real data per pass over it. */

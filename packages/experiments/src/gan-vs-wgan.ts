@@ -84,7 +84,7 @@ export async function trainMethod(config: GanVsWganConfig, method: Method, digit
   const rms = { type: 'rmsprop' as const, lr: config.lr, alpha: config.alpha, eps: config.eps };
   // `first-batch` is seed 004's get_batch as printed (its cursor never advances): the first B rows, every time.
   const data = config.dataOrder === 'first-batch' ? data01.subarray(0, config.batchSize * PIXELS) : data01;
-  const session = new GanSession({
+  const session = await GanSession.create({
     generator: seed004Generator(config.latentDim, config.hidden, config.generatorInitStd),
     critic: method === 'wgan' ? seed004Critic(config.hidden, 0.1 * config.clipValue, 'critic') : seed004Critic(config.hidden, config.ganDiscriminatorInitStd, 'discriminator'),
     data,

@@ -65,7 +65,7 @@ export function iterationsAtEpoch(epoch: number, batchesPerEpoch: number, nCriti
  */
 export async function trainRing(config: RingConfig, data: Float32Array, run: RingRunSpec, snapshotEpochs: number[]): Promise<RingRun> {
   const adam = { type: 'adam' as const, lr: run.lr, beta1: config.beta1, beta2: config.beta2, eps: 1e-8 };
-  const session = new GanSession({
+  const session = await GanSession.create({
     ...ringSpecs(config),
     data,
     loss: run.method,

@@ -1,6 +1,6 @@
 /**
  * Fused WebGPU trainer benchmark (issue 11): ms per generator iteration (nCritic critic steps with the
- * gradient penalty + 1 generator step) of FusedMlpTrainer, on the seed-001 MLP by default.
+ * gradient penalty + 1 generator step) of WebgpuFusedTrainer, on the seed-001 MLP by default.
  *
  *   npx tsx packages/train/bench/fused-webgpu.ts --model tiny          (here: llvmpipe, tiny sizes)
  *   on the GPU machine, through the bench package's bundle (packages/bench/src/gpu-main.ts):
@@ -25,8 +25,8 @@ import { seed001Critic, seed001Generator, denseStack } from '../src/models/archi
 import { initialValues } from '../src/models/network.js';
 import type { NetworkSpec } from '../src/models/spec.js';
 import type { IterationInputs } from '../src/trainer.js';
-import { DEFAULT_TUNING, FusedMlpTrainer, defaultOptimizer, type KernelTuning } from '../src/webgpu/fused-trainer.js';
-import { DEFAULT_TILE_CHOICE, TILES, type TileConfig } from '../src/webgpu/kernels/matmul.js';
+import { DEFAULT_TUNING, WebgpuFusedTrainer, defaultOptimizer, type KernelTuning } from '../src/trainers/webgpu-fused/trainer.js';
+import { DEFAULT_TILE_CHOICE, TILES, type TileConfig } from '../src/trainers/webgpu-fused/kernels/matmul.js';
 
 const program = new Command('fused-webgpu')
   .description('Times the fused WebGPU WGAN trainer (ms per generator iteration).')
@@ -137,7 +137,7 @@ async function main(): Promise<void> {
     typeof opts.data === 'string' ? await loadDatasetImages(opts.data, d) : rng.fillUniform(new Float32Array(int('trainRows', modelName === 'tiny' ? 1024 : 60000) * d), -1, 1);
   const nTrain = images.length / d;
   const tuning = tuningFromFlags();
-  const trainer = await FusedMlpTrainer.create({ device, generatorSpec: gen, criticSpec: critic, initial: state, trainImages: images, loss, nCritic: nC, batchSize: B, tuning });
+  const trainer = await WebgpuFusedTrainer.create({ device, generatorSpec: gen, criticSpec: critic, initial: state, trainImages: images, loss, lambda: 10, clipValue: 0.01, nCritic: nC, batchSize: B, optimizerG: defaultOptimizer(loss), optimizerD: defaultOptimizer(loss), tuning });
   const setupMs = performance.now() - t0;
 
   const tDraw = performance.now();

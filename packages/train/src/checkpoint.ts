@@ -7,6 +7,7 @@ import type { NetworkSpec } from './models/spec.js';
 import type { OptimizerState, TrainerState } from './trainer.js';
 import type { SamplerPosition } from './sampling.js';
 import type { TrainConfig } from './config.js';
+import type { TrainStats } from './loop.js';
 import pkg from '../package.json' with { type: 'json' };
 
 /**
@@ -35,6 +36,8 @@ export interface CheckpointState {
   elapsedMs: number;
   backend: string;
   implementation: string;
+  /** train-stats.json as it stood at this checkpoint (E3, the first cycle's E4, the epochs so far). */
+  trainStats?: TrainStats;
 }
 
 export interface Checkpoint {

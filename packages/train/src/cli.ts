@@ -1,8 +1,11 @@
 #!/usr/bin/env -S npx tsx
 import { Command } from 'commander';
 import { artifactPaths, createLogger, runCli } from '@wgan/core';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { readCheckpoint, resolveCheckpoint } from './checkpoint.js';
 import { resolveTrainConfig } from './config.js';
+import { resumedConfig } from './resume.js';
 import { train } from './loop.js';
 
 const num = (v: string) => Number(v);
@@ -55,7 +58,12 @@ await runCli(async () => {
     },
   });
   if (o.dryRun) {
-    process.stdout.write(`${JSON.stringify({ config, writes: artifactPaths.run(config.name, '--name') }, null, 2)}\n`);
+    // with --resume, the config that will run: the checkpoint's, and the requested settings it does not apply
+    const runDir = artifactPaths.run(config.name, '--name');
+    const saved = o.resume && !o.fresh && existsSync(join(runDir, 'checkpoints', 'latest')) ? (await readCheckpoint(await resolveCheckpoint(runDir))).config : null;
+    const resumed = saved ? resumedConfig(config, saved) : null;
+    const plan = resumed ? { config: resumed.config, notApplied: resumed.ignored, resumes: runDir } : { config, writes: runDir };
+    process.stdout.write(`${JSON.stringify(plan, null, 2)}\n`);
     return;
   }
   const logger = createLogger({ name: 'train', file: join(artifactPaths.run(config.name, '--name'), 'train.log.jsonl') });

@@ -2,7 +2,7 @@ import { tf } from '@wgan/core/backend';
 import type { Rng } from '@wgan/core';
 import { Network } from './models/network.js';
 import { countTrainable, paramSpecs, type NetworkSpec } from './models/spec.js';
-import { criticInputGradient, criticInputGradientAutodiff, supportsClosedForm } from './penalty.js';
+import { criticInputGradient, criticInputGradientAutodiff, supportsClosedForm } from './trainers/tfjs/penalty.js';
 import { interpolate, rowNorms } from './losses.js';
 import type { NamedValues } from './trainer.js';
 
@@ -52,7 +52,14 @@ export interface E5 {
   wassersteinGap: number;
 }
 
-/** E6: ḡ, s_g (population std, as the seed's worked example: g = {0.8, 1.2, 1.0, 0.6} → 0.224), GP = λ·mean((g − 1)²). */
+/**
+ * E6 (seed 000, WGAN-GP runs) over N per-sample norms g_i = ‖∇_x̂ D(x̂_i)‖₂: ḡ = mean g, s_g = the
+ * population standard deviation √(Σ(g_i − ḡ)²/N) (the seed's worked example: g = {0.8, 1.2, 1.0, 0.6}
+ * → 0.224), GP = λ·mean((g − 1)²). The one implementation of E6: train's epoch-end diagnostics and
+ * evaluate's report both call e6FromNorms. metrics.jsonl's per-iteration gradNormStd, computed on the
+ * device by every trainer, uses the same population estimator (the PyTorch anchor's torch.std is the
+ * unbiased one: larger by √(B/(B − 1)), 0.8% at B = 64).
+ */
 export interface E6 {
   gradNormMean: number;
   gradNormStd: number;
@@ -60,11 +67,18 @@ export interface E6 {
   samples: number;
 }
 
-/** E7: f = #{|w| = c}/#w, mean |w|, r_max = max|w|/c over all critic parameters. */
+/**
+ * E7 (seed 000, weight-clipping runs) over every trainable critic parameter w and the bound c:
+ * f = #{|w| = c}/#w, mean |w|, r_max = max|w|/c. Clipped weights hold exactly float32(c), so "= c" is
+ * |w| ≥ float32(c) (nothing exceeds it after a clip), and r_max divides by float32(c) too. The one
+ * implementation of E7: train's epoch-end diagnostics and evaluate's report both call e7FromWeights.
+ */
 export interface E7 {
   clipFraction: number;
   meanAbsWeight: number;
   maxRatio: number;
+  /** #w, the number of parameters counted. */
+  weights: number;
 }
 
 export function e6FromNorms(norms: ArrayLike<number>, lambda: number): E6 {
@@ -80,24 +94,30 @@ export function e6FromNorms(norms: ArrayLike<number>, lambda: number): E6 {
   return { gradNormMean: mean, gradNormStd: Math.sqrt(variance), gp: lambda * gp, samples: n };
 }
 
-export function e7Clipping(critic: NetworkSpec, values: NamedValues, clipValue: number): E7 {
+/** E7 over parameter arrays (every trainable critic parameter). */
+export function e7FromWeights(weights: readonly ArrayLike<number>[], clipValue: number): E7 {
+  if (!(clipValue > 0)) throw new RangeError(`E7 needs a positive clip bound, got ${clipValue}`);
   const c = Math.fround(clipValue);
   let total = 0;
   let atBound = 0;
   let sumAbs = 0;
   let maxAbs = 0;
-  for (const p of paramSpecs(critic)) {
-    if (!p.trainable) continue;
-    const v = values.get(p.name) as Float32Array;
+  for (const v of weights) {
     for (let i = 0; i < v.length; i++) {
       const a = Math.abs(v[i]);
       total++;
-      if (a === c) atBound++;
+      if (a >= c) atBound++;
       sumAbs += a;
       if (a > maxAbs) maxAbs = a;
     }
   }
-  return { clipFraction: atBound / total, meanAbsWeight: sumAbs / total, maxRatio: maxAbs / c };
+  if (total === 0) throw new RangeError('E7: the critic has no weights');
+  return { clipFraction: atBound / total, meanAbsWeight: sumAbs / total, maxRatio: maxAbs / c, weights: total };
+}
+
+/** E7 of a critic's trainable parameters, by name from its spec. */
+export function e7Clipping(critic: NetworkSpec, values: NamedValues, clipValue: number): E7 {
+  return e7FromWeights(paramSpecs(critic).filter((p) => p.trainable).map((p) => values.get(p.name) as Float32Array), clipValue);
 }
 
 export interface EpochDiagnostics {

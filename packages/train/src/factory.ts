@@ -11,10 +11,10 @@ import { createVaeTrainer } from './vae/create.js';
 import { Network } from './models/network.js';
 import type { NetworkSpec } from './models/spec.js';
 import { drawLatents } from './sampling.js';
-import { TfjsTrainer } from './trainer-tfjs.js';
-import { MlpTrainer, supportsManualMlp } from './trainer-mlp.js';
-import { FusedMlpTrainer } from './webgpu/fused-trainer.js';
-import type { Trainer, TrainerState } from './trainer.js';
+import { TfjsAutodiffTrainer } from './trainers/tfjs-autodiff/trainer.js';
+import { TfjsManualTrainer, supportsManualMlp } from './trainers/tfjs-manual/trainer.js';
+import { WebgpuFusedTrainer } from './trainers/webgpu-fused/trainer.js';
+import type { IterationStats, Trainer, TrainerState, WganStepSettings } from './trainer.js';
 
 /**
  * The networks a config asks for. The second network is saved as "critic" in checkpoints whatever the
@@ -60,95 +60,100 @@ export async function buildModels(config: TrainConfig, rng: Rng, runDir: string,
   return { specs, generator, critic, zFixed };
 }
 
-/** The training implementation for this config and backend. */
+/** The settings of one GAN iteration, from the run's config: the one object every trainer is given. */
+export function stepSettings(config: Pick<TrainConfig, 'loss' | 'lambda' | 'clipValue' | 'nCritic' | 'batchSize' | 'optimizerG' | 'optimizerD'>): WganStepSettings<GanLoss> {
+  const { lambda, clipValue, nCritic, batchSize, optimizerG, optimizerD } = config;
+  return { loss: ganLoss(config.loss), lambda, clipValue, nCritic, batchSize, optimizerG, optimizerD };
+}
+
+/** True for the WGAN losses, the ones the dense trainers (tfjs-manual, onnx-cpu, webgpu-fused) implement. */
+export function isWganSettings(s: WganStepSettings<GanLoss>): s is WganStepSettings {
+  return s.loss === 'gp' || s.loss === 'clip';
+}
+
+/** The GAN implementations `--implementation` names, and `auto` (the fastest that applies). */
+export type GanImplementation = TrainConfig['implementation'];
+
+/** Everything a GAN trainer is built from: the step settings, the networks and data, and the implementation. */
+export interface GanTrainerRequest {
+  settings: WganStepSettings<GanLoss>;
+  implementation: GanImplementation;
+  /** tfjs-autodiff's input gradient of the penalty: closed form (dense critics) or nested autodiff. */
+  penalty: TrainConfig['penalty'];
+  /** onnxruntime intra-op threads (onnx-cpu). */
+  threads?: number;
+  generator: Network;
+  critic: Network;
+  images: Float32Array;
+  imageCount: number;
+  latentDim: number;
+  backend: BackendName;
+}
+
+/** The GAN trainer for a request: the only place trainers are constructed (train, E4, experiments, bench). */
+export async function createGanTrainer(r: GanTrainerRequest): Promise<Trainer<IterationStats>> {
+  const { settings } = r;
+  const data = { generator: r.generator, critic: r.critic, images: r.images, imageCount: r.imageCount, latentDim: r.latentDim };
+  const wgan = isWganSettings(settings) ? settings : null;
+  const manualApplies = wgan !== null && supportsManualMlp(r.generator, r.critic);
+  const notDense = (name: string, fix: string) => new PipelineError(`${name} needs a WGAN loss (gp, clip) and dense-chain networks with LeakyReLU/ReLU hidden layers`, 'implementation', fix);
+  // the fused and onnx trainers start from the networks' values and fresh optimiser state
+  const initialState = async (): Promise<TrainerState> => ({
+    generator: await r.generator.readValues(),
+    critic: await r.critic.readValues(),
+    generatorOptimizer: { kind: settings.optimizerG.type, step: 0, slots: [] },
+    criticOptimizer: { kind: settings.optimizerD.type, step: 0, slots: [] },
+  });
+  const autodiff = () => new TfjsAutodiffTrainer({ ...settings, ...data, penalty: r.penalty });
+  const manual = (s: WganStepSettings) => new TfjsManualTrainer({ ...s, ...data });
+  const fused = async (s: WganStepSettings) => {
+    const gpu = webgpuDevice();
+    if (r.backend !== 'webgpu' || !gpu) throw new PipelineError('webgpu-fused needs the webgpu backend', 'implementation', 'add --backend webgpu (on a machine with a GPU), or use --implementation auto');
+    return WebgpuFusedTrainer.create({ ...s, device: gpu.device, generatorSpec: r.generator.spec, criticSpec: r.critic.spec, initial: await initialState(), trainImages: r.images });
+  };
+  const onnx = async (s: WganStepSettings) =>
+    (await import('./trainers/onnx-cpu/trainer.js')).OnnxCpuTrainer.create({
+      ...s,
+      generatorSpec: r.generator.spec,
+      criticSpec: r.critic.spec,
+      initial: await initialState(),
+      images: r.images,
+      imageCount: r.imageCount,
+      threads: r.threads,
+    });
+  switch (r.implementation) {
+    case 'onnx-cpu':
+      if (!manualApplies) throw notDense('onnx-cpu', 'use --implementation tfjs-autodiff (or auto)');
+      return onnx(wgan);
+    case 'tfjs-autodiff':
+      return autodiff();
+    case 'tfjs-manual':
+      if (!manualApplies) throw notDense('tfjs-manual', 'use --implementation tfjs-autodiff (or auto)');
+      return manual(wgan);
+    case 'webgpu-fused':
+      if (!manualApplies) throw notDense('webgpu-fused', 'use --implementation auto');
+      return fused(wgan);
+    case 'auto':
+      // dense WGANs: the fused kernels on a real GPU, onnxruntime on a CPU (the hand-written tfjs step where
+      // onnxruntime cannot load); autodiff for everything else
+      if (!manualApplies) return autodiff();
+      if (r.backend === 'webgpu' && webgpuDevice() && !webgpuDevice()!.software) return fused(wgan);
+      try {
+        return await onnx(wgan);
+      } catch (e) {
+        if (e instanceof PipelineError) throw e;
+        return manual(wgan);
+      }
+  }
+}
+
+/** The training implementation for this config and backend (the VAE's trainer, or createGanTrainer's). */
 export async function createTrainer(
   config: TrainConfig,
   o: { generator: Network; critic: Network; images: Float32Array; imageCount: number; backend: BackendName },
 ): Promise<Trainer> {
   if (config.model === 'vae') return createVaeTrainer(config, o);
-  const loss = ganLoss(config.loss);
-  const common = {
-    generator: o.generator,
-    critic: o.critic,
-    images: o.images,
-    imageCount: o.imageCount,
-    loss,
-    lambda: config.lambda,
-    clipValue: config.clipValue,
-    nCritic: config.nCritic,
-    batchSize: config.batchSize,
-    latentDim: config.latentDim,
-    optimizerG: config.optimizerG,
-    optimizerD: config.optimizerD,
-  };
-  const wgan = config.loss === 'gp' || config.loss === 'clip';
-  const manualApplies = wgan && supportsManualMlp(o.generator, o.critic);
-  const wganLoss = config.loss as 'gp' | 'clip';
-  // the fused and onnx trainers start from the networks' values and fresh optimiser state
-  const initialState = async (): Promise<TrainerState> => ({
-    generator: await o.generator.readValues(),
-    critic: await o.critic.readValues(),
-    generatorOptimizer: { kind: config.optimizerG.type, step: 0, slots: [] },
-    criticOptimizer: { kind: config.optimizerD.type, step: 0, slots: [] },
-  });
-  const fused = async () => {
-    const gpu = webgpuDevice();
-    if (o.backend !== 'webgpu' || !gpu) throw new PipelineError('webgpu-fused needs the webgpu backend', 'implementation', 'add --backend webgpu (on a machine with a GPU), or use --implementation auto');
-    return FusedMlpTrainer.create({
-      device: gpu.device,
-      generatorSpec: o.generator.spec,
-      criticSpec: o.critic.spec,
-      initial: await initialState(),
-      trainImages: o.images,
-      loss: wganLoss,
-      lambda: config.lambda,
-      clipValue: config.clipValue,
-      nCritic: config.nCritic,
-      batchSize: config.batchSize,
-      generatorOptimizer: config.optimizerG,
-      criticOptimizer: config.optimizerD,
-    });
-  };
-  const onnx = async () =>
-    (await import('./onnx/trainer-onnx.js')).OnnxTrainer.create({
-      generatorSpec: o.generator.spec,
-      criticSpec: o.critic.spec,
-      initial: await initialState(),
-      images: o.images,
-      imageCount: o.imageCount,
-      loss: wganLoss,
-      lambda: config.lambda,
-      clipValue: config.clipValue,
-      nCritic: config.nCritic,
-      batchSize: config.batchSize,
-      optimizerG: config.optimizerG,
-      optimizerD: config.optimizerD,
-      threads: config.threads,
-    });
-  switch (config.implementation) {
-    case 'onnx-cpu':
-      if (!manualApplies) throw new PipelineError('onnx-cpu needs a WGAN loss (gp, clip) and dense-chain networks with LeakyReLU/ReLU hidden layers', 'implementation', 'use --implementation tfjs-autodiff (or auto)');
-      return onnx();
-    case 'tfjs-autodiff':
-      return new TfjsTrainer({ ...common, penalty: config.penalty });
-    case 'tfjs-manual':
-      if (!manualApplies) throw new PipelineError('tfjs-manual needs a WGAN loss (gp, clip) and dense-chain networks with LeakyReLU/ReLU hidden layers', 'implementation', 'use --implementation tfjs-autodiff (or auto)');
-      return new MlpTrainer({ ...common, loss: wganLoss });
-    case 'webgpu-fused':
-      if (!manualApplies) throw new PipelineError('webgpu-fused needs a WGAN loss (gp, clip) and dense-chain networks with LeakyReLU/ReLU hidden layers', 'implementation', 'use --implementation auto');
-      return fused();
-    case 'auto':
-      // dense WGANs: the fused kernels on a real GPU, onnxruntime on a CPU (the hand-written tfjs step where
-      // onnxruntime cannot load); autodiff for everything else
-      if (!manualApplies) return new TfjsTrainer({ ...common, penalty: config.penalty });
-      if (o.backend === 'webgpu' && webgpuDevice() && !webgpuDevice()!.software) return fused();
-      try {
-        return await onnx();
-      } catch (e) {
-        if (e instanceof PipelineError) throw e;
-        return new MlpTrainer({ ...common, loss: wganLoss });
-      }
-  }
+  return createGanTrainer({ ...o, settings: stepSettings(config), implementation: config.implementation, penalty: config.penalty, threads: config.threads, latentDim: config.latentDim });
 }
 
 /** The config's loss as a GAN loss (every model but the VAE); `elbo` is refused by resolveTrainConfig already. */

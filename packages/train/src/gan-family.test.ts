@@ -11,11 +11,11 @@ import { bceDiscriminatorLoss, bceGeneratorLoss, bceSaturatingGeneratorLoss, bce
 import { dcganDiscriminator, dcganGenerator, seed002Discriminator, seed002Generator } from './models/architectures.js';
 import { Network, type BatchStat } from './models/network.js';
 import { countTrainable, type NetworkSpec } from './models/spec.js';
-import { criticInputGradientAutodiff } from './penalty.js';
+import { criticInputGradientAutodiff } from './trainers/tfjs/penalty.js';
 import { BatchSampler, drawIterationInputs } from './sampling.js';
 import { train } from './loop.js';
-import { TfjsTrainer } from './trainer-tfjs.js';
-import { makeTinyData, tinyDcganCritic } from './testing.js';
+import { TfjsAutodiffTrainer } from './trainers/tfjs-autodiff/trainer.js';
+import { makeTinyData, tinyDcganCritic } from './testing/index.js';
 
 let root: string;
 let data: string;
@@ -197,7 +197,7 @@ describe('BatchNorm in the training step', () => {
     const generator = Network.create(smallBnGenerator(6), rng);
     const critic = Network.create(tinyDcganCritic(8), rng);
     const images = rng.fillUniform(new Float32Array(32 * 784), -1, 1);
-    const trainer = new TfjsTrainer({ generator, critic, images, imageCount: 32, loss, lambda: 10, clipValue: 0.01, nCritic: 1, batchSize: 4, latentDim: 6, penalty: 'autodiff', optimizerG: adam, optimizerD: adam });
+    const trainer = new TfjsAutodiffTrainer({ generator, critic, images, imageCount: 32, loss, lambda: 10, clipValue: 0.01, nCritic: 1, batchSize: 4, latentDim: 6, penalty: 'autodiff', optimizerG: adam, optimizerD: adam });
     return { rng, generator, critic, trainer, sampler: new BatchSampler(32, 4, seed) };
   };
 

@@ -14,8 +14,8 @@ import { seed001Critic, seed001Generator } from './models/architectures.js';
 import { Network } from './models/network.js';
 import { drawIterationInputs, BatchSampler } from './sampling.js';
 import { train } from './loop.js';
-import { TfjsTrainer } from './trainer-tfjs.js';
-import { makeTinyData, tinyConfig } from './testing.js';
+import { TfjsAutodiffTrainer } from './trainers/tfjs-autodiff/trainer.js';
+import { makeTinyData, tinyConfig } from './testing/index.js';
 import { listCheckpoints, readCheckpoint, resolveCheckpoint } from './checkpoint.js';
 
 let root: string;
@@ -78,7 +78,7 @@ describe('memory', () => {
     const generator = Network.create(specs.generator, rng);
     const critic = Network.create(specs.critic, rng);
     const images = rng.fillUniform(new Float32Array(64 * 784), -1, 1);
-    const trainer = new TfjsTrainer({ generator, critic, images, imageCount: 64, loss: 'gp', lambda: 10, clipValue: 0.01, nCritic: 5, batchSize: 8, latentDim: 64, penalty: 'closed-form', optimizerG: config.optimizerG, optimizerD: config.optimizerD });
+    const trainer = new TfjsAutodiffTrainer({ generator, critic, images, imageCount: 64, loss: 'gp', lambda: 10, clipValue: 0.01, nCritic: 5, batchSize: 8, latentDim: 64, penalty: 'closed-form', optimizerG: config.optimizerG, optimizerD: config.optimizerD });
     const sampler = new BatchSampler(64, 8, 1);
     const run = async (n: number) => {
       for (let i = 0; i < n; i++) {

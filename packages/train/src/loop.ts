@@ -10,7 +10,10 @@ import { e3ModelSize, epochDiagnostics, parameterDelta, type E3, type E4, type E
 import { buildModels, createTrainer } from './factory.js';
 import { BatchSampler, drawIterationInputs } from './sampling.js';
 import { METRICS_FILE, removeTemporaries, truncateMetrics, writeJson, writeMetadata, writeSnapshot } from './run-files.js';
-import type { FamilyEpochDiagnostics, StatsRecord, Trainer } from './trainer.js';
+import type { NetworkSpec } from './models/spec.js';
+import type { FamilyEpochDiagnostics, StatsRecord, Trainer, TrainerState } from './trainer.js';
+import { describeIgnored, resumedConfig } from './resume.js';
+import { addToRunning, freshRunning, metricsLine, runningMeans } from './metrics.js';
 import pkg from '../package.json' with { type: 'json' };
 
 export interface TrainStats {
@@ -40,22 +43,6 @@ export interface TrainResult {
   stats: TrainStats;
 }
 
-/**
- * One metrics.jsonl line: the iteration, its epoch, the trainer's statistics (GAN runs: lossD, lossG,
- * dReal, dFake, gp, gradNormMean, gradNormStd, clipFraction, and wassersteinGap = dReal − dFake), the
- * per-epoch running mean of each running field as <name>Running, and timing.
- */
-export interface MetricsLine {
-  iteration: number;
-  epoch: number;
-  /** The trainer's statistics and their running means. */
-  [stat: string]: number | string;
-  /** Training time since the run began, at the end of this line's read window (ms). */
-  wallMs: number;
-  /** Mean time per generator iteration over the read window (ms). */
-  msPerIter: number;
-  backend: string;
-}
 
 /**
  * The training loop (nanoGPT's shape): setup → resume → for each generator iteration: draw inputs,
@@ -96,7 +83,13 @@ async function trainRun(config: TrainConfig, options: TrainOptions, runDir: stri
   }
   const resuming = Boolean(options.resume && latestExists && !options.fresh);
   const checkpoint = resuming ? await readCheckpoint(await resolveCheckpoint(runDir)) : null;
-  if (checkpoint) config = { ...checkpoint.config, iterations: config.iterations, logEvery: config.logEvery, backend: config.backend };
+  if (checkpoint) {
+    const resumed = resumedConfig(config, checkpoint.config);
+    if (resumed.ignored.length) {
+      logger.warn(`--resume keeps the checkpoint's settings; not applied: ${describeIgnored(resumed.ignored)}`, { ignored: resumed.ignored.map((i) => i.key) });
+    }
+    config = resumed.config;
+  }
   const dataDir = checkTrainPaths(config).data;
   const data = await loadDataset(dataDir, ['train']);
   const images = data.train.images;
@@ -120,10 +113,9 @@ async function trainRun(config: TrainConfig, options: TrainOptions, runDir: stri
   if (checkpoint) await trainer.setState(checkpoint.trainer);
   const start = checkpoint?.state.iteration ?? 0;
   const sampler = new BatchSampler(imageCount, config.batchSize, config.seed, checkpoint?.state.sampler);
-  const freshRunning = (epoch: number): RunningMeans => ({ sums: Object.fromEntries(trainer.runningFields.map((f) => [f, 0])), count: 0, epoch });
-  let running: RunningMeans = checkpoint?.state.running ?? freshRunning(0);
+  let running: RunningMeans = checkpoint?.state.running ?? freshRunning(trainer.runningFields, 0);
   const statsFile = join(runDir, 'train-stats.json');
-  const stats: TrainStats = (checkpoint?.state as CheckpointState & { trainStats?: TrainStats })?.trainStats ?? { E3: e3ModelSize(specs.generator, specs.critic), E4: null, epochs: [] };
+  const stats: TrainStats = checkpoint?.state.trainStats ?? { E3: e3ModelSize(specs.generator, specs.critic), E4: null, epochs: [] };
   let elapsedMs = checkpoint?.state.elapsedMs ?? 0;
   if (checkpoint) await truncateMetrics(runDir, start);
   const metrics = new JsonlWriter(join(runDir, METRICS_FILE), checkpoint ? 'a' : 'w');
@@ -136,7 +128,7 @@ async function trainRun(config: TrainConfig, options: TrainOptions, runDir: stri
 
   const snapshot = async (iteration: number) => writeSnapshot(runDir, iteration, await trainer.generate(zFixed, config.fixedSamples), config.fixedSamples);
   const saveCheckpoint = async (iteration: number) => {
-    const state: CheckpointState & { trainStats: TrainStats } = {
+    const state: CheckpointState = {
       iteration,
       sampler: sampler.position,
       rng: rng.getState(),
@@ -178,18 +170,8 @@ async function trainRun(config: TrainConfig, options: TrainOptions, runDir: stri
       if (bad.length) {
         throw new PipelineError(`training diverged at iteration ${iteration}: ${trainer.lossFields.map((f) => `${f} = ${s[f]}`).join(', ')}`, join(runDir, METRICS_FILE), `the last good checkpoint is kept (${join(runDir, 'checkpoints', 'latest')}); lower the learning rate or change the seed, then --resume or --fresh`, 1);
       }
-      if (epoch !== running.epoch) running = freshRunning(epoch);
-      running = { ...running, sums: Object.fromEntries(trainer.runningFields.map((f) => [f, running.sums[f] + s[f]])), count: running.count + 1 };
-      const line: MetricsLine = {
-        iteration,
-        epoch,
-        ...s,
-        ...('dReal' in s && 'dFake' in s ? { wassersteinGap: s.dReal - s.dFake } : {}),
-        ...Object.fromEntries(trainer.runningFields.map((f) => [`${f}Running`, running.sums[f] / running.count])),
-        wallMs: Math.round(elapsedMs),
-        msPerIter: Number(msPerIter.toFixed(3)),
-        backend: backend.name,
-      };
+      running = addToRunning(running, trainer.runningFields, epoch, s);
+      const line = metricsLine({ iteration, epoch }, s, running, trainer.runningFields, { wallMs: elapsedMs, msPerIter, backend: backend.name });
       metrics.write(line);
       lastGap = typeof line.wassersteinGap === 'number' ? line.wassersteinGap : s[trainer.lossFields[0]];
     });
@@ -220,13 +202,12 @@ async function trainRun(config: TrainConfig, options: TrainOptions, runDir: stri
       if (iteration % config.logEvery === 0 || housekeeping) {
         const read = await flush();
         if (before) {
-          const after = await trainer.getState();
-          stats.E4 = { lossDMean: read[read.length - 1].lossD, deltaD: parameterDelta(specs.critic, before.critic, after.critic), deltaG: parameterDelta(specs.generator, before.generator, after.generator) };
+          stats.E4 = firstCycleE4(specs, before, await trainer.getState(), read[read.length - 1]);
           logger.info('E4 first cycle', { lossDMean: Number(stats.E4.lossDMean.toFixed(3)), deltaD: Number(stats.E4.deltaD.toFixed(3)), deltaG: Number(stats.E4.deltaG.toFixed(3)) });
         }
       }
       if (epochEnded && trainer.epochReporter) {
-        const d = await trainer.epochReporter.epochEnd({ runDir, epoch: endedEpoch, iteration, running: Object.fromEntries(trainer.runningFields.map((f) => [f, running.sums[f] / Math.max(1, running.count)])) });
+        const d = await trainer.epochReporter.epochEnd({ runDir, epoch: endedEpoch, iteration, running: runningMeans(running, trainer.runningFields) });
         stats.epochs.push(d);
         await writeJson(statsFile, stats);
         logger.info(`epoch ${endedEpoch} done`, { iteration, ...Object.fromEntries(Object.entries(d.summary).map(([k, v]) => [k, Number(v.toFixed(3))])) });
@@ -265,4 +246,12 @@ async function trainRun(config: TrainConfig, options: TrainOptions, runDir: stri
     await sealArtifact(runDir, { stage: 'train', packageVersion: pkg.version, config, parents, meta: { iterations: config.iterations, backend: backend.name, device: backend.device, implementation: trainer.implementation, elapsedMs: Math.round(elapsedMs), msPerIter } });
   }
   return { runDir, iterations: iterationsRun, msPerIter, stopped, stats };
+}
+
+/**
+ * E4 of the run's first training cycle (iteration 1): L̄_D as the trainer reports it (the mean of the
+ * n_critic critic losses) and ‖Δθ_D‖, ‖Δθ_G‖ between the states before and after it.
+ */
+export function firstCycleE4(specs: { generator: NetworkSpec; critic: NetworkSpec }, before: TrainerState, after: TrainerState, stats: StatsRecord): E4 {
+  return { lossDMean: stats.lossD, deltaD: parameterDelta(specs.critic, before.critic, after.critic), deltaG: parameterDelta(specs.generator, before.generator, after.generator) };
 }

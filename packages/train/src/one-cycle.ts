@@ -2,22 +2,31 @@ import { resolve } from 'node:path';
 import { PipelineError, Rng, workspaceRoot } from '@wgan/core';
 import { loadDataset } from '@wgan/data-prep';
 import { readCheckpoint } from './checkpoint.js';
-import { ganLoss } from './factory.js';
+import { currentBackend } from '@wgan/core/backend';
+import { createGanTrainer, stepSettings } from './factory.js';
 import { Network } from './models/network.js';
 import { paramSpecs } from './models/spec.js';
-import { supportsClosedForm } from './penalty.js';
 import { BatchSampler, drawIterationInputs } from './sampling.js';
-import { TfjsTrainer } from './trainer-tfjs.js';
+import { TfjsAutodiffTrainer } from './trainers/tfjs-autodiff/trainer.js';
+import type { IterationStats, Trainer } from './trainer.js';
 
 /**
  * E4 (seed 000): exactly n_critic critic updates followed by one generator update on a copy of a
- * checkpoint — its weights and both optimisers' state — with the run's hyper-parameters, on one batch
- * sequence drawn from `seed`. Returns each critic step's L_D and the trainable parameters before and
+ * checkpoint — its weights and both optimisers' state — with the run's step settings, on one batch
+ * sequence drawn from `seed`. The trainer is built by the factory from the checkpoint's config, so the
+ * cycle runs on the run's own implementation (tfjs-autodiff where that one cannot start here, e.g. a
+ * webgpu-fused run evaluated without a GPU; `implementation` says which ran). Returns L̄_D (and each critic
+ * step's L_D where the trainer reports them: tfjs-autodiff), L_G, and the trainable parameters before and
  * after (same order: paramSpecs, kernel then bias per layer). Nothing is written; the checkpoint is not
- * touched. Uses the autodiff reference trainer on the current tfjs backend.
+ * touched.
  */
 export interface OneCycle {
-  lossD: number[];
+  implementation: string;
+  nCritic: number;
+  /** L̄_D, the mean of the n_critic critic losses. */
+  lossDMean: number;
+  /** Each critic step's L_D, where the implementation reports them one by one. */
+  lossD?: number[];
   lossG: number;
   before: { critic: Float32Array[]; generator: Float32Array[] };
   after: { critic: Float32Array[]; generator: Float32Array[] };
@@ -30,30 +39,42 @@ export async function runOneCycle(checkpointDir: string, options: { seed: number
   const data = await loadDataset(resolve(workspaceRoot(), config.data), ['train']);
   const generator = Network.fromValues(ckpt.specs.generator, ckpt.trainer.generator, 'cycle-generator');
   const critic = Network.fromValues(ckpt.specs.critic, ckpt.trainer.critic, 'cycle-critic');
-  const trainer = new TfjsTrainer({
+  const request = {
+    settings: stepSettings(config),
+    implementation: config.implementation,
+    penalty: config.penalty,
+    threads: config.threads,
     generator,
     critic,
     images: data.train.images,
     imageCount: data.train.count,
-    loss: ganLoss(config.loss),
-    lambda: config.lambda,
-    clipValue: config.clipValue,
-    nCritic: config.nCritic,
-    batchSize: config.batchSize,
     latentDim: config.latentDim,
-    penalty: supportsClosedForm(critic) ? 'closed-form' : 'autodiff',
-    optimizerG: config.optimizerG,
-    optimizerD: config.optimizerD,
-  });
+    backend: currentBackend()?.name ?? 'wasm',
+  };
+  let trainer: Trainer<IterationStats>;
+  try {
+    trainer = await createGanTrainer(request);
+  } catch (e) {
+    if (!(e instanceof PipelineError) || request.implementation === 'tfjs-autodiff') throw e;
+    trainer = await createGanTrainer({ ...request, implementation: 'tfjs-autodiff' });
+  }
   try {
     await trainer.setState(ckpt.trainer);
     const trainable = (values: Map<string, Float32Array>, spec: typeof ckpt.specs.critic) => paramSpecs(spec).filter((p) => p.trainable).map((p) => values.get(p.name) as Float32Array);
     const before = { critic: trainable(ckpt.trainer.critic, ckpt.specs.critic), generator: trainable(ckpt.trainer.generator, ckpt.specs.generator) };
     const inputs = drawIterationInputs(Rng.fromSeed(options.seed), new BatchSampler(data.train.count, config.batchSize, options.seed), config);
-    const { lossD, lossG } = await trainer.cycle(inputs);
+    let result: Pick<OneCycle, 'lossD' | 'lossDMean' | 'lossG'>;
+    if (trainer instanceof TfjsAutodiffTrainer) {
+      const { lossD, lossG } = await trainer.cycle(inputs);
+      result = { lossD, lossDMean: lossD.reduce((a, b) => a + b, 0) / lossD.length, lossG };
+    } else {
+      trainer.iteration(inputs);
+      const [stats] = await trainer.readStats();
+      result = { lossDMean: stats.lossD, lossG: stats.lossG };
+    }
     const state = await trainer.getState();
     const after = { critic: trainable(state.critic, ckpt.specs.critic), generator: trainable(state.generator, ckpt.specs.generator) };
-    return { lossD, lossG, before, after };
+    return { implementation: trainer.implementation, nCritic: config.nCritic, ...result, before, after };
   } finally {
     trainer.dispose();
     generator.dispose();

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend, tf } from '@wgan/core/backend';
 import { createOptimizer } from './optimizers.js';
-import { useFastMatMulGradients } from './fast-matmul.js';
+import { useFastMatMulGradients } from './trainers/tfjs/fast-matmul.js';
 
 beforeAll(async () => {
   await initBackend('wasm', { quiet: true });

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { silentLogger } from '@wgan/core';
 import { initBackend } from '@wgan/core/backend';
 import { train } from './loop.js';
-import { makeTinyData, tinyConfig } from './testing.js';
+import { makeTinyData, tinyConfig } from './testing/index.js';
 
 /**
  * A full disk during a fresh run: the seam is the snapshot writer, which fails as a real write does

@@ -9,7 +9,7 @@ import { lockPathFor, PipelineError, silentLogger, type Logger } from '@wgan/cor
 import { initBackend } from '@wgan/core/backend';
 import { resolveTrainConfig } from './config.js';
 import { train } from './loop.js';
-import { makeTinyData, tinyConfig } from './testing.js';
+import { makeTinyData, tinyConfig } from './testing/index.js';
 
 /**
  * Names that leave their folder, one writer per run, a batch larger than the dataset: each is refused

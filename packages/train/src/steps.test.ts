@@ -4,9 +4,9 @@ import { Rng } from '@wgan/core';
 import { denseStack } from './models/architectures.js';
 import { Network } from './models/network.js';
 import type { NetworkSpec } from './models/spec.js';
-import { TfjsTrainer } from './trainer-tfjs.js';
+import { TfjsAutodiffTrainer } from './trainers/tfjs-autodiff/trainer.js';
 import { e7Clipping } from './diagnostics.js';
-import { finiteDifferences, forwardRef, inputGradientRef, type RefNet } from './reference.test-helpers.js';
+import { finiteDifferences, forwardRef, inputGradientRef, refChain, type RefNet } from './testing/reference.js';
 
 /**
  * One critic step and one generator step on a 2-layer toy (G: 2 → 3 → 4 tanh, D: 4 → 3 → 1), compared
@@ -40,13 +40,7 @@ async function flat(net: Network): Promise<number[]> {
 }
 
 function toRef(theta: number[], sizes: number[], out: 'none' | 'tanh'): RefNet {
-  let o = 0;
-  const layers = sizes.slice(0, -1).map((n, k) => {
-    const W = Array.from({ length: n }, () => Array.from({ length: sizes[k + 1] }, () => theta[o++]));
-    const b = Array.from({ length: sizes[k + 1] }, () => theta[o++]);
-    return { W, b };
-  });
-  return { layers, alpha: 0.2, out };
+  return refChain(sizes, theta, 0.2, out);
 }
 
 function rows(a: Float32Array | number[], width: number): number[][] {
@@ -86,7 +80,7 @@ describe('one 1+1 cycle of WGAN-GP with Adam on a toy', () => {
     const critic = Network.fromValues(dSpec, await dInit.readValues(), 'd');
     const theta0G = await flat(generator);
     const theta0D = await flat(critic);
-    const trainer = new TfjsTrainer({ generator, critic, images, imageCount: 6, loss: 'gp', lambda: 10, clipValue: 0.01, nCritic: 1, batchSize: B, latentDim: dz, penalty: 'closed-form', optimizerG: { type: 'adam', lr: 2e-4, beta1: 0, beta2: 0.9, eps: 1e-8 }, optimizerD: { type: 'adam', lr: 2e-4, beta1: 0, beta2: 0.9, eps: 1e-8 } });
+    const trainer = new TfjsAutodiffTrainer({ generator, critic, images, imageCount: 6, loss: 'gp', lambda: 10, clipValue: 0.01, nCritic: 1, batchSize: B, latentDim: dz, penalty: 'closed-form', optimizerG: { type: 'adam', lr: 2e-4, beta1: 0, beta2: 0.9, eps: 1e-8 }, optimizerD: { type: 'adam', lr: 2e-4, beta1: 0, beta2: 0.9, eps: 1e-8 } });
     trainer.iteration(inputs);
     const [stats] = await trainer.readStats();
 
@@ -120,7 +114,7 @@ describe('one 1+1 cycle of WGAN-GP with Adam on a toy', () => {
   it('leaves the critic unchanged in the generator step and the generator unchanged in critic steps', async () => {
     const generator = Network.fromValues(gSpec, await gInit.readValues(), 'g');
     const critic = Network.fromValues(dSpec, await dInit.readValues(), 'd');
-    const trainer = new TfjsTrainer({ generator, critic, images, imageCount: 6, loss: 'gp', lambda: 10, clipValue: 0.01, nCritic: 0, batchSize: B, latentDim: dz, penalty: 'closed-form', optimizerG: { type: 'adam', lr: 1e-2, beta1: 0, beta2: 0.9, eps: 1e-8 }, optimizerD: { type: 'adam', lr: 1e-2, beta1: 0, beta2: 0.9, eps: 1e-8 } });
+    const trainer = new TfjsAutodiffTrainer({ generator, critic, images, imageCount: 6, loss: 'gp', lambda: 10, clipValue: 0.01, nCritic: 0, batchSize: B, latentDim: dz, penalty: 'closed-form', optimizerG: { type: 'adam', lr: 1e-2, beta1: 0, beta2: 0.9, eps: 1e-8 }, optimizerD: { type: 'adam', lr: 1e-2, beta1: 0, beta2: 0.9, eps: 1e-8 } });
     const d0 = await flat(critic);
     const g0 = await flat(generator);
     trainer.iteration({ indices: [], zCritic: [], eps: [], zGen: inputs.zGen }); // generator step only
@@ -130,7 +124,7 @@ describe('one 1+1 cycle of WGAN-GP with Adam on a toy', () => {
 
     const g1 = await flat(generator);
     // a critic step (with its generator forward for the fakes) must not move G: run one through the private path
-    const trainer2 = new TfjsTrainer({ generator, critic, images, imageCount: 6, loss: 'gp', lambda: 10, clipValue: 0.01, nCritic: 1, batchSize: B, latentDim: dz, penalty: 'closed-form', optimizerG: { type: 'adam', lr: 1e-2, beta1: 0, beta2: 0.9, eps: 1e-8 }, optimizerD: { type: 'adam', lr: 1e-2, beta1: 0, beta2: 0.9, eps: 1e-8 } });
+    const trainer2 = new TfjsAutodiffTrainer({ generator, critic, images, imageCount: 6, loss: 'gp', lambda: 10, clipValue: 0.01, nCritic: 1, batchSize: B, latentDim: dz, penalty: 'closed-form', optimizerG: { type: 'adam', lr: 1e-2, beta1: 0, beta2: 0.9, eps: 1e-8 }, optimizerD: { type: 'adam', lr: 1e-2, beta1: 0, beta2: 0.9, eps: 1e-8 } });
     (trainer2 as unknown as { criticStep: (i: Uint32Array, z: Float32Array, e: Float32Array) => tf.Tensor }).criticStep(inputs.indices[0], inputs.zCritic[0], inputs.eps[0]).dispose();
     expect(await flat(generator)).toEqual(g1);
     expect(await flat(critic)).not.toEqual(d0);
@@ -143,7 +137,7 @@ describe('weight clipping', () => {
     const generator = Network.fromValues(gSpec, await gInit.readValues(), 'g');
     const critic = Network.fromValues(dSpec, await dInit.readValues(), 'd');
     const c = 0.05;
-    const trainer = new TfjsTrainer({ generator, critic, images, imageCount: 6, loss: 'clip', lambda: 0, clipValue: c, nCritic: 5, batchSize: B, latentDim: dz, penalty: 'closed-form', optimizerG: { type: 'rmsprop', lr: 5e-3, alpha: 0.99, eps: 1e-8 }, optimizerD: { type: 'rmsprop', lr: 5e-3, alpha: 0.99, eps: 1e-8 } });
+    const trainer = new TfjsAutodiffTrainer({ generator, critic, images, imageCount: 6, loss: 'clip', lambda: 0, clipValue: c, nCritic: 5, batchSize: B, latentDim: dz, penalty: 'closed-form', optimizerG: { type: 'rmsprop', lr: 5e-3, alpha: 0.99, eps: 1e-8 }, optimizerD: { type: 'rmsprop', lr: 5e-3, alpha: 0.99, eps: 1e-8 } });
     const r = Rng.fromSeed(5);
     for (let it = 0; it < 3; it++) {
       trainer.iteration({

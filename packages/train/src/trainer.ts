@@ -1,9 +1,10 @@
+import type { GanLoss } from './losses.js';
 import type { NamedTensor } from './models/serialize.js';
 import type { OptimizerConfig } from './optimizers.js';
 
 /**
  * What one generator iteration consumes, drawn on the CPU from the run's Rng in a fixed order so that
- * every implementation (tfjs autodiff, tfjs closed form, fused WebGPU) sees the very same numbers:
+ * every implementation (src/trainers/<implementation>/) sees the very same numbers:
  *
  *   for c in 0 .. nCritic−1:  indices[c] (B rows of the epoch's data order), zCritic[c] (B·d_z normals),
  *                             eps[c] (B uniforms in [0, 1), the interpolation weights; drawn for every
@@ -36,7 +37,10 @@ export type IterationStats = {
   dFake: number;
   /** λ·E[(‖∇D(x̂)‖ − 1)²] averaged over the critic steps (GP runs; 0 otherwise). */
   gp: number;
-  /** Mean and std of ‖∇D(x̂)‖₂ over the last critic step's B interpolates (GP runs; NaN otherwise). */
+  /**
+   * Mean and std of ‖∇D(x̂)‖₂ over the last critic step's B interpolates (GP runs; NaN otherwise). The std is
+   * the population one, √(Σ(gᵢ − ḡ)²/B): E6's estimator (diagnostics.ts), so metrics.jsonl and E6 agree.
+   */
   gradNormMean: number;
   gradNormStd: number;
   /** Fraction of critic weights at ±c after the last clip (clip runs; NaN otherwise). */
@@ -63,9 +67,13 @@ export interface OptimizerState {
   slots: NamedTensor[];
 }
 
-/** The settings of one dense-WGAN iteration shared by tfjs-manual, onnx-cpu and the ONNX graph it runs. */
-export interface WganStepSettings {
-  loss: 'gp' | 'clip';
+/**
+ * The settings of one GAN iteration: built once from the run's config by the factory (`stepSettings`) and
+ * passed as they are to every trainer (tfjs-autodiff takes any GAN loss, the dense WGAN trainers `gp` or
+ * `clip`). No trainer has defaults of its own for these.
+ */
+export interface WganStepSettings<L extends GanLoss = 'gp' | 'clip'> {
+  loss: L;
   lambda: number;
   clipValue: number;
   nCritic: number;
@@ -86,7 +94,7 @@ export interface TrainerState {
  * the device until `readStats` (called every logEvery iterations) reads all pending ones in one go.
  */
 export interface Trainer<S extends StatsRecord = StatsRecord> {
-  /** "tfjs-closed-form", "tfjs-autodiff", "webgpu-fused", ... */
+  /** The `--implementation` value this trainer is: "tfjs-autodiff", "tfjs-manual", "onnx-cpu", "webgpu-fused". */
   readonly implementation: string;
   /** CPU threads the implementation computes with, where it chooses them (onnx-cpu). */
   readonly threads?: number;

@@ -10,11 +10,11 @@ import { webgpuDevice } from '@wgan/core/backend';
 
 /** The test files, each a literal import so that esbuild bundles it. */
 const FILES: Record<string, () => Promise<unknown>> = {
-  kernels: () => import('../../../train/src/webgpu/kernels/kernels.test.js'),
-  matmul: () => import('../../../train/src/webgpu/kernels/matmul.test.js'),
-  'fused-trainer': () => import('../../../train/src/webgpu/fused-trainer.test.js'),
-  'parity-tfjs': () => import('../../../train/src/webgpu/parity-tfjs.test.js'),
-  'conv-penalty': () => import('../../../train/src/webgpu/conv-penalty.test.js'),
+  kernels: () => import('../../../train/src/trainers/webgpu-fused/kernels/kernels.test.js'),
+  matmul: () => import('../../../train/src/trainers/webgpu-fused/kernels/matmul.test.js'),
+  'fused-trainer': () => import('../../../train/src/trainers/webgpu-fused/trainer.test.js'),
+  'parity-table': () => import('../../../train/src/trainers/parity.test.js'),
+  'conv-penalty': () => import('../../../train/src/trainers/webgpu-fused/conv-penalty.test.js'),
 };
 
 const opts = new Command('kernel-tests')

@@ -54,14 +54,14 @@ describe('E4 one training cycle', () => {
   it('gives the seed example L̄_D = 0.584 and the L2 norms of the parameter changes', () => {
     const before = { critic: [[0, 0], [1]], generator: [[1, 1, 1]] };
     const after = { critic: [[3, 0], [1 + 4]], generator: [[1, 1, 1.5]] };
-    const e4 = e4CycleDeltas([0.62, 0.58, 0.55, 0.6, 0.57], before, after);
+    const e4 = e4CycleDeltas({ nCritic: 5, lossD: [0.62, 0.58, 0.55, 0.6, 0.57] }, before, after);
     expect(round3(e4.lossDMean)).toBe(0.584);
     expect(e4.deltaD).toBeCloseTo(5, 12);
     expect(e4.deltaG).toBeCloseTo(0.5, 12);
   });
 
   it('refuses parameter lists of different shapes', () => {
-    expect(() => e4CycleDeltas([1], { critic: [[1, 2]], generator: [] }, { critic: [[1]], generator: [] })).toThrow(/values/);
+    expect(() => e4CycleDeltas({ nCritic: 1, lossD: [1] }, { critic: [[1, 2]], generator: [] }, { critic: [[1]], generator: [] })).toThrow(/values/);
   });
 });
 

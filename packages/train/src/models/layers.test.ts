@@ -3,7 +3,7 @@ import { initBackend, tf } from '@wgan/core/backend';
 import { Rng } from '@wgan/core';
 import { Network, updateBatchNormStats, type BatchStat } from './network.js';
 import type { LayerSpec, NetworkSpec } from './spec.js';
-import { conv2dFilterGradient, useConvGradients } from '../conv-gradients.js';
+import { conv2dFilterGradient, useConvGradients } from '../trainers/tfjs/conv-gradients.js';
 import { convTranspose2dSubpixel } from './conv-transpose.js';
 
 /**

@@ -1,8 +1,8 @@
 import { tf } from '@wgan/core/backend';
-import { useFastMatMulGradients } from '../fast-matmul.js';
+import { useFastMatMulGradients } from '../trainers/tfjs/fast-matmul.js';
 import type { Network } from '../models/network.js';
 import { createOptimizer, type Optimizer, type OptimizerConfig } from '../optimizers.js';
-import { applyTrainerState, generateWith, readTrainerState, StatsQueue } from '../trainer-common.js';
+import { applyTrainerState, generateWith, readTrainerState, StatsQueue } from '../trainers/tfjs/common.js';
 import type { EpochReporter, IterationInputs, StatsRecord, Trainer, TrainerState } from '../trainer.js';
 import { decoderLogitLayers } from './architectures.js';
 import { toUnitInterval, vaeObjective } from './objective.js';

@@ -12,7 +12,7 @@ import { train } from '../loop.js';
 import { Network } from '../models/network.js';
 import { outputRange } from '../models/spec.js';
 import { BatchSampler, drawIterationInputs } from '../sampling.js';
-import { makeTinyData, tinyConfig } from '../testing.js';
+import { makeTinyData, tinyConfig } from '../testing/index.js';
 import { VaeTrainer } from './trainer.js';
 
 let root: string;

@@ -1,6 +1,6 @@
-import type { DenseChain } from '../models/dense-chain.js';
-import type { OptimizerConfig } from '../optimizers.js';
-import type { WganStepSettings } from '../trainer.js';
+import type { DenseChain } from '../../models/dense-chain.js';
+import type { OptimizerConfig } from '../../optimizers.js';
+import type { WganStepSettings } from '../../trainer.js';
 import { GraphBuilder, type ValueInfo } from './graph.js';
 import { Ops } from './ops.js';
 
@@ -224,7 +224,7 @@ export function buildWganIterationGraph(opts: WganGraphOptions): WganGraph {
       lossD = o.add(lossD, penalty, `${t}_lossD`);
       penalties.push(penalty);
       const normMean = o.meanAll(norms, `${t}_nmean`);
-      const normStd = o.sqrt(o.div(o.sumAll(o.square(o.sub(norms, normMean))), o.scalar(B - 1)), `${t}_nstd`);
+      const normStd = o.sqrt(o.div(o.sumAll(o.square(o.sub(norms, normMean))), o.scalar(B)), `${t}_nstd`); // population std, E6's estimator
       last = { dReal, dFake, normMean, normStd };
     } else {
       last = { dReal, dFake, normMean: o.scalar(NaN), normStd: o.scalar(NaN) };

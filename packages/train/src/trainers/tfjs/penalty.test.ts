@@ -1,12 +1,12 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend, tf } from '@wgan/core/backend';
 import { Rng } from '@wgan/core';
-import { denseStack } from './models/architectures.js';
-import { Network } from './models/network.js';
-import type { NetworkSpec } from './models/spec.js';
+import { denseStack } from '../../models/architectures.js';
+import { Network } from '../../models/network.js';
+import type { NetworkSpec } from '../../models/spec.js';
 import { criticInputGradient, criticInputGradientAutodiff, supportsClosedForm } from './penalty.js';
-import { gradientPenalty, interpolate, rowNorms, wassersteinCriticLoss } from './losses.js';
-import { finiteDifferences, flattenRef, forwardRef, inputGradientRef, randomRefNet, relativeError, unflattenRef, type RefNet } from './reference.test-helpers.js';
+import { gradientPenalty, interpolate, rowNorms, wassersteinCriticLoss } from '../../losses.js';
+import { finiteDifferences, flattenRef, forwardRef, inputGradientRef, randomRefNet, relativeError, unflattenRef, type RefNet } from '../../testing/reference.js';
 
 beforeAll(async () => {
   await initBackend('wasm');
@@ -17,10 +17,10 @@ const spec: NetworkSpec = { role: 'critic', inputSize: 6, outputSize: 1, layers:
 
 function toNetwork(ref: RefNet): Network {
   const values = new Map<string, Float32Array>();
-  ref.layers.forEach((l, k) => {
-    values.set(`${2 * k}.kernel`, Float32Array.from(l.W.flat()));
-    values.set(`${2 * k}.bias`, Float32Array.from(l.b));
-  });
+  for (const l of ref) {
+    values.set(`${l.name}.kernel`, Float32Array.from(l.W));
+    values.set(`${l.name}.bias`, Float32Array.from(l.b));
+  }
   return Network.fromValues(spec, values);
 }
 

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { Rng } from '@wgan/core';
 import { tf } from '@wgan/core/backend';
-import { gradientPenalty, rowNorms } from '../losses.js';
-import { Network } from '../models/network.js';
-import { tinyDcganCritic } from '../testing.js';
-import { criticInputGradientAutodiff } from '../penalty.js';
+import { gradientPenalty, rowNorms } from '../../losses.js';
+import { Network } from '../../models/network.js';
+import { tinyDcganCritic } from '../../testing/index.js';
+import { criticInputGradientAutodiff } from '../tfjs/penalty.js';
 import { device } from './gpu.test-helpers.js';
 
 /**

@@ -1,13 +1,13 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Rng } from '@wgan/core';
 import { initBackend } from '@wgan/core/backend';
-import { denseStack } from '../models/architectures.js';
-import { Network, initialValues } from '../models/network.js';
-import type { NetworkSpec } from '../models/spec.js';
-import { BatchSampler, drawIterationInputs } from '../sampling.js';
-import { TfjsTrainer } from '../trainer-tfjs.js';
-import type { Trainer } from '../trainer.js';
-import { OnnxTrainer } from './trainer-onnx.js';
+import { denseStack } from '../../models/architectures.js';
+import { Network, initialValues } from '../../models/network.js';
+import type { NetworkSpec } from '../../models/spec.js';
+import { BatchSampler, drawIterationInputs } from '../../sampling.js';
+import { TfjsAutodiffTrainer } from '../tfjs-autodiff/trainer.js';
+import type { Trainer } from '../../trainer.js';
+import { OnnxCpuTrainer } from './trainer.js';
 
 /** The onnxruntime trainer against the tfjs autodiff reference: same weights, same inputs, k iterations. */
 beforeAll(async () => {
@@ -34,8 +34,8 @@ async function compare(loss: 'gp' | 'clip', gSizes: number[], dSizes: number[], 
   // ε = 1e-3 keeps Adam/RMSprop from amplifying float32 noise in gradients that are zero in exact arithmetic
   const opt = loss === 'gp' ? { type: 'adam' as const, lr: 1e-3, beta1: 0.5, beta2: 0.9, eps: 1e-3 } : { type: 'rmsprop' as const, lr: 1e-3, alpha: 0.99, eps: 1e-3 };
   const common = { loss, lambda: 10, clipValue: 0.05, nCritic: 5, batchSize, optimizerG: opt, optimizerD: opt };
-  const reference: Trainer = new TfjsTrainer({ ...common, generator: Network.fromValues(gSpec, g0), critic: Network.fromValues(cSpec, c0), images, imageCount: 96, latentDim: dz, penalty: 'closed-form' });
-  const onnx = await OnnxTrainer.create({ ...common, generatorSpec: gSpec, criticSpec: cSpec, images, imageCount: 96, initial: { generator: g0, critic: c0, generatorOptimizer: { kind: opt.type, step: 0, slots: [] }, criticOptimizer: { kind: opt.type, step: 0, slots: [] } } });
+  const reference: Trainer = new TfjsAutodiffTrainer({ ...common, generator: Network.fromValues(gSpec, g0), critic: Network.fromValues(cSpec, c0), images, imageCount: 96, latentDim: dz, penalty: 'closed-form' });
+  const onnx = await OnnxCpuTrainer.create({ ...common, generatorSpec: gSpec, criticSpec: cSpec, images, imageCount: 96, initial: { generator: g0, critic: c0, generatorOptimizer: { kind: opt.type, step: 0, slots: [] }, criticOptimizer: { kind: opt.type, step: 0, slots: [] } } });
   for (const t of [reference, onnx]) {
     const r = Rng.fromSeed(5);
     const sampler = new BatchSampler(96, batchSize, 5);
@@ -60,7 +60,7 @@ async function compare(loss: 'gp' | 'clip', gSizes: number[], dSizes: number[], 
   expect(sb.criticOptimizer.step).toBe(25);
   expect(sb.generatorOptimizer.step).toBe(5);
   // a trainer resumed from the state continues identically to one that was never stopped
-  const resumed = await OnnxTrainer.create({ ...common, generatorSpec: gSpec, criticSpec: cSpec, images, imageCount: 96, initial: sb });
+  const resumed = await OnnxCpuTrainer.create({ ...common, generatorSpec: gSpec, criticSpec: cSpec, images, imageCount: 96, initial: sb });
   const r1 = Rng.fromSeed(8);
   const r2 = Rng.fromSeed(8);
   onnx.iteration(drawIterationInputs(r1, new BatchSampler(96, batchSize, 9), { nCritic: 5, batchSize, latentDim: dz }));
@@ -71,13 +71,13 @@ async function compare(loss: 'gp' | 'clip', gSizes: number[], dSizes: number[], 
   for (const t of [reference, onnx, resumed]) t.dispose();
 }
 
-describe('OnnxTrainer (onnxruntime CPU) vs TfjsTrainer (autodiff)', () => {
+describe('OnnxCpuTrainer (onnxruntime CPU) vs TfjsAutodiffTrainer (autodiff)', () => {
   it('WGAN-GP, LeakyReLU, 3-hidden-layer critic, B = 16: 5 iterations agree', () => compare('gp', [24, 32], [32, 16, 8], 0.2, 16));
   it('WGAN-GP, ReLU, 1-hidden-layer critic, B = 12: 5 iterations agree', () => compare('gp', [24], [20], 0, 12));
   it('weight clipping, RMSprop: 5 iterations agree', () => compare('clip', [24, 32], [32, 16], 0.2, 16));
 });
 
-describe('OnnxTrainer: the gradient penalty at ‖∇D‖ = 0', () => {
+describe('OnnxCpuTrainer: the gradient penalty at ‖∇D‖ = 0', () => {
   // G(z) = (−5, 0) for every z (zero kernel, bias (−5, 0)); real data at x₁ = −1; the critic's hidden units
   // are h = relu(x₁·(1, 1, 1)), dead for every x₁ < 0: ∇ₓD = 0 on every real, fake and interpolated point.
   // torch's norm backward gives the penalty no gradient there; (‖g‖ − 1)/‖g‖ alone is 0/0 = NaN.
@@ -95,8 +95,8 @@ describe('OnnxTrainer: the gradient penalty at ‖∇D‖ = 0', () => {
 
   it('the weights stay finite, the penalty is λ·(0 − 1)² = λ, and they match the tfjs trainer', async () => {
     const fresh = (kind: 'adam') => ({ kind, step: 0, slots: [] });
-    const onnx = await OnnxTrainer.create({ ...common, generatorSpec: gSpec, criticSpec: dSpec, images, imageCount: 8, initial: { generator: g0(), critic: c0(), generatorOptimizer: fresh('adam'), criticOptimizer: fresh('adam') } });
-    const reference = new TfjsTrainer({ ...common, generator: Network.fromValues(gSpec, g0()), critic: Network.fromValues(dSpec, c0()), images, imageCount: 8, latentDim: 2, penalty: 'closed-form' });
+    const onnx = await OnnxCpuTrainer.create({ ...common, generatorSpec: gSpec, criticSpec: dSpec, images, imageCount: 8, initial: { generator: g0(), critic: c0(), generatorOptimizer: fresh('adam'), criticOptimizer: fresh('adam') } });
+    const reference = new TfjsAutodiffTrainer({ ...common, generator: Network.fromValues(gSpec, g0()), critic: Network.fromValues(dSpec, c0()), images, imageCount: 8, latentDim: 2, penalty: 'closed-form' });
     for (let i = 0; i < 3; i++) for (const t of [onnx, reference]) t.iteration(inputs());
     const [stats, expected] = [await onnx.readStats(), await reference.readStats()];
     expect(stats[0].gp).toBeCloseTo(10, 5);

@@ -1,11 +1,11 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Rng } from '@wgan/core';
 import { initBackend, tf } from '@wgan/core/backend';
-import { rowNorms } from './losses.js';
-import { Network } from './models/network.js';
-import type { NetworkSpec } from './models/spec.js';
-import { MlpTrainer } from './trainer-mlp.js';
-import { TfjsTrainer } from './trainer-tfjs.js';
+import { rowNorms } from '../../losses.js';
+import { Network } from '../../models/network.js';
+import type { NetworkSpec } from '../../models/spec.js';
+import { TfjsManualTrainer } from '../tfjs-manual/trainer.js';
+import { TfjsAutodiffTrainer } from '../tfjs-autodiff/trainer.js';
 
 /**
  * A ReLU critic that is dead on an interpolate has ∇ₓD = 0 there exactly. PyTorch's norm backward gives
@@ -46,7 +46,7 @@ describe('the gradient penalty at ‖∇D‖ = 0', () => {
     it(`${make}: the critic step stays finite and the penalty is λ·(0 − 1)² = λ`, async () => {
       const { generator, critic } = build();
       const common = { generator, critic, images, imageCount: 8, loss: 'gp' as const, lambda: 10, clipValue: 0.01, nCritic: 1, batchSize: 4, latentDim: 2, optimizerG: adam, optimizerD: adam };
-      const trainer = make === 'tfjs-manual' ? new MlpTrainer(common) : new TfjsTrainer({ ...common, penalty: make.endsWith('closed-form') ? 'closed-form' : 'autodiff' });
+      const trainer = make === 'tfjs-manual' ? new TfjsManualTrainer(common) : new TfjsAutodiffTrainer({ ...common, penalty: make.endsWith('closed-form') ? 'closed-form' : 'autodiff' });
       trainer.iteration(inputs());
       const [stats] = await trainer.readStats();
       expect(stats.gp).toBeCloseTo(10, 5);

@@ -1,13 +1,13 @@
 import { tf } from '@wgan/core/backend';
-import { matMulTransposeA, matMulTransposeB } from './fast-matmul.js';
-import type { Network } from './models/network.js';
-import { createOptimizer, type Optimizer, type OptimizerConfig } from './optimizers.js';
-import { applyTrainerState, clipFraction, ganIterationRecord, generateWith, readTrainerState, StatsQueue } from './trainer-common.js';
-import { GAN_LOSS_FIELDS, GAN_RUNNING_FIELDS, STAT_FIELDS, type IterationInputs, type IterationStats, type Trainer, type TrainerState, type WganStepSettings } from './trainer.js';
+import { matMulTransposeA, matMulTransposeB } from '../tfjs/fast-matmul.js';
+import type { Network } from '../../models/network.js';
+import { createOptimizer, type Optimizer, type OptimizerConfig } from '../../optimizers.js';
+import { applyTrainerState, clipFraction, ganIterationRecord, generateWith, readTrainerState, StatsQueue } from '../tfjs/common.js';
+import { GAN_LOSS_FIELDS, GAN_RUNNING_FIELDS, STAT_FIELDS, type IterationInputs, type IterationStats, type Trainer, type TrainerState, type WganStepSettings } from '../../trainer.js';
 
 /**
  * The WGAN step for dense-chain networks with every derivative written out — no gradient tape. Same
- * mathematics as TfjsTrainer (the autodiff reference; parity is tested), a fraction of its ops: forward
+ * mathematics as TfjsAutodiffTrainer (the autodiff reference; parity is tested), a fraction of its ops: forward
  * passes keep what the backward pass needs, the penalty's input gradient is the closed form
  *   g = (((W_Kᵀ ⊙ m_{K−1}) W_{K−1}ᵀ ⊙ m_{K−2}) … ⊙ m_1) W_1ᵀ,
  * and its weight gradients follow by the chain rule through that product (the masks m_k = φ'(h_k) are
@@ -43,7 +43,7 @@ export function denseLayers(net: Network): DenseLayer[] {
   return out;
 }
 
-/** True when MlpTrainer can train this pair: dense chains, piecewise-linear critic, scalar critic output. */
+/** True when TfjsManualTrainer can train this pair: dense chains, piecewise-linear critic, scalar critic output. */
 export function supportsManualMlp(generator: Network, critic: Network): boolean {
   try {
     const g = denseLayers(generator);
@@ -165,7 +165,7 @@ function penaltyAndGradients(layers: DenseLayer[], masks: tf.Tensor2D[], batch: 
   return { gp, norms };
 }
 
-export interface MlpTrainerOptions extends WganStepSettings {
+export interface TfjsManualTrainerOptions extends WganStepSettings {
   generator: Network;
   critic: Network;
   images: Float32Array;
@@ -173,7 +173,7 @@ export interface MlpTrainerOptions extends WganStepSettings {
   latentDim: number;
 }
 
-export class MlpTrainer implements Trainer<IterationStats> {
+export class TfjsManualTrainer implements Trainer<IterationStats> {
   readonly statFields = STAT_FIELDS;
   readonly lossFields = GAN_LOSS_FIELDS;
   readonly runningFields = GAN_RUNNING_FIELDS;
@@ -186,8 +186,8 @@ export class MlpTrainer implements Trainer<IterationStats> {
   private readonly stats = new StatsQueue(STAT_FIELDS);
   private readonly criticWeightCount: number;
 
-  constructor(private readonly o: MlpTrainerOptions) {
-    if (!supportsManualMlp(o.generator, o.critic)) throw new Error('MlpTrainer needs dense-chain networks with LeakyReLU/ReLU hidden layers and a scalar critic');
+  constructor(private readonly o: TfjsManualTrainerOptions) {
+    if (!supportsManualMlp(o.generator, o.critic)) throw new Error('tfjs-manual needs dense-chain networks with LeakyReLU/ReLU hidden layers and a scalar critic');
     this.g = denseLayers(o.generator);
     this.d = denseLayers(o.critic);
     this.optG = createOptimizer(o.optimizerG);
@@ -235,7 +235,7 @@ export class MlpTrainer implements Trainer<IterationStats> {
         lossD = tf.add(lossD, gp) as tf.Scalar;
         const { mean, variance } = tf.moments(p.norms);
         normMean = mean as tf.Scalar;
-        normStd = tf.sqrt(tf.mul(variance, B / (B - 1))) as tf.Scalar;
+        normStd = tf.sqrt(variance) as tf.Scalar; // population std, E6's estimator (diagnostics.ts)
       }
       for (const [k, v] of grads) grads.set(k, tf.keep(v));
       return tf.stack([lossD, dReal, dFake, gp, normMean, normStd]) as tf.Tensor1D;

@@ -1,8 +1,8 @@
 /// <reference types="@webgpu/types" />
-import type { OptimizerConfig } from '../optimizers.js';
+import type { OptimizerConfig } from '../../optimizers.js';
 import { PipelineError } from '@wgan/core';
-import type { NetworkSpec } from '../models/spec.js';
-import { GAN_LOSS_FIELDS, GAN_RUNNING_FIELDS, STAT_FIELDS, type IterationInputs, type IterationStats, type OptimizerState, type Trainer, type TrainerState } from '../trainer.js';
+import type { NetworkSpec } from '../../models/spec.js';
+import { GAN_LOSS_FIELDS, GAN_RUNNING_FIELDS, STAT_FIELDS, type IterationInputs, type IterationStats, type OptimizerState, type Trainer, type TrainerState, type WganStepSettings } from '../../trainer.js';
 import { BufferSet, PipelineCache, Plan, PlanBuilder, readBuffer, writeLarge, type Dispatch } from './gpu.js';
 import { grid2d, type ActivationKind } from './kernels/common.js';
 import { gatherKernel, gatherUniform } from './kernels/gather.js';
@@ -10,10 +10,10 @@ import { DEFAULT_TILE_CHOICE, chooseTile, matmulKernel, matmulUniform, matmulWor
 import { optimizerKernel, optimizerUniform } from './kernels/optimizer.js';
 import { penaltyKernel, penaltyUniform } from './kernels/penalty.js';
 import { statsKernel, statsUniform } from './kernels/stats.js';
-import { denseChain, flatten, unflatten, type DenseChain } from '../models/dense-chain.js';
+import { denseChain, flatten, unflatten, type DenseChain } from '../../models/dense-chain.js';
 
 /**
- * The fused WebGPU training path for dense-chain GANs (issue 11): one generator iteration — nCritic
+ * The fused WebGPU training path for dense-chain GANs: one generator iteration — nCritic
  * critic steps and one generator step — is ONE command buffer of ~110 dispatches, built once as a plan,
  * so the per-iteration host cost is a single writeBuffer of the random inputs plus encoding.
  *
@@ -56,7 +56,7 @@ export interface KernelTuning {
 
 export const DEFAULT_TUNING: KernelTuning = { tiles: DEFAULT_TILE_CHOICE, elementwiseWorkgroup: 128, reduceWorkgroup: 128 };
 
-export interface FusedTrainerOptions {
+export interface FusedTrainerOptions extends WganStepSettings {
   /** Any GPUDevice; pass webgpuDevice().device to share tfjs's. */
   device: GPUDevice;
   generatorSpec: NetworkSpec;
@@ -65,15 +65,6 @@ export interface FusedTrainerOptions {
   initial: TrainerState;
   /** Training images [n, d] row-major, d = the generator's output size; uploaded once. */
   trainImages: Float32Array;
-  loss: 'gp' | 'clip';
-  /** Gradient-penalty weight λ (GP). Default 10. */
-  lambda?: number;
-  /** Weight-clipping bound c (clip). Default 0.01. */
-  clipValue?: number;
-  nCritic: number;
-  batchSize: number;
-  generatorOptimizer?: OptimizerConfig;
-  criticOptimizer?: OptimizerConfig;
   tuning?: Partial<KernelTuning>;
 }
 
@@ -103,7 +94,7 @@ interface Net {
 const STATS_FLOATS = 8;
 const STATS_BYTES = STATS_FLOATS * 4;
 
-export class FusedMlpTrainer implements Trainer<IterationStats> {
+export class WebgpuFusedTrainer implements Trainer<IterationStats> {
   readonly statFields = STAT_FIELDS;
   readonly lossFields = GAN_LOSS_FIELDS;
   readonly runningFields = GAN_RUNNING_FIELDS;
@@ -138,14 +129,14 @@ export class FusedMlpTrainer implements Trainer<IterationStats> {
   private disposed = false;
 
   /** Builds every buffer, pipeline and the iteration plan; validation errors become a PipelineError. */
-  static async create(options: FusedTrainerOptions): Promise<FusedMlpTrainer> {
+  static async create(options: FusedTrainerOptions): Promise<WebgpuFusedTrainer> {
     const { device } = options;
     device.pushErrorScope('out-of-memory');
     device.pushErrorScope('validation');
-    let trainer: FusedMlpTrainer | null = null;
+    let trainer: WebgpuFusedTrainer | null = null;
     let thrown: unknown = null;
     try {
-      trainer = new FusedMlpTrainer(options);
+      trainer = new WebgpuFusedTrainer(options);
     } catch (e) {
       thrown = e;
     }
@@ -165,8 +156,8 @@ export class FusedMlpTrainer implements Trainer<IterationStats> {
     this.batchSize = o.batchSize;
     this.nCritic = o.nCritic;
     this.loss = o.loss;
-    this.lambda = o.lambda ?? 10;
-    this.clipValue = o.clipValue ?? 0.01;
+    this.lambda = o.lambda;
+    this.clipValue = o.clipValue;
     this.tuning = { ...DEFAULT_TUNING, ...o.tuning };
     const genChain = denseChain(o.generatorSpec);
     const criticChain = denseChain(o.criticSpec);
@@ -181,8 +172,8 @@ export class FusedMlpTrainer implements Trainer<IterationStats> {
     const dz = this.latentDim;
     this.rows = this.loss === 'gp' ? 3 * B : 2 * B;
 
-    this.gen = this.makeNet(genChain, o.generatorOptimizer ?? defaultOptimizer(o.loss));
-    this.critic = this.makeNet(criticChain, o.criticOptimizer ?? defaultOptimizer(o.loss));
+    this.gen = this.makeNet(genChain, o.optimizerG);
+    this.critic = this.makeNet(criticChain, o.optimizerD);
     this.setStateNow(o.initial);
 
     // The training set, in as many storage buffers as the binding-size limit requires.
@@ -620,7 +611,7 @@ export class FusedMlpTrainer implements Trainer<IterationStats> {
   }
 
   private checkLive(): void {
-    if (this.disposed) throw new Error('FusedMlpTrainer used after dispose()');
+    if (this.disposed) throw new Error('WebgpuFusedTrainer used after dispose()');
   }
 }
 

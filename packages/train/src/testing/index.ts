@@ -2,8 +2,8 @@
 import { join } from 'node:path';
 import { dataPrepSchema, prepareDataset } from '@wgan/data-prep';
 import { makeFixture, writeFixture } from '@wgan/data-prep/testing';
-import { resolveTrainConfig, type TrainConfig } from './config.js';
-import type { NetworkSpec } from './models/spec.js';
+import { resolveTrainConfig, type TrainConfig } from '../config.js';
+import type { NetworkSpec } from '../models/spec.js';
 
 /** Writes a data-prep artifact of `count` synthetic 28×28 images under `root`/data/tiny; returns its path. */
 export async function makeTinyData(root: string, count = 128): Promise<string> {

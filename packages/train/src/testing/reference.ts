@@ -1,12 +1,14 @@
 /**
- * A float64 reference of one WGAN generator iteration, for tests only: plain per-sample loops, the
- * gradient penalty's weight gradients by reverse mode through the per-sample input-gradient recursion
- * (checked against finite differences in penalty-closed-form.test.ts), PyTorch's Adam / RMSprop
- * formulas, clipping, and the same statistics as IterationStats. Structured independently of the GPU
- * path (no stacked batch, no fused bias rows, derivatives from PRE-activations).
+ * The float64 reference of the WGAN training step, for tests only, written independently of every
+ * trainer: dense-chain networks evaluated with plain per-sample loops, their input gradient by the chain
+ * rule, the gradient penalty's weight gradients by reverse mode through the per-sample input-gradient
+ * recursion (checked against central finite differences in penalty-closed-form.test.ts), PyTorch's
+ * Adam / RMSprop formulas, clipping, and the statistics of IterationStats. One full generator iteration
+ * (`refIteration`) is what the parity table (trainers/parity.test.ts) compares every implementation with.
+ * No stacked batch, no fused bias rows, derivatives from PRE-activations.
  */
 import type { NetworkSpec } from '../models/spec.js';
-import type { IterationInputs, IterationStats } from '../trainer.js';
+import type { IterationInputs, IterationStats, WganStepSettings } from '../trainer.js';
 
 export type Act = 'none' | 'leakyRelu' | 'relu' | 'tanh' | 'sigmoid';
 
@@ -282,13 +284,8 @@ export function optimizerStep(net: RefNet, grads: Grads, opt: RefOptimizer, stat
   });
 }
 
-export interface RefConfig {
-  loss: 'gp' | 'clip';
-  lambda: number;
-  clipValue: number;
-  generatorOptimizer: RefOptimizer;
-  criticOptimizer: RefOptimizer;
-}
+/** The step settings the reference needs (the trainers' WganStepSettings; nCritic and B come with the inputs). */
+export type RefConfig = Pick<WganStepSettings, 'loss' | 'lambda' | 'clipValue' | 'optimizerG' | 'optimizerD'>;
 
 export interface RefTrainer {
   gen: RefNet;
@@ -321,14 +318,14 @@ export function refIteration(r: RefTrainer, inputs: IterationInputs, trainImages
     last = criticLoss(r.critic, real, fake, inputs.eps[c], cfg.lambda, gp, grads);
     lossD += last.loss / nC;
     gpSum += last.penalty / nC;
-    optimizerStep(r.critic, grads, cfg.criticOptimizer, r.criticOpt, gp ? 0 : cfg.clipValue);
+    optimizerStep(r.critic, grads, cfg.optimizerD, r.criticOpt, gp ? 0 : cfg.clipValue);
   }
   const gGrads = zeroGrads(r.gen);
   const lossG = generatorLoss(r.gen, r.critic, rows(inputs.zGen), gGrads);
-  optimizerStep(r.gen, gGrads, cfg.generatorOptimizer, r.genOpt, 0);
+  optimizerStep(r.gen, gGrads, cfg.optimizerG, r.genOpt, 0);
   const norms = last!.norms;
   const mean = norms.reduce((a, b) => a + b, 0) / B;
-  const std = Math.sqrt(norms.reduce((a, b) => a + (b - mean) ** 2, 0) / (B - 1));
+  const std = Math.sqrt(norms.reduce((a, b) => a + (b - mean) ** 2, 0) / B); // population std, as E6
   let clipped = 0;
   let total = 0;
   for (const L of r.critic) for (const p of [L.W, L.b]) for (const v of p) { total++; if (Math.abs(v) >= cfg.clipValue) clipped++; }
@@ -342,4 +339,74 @@ export function refIteration(r: RefTrainer, inputs: IterationInputs, trainImages
     gradNormStd: gp && B > 1 ? std : NaN,
     clipFraction: gp ? NaN : clipped / total,
   };
+}
+
+/** D(x) or G(z) of a reference network, as a plain array. */
+export function forwardRef(net: RefNet, x: ArrayLike<number>): number[] {
+  return Array.from(forward(net, x).out);
+}
+
+/** ∇ₓD(x) of a scalar critic, as a plain array. */
+export function inputGradientRef(net: RefNet, x: ArrayLike<number>): number[] {
+  return Array.from(inputGradient(net, x));
+}
+
+/**
+ * A dense chain of the given sizes with parameters θ (per layer: the [in, out] kernel row-major, then the
+ * bias; tfjs's order), hidden activations LeakyReLU(α) (ReLU for α = 0), output linear or tanh. Layers are
+ * named as denseStack names them (0, 2, 4, ...).
+ */
+export function refChain(sizes: number[], theta: ArrayLike<number>, alpha: number, out: 'none' | 'tanh'): RefNet {
+  let o = 0;
+  const take = (n: number) => Float64Array.from({ length: n }, () => theta[o++]);
+  return sizes.slice(0, -1).map((inputs, k) => {
+    const units = sizes[k + 1];
+    const last = k === sizes.length - 2;
+    const act: Act = last ? out : alpha === 0 ? 'relu' : 'leakyRelu';
+    return { name: 2 * k, inputs, units, W: take(inputs * units), b: take(units), act, alpha: last ? 0 : alpha };
+  });
+}
+
+/** A reference chain with weights U(−1, 1)·scale/√fan-in and biases U(−0.1, 0.1) from `rand`. */
+export function randomRefNet(sizes: number[], rand: () => number, alpha: number, out: 'none' | 'tanh', scale = 1): RefNet {
+  const theta: number[] = [];
+  sizes.slice(0, -1).forEach((n, k) => {
+    for (let i = 0; i < n * sizes[k + 1]; i++) theta.push(((rand() * 2 - 1) * scale) / Math.sqrt(n));
+    for (let j = 0; j < sizes[k + 1]; j++) theta.push((rand() * 2 - 1) * 0.1);
+  });
+  return refChain(sizes, theta, alpha, out);
+}
+
+/** A network's parameters in refChain's order. */
+export function flattenRef(net: RefNet): number[] {
+  return net.flatMap((L) => [...L.W, ...L.b]);
+}
+
+/** `like` with parameters θ (flattenRef's order). */
+export function unflattenRef(like: RefNet, theta: ArrayLike<number>): RefNet {
+  let o = 0;
+  const take = (n: number) => Float64Array.from({ length: n }, () => theta[o++]);
+  return like.map((L) => ({ ...L, W: take(L.W.length), b: take(L.b.length) }));
+}
+
+/** Central finite difference of f at θ along each coordinate. */
+export function finiteDifferences(f: (theta: number[]) => number, theta: number[], h = 1e-6): number[] {
+  return theta.map((_, i) => {
+    const plus = theta.slice();
+    const minus = theta.slice();
+    plus[i] += h;
+    minus[i] -= h;
+    return (f(plus) - f(minus)) / (2 * h);
+  });
+}
+
+/** ‖a − b‖₂ / ‖b‖₂. */
+export function relativeError(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < b.length; i++) {
+    num += (a[i] - b[i]) ** 2;
+    den += b[i] ** 2;
+  }
+  return Math.sqrt(num) / Math.max(1e-12, Math.sqrt(den));
 }

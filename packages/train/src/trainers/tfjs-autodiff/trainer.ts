@@ -1,28 +1,22 @@
 import { tf } from '@wgan/core/backend';
-import { discriminatorObjective, generatorObjective, gradientPenalty, interpolate, rowNorms, type GanLoss } from './losses.js';
-import { Network, updateBatchNormStats, type BatchStat } from './models/network.js';
-import { useConvGradients } from './conv-gradients.js';
-import { useFastMatMulGradients } from './fast-matmul.js';
-import { createOptimizer, type Optimizer, type OptimizerConfig } from './optimizers.js';
-import { criticInputGradient, criticInputGradientAutodiff, supportsClosedForm } from './penalty.js';
-import { applyTrainerState, clipFraction, ganIterationRecord, generateWith, readTrainerState, StatsQueue } from './trainer-common.js';
-import { GAN_LOSS_FIELDS, GAN_RUNNING_FIELDS, STAT_FIELDS, type IterationInputs, type IterationStats, type Trainer, type TrainerState } from './trainer.js';
+import { discriminatorObjective, generatorObjective, gradientPenalty, interpolate, rowNorms, type GanLoss } from '../../losses.js';
+import { Network, updateBatchNormStats, type BatchStat } from '../../models/network.js';
+import { useConvGradients } from '../tfjs/conv-gradients.js';
+import { useFastMatMulGradients } from '../tfjs/fast-matmul.js';
+import { createOptimizer, type Optimizer } from '../../optimizers.js';
+import { criticInputGradient, criticInputGradientAutodiff, supportsClosedForm } from '../tfjs/penalty.js';
+import { applyTrainerState, clipFraction, ganIterationRecord, generateWith, readTrainerState, StatsQueue } from '../tfjs/common.js';
+import { GAN_LOSS_FIELDS, GAN_RUNNING_FIELDS, STAT_FIELDS, type IterationInputs, type IterationStats, type Trainer, type TrainerState, type WganStepSettings } from '../../trainer.js';
 
-export interface TfjsTrainerOptions {
+export interface TfjsAutodiffTrainerOptions extends WganStepSettings<GanLoss> {
   generator: Network;
   critic: Network;
   /** The training images [n, 784] in [−1, 1], kept on the device for the whole run. */
   images: Float32Array;
   imageCount: number;
-  loss: GanLoss;
-  lambda: number;
-  clipValue: number;
-  nCritic: number;
-  batchSize: number;
   latentDim: number;
+  /** How the penalty's input gradient ∇ₓD(x̂) is taken: closed form (dense critics) or nested autodiff. */
   penalty: 'closed-form' | 'autodiff';
-  optimizerG: OptimizerConfig;
-  optimizerD: OptimizerConfig;
 }
 
 /**
@@ -36,23 +30,22 @@ export interface TfjsTrainerOptions {
  * diagnostics and evaluation run the generator in inference mode (running statistics). The critic is
  * called once on [real; fake], so it must not hold BatchNorm (none of the seeds' critics does).
  */
-export class TfjsTrainer implements Trainer<IterationStats> {
+export class TfjsAutodiffTrainer implements Trainer<IterationStats> {
   readonly statFields = STAT_FIELDS;
   readonly lossFields = GAN_LOSS_FIELDS;
   readonly runningFields = GAN_RUNNING_FIELDS;
-  readonly implementation: string;
+  readonly implementation = 'tfjs-autodiff';
   private readonly images: tf.Tensor2D;
   private readonly optG: Optimizer;
   private readonly optD: Optimizer;
   private readonly stats = new StatsQueue(STAT_FIELDS);
   private readonly criticWeightCount: number;
 
-  constructor(private readonly o: TfjsTrainerOptions) {
+  constructor(private readonly o: TfjsAutodiffTrainerOptions) {
     if (o.penalty === 'closed-form' && o.loss === 'gp' && !supportsClosedForm(o.critic)) {
       throw new Error('the closed-form penalty needs a dense LeakyReLU/ReLU critic: use penalty "autodiff"');
     }
     if (o.critic.spec.layers.some((l) => l.type === 'batchNorm')) throw new Error('a BatchNorm critic is not supported: the critic scores real and fake images in one batch');
-    this.implementation = o.loss === 'gp' ? `tfjs-${o.penalty}` : 'tfjs';
     useFastMatMulGradients();
     useConvGradients();
     this.images = tf.tensor2d(o.images, [o.imageCount, o.images.length / o.imageCount]);
@@ -93,7 +86,7 @@ export class TfjsTrainer implements Trainer<IterationStats> {
         total = tf.add(total, gp) as tf.Scalar;
         const { mean, variance } = tf.moments(norms);
         normMean = mean as tf.Scalar;
-        normStd = tf.sqrt(tf.mul(variance, B / (B - 1))) as tf.Scalar; // unbiased, as torch.std
+        normStd = tf.sqrt(variance) as tf.Scalar; // population std, E6's estimator (diagnostics.ts)
       }
       stats = tf.keep(tf.stack([total, tf.mean(dReal), tf.mean(dFake), gp, normMean, normStd]) as tf.Tensor1D);
       return total;

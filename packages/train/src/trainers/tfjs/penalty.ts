@@ -1,8 +1,8 @@
 import { tf } from '@wgan/core/backend';
-import type { Network } from './models/network.js';
+import type { Network } from '../../models/network.js';
 import { matMulTransposeB } from './fast-matmul.js';
 import { useConvGradients } from './conv-gradients.js';
-import { isDenseChain, type LayerSpec } from './models/spec.js';
+import { isDenseChain, type LayerSpec } from '../../models/spec.js';
 
 /**
  * ∇ₓD(x) for the gradient penalty, two ways:

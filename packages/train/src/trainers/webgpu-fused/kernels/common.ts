@@ -53,8 +53,8 @@ export function packStruct(fields: StructFields, values: Record<string, number>)
 }
 
 /** Pointwise activations of a dense chain (LayerSpec types, plus 'none'). */
-export type { ActivationKind } from '../../models/dense-chain.js';
-import type { ActivationKind } from '../../models/dense-chain.js';
+export type { ActivationKind } from '../../../models/dense-chain.js';
+import type { ActivationKind } from '../../../models/dense-chain.js';
 
 /**
  * `fn NAME(x: f32, alpha: f32) -> f32`: the activation, PyTorch's definitions. tanh and sigmoid use the

@@ -1,15 +1,15 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Rng } from '@wgan/core';
 import { initBackend } from '@wgan/core/backend';
-import { denseStack } from './models/architectures.js';
-import { Network } from './models/network.js';
-import type { NetworkSpec } from './models/spec.js';
-import { BatchSampler, drawIterationInputs } from './sampling.js';
-import { TfjsTrainer } from './trainer-tfjs.js';
-import { MlpTrainer, supportsManualMlp } from './trainer-mlp.js';
-import type { Trainer } from './trainer.js';
+import { denseStack } from '../../models/architectures.js';
+import { Network } from '../../models/network.js';
+import type { NetworkSpec } from '../../models/spec.js';
+import { BatchSampler, drawIterationInputs } from '../../sampling.js';
+import { TfjsAutodiffTrainer } from '../tfjs-autodiff/trainer.js';
+import { TfjsManualTrainer, supportsManualMlp } from './trainer.js';
+import type { Trainer } from '../../trainer.js';
 
-/** The hand-written backward (MlpTrainer) against the autodiff reference (TfjsTrainer), step for step. */
+/** The hand-written backward (TfjsManualTrainer) against the autodiff reference (TfjsAutodiffTrainer), step for step. */
 beforeAll(async () => {
   await initBackend('wasm');
 });
@@ -31,7 +31,7 @@ async function parity(loss: 'gp' | 'clip', gHidden: number[], dHidden: number[])
     const g = Network.fromValues(gSpec(gHidden), g0);
     const c = Network.fromValues(dSpec(dHidden), d0);
     const o = { generator: g, critic: c, images, imageCount: 40, loss, lambda: 10, clipValue: 0.05, nCritic: 5, batchSize: 8, latentDim: dz, optimizerG: opt, optimizerD: opt };
-    return { trainer: kind === 'auto' ? new TfjsTrainer({ ...o, penalty: 'closed-form' }) : new MlpTrainer(o), g, c };
+    return { trainer: kind === 'auto' ? new TfjsAutodiffTrainer({ ...o, penalty: 'closed-form' }) : new TfjsManualTrainer(o), g, c };
   };
   const a = make('auto');
   const b = make('manual');
@@ -65,7 +65,7 @@ async function parity(loss: 'gp' | 'clip', gHidden: number[], dHidden: number[])
   b.trainer.dispose();
 }
 
-describe('MlpTrainer (hand-written backward) vs TfjsTrainer (autodiff)', () => {
+describe('TfjsManualTrainer (hand-written backward) vs TfjsAutodiffTrainer (autodiff)', () => {
   it('applies to dense LeakyReLU chains only', () => {
     const rng = Rng.fromSeed(1);
     expect(supportsManualMlp(Network.create(gSpec([16]), rng), Network.create(dSpec([16]), rng))).toBe(true);

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { Rng } from '@wgan/core';
-import { denseStack } from '../models/architectures.js';
-import { initialValues } from '../models/network.js';
-import type { NetworkSpec } from '../models/spec.js';
-import { criticLoss, forward, generatorLoss, inputGradient, refNet, zeroGrads, type Grads, type RefNet } from './reference.test-helpers.js';
+import { denseStack } from '../../models/architectures.js';
+import { initialValues } from '../../models/network.js';
+import type { NetworkSpec } from '../../models/spec.js';
+import { criticLoss, forward, generatorLoss, inputGradient, refNet, zeroGrads, type Grads, type RefNet } from '../../testing/reference.js';
 
 /**
  * The float64 reference's closed-form gradients against central finite differences (float64): the

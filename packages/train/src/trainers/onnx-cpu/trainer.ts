@@ -1,11 +1,11 @@
 import { availableParallelism } from 'node:os';
 import type * as Ort from 'onnxruntime-node';
 import { PipelineError } from '@wgan/core';
-import { denseChain, type DenseChain } from '../models/dense-chain.js';
-import type { NetworkSpec } from '../models/spec.js';
-import type { NamedTensor } from '../models/serialize.js';
-import { GAN_LOSS_FIELDS, GAN_RUNNING_FIELDS, STAT_FIELDS, type IterationInputs, type IterationStats, type OptimizerState, type Trainer, type TrainerState, type WganStepSettings } from '../trainer.js';
-import type { OptimizerConfig } from '../optimizers.js';
+import { denseChain, type DenseChain } from '../../models/dense-chain.js';
+import type { NetworkSpec } from '../../models/spec.js';
+import type { NamedTensor } from '../../models/serialize.js';
+import { GAN_LOSS_FIELDS, GAN_RUNNING_FIELDS, STAT_FIELDS, type IterationInputs, type IterationStats, type OptimizerState, type Trainer, type TrainerState, type WganStepSettings } from '../../trainer.js';
+import type { OptimizerConfig } from '../../optimizers.js';
 import { adamStepScalars, buildGeneratorGraph, buildWganIterationGraph, slotNames } from './wgan-graph.js';
 
 /**
@@ -15,7 +15,7 @@ import { adamStepScalars, buildGeneratorGraph, buildWganIterationGraph, slotName
  * run at several times the speed of tfjs's wasm kernels on one thread, so this is the fast CPU path.
  * Same mathematics and the same IterationInputs as the tfjs and WebGPU trainers (parity is tested).
  */
-export interface OnnxTrainerOptions extends WganStepSettings {
+export interface OnnxCpuTrainerOptions extends WganStepSettings {
   generatorSpec: NetworkSpec;
   criticSpec: NetworkSpec;
   initial: TrainerState;
@@ -55,7 +55,7 @@ export function onnxSessionOptions(threads: number): Ort.InferenceSession.Sessio
   };
 }
 
-export class OnnxTrainer implements Trainer<IterationStats> {
+export class OnnxCpuTrainer implements Trainer<IterationStats> {
   readonly implementation = 'onnx-cpu';
   readonly statFields = STAT_FIELDS;
   readonly lossFields = GAN_LOSS_FIELDS;
@@ -75,7 +75,7 @@ export class OnnxTrainer implements Trainer<IterationStats> {
 
   private constructor(
     private readonly ort: typeof Ort,
-    private readonly o: OnnxTrainerOptions,
+    private readonly o: OnnxCpuTrainerOptions,
     private readonly G: DenseChain,
     private readonly D: DenseChain,
     private readonly session: Ort.InferenceSession,
@@ -85,7 +85,7 @@ export class OnnxTrainer implements Trainer<IterationStats> {
     this.threads = onnxThreads(o.threads);
   }
 
-  static async create(o: OnnxTrainerOptions): Promise<OnnxTrainer> {
+  static async create(o: OnnxCpuTrainerOptions): Promise<OnnxCpuTrainer> {
     const ort = await loadOnnxRuntime();
     const G = denseChain(o.generatorSpec);
     const D = denseChain(o.criticSpec);
@@ -98,7 +98,7 @@ export class OnnxTrainer implements Trainer<IterationStats> {
     const threads = onnxThreads(o.threads);
     const session = await ort.InferenceSession.create(graph.model, onnxSessionOptions(threads));
     const generator = await ort.InferenceSession.create(buildGeneratorGraph(G).model, onnxSessionOptions(threads));
-    const trainer = new OnnxTrainer(ort, o, G, D, session, generator);
+    const trainer = new OnnxCpuTrainer(ort, o, G, D, session, generator);
     trainer.load(o.initial);
     return trainer;
   }

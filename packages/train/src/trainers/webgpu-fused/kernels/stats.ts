@@ -7,7 +7,7 @@ import { packStruct, structWgsl, workgroupSumWgsl, type KernelSource } from './c
  *   lossG        −mean D(G(z_gen))
  *   dReal/dFake  mean D(x), mean D(x̃) of the last critic step
  *   gp           mean over c of mean_i penᵢ  (penᵢ = λ(‖gᵢ‖ − 1)²)
- *   gradNormMean/Std  of the last step's ‖gᵢ‖ (std unbiased, as torch.std; host makes it NaN for B = 1)
+ *   gradNormMean/Std  of the last step's ‖gᵢ‖ (population std, E6's estimator; host makes it NaN for B = 1)
  *   clipFraction clipCount / nClipParams
  *
  * Layout of the inputs: dOut holds the critic step c's outputs at c·rows (real rows first, then fake),
@@ -72,7 +72,7 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>) {
   let normMean = workgroupSum(sn, t) / fb;
   var sd = 0.0;
   for (var i = t; i < B; i = i + WG) { let dev = rowStats[last + i] - normMean; sd = sd + dev * dev; }
-  let normVar = workgroupSum(sd, t) / max(fb - 1.0, 1.0);
+  let normVar = workgroupSum(sd, t) / fb;
   if (t == 0u) {
     let nc = f32(p.nCritic);
     out[0] = lossD / nc;

@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { BatchSampler, drawIterationInputs } from '../sampling.js';
+import { BatchSampler, drawIterationInputs } from '../../sampling.js';
 import { PipelineError, Rng } from '@wgan/core';
-import { denseStack } from '../models/architectures.js';
-import { initialValues } from '../models/network.js';
-import type { NetworkSpec } from '../models/spec.js';
-import { STAT_FIELDS, type IterationInputs, type IterationStats, type TrainerState } from '../trainer.js';
-import { FusedMlpTrainer, defaultOptimizer, type FusedTrainerOptions } from './fused-trainer.js';
+import { denseStack } from '../../models/architectures.js';
+import { initialValues } from '../../models/network.js';
+import type { NetworkSpec } from '../../models/spec.js';
+import { STAT_FIELDS, type IterationInputs, type IterationStats, type TrainerState } from '../../trainer.js';
+import { WebgpuFusedTrainer, defaultOptimizer, type FusedTrainerOptions } from './trainer.js';
 import { device } from './gpu.test-helpers.js';
-import { forward, netValues, refIteration, refTrainer, type RefConfig, type RefTrainer } from './reference.test-helpers.js';
+import { forward, netValues, refIteration, refTrainer, type RefConfig, type RefTrainer } from '../../testing/reference.js';
 
 const lrelu = { type: 'leakyRelu', alpha: 0.2 } as const;
 
@@ -52,16 +52,16 @@ interface Setup {
   seed: number;
 }
 
-async function build(s: Setup, initial?: TrainerState): Promise<{ trainer: FusedMlpTrainer; ref: RefTrainer; images: Float32Array; cfg: RefConfig; options: FusedTrainerOptions }> {
+async function build(s: Setup, initial?: TrainerState): Promise<{ trainer: WebgpuFusedTrainer; ref: RefTrainer; images: Float32Array; cfg: RefConfig; options: FusedTrainerOptions }> {
   const state = initial ?? freshState(s.m, s.loss, s.seed);
   const images = Rng.fromSeed(s.seed + 1).fillUniform(new Float32Array(s.nTrain * s.m.d), -1, 1);
   const opt = defaultOptimizer(s.loss);
   // A larger clipping learning rate so that weights really reach ±c within a few steps.
   const o = s.loss === 'clip' ? { ...opt, lr: 3e-3 } : opt;
-  const options: FusedTrainerOptions = { device: device!, generatorSpec: s.m.gen, criticSpec: s.m.critic, initial: state, trainImages: images, loss: s.loss, lambda: 10, clipValue: 0.01, nCritic: s.nC, batchSize: s.B, generatorOptimizer: o, criticOptimizer: o };
-  const trainer = await FusedMlpTrainer.create(options);
+  const options: FusedTrainerOptions = { device: device!, generatorSpec: s.m.gen, criticSpec: s.m.critic, initial: state, trainImages: images, loss: s.loss, lambda: 10, clipValue: 0.01, nCritic: s.nC, batchSize: s.B, optimizerG: o, optimizerD: o };
+  const trainer = await WebgpuFusedTrainer.create(options);
   const ref = refTrainer(s.m.gen, s.m.critic, state.generator, state.critic);
-  return { trainer, ref, images, cfg: { loss: s.loss, lambda: 10, clipValue: 0.01, generatorOptimizer: o, criticOptimizer: o }, options };
+  return { trainer, ref, images, cfg: { loss: s.loss, lambda: 10, clipValue: 0.01, optimizerG: o, optimizerD: o }, options };
 }
 
 /** max |gpu − ref| / max(|ref|) per tensor, worst over tensors (norm-wise relative error). */
@@ -130,7 +130,7 @@ const tiny: Setup = { m: model(4, [8, 12], 16, [10, 6]), loss: 'gp', B: 8, nC: 5
 // Sizes that cross tile edges, a batch that is not a power of two, three hidden critic layers.
 const medium: Setup = { m: model(10, [33, 65], 70, [40, 24, 9]), loss: 'gp', B: 6, nC: 3, nTrain: 50, seed: 200 };
 
-describe.skipIf(!device)('FusedMlpTrainer vs the float64 reference trainer', () => {
+describe.skipIf(!device)('WebgpuFusedTrainer vs the float64 reference trainer', () => {
   it('one WGAN-GP iteration (G 4→8→12→16, D 16→10→6→1, B = 8, 5 critic steps): stats and weights to 1e-4', async () => {
     await compareRun(tiny, 1);
   });
@@ -148,7 +148,7 @@ describe.skipIf(!device)('FusedMlpTrainer vs the float64 reference trainer', () 
   });
 });
 
-describe.skipIf(!device)('FusedMlpTrainer state, determinism and resources', () => {
+describe.skipIf(!device)('WebgpuFusedTrainer state, determinism and resources', () => {
   it('is deterministic: the same inputs give bit-identical weights', async () => {
     const a = await build(tiny);
     const b = await build(tiny);

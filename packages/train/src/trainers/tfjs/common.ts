@@ -1,7 +1,7 @@
 import { tf } from '@wgan/core/backend';
-import type { Network } from './models/network.js';
-import type { Optimizer } from './optimizers.js';
-import type { StatsRecord, TrainerState } from './trainer.js';
+import type { Network } from '../../models/network.js';
+import type { Optimizer } from '../../optimizers.js';
+import type { StatsRecord, TrainerState } from '../../trainer.js';
 
 /**
  * Pieces shared by the tfjs trainers: the queue of per-iteration statistics kept on the device until

@@ -1,6 +1,0 @@
-/**
- * The fused WebGPU training path (issue 11): FusedMlpTrainer implements the Trainer contract for
- * dense-chain GANs with a handful of WGSL kernels, one command buffer per generator iteration.
- */
-export { FusedMlpTrainer, defaultOptimizer, DEFAULT_TUNING, type FusedTrainerOptions, type KernelTuning } from './fused-trainer.js';
-export { DEFAULT_TILE_CHOICE, TILES, type TileChoice, type TileConfig } from './kernels/matmul.js';
