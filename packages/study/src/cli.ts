@@ -2,7 +2,7 @@
 import { Command } from 'commander';
 import { artifactsRoot, formatTable, PipelineError, runCli } from '@wgan/core';
 import { defaultConcurrency, runLocal } from './local.js';
-import { connectionFor, startWorker, submitStudy } from './queue.js';
+import { connectionFor, QUEUE_NAME, startWorker, submitStudy } from './queue.js';
 import { reportMarkdown, writeReport } from './report.js';
 import { expandRuns, readStudySpec } from './spec.js';
 
@@ -43,9 +43,10 @@ program
   .command('submit <spec>')
   .description('queue the study on Redis: one job per run, a parent job that writes the report when they finish')
   .requiredOption('--redis <url>', 'Redis URL, e.g. redis://host:6379')
+  .option('--queue <name>', 'BullMQ queue name', QUEUE_NAME)
   .action(async (specPath: string, o) => {
     const spec = await readStudySpec(specPath);
-    const r = await submitStudy(spec, connectionFor(o.redis));
+    const r = await submitStudy(spec, connectionFor(o.redis), o.queue);
     process.stdout.write(`${spec.name}: ${r.runs} runs (${r.alreadyQueued} already queued), report job ${r.parentId}\n`);
   });
 
@@ -53,10 +54,11 @@ program
   .command('worker')
   .description('take study jobs from Redis until stopped (Ctrl-C); artifacts go to $WGAN_ARTIFACTS, shared by every worker')
   .requiredOption('--redis <url>', 'Redis URL, e.g. redis://host:6379')
+  .option('--queue <name>', 'BullMQ queue name', QUEUE_NAME)
   .option('--concurrency <n>', 'jobs at once on this worker', positive, 1)
   .option('--lock-ms <n>', "BullMQ job lock: a dead worker's job returns to the queue after this long", positive, 30_000)
   .action(async (o) => {
-    const worker = startWorker({ root: artifactsRoot(), connection: connectionFor(o.redis), concurrency: o.concurrency, lockDuration: o.lockMs });
+    const worker = startWorker({ root: artifactsRoot(), connection: connectionFor(o.redis), queueName: o.queue, concurrency: o.concurrency, lockDuration: o.lockMs });
     process.stderr.write(`worker: ${o.redis}, artifacts ${artifactsRoot()}, ${o.concurrency} at once\n`);
     await new Promise<void>((resolve) => {
       const stop = () => {
