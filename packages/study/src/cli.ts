@@ -3,7 +3,7 @@ import { Command } from 'commander';
 import { artifactsRoot, formatTable, PipelineError, runCli } from '@wgan/core';
 import { defaultConcurrency, runLocal } from './local.js';
 import { connectionFor, QUEUE_NAME, startWorker, submitStudy } from './queue.js';
-import { reportMarkdown, writeReport } from './report.js';
+import { reportMarkdown, saveSpec, specFromPathOrName, writeReport } from './report.js';
 import { expandRuns, readStudySpec } from './spec.js';
 
 /**
@@ -32,6 +32,7 @@ program
       return;
     }
     const root = artifactsRoot();
+    await saveSpec(spec, root);
     const concurrency = o.concurrency ?? defaultConcurrency(spec);
     const results = await runLocal(spec, { root, evaluate: spec.evaluate, concurrency, progress: o.progress ? undefined : false });
     const { dir, report } = await writeReport(spec, root);
@@ -46,6 +47,7 @@ program
   .option('--queue <name>', 'BullMQ queue name', QUEUE_NAME)
   .action(async (specPath: string, o) => {
     const spec = await readStudySpec(specPath);
+    await saveSpec(spec, artifactsRoot());
     const r = await submitStudy(spec, connectionFor(o.redis), o.queue);
     process.stdout.write(`${spec.name}: ${r.runs} runs (${r.alreadyQueued} already queued), report job ${r.parentId}\n`);
   });
@@ -71,10 +73,10 @@ program
   });
 
 program
-  .command('report <spec>')
+  .command('report <name-or-spec>')
   .description('aggregate the finished runs of a study: artifacts/studies/<name>/report/')
-  .action(async (specPath: string) => {
-    const spec = await readStudySpec(specPath);
+  .action(async (value: string) => {
+    const spec = await specFromPathOrName(value, artifactsRoot());
     const { dir, report } = await writeReport(spec, artifactsRoot());
     process.stdout.write(`${reportMarkdown(report)}\n→ ${dir}/report.md\n`);
   });

@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import cliProgress from 'cli-progress';
-import { failedResult, runJob, type JobOptions, type RunResult } from './executor.js';
+import { failedResult, runJob, runPaths, writeResult, type JobOptions, type RunResult } from './executor.js';
 import { expandRuns, type RunPlan, type StudySpec } from './spec.js';
 
 /**
@@ -98,7 +98,10 @@ export async function runLocal(spec: StudySpec, options: LocalOptions): Promise<
         try {
           result = await runJob(plan, { ...options, onStage: undefined });
         } catch (e) {
-          if (attempt === spec.attempts || options.signal?.aborted) result = failedResult(plan, e, attempt);
+          if (attempt === spec.attempts || options.signal?.aborted) {
+            result = failedResult(plan, e, attempt);
+            await writeResult(runPaths(options.root, plan, options.evaluate).result, result);
+          }
           else await new Promise((r) => setTimeout(r, 1000 * 2 ** (attempt - 1)));
         }
       }

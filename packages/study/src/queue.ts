@@ -118,6 +118,7 @@ export function startWorker(options: WorkerOptions): Worker {
     const attempt = job.attemptsMade + 1;
     const attempts = job.opts.attempts ?? 1;
     log(`run ${plan.name} (${plan.cell}, seed ${plan.seed}) attempt ${attempt}/${attempts}`);
+    const t0 = performance.now();
     try {
       const result: RunResult = await runJob(plan, {
         root: options.root,
@@ -127,7 +128,8 @@ export function startWorker(options: WorkerOptions): Worker {
         onStage: (stage, pid) => options.onStage?.(plan.name, stage, pid),
       });
       log(`run ${plan.name} done (${result.trained})`);
-      return result;
+      // insideMs: the job's own time (stages included); the rest of the worker's time on it is the queue's
+      return { ...result, insideMs: performance.now() - t0 };
     } catch (e) {
       const busy = e instanceof StageFailure && e.busy;
       log(`run ${plan.name} attempt ${attempt} failed${busy ? ' (another writer is on it; retried later)' : ''}: ${(e as Error).message}`);

@@ -1,8 +1,9 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { folderInside, writeArtifact } from '@wgan/core';
+import { folderInside, PipelineError, writeArtifact, writeFileAtomic } from '@wgan/core';
 import type { RunMetrics, RunResult } from './executor.js';
-import { expandRuns, type FlagValue, type StudySpec } from './spec.js';
+import { expandRuns, parseStudySpec, readStudySpec, type FlagValue, type StudySpec } from './spec.js';
 import { summarize, welchTest, type Summary, type WelchResult } from './stats.js';
 
 /**
@@ -225,4 +226,23 @@ export async function writeReport(spec: StudySpec, root: string): Promise<{ dir:
     },
   );
   return { dir, report };
+}
+
+/** Keeps the spec beside the study's results (artifacts/studies/<name>/spec.json), for `study report <name>`. */
+export async function saveSpec(spec: StudySpec, root: string): Promise<string> {
+  const dir = folderInside(root, 'study name', 'studies', spec.name);
+  await mkdir(dir, { recursive: true });
+  const path = join(dir, 'spec.json');
+  await writeFileAtomic(path, `${JSON.stringify(spec, null, 2)}\n`);
+  return path;
+}
+
+/** A spec file's path, or the name of a study whose spec was saved under the artifacts root. */
+export async function specFromPathOrName(value: string, root: string): Promise<StudySpec> {
+  if (existsSync(value)) return readStudySpec(value);
+  const path = join(folderInside(root, 'study name', 'studies', value), 'spec.json');
+  if (!existsSync(path)) {
+    throw new PipelineError(`no spec file "${value}" and no study of that name under ${root}`, 'spec', 'give a spec file, or the name of a study that was run or submitted with this artifacts root');
+  }
+  return parseStudySpec(JSON.parse(await readFile(path, 'utf8')), path);
 }
