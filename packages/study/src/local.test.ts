@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -57,13 +57,14 @@ describe('study run (local executor)', () => {
     const onDisk = JSON.parse(await readFile(join(dir, 'report.json'), 'utf8')) as StudyReport;
     expect(onDisk.counts).toEqual({ runs: 4, done: 2, failed: 2, missing: 0 });
     const artifact = await readArtifact(dir);
+    expect(Object.keys(artifact.manifest.files).sort()).toEqual(['intervals.png', 'report.html', 'report.json', 'report.md']);
     expect((artifact.manifest.meta as { runs: { run: string }[] }).runs.map((r) => r.run)).toEqual(expandRuns(spec).map((p) => p.name));
 
     // the cell's numbers are the evaluations' (report.json of each run), summarised over the two seeds
     const gp = report.cells.find((c) => c.cell === 'gp')!;
     const fds: number[] = [];
     for (const r of results.slice(0, 2)) {
-      const evalDirs = (await import('node:fs')).readdirSync(join(root, 'eval')).filter((d) => d.startsWith(r.run));
+      const evalDirs = readdirSync(join(root, 'eval')).filter((d) => d.startsWith(r.run));
       expect(evalDirs).toHaveLength(1);
       const ev = JSON.parse(await readFile(join(root, 'eval', evalDirs[0], 'report.json'), 'utf8')) as { frechet: { fakeVsTest: number } };
       fds.push(ev.frechet.fakeVsTest);

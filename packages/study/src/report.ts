@@ -3,6 +3,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { folderInside, PipelineError, writeArtifact, writeFileAtomic } from '@wgan/core';
 import type { RunMetrics, RunResult } from './executor.js';
+import { drawFigures } from './figures.js';
 import { expandRuns, parseStudySpec, readStudySpec, type FlagValue, type StudySpec } from './spec.js';
 import { summarize, welchTest, type Summary, type WelchResult } from './stats.js';
 
@@ -181,7 +182,7 @@ function escapeHtml(s: string): string {
 }
 
 /** The markdown's tables as an HTML page (tables become <table>, the rest <p>/<li>). */
-export function reportHtml(markdown: string, title: string): string {
+export function reportHtml(markdown: string, title: string, images: string[] = []): string {
   const out: string[] = [];
   let table: string[][] = [];
   const flush = () => {
@@ -203,6 +204,7 @@ export function reportHtml(markdown: string, title: string): string {
     else if (line.trim()) out.push(`<p>${escapeHtml(line)}</p>`);
   }
   flush();
+  for (const src of images) out.push(`<p><img src="${escapeHtml(src)}" alt="${escapeHtml(src)}"></p>`);
   return `<!doctype html><meta charset="utf-8"><title>${escapeHtml(title)}</title><style>body{font-family:sans-serif;max-width:1100px;margin:2em auto}table{border-collapse:collapse}td,th{border:1px solid #bbb;padding:3px 8px;text-align:left}</style>\n${out.join('\n')}\n`;
 }
 
@@ -222,7 +224,11 @@ export async function writeReport(spec: StudySpec, root: string): Promise<{ dir:
     async (tmp) => {
       await writeFile(join(tmp, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
       await writeFile(join(tmp, 'report.md'), markdown);
-      await writeFile(join(tmp, 'report.html'), reportHtml(markdown, `Study ${spec.name}`));
+      const figures = await drawFigures(report);
+      for (const f of figures) await writeFile(join(tmp, f.file), f.png);
+      const images = figures.map((f) => `![${f.file}](${f.file})`).join('\n');
+      await writeFile(join(tmp, 'report.html'), reportHtml(markdown, `Study ${spec.name}`, figures.map((f) => f.file)));
+      if (images) await writeFile(join(tmp, 'report.md'), `${markdown}\n${images}\n`);
     },
   );
   return { dir, report };
