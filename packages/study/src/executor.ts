@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { folderInside, PipelineError, workspaceRoot, writeFileAtomic } from '@wgan/core';
+import { acquireArtifactLock, folderInside, isPipelineError, PipelineError, workspaceRoot, writeFileAtomic } from '@wgan/core';
 import { canonicalJson, sha256Hex, trainArgs, type EvaluateSettings, type RunPlan } from './spec.js';
 
 /**
@@ -199,8 +199,36 @@ function weightsOf(manifest: TrainManifest): RunResult['weights'] {
   return g && d ? { generator: g, critic: d } : null;
 }
 
-/** Ensures the run, evaluates it, writes and returns its result (studies/<study>/results/<run>.json). */
+/** Another job (a second delivery of the same run) is on this run now; try again later. */
+export class RunBusy extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RunBusy';
+  }
+}
+
+/**
+ * Ensures the run, evaluates it, writes and returns its result (studies/<study>/results/<run>.json).
+ * The job holds `study-jobs/.<run>.lock` throughout, so a second delivery of the same run (BullMQ is
+ * at-least-once: a job whose lock lapsed while Redis was away is handed out again) waits instead of
+ * training the run twice; a lock left by a dead process on this host is taken over.
+ */
 export async function runJob(plan: RunPlan, options: JobOptions): Promise<RunResult> {
+  let lock;
+  try {
+    lock = acquireArtifactLock(folderInside(options.root, 'run name', 'study-jobs', plan.name), { stage: 'study job' });
+  } catch (e) {
+    if (isPipelineError(e) && /is being written by/.test(e.message)) throw new RunBusy(e.message);
+    throw e;
+  }
+  try {
+    return await runJobLocked(plan, options);
+  } finally {
+    lock.release();
+  }
+}
+
+async function runJobLocked(plan: RunPlan, options: JobOptions): Promise<RunResult> {
   const paths = runPaths(options.root, plan, options.evaluate);
   const env = { ...process.env, WGAN_ARTIFACTS: options.root };
   let manifest = await completedRun(plan, paths.run);

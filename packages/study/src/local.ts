@@ -57,17 +57,17 @@ function makeDisplay(total: number, concurrency: number, options: LocalOptions):
     };
   }
   const multi = new cliProgress.MultiBar(
-    { clearOnComplete: false, hideCursor: true, format: '{label} [{bar}] {value}/{total} {status}', stream: process.stderr },
+    { clearOnComplete: false, hideCursor: true, barsize: 12, format: '{label} [{bar}] {value}/{total} {status}', stream: process.stderr },
     cliProgress.Presets.shades_grey,
   );
-  const studyBar = multi.create(total, 0, { label: 'study'.padEnd(28), status: '' });
+  const studyBar = multi.create(total, 0, { label: `study, ${concurrency} at once`.padEnd(24), status: '' });
   const lines = new Map<string, cliProgress.SingleBar>();
-  const refresh = () => studyBar.update(counts.done + counts.failed, { status: `${counts.done} done · ${counts.running} running · ${counts.failed} failed · ETA ${eta()} · ${concurrency} at once` });
+  const refresh = () => studyBar.update(counts.done + counts.failed, { status: `${counts.done} done, ${counts.running} running, ${counts.failed} failed, ETA ${eta()}` });
   refresh();
   return {
     start: (p) => {
       counts.running++;
-      lines.set(p.name, multi.create(1, 0, { label: `${p.cell} s${p.seed}`.slice(0, 28).padEnd(28), status: p.name }));
+      lines.set(p.name, multi.create(1, 0, { label: `${p.cell} s${p.seed}`.slice(0, 24).padEnd(24), status: p.name }));
       refresh();
     },
     finish: (p, r) => {

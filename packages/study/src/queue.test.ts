@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
 import { workspaceRoot } from '@wgan/core';
 import { makeTinyData } from '@wgan/train';
 import { connectionFor, submitStudy } from './queue.js';
@@ -37,7 +38,7 @@ interface WorkerProc {
 }
 
 function startCliWorker(root: string): WorkerProc {
-  const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'worker', '--redis', redis.url, '--queue', QUEUE, '--lock-ms', '3000'], {
+  const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'worker', '--redis', redis.url, '--queue', QUEUE, '--lock-ms', '6000'], {
     cwd: workspaceRoot(),
     env: { ...process.env, WGAN_ARTIFACTS: root },
     stdio: ['ignore', 'ignore', 'pipe'],
@@ -57,6 +58,15 @@ function cli(args: string[], root: string): Promise<{ code: number | null; stder
     c.stdout.on('data', (d: Buffer) => (stdout += d));
     c.on('close', (code) => resolve({ code, stderr, stdout }));
   });
+}
+
+/** Whether a process runs (a zombie waiting for its reaper counts as gone). */
+function running(pid: number): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0] !== 'Z';
+  } catch {
+    return false;
+  }
 }
 
 async function until(what: string, ms: number, test: () => boolean | Promise<boolean>): Promise<void> {
@@ -140,6 +150,10 @@ describe.skipIf(missing)('study on BullMQ with a real redis-server', () => {
       return false;
     });
     victim!.worker.child.kill('SIGKILL');
+    // the run's train process goes with its worker (the parent-watch preload): no orphan writes the run
+    const trainPid = Number(victim!.worker.log.map((l) => new RegExp(`run ${victim!.run} train pid (\\d+)`).exec(l)?.[1]).filter(Boolean).at(-1));
+    expect(trainPid).toBeGreaterThan(0);
+    await until('the killed worker\'s train process to exit', 10_000, () => !running(trainPid));
     const replacement = startCliWorker(root);
     // Redis goes away and comes back while the surviving workers hold jobs
     await new Promise((r) => setTimeout(r, 1500));

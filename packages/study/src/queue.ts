@@ -1,6 +1,6 @@
-import { FlowProducer, Queue, Worker, type ConnectionOptions, type Job } from 'bullmq';
+import { DelayedError, FlowProducer, Queue, Worker, type ConnectionOptions, type Job } from 'bullmq';
 import { PipelineError } from '@wgan/core';
-import { failedResult, runJob, runPaths, StageFailure, writeResult, type RunResult, type StageCommand } from './executor.js';
+import { failedResult, RunBusy, runJob, runPaths, StageFailure, writeResult, type RunResult, type StageCommand } from './executor.js';
 import { writeReport } from './report.js';
 import { expandRuns, specHash, type RunPlan, type StudySpec } from './spec.js';
 
@@ -108,7 +108,7 @@ export interface WorkerOptions {
 export function startWorker(options: WorkerOptions): Worker {
   const log = options.log ?? ((l: string) => process.stderr.write(`${new Date().toISOString()} ${l}\n`));
   const lockDuration = options.lockDuration ?? 30_000;
-  const processor = async (job: Job<RunJobData | AggregateJobData>): Promise<unknown> => {
+  const processor = async (job: Job<RunJobData | AggregateJobData>, token?: string): Promise<unknown> => {
     if (job.data.kind === 'aggregate') {
       const { dir, report } = await writeReport(job.data.spec, options.root);
       log(`report ${job.data.spec.name}: ${report.counts.done} done, ${report.counts.failed} failed, ${report.counts.missing} missing → ${dir}`);
@@ -125,14 +125,22 @@ export function startWorker(options: WorkerOptions): Worker {
         evaluate,
         train: options.train,
         evaluateCli: options.evaluateCli,
-        onStage: (stage, pid) => options.onStage?.(plan.name, stage, pid),
+        onStage: (stage, pid) => {
+          log(`run ${plan.name} ${stage} pid ${pid}`);
+          options.onStage?.(plan.name, stage, pid);
+        },
       });
       log(`run ${plan.name} done (${result.trained})`);
       // insideMs: the job's own time (stages included); the rest of the worker's time on it is the queue's
       return { ...result, insideMs: performance.now() - t0 };
     } catch (e) {
-      const busy = e instanceof StageFailure && e.busy;
-      log(`run ${plan.name} attempt ${attempt} failed${busy ? ' (another writer is on it; retried later)' : ''}: ${(e as Error).message}`);
+      if (e instanceof RunBusy || (e instanceof StageFailure && e.busy)) {
+        // someone else is on this run: look again later without using up an attempt
+        log(`run ${plan.name}: another job is on it (${(e as Error).message}); delayed`);
+        await job.moveToDelayed(Date.now() + 2000, token);
+        throw new DelayedError();
+      }
+      log(`run ${plan.name} attempt ${attempt} failed: ${(e as Error).message}`);
       if (attempt >= attempts) await writeResult(runPaths(options.root, plan, evaluate).result, failedResult(plan, e, attempt));
       throw e;
     }
