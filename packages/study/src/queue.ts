@@ -32,7 +32,12 @@ export interface RunJobData {
   kind: 'run';
   plan: RunPlan;
   evaluate: StudySpec['evaluate'];
+  /** Times this job found another job on its run and was delayed. */
+  busyDelays?: number;
 }
+
+/** Delays (2 s each) a job waits for another job on its run before the wait counts as a failed attempt. */
+export const MAX_BUSY_DELAYS = 300;
 
 export interface AggregateJobData {
   kind: 'aggregate';
@@ -134,9 +139,12 @@ export function startWorker(options: WorkerOptions): Worker {
       // insideMs: the job's own time (stages included); the rest of the worker's time on it is the queue's
       return { ...result, insideMs: performance.now() - t0 };
     } catch (e) {
-      if (e instanceof RunBusy || (e instanceof StageFailure && e.busy)) {
-        // someone else is on this run: look again later without using up an attempt
+      const busyDelays = job.data.busyDelays ?? 0;
+      if ((e instanceof RunBusy || (e instanceof StageFailure && e.busy)) && busyDelays < MAX_BUSY_DELAYS) {
+        // someone else is on this run: look again later without using up an attempt (a lock left by a
+        // dead worker on another host is never taken over, so the wait is bounded and then fails)
         log(`run ${plan.name}: another job is on it (${(e as Error).message}); delayed`);
+        await job.updateData({ ...job.data, busyDelays: busyDelays + 1 });
         await job.moveToDelayed(Date.now() + 2000, token);
         throw new DelayedError();
       }
