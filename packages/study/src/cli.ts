@@ -16,7 +16,10 @@ const positive = (v: string) => {
   return n;
 };
 
-const program = new Command().name('study').description('sweeps and seeds of the pipeline as jobs; reports with 95% t-intervals → artifacts/studies/<name>/').showHelpAfterError();
+const program = new Command()
+  .name('study')
+  .description('sweeps and seeds of the pipeline as jobs; reports with 95% t-intervals → artifacts/studies/<name>/')
+  .showHelpAfterError();
 
 program
   .command('run <spec>')
@@ -60,7 +63,13 @@ program
   .option('--concurrency <n>', 'jobs at once on this worker', positive, 1)
   .option('--lock-ms <n>', "BullMQ job lock: a dead worker's job returns to the queue after this long", positive, 30_000)
   .action(async (o) => {
-    const worker = startWorker({ root: artifactsRoot(), connection: connectionFor(o.redis), queueName: o.queue, concurrency: o.concurrency, lockDuration: o.lockMs });
+    const worker = startWorker({
+      root: artifactsRoot(),
+      connection: connectionFor(o.redis),
+      queueName: o.queue,
+      concurrency: o.concurrency,
+      lockDuration: o.lockMs,
+    });
     process.stderr.write(`worker: ${o.redis}, artifacts ${artifactsRoot()}, ${o.concurrency} at once\n`);
     await new Promise<void>((resolve) => {
       const stop = () => {

@@ -25,7 +25,8 @@ export interface StageCommand {
 
 /** `node --import tsx --import parent-watch.mjs packages/<stage>/src/cli.ts`. */
 export function stageCli(stage: 'train' | 'evaluate'): StageCommand {
-  return { command: process.execPath, args: ['--import', 'tsx', '--import', PARENT_WATCH, join(workspaceRoot(), 'packages', stage, 'src', 'cli.ts')] };
+  const cli = join(workspaceRoot(), 'packages', stage, 'src', 'cli.ts');
+  return { command: process.execPath, args: ['--import', 'tsx', '--import', PARENT_WATCH, cli] };
 }
 
 export interface RunPaths {
@@ -135,7 +136,12 @@ export async function completedRun(plan: RunPlan, runDir: string): Promise<Train
   if (!manifest || manifest.stage !== 'train') return null;
   const diff = configMismatches(plan, manifest.config);
   if (diff.length) {
-    throw new PipelineError(`run ${plan.name} exists with another config (${diff.slice(0, 3).join('; ')})`, runDir, 'remove that run folder; run names are config hashes, so another writer changed it', 1);
+    throw new PipelineError(
+      `run ${plan.name} exists with another config (${diff.slice(0, 3).join('; ')})`,
+      runDir,
+      'remove that run folder; run names are config hashes, so another writer changed it',
+      1,
+    );
   }
   return manifest;
 }
@@ -157,7 +163,12 @@ export interface SpawnOptions {
 /** Runs a stage CLI to its end, keeping the last 4 KB of what it prints. */
 export function runStage(cmd: StageCommand, args: string[], options: SpawnOptions): Promise<StageOutcome> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(cmd.command, [...cmd.args, ...args], { cwd: workspaceRoot(), env: options.env, stdio: ['ignore', 'pipe', 'pipe'], signal: options.signal });
+    const child = spawn(cmd.command, [...cmd.args, ...args], {
+      cwd: workspaceRoot(),
+      env: options.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      signal: options.signal,
+    });
     let tail = '';
     const keep = (chunk: Buffer) => {
       tail = (tail + chunk.toString('utf8')).slice(-4096);
@@ -239,12 +250,25 @@ async function runJobLocked(plan: RunPlan, options: JobOptions): Promise<RunResu
     await writeFileAtomic(paths.config, `${JSON.stringify(plan.resolved.config, null, 2)}\n`);
     // --resume continues from the latest checkpoint when there is one and starts fresh otherwise
     const args = ['--config', paths.config, ...trainArgs(plan), '--resume', '--no-progress'];
-    const outcome = await runStage(options.train ?? stageCli('train'), args, { env, signal: options.signal, onSpawn: (pid) => options.onStage?.('train', pid) });
+    const outcome = await runStage(options.train ?? stageCli('train'), args, {
+      env,
+      signal: options.signal,
+      onSpawn: (pid) => options.onStage?.('train', pid),
+    });
     if (outcome.code !== 0) throw new StageFailure('train', outcome, outcome.code === 2 && /is being written by/.test(outcome.tail));
     manifest = await completedRun(plan, paths.run);
-    if (!manifest) throw new StageFailure('train', { ...outcome, tail: `${outcome.tail}\n(no sealed manifest after train exited 0)` }, false);
+    if (!manifest) {
+      throw new StageFailure('train', { ...outcome, tail: `${outcome.tail}\n(no sealed manifest after train exited 0)` }, false);
+    }
   }
-  let metrics: RunMetrics = { inceptionScore: null, frechet: null, e10: null, wasserstein: null, trainSeconds: manifest.meta?.elapsedMs != null ? manifest.meta.elapsedMs / 1000 : null };
+  const elapsedMs = manifest.meta?.elapsedMs;
+  let metrics: RunMetrics = {
+    inceptionScore: null,
+    frechet: null,
+    e10: null,
+    wasserstein: null,
+    trainSeconds: elapsedMs != null ? elapsedMs / 1000 : null,
+  };
   if (options.evaluate) metrics = { ...metrics, ...(await ensureEvaluation(plan, paths, options, env)) };
   const result: RunResult = {
     run: plan.name, study: plan.study, grid: plan.grid, cell: plan.cell, seed: plan.seed, configHash: plan.configHash,
@@ -261,7 +285,12 @@ interface EvalReport {
   E10: { accuracy: number } | null;
 }
 
-async function ensureEvaluation(plan: RunPlan, paths: RunPaths, options: JobOptions, env: NodeJS.ProcessEnv): Promise<Omit<RunMetrics, 'trainSeconds'>> {
+async function ensureEvaluation(
+  plan: RunPlan,
+  paths: RunPaths,
+  options: JobOptions,
+  env: NodeJS.ProcessEnv,
+): Promise<Omit<RunMetrics, 'trainSeconds'>> {
   const settings = options.evaluate as EvaluateSettings;
   const reportPath = join(paths.eval, 'report.json');
   // an evaluation is an atomic artifact: a report.json there is a finished one
@@ -270,11 +299,17 @@ async function ensureEvaluation(plan: RunPlan, paths: RunPaths, options: JobOpti
     if (settings.samples !== undefined) args.push('--samples', String(settings.samples));
     if (settings.seed !== undefined) args.push('--seed', String(settings.seed));
     if (settings.backend !== undefined) args.push('--backend', settings.backend);
-    const outcome = await runStage(options.evaluateCli ?? stageCli('evaluate'), args, { env, signal: options.signal, onSpawn: (pid) => options.onStage?.('evaluate', pid) });
+    const outcome = await runStage(options.evaluateCli ?? stageCli('evaluate'), args, {
+      env,
+      signal: options.signal,
+      onSpawn: (pid) => options.onStage?.('evaluate', pid),
+    });
     if (outcome.code !== 0) throw new StageFailure('evaluate', outcome, false);
   }
   const report = await readJson<EvalReport>(reportPath);
-  if (!report) throw new PipelineError('evaluation has no report.json', reportPath, 'remove the evaluation folder and run the job again', 1);
+  if (!report) {
+    throw new PipelineError('evaluation has no report.json', reportPath, 'remove the evaluation folder and run the job again', 1);
+  }
   return {
     inceptionScore: report.inceptionScore.fake,
     frechet: report.frechet.fakeVsTest,

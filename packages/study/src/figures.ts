@@ -33,7 +33,17 @@ export function studyFigures(report: StudyReport): Figure[] {
     }));
     figures.push({
       file: `heatmap-${grid}.png`,
-      spec: heatmap({ rows, cols, values, rowLabel: rowAxis, colLabel: colAxis, title: `${report.study}: ${grid}, mean ${metric.label} over seeds`, subtitle: `${report.seeds.length} training seeds per cell; ${metric.better} is better`, valueLabel: metric.label, format: '.3~g' }),
+      spec: heatmap({
+        rows,
+        cols,
+        values,
+        rowLabel: rowAxis,
+        colLabel: colAxis,
+        title: `${report.study}: ${grid}, mean ${metric.label} over seeds`,
+        subtitle: `${report.seeds.length} training seeds per cell; ${metric.better} is better`,
+        valueLabel: metric.label,
+        format: '.3~g',
+      }),
     });
   }
   if (rest.length) {
@@ -47,13 +57,22 @@ export function studyFigures(report: StudyReport): Figure[] {
         file: 'intervals.png',
         spec: {
           $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-          title: { text: `${report.study}: mean ${metric.label} with 95% t-interval`, subtitle: `${report.seeds.length} training seeds per cell; ${metric.better} is better` },
+          title: {
+            text: `${report.study}: mean ${metric.label} with 95% t-interval`,
+            subtitle: `${report.seeds.length} training seeds per cell; ${metric.better} is better`,
+          },
           width: Math.max(160, 60 * points.length),
           height: 220,
           data: { values: points },
           layer: [
-            { mark: { type: 'rule', color: '#000000', strokeWidth: 1.5 }, encoding: { x, y: { field: 'lo', type: 'quantitative', title: metric.label, scale: { zero: false } }, y2: { field: 'hi' } } },
-            { mark: { type: 'point', filled: true, size: 60, color: '#000000' }, encoding: { x, y: { field: 'mean', type: 'quantitative' } } },
+            {
+              mark: { type: 'rule', color: '#000000', strokeWidth: 1.5 },
+              encoding: { x, y: { field: 'lo', type: 'quantitative', title: metric.label, scale: { zero: false } }, y2: { field: 'hi' } },
+            },
+            {
+              mark: { type: 'point', filled: true, size: 60, color: '#000000' },
+              encoding: { x, y: { field: 'mean', type: 'quantitative' } },
+            },
           ],
           config: PLOT_CONFIG,
         } as unknown as Spec,

@@ -51,7 +51,8 @@ function makeDisplay(total: number, concurrency: number, options: LocalOptions):
       finish: (p, r) => {
         counts.running--;
         counts[r.status === 'done' ? 'done' : 'failed']++;
-        log(`${r.status} ${p.name} (${r.trained ?? r.error}) — ${counts.done} done, ${counts.running} running, ${counts.failed} failed of ${total}, ETA ${eta()}`);
+        const tally = `${counts.done} done, ${counts.running} running, ${counts.failed} failed of ${total}`;
+        log(`${r.status} ${p.name} (${r.trained ?? r.error}) — ${tally}, ETA ${eta()}`);
       },
       stop: () => {},
     };
@@ -62,7 +63,10 @@ function makeDisplay(total: number, concurrency: number, options: LocalOptions):
   );
   const studyBar = multi.create(total, 0, { label: `study, ${concurrency} at once`.padEnd(24), status: '' });
   const lines = new Map<string, cliProgress.SingleBar>();
-  const refresh = () => studyBar.update(counts.done + counts.failed, { status: `${counts.done} done, ${counts.running} running, ${counts.failed} failed, ETA ${eta()}` });
+  const refresh = () =>
+    studyBar.update(counts.done + counts.failed, {
+      status: `${counts.done} done, ${counts.running} running, ${counts.failed} failed, ETA ${eta()}`,
+    });
   refresh();
   return {
     start: (p) => {

@@ -116,7 +116,8 @@ export function startWorker(options: WorkerOptions): Worker {
   const processor = async (job: Job<RunJobData | AggregateJobData>, token?: string): Promise<unknown> => {
     if (job.data.kind === 'aggregate') {
       const { dir, report } = await writeReport(job.data.spec, options.root);
-      log(`report ${job.data.spec.name}: ${report.counts.done} done, ${report.counts.failed} failed, ${report.counts.missing} missing → ${dir}`);
+      const { done, failed, missing } = report.counts;
+      log(`report ${job.data.spec.name}: ${done} done, ${failed} failed, ${missing} missing → ${dir}`);
       return { dir, counts: report.counts };
     }
     const { plan, evaluate } = job.data;

@@ -112,7 +112,8 @@ export function summarizeStudy(spec: StudySpec, runs: StudyReport['runs']): Stud
       if (!a.length || !b.length) continue;
       const welch = welchTest(a, b);
       const mean = (xs: number[]) => xs.reduce((s, v) => s + v, 0) / xs.length;
-      comparisons.push({ a: ranking[i], b: ranking[j], difference: mean(a) - mean(b), welch, significant: welch !== null && welch.p < 0.05 });
+      const significant = welch !== null && welch.p < 0.05;
+      comparisons.push({ a: ranking[i], b: ranking[j], difference: mean(a) - mean(b), welch, significant });
     }
   }
   const count = (s: string) => runs.filter((r) => r.status === s).length;
@@ -149,7 +150,8 @@ export function reportMarkdown(report: StudyReport): string {
   const lines = [`# Study ${report.study}`, ''];
   if (report.description) lines.push(report.description, '');
   lines.push(
-    `${report.counts.runs} runs (${report.cells.length} cells × ${report.seeds.length} seeds: ${report.seeds.join(', ')}): ${report.counts.done} done, ${report.counts.failed} failed, ${report.counts.missing} missing.`,
+    `${report.counts.runs} runs (${report.cells.length} cells × ${report.seeds.length} seeds: ${report.seeds.join(', ')}): ` +
+      `${report.counts.done} done, ${report.counts.failed} failed, ${report.counts.missing} missing.`,
     'Each entry: mean ± sample std [95% Student-t interval of the mean] over the seeds that finished.',
     '',
     `| cell | n | ${shown.map((m) => m.label).join(' | ')} |`,
@@ -164,15 +166,24 @@ export function reportMarkdown(report: StudyReport): string {
   report.ranking.forEach((cell, i) => {
     const next = report.ranking[i + 1];
     const cmp = next ? report.comparisons.find((c) => c.a === cell && c.b === next) : undefined;
-    const vs = cmp ? (cmp.welch ? ` — vs next: Δ ${num(cmp.difference)}, Welch p = ${num(cmp.welch.p)}${cmp.significant ? ' (significant)' : ' (not significant)'}` : ' — vs next: no test (fewer than 2 seeds or no spread)') : '';
+    const verdict = cmp?.significant ? ' (significant)' : ' (not significant)';
+    const vs = !cmp
+      ? ''
+      : cmp.welch
+        ? ` — vs next: Δ ${num(cmp.difference)}, Welch p = ${num(cmp.welch.p)}${verdict}`
+        : ' — vs next: no test (fewer than 2 seeds or no spread)';
     lines.push(`${i + 1}. ${cell}${vs}`);
   });
   const significant = report.comparisons.filter((c) => c.significant);
-  lines.push('', `Significant differences (Welch, α = 0.05, ${report.comparisons.length} pairs, uncorrected): ${significant.length ? significant.map((c) => `${c.a} vs ${c.b}`).join('; ') : 'none'}.`);
+  const listed = significant.length ? significant.map((c) => `${c.a} vs ${c.b}`).join('; ') : 'none';
+  lines.push('', `Significant differences (Welch, α = 0.05, ${report.comparisons.length} pairs, uncorrected): ${listed}.`);
   const bad = report.cells.flatMap((c) => c.runs.filter((r) => r.status !== 'done').map((r) => ({ ...r, cell: c.cell })));
   if (bad.length) {
     lines.push('', '## Runs that did not finish', '', '| run | cell | seed | status | error |', '|---|---|---|---|---|');
-    for (const r of bad) lines.push(`| ${r.run} | ${r.cell} | ${r.seed} | ${r.status} | ${(r.error ?? '').replace(/\|/g, '\\|').slice(0, 200)} |`);
+    for (const r of bad) {
+      const error = (r.error ?? '').replace(/\|/g, '\\|').slice(0, 200);
+      lines.push(`| ${r.run} | ${r.cell} | ${r.seed} | ${r.status} | ${error} |`);
+    }
   }
   return `${lines.join('\n')}\n`;
 }
@@ -205,7 +216,10 @@ export function reportHtml(markdown: string, title: string, images: string[] = [
   }
   flush();
   for (const src of images) out.push(`<p><img src="${escapeHtml(src)}" alt="${escapeHtml(src)}"></p>`);
-  return `<!doctype html><meta charset="utf-8"><title>${escapeHtml(title)}</title><style>body{font-family:sans-serif;max-width:1100px;margin:2em auto}table{border-collapse:collapse}td,th{border:1px solid #bbb;padding:3px 8px;text-align:left}</style>\n${out.join('\n')}\n`;
+  const style =
+    'body{font-family:sans-serif;max-width:1100px;margin:2em auto}table{border-collapse:collapse}' +
+    'td,th{border:1px solid #bbb;padding:3px 8px;text-align:left}';
+  return `<!doctype html><meta charset="utf-8"><title>${escapeHtml(title)}</title><style>${style}</style>\n${out.join('\n')}\n`;
 }
 
 /** Writes artifacts/studies/<name>/report/ atomically: report.json, report.md, report.html; the manifest names every run. */
@@ -219,7 +233,15 @@ export async function writeReport(spec: StudySpec, root: string): Promise<{ dir:
       stage: 'study',
       packageVersion: '0.1.0',
       config: spec,
-      meta: { runs: report.runs.map((r) => ({ run: r.run, cell: r.cell, seed: r.seed, status: r.status, ...('configHash' in r ? { configHash: r.configHash } : {}) })) },
+      meta: {
+        runs: report.runs.map((r) => ({
+          run: r.run,
+          cell: r.cell,
+          seed: r.seed,
+          status: r.status,
+          ...('configHash' in r ? { configHash: r.configHash } : {}),
+        })),
+      },
     },
     async (tmp) => {
       await writeFile(join(tmp, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
@@ -248,7 +270,11 @@ export async function specFromPathOrName(value: string, root: string): Promise<S
   if (existsSync(value)) return readStudySpec(value);
   const path = join(folderInside(root, 'study name', 'studies', value), 'spec.json');
   if (!existsSync(path)) {
-    throw new PipelineError(`no spec file "${value}" and no study of that name under ${root}`, 'spec', 'give a spec file, or the name of a study that was run or submitted with this artifacts root');
+    throw new PipelineError(
+      `no spec file "${value}" and no study of that name under ${root}`,
+      'spec',
+      'give a spec file, or the name of a study that was run or submitted with this artifacts root',
+    );
   }
   return parseStudySpec(JSON.parse(await readFile(path, 'utf8')), path);
 }

@@ -41,7 +41,9 @@ const gridSchema = z
     g.axes.forEach((a, i) => {
       if (seen.has(a.flag)) ctx.addIssue({ code: 'custom', path: ['axes', i, 'flag'], message: `axis "${a.flag}" appears twice` });
       seen.add(a.flag);
-      if (a.flag in g.flags) ctx.addIssue({ code: 'custom', path: ['axes', i, 'flag'], message: `"${a.flag}" is both a grid flag and an axis` });
+      if (a.flag in g.flags) {
+        ctx.addIssue({ code: 'custom', path: ['axes', i, 'flag'], message: `"${a.flag}" is both a grid flag and an axis` });
+      }
     });
   });
 
@@ -59,7 +61,10 @@ export const studySpecSchema = z
       .strict()
       .default({ flags: {} }),
     grids: z.array(gridSchema).min(1, 'a study needs at least one grid (a grid with no axes is one cell)'),
-    seeds: z.array(z.number().int().min(0)).min(1, 'at least one training seed').refine((s) => new Set(s).size === s.length, 'seeds repeat'),
+    seeds: z
+      .array(z.number().int().min(0))
+      .min(1, 'at least one training seed')
+      .refine((s) => new Set(s).size === s.length, 'seeds repeat'),
     /** Evaluate every run's final checkpoint under one classifier; false = train only. */
     evaluate: z
       .union([
@@ -95,7 +100,8 @@ export function parseStudySpec(value: unknown, source = 'study spec'): StudySpec
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const field = issue.path.length ? issue.path.join('.') : '(top level)';
-    throw new PipelineError(`${source}: ${field}: ${issue.message}`, field, `fix "${field}" in ${source}; see packages/study/README.md for the format`);
+    const hint = `fix "${field}" in ${source}; see packages/study/README.md for the format`;
+    throw new PipelineError(`${source}: ${field}: ${issue.message}`, field, hint);
   }
   return parsed.data;
 }
@@ -188,7 +194,8 @@ export function expandRuns(spec: StudySpec): RunPlan[] {
         const plan: RunPlan = { study: spec.name, grid: grid.name, cell, axes, seed, name, configHash, resolved };
         const twin = byName.get(name);
         if (twin) {
-          throw new PipelineError(`cells "${twin.cell}" and "${cell}" (seed ${seed}) are the same run`, 'grids', 'remove the duplicate cell');
+          const what = `cells "${twin.cell}" and "${cell}" (seed ${seed}) are the same run`;
+          throw new PipelineError(what, 'grids', 'remove the duplicate cell');
         }
         byName.set(name, plan);
         runs.push(plan);
