@@ -12,7 +12,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Queue, QueueEvents } from 'bullmq';
-import { makeTinyData } from '@wgan/train';
+import { makeTinyData } from '@wgan/train/testing';
 import { connectionFor, startWorker, submitStudy, type RunJobData } from '../src/index.js';
 import { parseStudySpec, type StudySpec } from '../src/spec.js';
 import { freePort, RedisServer, redisServerMissing } from '../src/redis.test-helpers.js';

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readArtifact } from '@wgan/core';
 // evaluate's own fixtures: an MNIST-shaped synthetic dataset and a small classifier trained on it
-import { writeSyntheticClassifier, writeSyntheticDataset } from '../../evaluate/src/fixtures.test-helpers.js';
+import { writeSyntheticClassifier, writeSyntheticDataset } from '@wgan/evaluate/testing';
 import { runLocal } from './local.js';
 import { writeReport, type StudyReport } from './report.js';
 import { expandRuns, parseStudySpec } from './spec.js';

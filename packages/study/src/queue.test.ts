@@ -7,7 +7,7 @@ import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { workspaceRoot } from '@wgan/core';
-import { makeTinyData } from '@wgan/train';
+import { makeTinyData } from '@wgan/train/testing';
 import { connectionFor, submitStudy } from './queue.js';
 import { runLocal } from './local.js';
 import { expandRuns, parseStudySpec, type StudySpec } from './spec.js';
