@@ -41,7 +41,9 @@ export const manifestSchema = z
     files: z.record(z.string(), fileEntry).superRefine((files, ctx) => {
       for (const key of Object.keys(files)) {
         if (isPlainRelativePath(key) && key !== MANIFEST_FILE) continue;
-        ctx.addIssue({ code: 'custom', path: [key], message: 'a file entry must be a plain relative path inside the artifact folder (no "..", no leading "/", no "\\", not manifest.json)' });
+        const message = 'a file entry must be a plain relative path inside the artifact folder '
+          + '(no "..", no leading "/", no "\\", not manifest.json)';
+        ctx.addIssue({ code: 'custom', path: [key], message });
       }
     }),
   })
@@ -149,7 +151,9 @@ async function refuseForeignFolder(dir: string, stage: string): Promise<void> {
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return;
-    if (code === 'ENOTDIR') throw new PipelineError('the output path is a file, not an artifact folder', dir, 'pick another output folder');
+    if (code === 'ENOTDIR') {
+      throw new PipelineError('the output path is a file, not an artifact folder', dir, 'pick another output folder');
+    }
     throw e;
   }
   if (entries.length === 0) return;
@@ -161,7 +165,8 @@ async function refuseForeignFolder(dir: string, stage: string): Promise<void> {
   }
   if (writtenBy !== stage) {
     const what = writtenBy ? `an artifact of stage "${writtenBy}"` : 'a folder that is not an artifact (no manifest.json)';
-    throw new PipelineError(`refusing to replace ${what} with a "${stage}" artifact`, dir, 'pick another output folder (or remove that one yourself if it is really meant to go)');
+    const hint = 'pick another output folder (or remove that one yourself if it is really meant to go)';
+    throw new PipelineError(`refusing to replace ${what} with a "${stage}" artifact`, dir, hint);
   }
 }
 

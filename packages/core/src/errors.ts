@@ -33,11 +33,24 @@ export function isPipelineError(e: unknown): e is PipelineError {
 
 /** The resource failures a user can act on (disk, quota, file handles, memory), with what to free. */
 const RESOURCE_ERRORS: Record<string, { what: string; fix: (where: string) => string }> = {
-  ENOSPC: { what: 'no space left on the device', fix: (w) => `free disk space on the filesystem holding ${w} (\`df -h ${w}\`; old runs, exports and checkpoints under the artifacts root are the large files), then run again` },
-  EDQUOT: { what: 'disk quota exceeded', fix: (w) => `free space in your quota on the filesystem holding ${w} (\`quota -s\`), then run again` },
-  EMFILE: { what: 'too many open files in this process', fix: () => 'raise the limit (`ulimit -n 4096`) or stop other work in this shell, then run again' },
+  ENOSPC: {
+    what: 'no space left on the device',
+    fix: (w) => `free disk space on the filesystem holding ${w} (\`df -h ${w}\`; old runs, exports and checkpoints `
+      + 'under the artifacts root are the large files), then run again',
+  },
+  EDQUOT: {
+    what: 'disk quota exceeded',
+    fix: (w) => `free space in your quota on the filesystem holding ${w} (\`quota -s\`), then run again`,
+  },
+  EMFILE: {
+    what: 'too many open files in this process',
+    fix: () => 'raise the limit (`ulimit -n 4096`) or stop other work in this shell, then run again',
+  },
   ENFILE: { what: 'too many open files on this system', fix: () => 'close other programs holding many files, then run again' },
-  ENOMEM: { what: 'out of memory', fix: () => 'stop other programs using memory, or use a smaller --batch-size / --samples, then run again' },
+  ENOMEM: {
+    what: 'out of memory',
+    fix: () => 'stop other programs using memory, or use a smaller --batch-size / --samples, then run again',
+  },
 };
 
 /** A failure from the operating system that names a resource (ENOSPC, EDQUOT, EMFILE, ENFILE, ENOMEM). */
@@ -72,7 +85,10 @@ export function verboseErrors(argv: readonly string[] = process.argv, env: NodeJ
  * else is an internal failure (exit 1). Stacks are printed for internal failures, and for every failure
  * with `--verbose` (or WGAN_VERBOSE=1).
  */
-export async function runCli(main: () => Promise<void>, options: { stderr?: { write(s: string): unknown }; verbose?: boolean } = {}): Promise<void> {
+export async function runCli(
+  main: () => Promise<void>,
+  options: { stderr?: { write(s: string): unknown }; verbose?: boolean } = {},
+): Promise<void> {
   const stderr = options.stderr ?? process.stderr;
   const verbose = options.verbose ?? verboseErrors();
   const stack = (e: unknown) => (verbose && e instanceof Error && e.stack ? `\n${e.stack}` : '');

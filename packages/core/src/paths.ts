@@ -34,7 +34,8 @@ export function artifactPath(userPath: unknown, flag: string, root: string = art
   }
   if (isAbsolute(userPath)) {
     if (!isStrictlyInside(root, userPath)) {
-      throw new PipelineError(`"${userPath}" is outside the artifacts root ${root}`, flag, `give ${flag} a path inside ${root} (relative paths are relative to it), or set WGAN_ARTIFACTS`);
+      const hint = `give ${flag} a path inside ${root} (relative paths are relative to it), or set WGAN_ARTIFACTS`;
+      throw new PipelineError(`"${userPath}" is outside the artifacts root ${root}`, flag, hint);
     }
     return resolve(userPath);
   }

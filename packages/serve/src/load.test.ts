@@ -17,7 +17,7 @@ let server: ServerProcess;
 beforeAll(async () => {
   const fx = await exportedFixture();
   root = fx.root;
-  server = await startServerProcess(['--model', fx.modelDir]);
+  server = await startServerProcess(['--model', fx.modelDir], { WGAN_ARTIFACTS: fx.root }); // --model lies inside the artifacts root
 });
 
 afterAll(async () => {
