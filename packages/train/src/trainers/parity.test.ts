@@ -59,12 +59,8 @@ const CASES: Case[] = [
 ];
 
 /** Cases a row cannot pass yet, with the fix that makes it pass (removed once that fix is merged). */
-const KNOWN_FAILURES: Partial<Record<Row['implementation'], string[]>> = {
-  // the penalty's backward in onnx-cpu/wgan-graph.ts divides g by ‖g‖ without the zero-row guard that
-  // rowNorms has (gradient 0 for ‖g_i‖ = 0, as torch's norm), so every weight turns NaN; the guard is
-  // added in wgan-graph.ts on the onnx performance branch — remove this entry when it is merged
-  'onnx-cpu': ['WGAN-GP, ‖∇D(x̂)‖ = 0 on the first critic step'],
-};
+/** Cases an implementation is known to get wrong, run as `it.fails` so a fix is noticed; none today. */
+const KNOWN_FAILURES: Partial<Record<Row['implementation'], string[]>> = {};
 
 function specs(c: Case): { gen: NetworkSpec; critic: NetworkSpec } {
   const hidden = c.slope === 0 ? ({ type: 'relu' } as const) : ({ type: 'leakyRelu', alpha: c.slope } as const);
