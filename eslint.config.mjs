@@ -35,7 +35,10 @@ export default [
     files: ['packages/serve/src/**/*.ts'],
     ignores: ['**/*.test.ts', '**/*.test-helpers.ts'],
     rules: {
-      'no-restricted-imports': ['error', { paths: [{ name: '@wgan/core/backend', message: 'serve runs without tfjs' }] }],
+      'no-restricted-imports': [
+        'error',
+        { paths: [{ name: '@wgan/core/backend', message: 'serve runs without tfjs' }] },
+      ],
     },
   },
   {

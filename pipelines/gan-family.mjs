@@ -31,7 +31,20 @@ const family = [
 ];
 // beyond the seed: the DCGAN networks as a WGAN-GP (conv critic, nested-autodiff penalty, n_critic = 5);
 // as many generator iterations as read the DCGAN's epochs of critic batches
-if (argv['dcgan-gp']) family.push({ name: 'dcgan-wgan-gp', flags: ['--model', 'dcgan', '--loss', 'gp', '--batch-size', 64, '--iterations', iterations(Math.round((dcganEpochs * 60000) / (5 * 64)))] });
+if (argv['dcgan-gp'])
+  family.push({
+    name: 'dcgan-wgan-gp',
+    flags: [
+      '--model',
+      'dcgan',
+      '--loss',
+      'gp',
+      '--batch-size',
+      64,
+      '--iterations',
+      iterations(Math.round((dcganEpochs * 60000) / (5 * 64))),
+    ],
+  });
 
 // a smoke run never touches the real runs' folders
 const runs = family.map((r) => ({ ...r, name: smoke ? `${r.name}-smoke` : r.name }));
@@ -46,13 +59,19 @@ const timed = async (label, f) => {
 };
 const cli = (pkg) => `packages/${pkg}/src/cli.ts`;
 
-if (!(await fs.pathExists(onDisk('artifacts/data/mnist/manifest.json')))) await timed('data-prep', () => $({ stdio: 'inherit' })`npx tsx ${cli('data-prep')}`);
+if (!(await fs.pathExists(onDisk('artifacts/data/mnist/manifest.json'))))
+  await timed('data-prep', () => $({ stdio: 'inherit' })`npx tsx ${cli('data-prep')}`);
 // Seed 002 scores its GANs with a classifier trained 20 epochs (its PART II); the IS targets (DCGAN ≥ 8.5)
 // are that classifier's numbers, so this profile uses the same recipe (the quick/full profiles keep the
 // PyTorch anchor's 5 epochs): artifacts/classifier/mnist-20ep, trained once.
 const classifier = smoke ? 'artifacts/classifier/mnist' : 'artifacts/classifier/mnist-20ep';
 const classifierEpochs = smoke ? 5 : 20;
-if (!(await fs.pathExists(onDisk(`${classifier}/manifest.json`)))) await timed('classifier', () => $({ stdio: 'inherit' })`npx tsx ${cli('evaluate')} classifier --epochs ${classifierEpochs} --out ${classifier}`);
+if (!(await fs.pathExists(onDisk(`${classifier}/manifest.json`))))
+  await timed(
+    'classifier',
+    () =>
+      $({ stdio: 'inherit' })`npx tsx ${cli('evaluate')} classifier --epochs ${classifierEpochs} --out ${classifier}`,
+  );
 
 for (const run of runs) {
   const dir = `artifacts/runs/${run.name}`;
@@ -62,14 +81,36 @@ for (const run of runs) {
     console.log(chalk.dim(`\n${run.name}: trained (${dir}/manifest.json); --retrain to start over`));
   } else {
     const mode = argv.retrain || smoke || !started ? ['--fresh'] : ['--resume'];
-    await timed(`train ${run.name}`, () => $({ stdio: 'inherit' })`npx tsx ${cli('train')} --name ${run.name} ${run.flags} --backend ${backend} --no-progress ${mode}`);
+    await timed(
+      `train ${run.name}`,
+      () =>
+        $({
+          stdio: 'inherit',
+        })`npx tsx ${cli('train')} --name ${run.name} ${run.flags} --backend ${backend} --no-progress ${mode}`,
+    );
   }
   await timed(`export ${run.name}`, () => $({ stdio: 'inherit' })`npx tsx ${cli('export')} --run ${run.name} --critic`);
-  await timed(`evaluate ${run.name}`, () => $({ stdio: 'inherit' })`npx tsx ${cli('evaluate')} --run ${run.name} --samples ${samples} --classifier ${classifier}`);
+  await timed(
+    `evaluate ${run.name}`,
+    () =>
+      $({
+        stdio: 'inherit',
+      })`npx tsx ${cli('evaluate')} --run ${run.name} --samples ${samples} --classifier ${classifier}`,
+  );
 }
 
-await timed('compare', () => $({ stdio: 'inherit' })`npx tsx ${cli('evaluate')} compare --runs ${runs.map((r) => r.name).join(',')} --name ${comparison}`);
+await timed(
+  'compare',
+  () =>
+    $({
+      stdio: 'inherit',
+    })`npx tsx ${cli('evaluate')} compare --runs ${runs.map((r) => r.name).join(',')} --name ${comparison}`,
+);
 
 console.log(chalk.bold('\ngan-family: stage timings'));
 for (const { label, seconds } of timings) console.log(`  ${label.padEnd(28)} ${seconds.toFixed(1).padStart(9)} s`);
-console.log(chalk.green(`\ncomparison: artifacts/compare/${comparison}/comparison.md (and comparison.json); per run: artifacts/eval/<run>/report.html`));
+console.log(
+  chalk.green(
+    `\ncomparison: artifacts/compare/${comparison}/comparison.md (and comparison.json); per run: artifacts/eval/<run>/report.html`,
+  ),
+);

@@ -6,7 +6,9 @@ import { $, chalk, fs, path } from 'zx';
  * The artifacts root the stages use: $WGAN_ARTIFACTS, else ./artifacts. `onDisk('artifacts/eval/x')` is where
  * the stages put what the scripts (and the stages' flags) call `artifacts/eval/x`.
  */
-export const ARTIFACTS_ROOT = process.env.WGAN_ARTIFACTS ? path.resolve(process.env.WGAN_ARTIFACTS) : path.resolve('artifacts');
+export const ARTIFACTS_ROOT = process.env.WGAN_ARTIFACTS
+  ? path.resolve(process.env.WGAN_ARTIFACTS)
+  : path.resolve('artifacts');
 export function onDisk(p) {
   return p === 'artifacts' || p.startsWith('artifacts/') ? path.join(ARTIFACTS_ROOT, p.slice('artifacts'.length)) : p;
 }
@@ -33,6 +35,7 @@ export async function runProfile(profile, options = {}) {
   for (const { stage, seconds } of timings) console.log(`  ${stage.padEnd(10)} ${seconds.toFixed(1).padStart(8)} s`);
   console.log(`  ${'total'.padEnd(10)} ${((Date.now() - t0) / 1000).toFixed(1).padStart(8)} s`);
   const report = `artifacts/eval/${run}/report.md`;
-  if (await fs.pathExists(onDisk(report))) console.log(chalk.green(`\nreport: ${report} (and report.html, report.json); figures: artifacts/render/${run}/`));
+  if (await fs.pathExists(onDisk(report)))
+    console.log(chalk.green(`\nreport: ${report} (and report.html, report.json); figures: artifacts/render/${run}/`));
   return timings;
 }

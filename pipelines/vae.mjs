@@ -36,34 +36,71 @@ async function stage(name, fn) {
 const tsx = (cli, ...rest) => $({ stdio: 'inherit' })`npx tsx ${cli} ${rest}`;
 
 await stage('data-prep', async () => {
-  if (await fs.pathExists(onDisk('artifacts/data/mnist/manifest.json'))) console.log('artifacts/data/mnist is there (verified by train when it loads it)');
+  if (await fs.pathExists(onDisk('artifacts/data/mnist/manifest.json')))
+    console.log('artifacts/data/mnist is there (verified by train when it loads it)');
   else await tsx('packages/data-prep/src/cli.ts');
 });
-await stage('train', () => tsx('packages/train/src/cli.ts', '--model', 'vae', '--name', run, '--fresh', '--no-progress', ...args));
+await stage('train', () =>
+  tsx('packages/train/src/cli.ts', '--model', 'vae', '--name', run, '--fresh', '--no-progress', ...args),
+);
 await stage('export', () => tsx('packages/export/src/cli.ts', '--run', run));
 if (await fs.pathExists('packages/evaluate/src/cli.ts')) {
   await stage('evaluate', async () => {
     // seed 002 scores its VAE with a classifier trained 20 epochs (PART II; its IS ≥ 9.0 is that
     // classifier's number): the same recipe here, trained once (the quick/full profiles use 5 epochs)
-    if (!(await fs.pathExists(onDisk(`${CLASSIFIER}/manifest.json`)))) await tsx('packages/evaluate/src/cli.ts', 'classifier', '--epochs', '20', '--out', CLASSIFIER);
+    if (!(await fs.pathExists(onDisk(`${CLASSIFIER}/manifest.json`))))
+      await tsx('packages/evaluate/src/cli.ts', 'classifier', '--epochs', '20', '--out', CLASSIFIER);
     // only runs scored by the same classifier compare
     // the report names its classifier relative to the workspace, or absolute under another WGAN_ARTIFACTS
-    const sameFolder = (reported, ours) => typeof reported === 'string' && path.resolve(onDisk(reported)) === path.resolve(onDisk(ours));
-    const scoredBySame = (r) => fs.existsSync(onDisk(`artifacts/eval/${r}/report.json`)) && sameFolder(fs.readJsonSync(onDisk(`artifacts/eval/${r}/report.json`)).evaluation?.classifier, CLASSIFIER);
-    const evaluated = (await fs.pathExists(onDisk('artifacts/eval'))) ? (await fs.readdir(onDisk('artifacts/eval'))).filter((r) => r !== run && scoredBySame(r)) : [];
+    const sameFolder = (reported, ours) =>
+      typeof reported === 'string' && path.resolve(onDisk(reported)) === path.resolve(onDisk(ours));
+    const scoredBySame = (r) =>
+      fs.existsSync(onDisk(`artifacts/eval/${r}/report.json`)) &&
+      sameFolder(fs.readJsonSync(onDisk(`artifacts/eval/${r}/report.json`)).evaluation?.classifier, CLASSIFIER);
+    const evaluated = (await fs.pathExists(onDisk('artifacts/eval')))
+      ? (await fs.readdir(onDisk('artifacts/eval'))).filter((r) => r !== run && scoredBySame(r))
+      : [];
     const compare = compareFlag ?? evaluated.join(',');
-    if (!compare) console.log(chalk.yellow(`no other run scored by ${CLASSIFIER} to compare with: run pipelines/gan-family.mjs first, or evaluate a GAN run with --classifier ${CLASSIFIER} and pass --compare`));
-    await tsx('packages/evaluate/src/cli.ts', '--run', run, '--classifier', CLASSIFIER, ...(compare ? ['--compare', compare] : []));
+    if (!compare)
+      console.log(
+        chalk.yellow(
+          `no other run scored by ${CLASSIFIER} to compare with: run pipelines/gan-family.mjs first, or evaluate a GAN run with --classifier ${CLASSIFIER} and pass --compare`,
+        ),
+      );
+    await tsx(
+      'packages/evaluate/src/cli.ts',
+      '--run',
+      run,
+      '--classifier',
+      CLASSIFIER,
+      ...(compare ? ['--compare', compare] : []),
+    );
     // the same runs in the stand-alone comparison (adds iterations and training wall time): artifacts/compare/<run>/
-    if (compare) await tsx('packages/evaluate/src/cli.ts', 'compare', '--runs', [run, ...compare.split(',')].join(','), '--name', run);
+    if (compare)
+      await tsx(
+        'packages/evaluate/src/cli.ts',
+        'compare',
+        '--runs',
+        [run, ...compare.split(',')].join(','),
+        '--name',
+        run,
+      );
   });
 } else {
-  console.log(chalk.yellow('\nevaluate: packages/evaluate is not in this checkout; skipped (IS, FD and the comparison table need it)'));
+  console.log(
+    chalk.yellow(
+      '\nevaluate: packages/evaluate is not in this checkout; skipped (IS, FD and the comparison table need it)',
+    ),
+  );
 }
 await stage('render', () => tsx('packages/render/src/cli.ts', '--run', run));
 
 console.log(chalk.bold(`\nvae (${run}): stage timings`));
 for (const { stage: s, seconds } of timings) console.log(`  ${s.padEnd(10)} ${seconds.toFixed(1).padStart(8)} s`);
 console.log(`  ${'total'.padEnd(10)} ${((Date.now() - t0) / 1000).toFixed(1).padStart(8)} s`);
-if (await fs.pathExists(onDisk(`artifacts/eval/${run}/report.md`))) console.log(chalk.green(`\nreport: artifacts/eval/${run}/report.md (and .html, .json); figures: artifacts/render/${run}/`));
-if (await fs.pathExists(onDisk(`artifacts/compare/${run}/comparison.md`))) console.log(chalk.green(`comparison: artifacts/compare/${run}/comparison.md`));
+if (await fs.pathExists(onDisk(`artifacts/eval/${run}/report.md`)))
+  console.log(
+    chalk.green(`\nreport: artifacts/eval/${run}/report.md (and .html, .json); figures: artifacts/render/${run}/`),
+  );
+if (await fs.pathExists(onDisk(`artifacts/compare/${run}/comparison.md`)))
+  console.log(chalk.green(`comparison: artifacts/compare/${run}/comparison.md`));

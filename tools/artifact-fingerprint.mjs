@@ -41,7 +41,11 @@ for (const arg of process.argv.slice(2)) {
     const dir = arg.slice(0, -2);
     const full = join(root, dir);
     if (!existsSync(full)) add(dir);
-    else for (const name of readdirSync(full).filter((n) => !n.startsWith('.')).sort()) add(`${dir}/${name}`);
+    else
+      for (const name of readdirSync(full)
+        .filter((n) => !n.startsWith('.'))
+        .sort())
+        add(`${dir}/${name}`);
   } else {
     add(arg);
   }

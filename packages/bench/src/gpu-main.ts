@@ -45,6 +45,8 @@ switch (command) {
     await import('./gpu-check/run.js');
     break;
   default:
-    process.stderr.write('usage: app.mjs prep|train|bench|profile|fused|evaluate|adapter|kernel-tests|gpu-check [flags]\n');
+    process.stderr.write(
+      'usage: app.mjs prep|train|bench|profile|fused|evaluate|adapter|kernel-tests|gpu-check [flags]\n',
+    );
     process.exitCode = 2;
 }

@@ -2,7 +2,16 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Rng, workspaceRoot } from '@wgan/core';
 import { initBackend, tf, type BackendRequest } from '@wgan/core/backend';
-import { BatchSampler, createTrainer, denseChain, drawIterationInputs, iterationFlops, modelSpecs, Network, resolveTrainConfig } from '@wgan/train';
+import {
+  BatchSampler,
+  createTrainer,
+  denseChain,
+  drawIterationInputs,
+  iterationFlops,
+  modelSpecs,
+  Network,
+  resolveTrainConfig,
+} from '@wgan/train';
 
 /**
  * Times the default model's generator iteration (5 critic steps with gradient penalty + 1 generator
@@ -37,7 +46,9 @@ export interface MeasureOptions {
 
 export async function measure(o: MeasureOptions): Promise<Measurement> {
   const info = await initBackend(o.backend, { quiet: true });
-  const config = resolveTrainConfig({ overrides: { implementation: o.implementation ?? 'auto', backend: info.name, threads: o.threads ?? 1 } });
+  const config = resolveTrainConfig({
+    overrides: { implementation: o.implementation ?? 'auto', backend: info.name, threads: o.threads ?? 1 },
+  });
   const rng = Rng.fromSeed(42);
   const specs = modelSpecs(config);
   const generator = Network.create(specs.generator, rng);
@@ -73,7 +84,10 @@ export async function measure(o: MeasureOptions): Promise<Measurement> {
   }
   const sorted = [...roundMs].sort((a, b) => a - b);
   const threads = trainer.threads ?? 1;
-  const device = trainer.implementation === 'onnx-cpu' ? `onnxruntime CPU (MLAS), ${threads} thread${threads > 1 ? 's' : ''}` : info.device;
+  const device =
+    trainer.implementation === 'onnx-cpu'
+      ? `onnxruntime CPU (MLAS), ${threads} thread${threads > 1 ? 's' : ''}`
+      : info.device;
   const result: Measurement = {
     backend: trainer.implementation === 'onnx-cpu' ? 'onnxruntime' : info.name,
     device,
@@ -96,5 +110,11 @@ export function defaultModelFlops(): number {
   const config = resolveTrainConfig({});
   const specs = modelSpecs(config);
   const loss = config.loss === 'clip' ? 'clip' : 'gp';
-  return iterationFlops({ generator: denseChain(specs.generator), critic: denseChain(specs.critic), batchSize: config.batchSize, nCritic: config.nCritic, loss });
+  return iterationFlops({
+    generator: denseChain(specs.generator),
+    critic: denseChain(specs.critic),
+    batchSize: config.batchSize,
+    nCritic: config.nCritic,
+    loss,
+  });
 }

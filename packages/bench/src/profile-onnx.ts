@@ -9,7 +9,16 @@ import { join } from 'node:path';
 import { Command } from 'commander';
 import * as ort from 'onnxruntime-node';
 import { Rng } from '@wgan/core';
-import { buildWganIterationGraph, denseChain, iterationFlops, onnxSessionOptions, onnxThreads, resolveTrainConfig, seed001Critic, seed001Generator } from '@wgan/train';
+import {
+  buildWganIterationGraph,
+  denseChain,
+  iterationFlops,
+  onnxSessionOptions,
+  onnxThreads,
+  resolveTrainConfig,
+  seed001Critic,
+  seed001Generator,
+} from '@wgan/train';
 
 const o = new Command()
   .option('--threads <n>', 'intra-op threads (0 = every core)', Number, 1)
@@ -19,7 +28,17 @@ const o = new Command()
 const config = resolveTrainConfig({});
 const G = denseChain(seed001Generator(100));
 const D = denseChain(seed001Critic());
-const settings = { generator: G, critic: D, loss: 'gp' as const, lambda: 10, clipValue: 0.01, nCritic: 5, batchSize: 64, optimizerG: config.optimizerG, optimizerD: config.optimizerD };
+const settings = {
+  generator: G,
+  critic: D,
+  loss: 'gp' as const,
+  lambda: 10,
+  clipValue: 0.01,
+  nCritic: 5,
+  batchSize: 64,
+  optimizerG: config.optimizerG,
+  optimizerD: config.optimizerD,
+};
 const graph = buildWganIterationGraph(settings);
 const flops = iterationFlops(settings);
 const threads = onnxThreads(o.threads);
@@ -30,8 +49,10 @@ for (const v of graph.inputs) {
   const size = (v.shape as number[]).reduce((a, b) => a * b, 1);
   feeds[v.name] = new ort.Tensor('float32', rng.fillNormal(new Float32Array(size), 0, 0.05), v.shape as number[]);
 }
-for (const k of Object.keys(feeds)) if (/^(stepD|stepG)/.test(k)) feeds[k] = new ort.Tensor('float32', Float32Array.of(2e-4), []);
-for (const k of Object.keys(feeds)) if (/^(epsD|epsG)/.test(k)) feeds[k] = new ort.Tensor('float32', Float32Array.of(1e-8), []);
+for (const k of Object.keys(feeds))
+  if (/^(stepD|stepG)/.test(k)) feeds[k] = new ort.Tensor('float32', Float32Array.of(2e-4), []);
+for (const k of Object.keys(feeds))
+  if (/^(epsD|epsG)/.test(k)) feeds[k] = new ort.Tensor('float32', Float32Array.of(1e-8), []);
 
 const timed = await ort.InferenceSession.create(graph.model, options);
 for (let i = 0; i < 5; i++) await timed.run(feeds);
@@ -39,15 +60,32 @@ const t0 = performance.now();
 for (let i = 0; i < o.runs; i++) await timed.run(feeds);
 const ms = (performance.now() - t0) / o.runs;
 await timed.release();
-console.log(`session.run: ${ms.toFixed(1)} ms per iteration, ${threads} thread(s); ${(flops / 1e9).toFixed(3)} GFLOP of matrix products → ${(flops / ms / 1e6).toFixed(1)} GFLOP/s`);
+console.log(
+  `session.run: ${ms.toFixed(1)} ms per iteration, ${threads} thread(s); ${(flops / 1e9).toFixed(3)} GFLOP of matrix products → ${(flops / ms / 1e6).toFixed(1)} GFLOP/s`,
+);
 
 const prefix = join(tmpdir(), `wgan-onnx-profile-${process.pid}`);
-const profiled = await ort.InferenceSession.create(graph.model, { ...options, enableProfiling: true, profileFilePrefix: prefix });
+const profiled = await ort.InferenceSession.create(graph.model, {
+  ...options,
+  enableProfiling: true,
+  profileFilePrefix: prefix,
+});
 for (let i = 0; i < o.runs; i++) await profiled.run(feeds);
 profiled.endProfiling();
 await profiled.release();
-const file = join(tmpdir(), readdirSync(tmpdir()).filter((f) => f.startsWith(`wgan-onnx-profile-${process.pid}`)).sort().pop() as string);
-const events = JSON.parse(readFileSync(file, 'utf8')) as { cat: string; name: string; dur: number; args?: { op_name?: string } }[];
+const file = join(
+  tmpdir(),
+  readdirSync(tmpdir())
+    .filter((f) => f.startsWith(`wgan-onnx-profile-${process.pid}`))
+    .sort()
+    .pop() as string,
+);
+const events = JSON.parse(readFileSync(file, 'utf8')) as {
+  cat: string;
+  name: string;
+  dur: number;
+  args?: { op_name?: string };
+}[];
 rmSync(file, { force: true });
 /** The part of the iteration a node belongs to, from the stem its name carries (see wgan-graph.ts). */
 const part = (name: string, op: string) => {
@@ -72,5 +110,11 @@ for (const e of events) {
 }
 const runs = o.runs;
 console.log(`profiled: kernels ${(totalUs / runs / 1000).toFixed(1)} ms per iteration`);
-for (const [op, x] of [...byOp].sort((a, b) => b[1].us - a[1].us)) console.log(`  ${op.padEnd(14)} ${String(Math.round(x.n / runs)).padStart(5)} nodes ${(x.us / runs / 1000).toFixed(2).padStart(8)} ms`);
-for (const [p, us] of [...byPart].sort((a, b) => b[1] - a[1])) console.log(`  ${p.padEnd(44)} ${(us / runs / 1000).toFixed(2).padStart(8)} ms  ${((100 * us) / totalUs).toFixed(0).padStart(3)} %`);
+for (const [op, x] of [...byOp].sort((a, b) => b[1].us - a[1].us))
+  console.log(
+    `  ${op.padEnd(14)} ${String(Math.round(x.n / runs)).padStart(5)} nodes ${(x.us / runs / 1000).toFixed(2).padStart(8)} ms`,
+  );
+for (const [p, us] of [...byPart].sort((a, b) => b[1] - a[1]))
+  console.log(
+    `  ${p.padEnd(44)} ${(us / runs / 1000).toFixed(2).padStart(8)} ms  ${((100 * us) / totalUs).toFixed(0).padStart(3)} %`,
+  );

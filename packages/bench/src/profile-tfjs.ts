@@ -5,7 +5,15 @@
  */
 import { Rng } from '@wgan/core';
 import { initBackend, tf } from '@wgan/core/backend';
-import { BatchSampler, drawIterationInputs, modelSpecs, TfjsManualTrainer, Network, resolveTrainConfig, TfjsAutodiffTrainer } from '@wgan/train';
+import {
+  BatchSampler,
+  drawIterationInputs,
+  modelSpecs,
+  TfjsManualTrainer,
+  Network,
+  resolveTrainConfig,
+  TfjsAutodiffTrainer,
+} from '@wgan/train';
 
 const backendArg = process.argv.includes('--backend') ? process.argv[process.argv.indexOf('--backend') + 1] : 'wasm';
 const penalty = process.argv.includes('--autodiff') ? 'autodiff' : 'closed-form';
@@ -18,7 +26,20 @@ const generator = Network.create(specs.generator, rng);
 const critic = Network.create(specs.critic, rng);
 const n = 2048;
 const images = rng.fillUniform(new Float32Array(n * 784), -1, 1);
-const options = { generator, critic, images, imageCount: n, loss: 'gp' as const, lambda: 10, clipValue: 0.01, nCritic: 5, batchSize: 64, latentDim: 100, optimizerG: config.optimizerG, optimizerD: config.optimizerD };
+const options = {
+  generator,
+  critic,
+  images,
+  imageCount: n,
+  loss: 'gp' as const,
+  lambda: 10,
+  clipValue: 0.01,
+  nCritic: 5,
+  batchSize: 64,
+  latentDim: 100,
+  optimizerG: config.optimizerG,
+  optimizerD: config.optimizerD,
+};
 const trainer = manual ? new TfjsManualTrainer(options) : new TfjsAutodiffTrainer({ ...options, penalty });
 const sampler = new BatchSampler(n, 64, 1);
 const step = async () => {
@@ -33,7 +54,9 @@ for (let i = 0; i < 10; i++) {
   times.push(performance.now() - t0);
 }
 times.sort((a, b) => a - b);
-console.log(`${info.name} (${info.device}) ${trainer.implementation}: median ${times[5].toFixed(1)} ms per generator iteration (min ${times[0].toFixed(1)})`);
+console.log(
+  `${info.name} (${info.device}) ${trainer.implementation}: median ${times[5].toFixed(1)} ms per generator iteration (min ${times[0].toFixed(1)})`,
+);
 const profile = await tf.profile(step);
 const byKernel = new Map<string, { count: number; ms: number }>();
 for (const k of profile.kernels) {
@@ -44,4 +67,5 @@ for (const k of profile.kernels) {
 }
 const rows = [...byKernel].sort((a, b) => b[1].ms - a[1].ms);
 console.log(`kernels per iteration: ${profile.kernels.length}`);
-for (const [name, e] of rows.slice(0, 25)) console.log(`${name.padEnd(24)} ${String(e.count).padStart(5)} ${e.ms.toFixed(1).padStart(9)} ms`);
+for (const [name, e] of rows.slice(0, 25))
+  console.log(`${name.padEnd(24)} ${String(e.count).padStart(5)} ${e.ms.toFixed(1).padStart(9)} ms`);

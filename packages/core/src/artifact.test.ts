@@ -14,11 +14,15 @@ afterEach(async () => {
 });
 
 async function make(dir: string) {
-  return writeArtifact(dir, { stage: 'test', packageVersion: '1.0.0', config: { a: 1 }, meta: { count: 2 } }, async (tmp) => {
-    await writeFile(join(tmp, 'a.bin'), Buffer.from([1, 2, 3]));
-    await mkdir(join(tmp, 'sub'));
-    await writeFile(join(tmp, 'sub', 'b.txt'), 'hello');
-  });
+  return writeArtifact(
+    dir,
+    { stage: 'test', packageVersion: '1.0.0', config: { a: 1 }, meta: { count: 2 } },
+    async (tmp) => {
+      await writeFile(join(tmp, 'a.bin'), Buffer.from([1, 2, 3]));
+      await mkdir(join(tmp, 'sub'));
+      await writeFile(join(tmp, 'sub', 'b.txt'), 'hello');
+    },
+  );
 }
 
 describe('writeArtifact / readArtifact', () => {
@@ -49,23 +53,35 @@ describe('writeArtifact / readArtifact', () => {
   it('replaces an older artifact in place', async () => {
     const dir = join(root, 'art');
     await make(dir);
-    await writeArtifact(dir, { stage: 'test', packageVersion: '2', config: {} }, async (tmp) => writeFile(join(tmp, 'only.txt'), 'new'));
+    await writeArtifact(dir, { stage: 'test', packageVersion: '2', config: {} }, async (tmp) =>
+      writeFile(join(tmp, 'only.txt'), 'new'),
+    );
     const read = await readArtifact(dir);
     expect(Object.keys(read.manifest.files)).toEqual(['only.txt']);
     expect((await readdir(root)).sort()).toEqual(['art']);
   });
 
   const tamper: [string, (dir: string) => Promise<void>, RegExp, string][] = [
-    ['a modified byte', (d) => writeFile(join(d, 'a.bin'), Buffer.from([1, 2, 4])), /sha256 .* does not match/, 'a.bin'],
+    [
+      'a modified byte',
+      (d) => writeFile(join(d, 'a.bin'), Buffer.from([1, 2, 4])),
+      /sha256 .* does not match/,
+      'a.bin',
+    ],
     ['a truncated file', (d) => writeFile(join(d, 'a.bin'), Buffer.from([1, 2])), /size 2 does not match/, 'a.bin'],
     ['a deleted file', (d) => rm(join(d, 'sub', 'b.txt')), /missing/, 'b.txt'],
     ['an added file', (d) => writeFile(join(d, 'extra.bin'), 'x'), /not listed/, 'extra.bin'],
     ['a broken manifest', (d) => appendFile(join(d, 'manifest.json'), '{'), /not valid JSON/, 'manifest.json'],
-    ['a manifest of another schema', async (d) => {
-      const m = JSON.parse(await readFile(join(d, 'manifest.json'), 'utf8'));
-      m.schemaVersion = 99;
-      await writeFile(join(d, 'manifest.json'), JSON.stringify(m));
-    }, /schema/, 'manifest.json'],
+    [
+      'a manifest of another schema',
+      async (d) => {
+        const m = JSON.parse(await readFile(join(d, 'manifest.json'), 'utf8'));
+        m.schemaVersion = 99;
+        await writeFile(join(d, 'manifest.json'), JSON.stringify(m));
+      },
+      /schema/,
+      'manifest.json',
+    ],
     ['a missing manifest', (d) => rm(join(d, 'manifest.json')), /no manifest/, 'manifest.json'],
   ];
   it.each(tamper)('refuses %s, naming the file and the fix', async (_name, damage, message, file) => {

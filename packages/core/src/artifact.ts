@@ -15,7 +15,9 @@ import { isPlainRelativePath } from './names.js';
 export const MANIFEST_FILE = 'manifest.json';
 export const MANIFEST_SCHEMA_VERSION = 1;
 
-const fileEntry = z.object({ sha256: z.string().regex(/^[0-9a-f]{64}$/), size: z.number().int().nonnegative() }).strict();
+const fileEntry = z
+  .object({ sha256: z.string().regex(/^[0-9a-f]{64}$/), size: z.number().int().nonnegative() })
+  .strict();
 
 export const parentSchema = z
   .object({
@@ -41,8 +43,9 @@ export const manifestSchema = z
     files: z.record(z.string(), fileEntry).superRefine((files, ctx) => {
       for (const key of Object.keys(files)) {
         if (isPlainRelativePath(key) && key !== MANIFEST_FILE) continue;
-        const message = 'a file entry must be a plain relative path inside the artifact folder '
-          + '(no "..", no leading "/", no "\\", not manifest.json)';
+        const message =
+          'a file entry must be a plain relative path inside the artifact folder ' +
+          '(no "..", no leading "/", no "\\", not manifest.json)';
         ctx.addIssue({ code: 'custom', path: [key], message });
       }
     }),
@@ -130,7 +133,10 @@ export async function writeArtifact(
   try {
     const filledMeta = await fill(tmp);
     if (existsSync(join(tmp, MANIFEST_FILE))) throw new Error(`an artifact's content may not include ${MANIFEST_FILE}`);
-    const { manifest, text } = await buildManifest(tmp, { ...header, meta: { ...(header.meta ?? {}), ...(filledMeta ?? {}) } });
+    const { manifest, text } = await buildManifest(tmp, {
+      ...header,
+      meta: { ...(header.meta ?? {}), ...(filledMeta ?? {}) },
+    });
     await writeFile(join(tmp, MANIFEST_FILE), text);
     await replaceDir(tmp, dir, tag);
     return { dir, manifest, manifestSha256: sha256Bytes(text) };
@@ -164,7 +170,9 @@ async function refuseForeignFolder(dir: string, stage: string): Promise<void> {
     writtenBy = null;
   }
   if (writtenBy !== stage) {
-    const what = writtenBy ? `an artifact of stage "${writtenBy}"` : 'a folder that is not an artifact (no manifest.json)';
+    const what = writtenBy
+      ? `an artifact of stage "${writtenBy}"`
+      : 'a folder that is not an artifact (no manifest.json)';
     const hint = 'pick another output folder (or remove that one yourself if it is really meant to go)';
     throw new PipelineError(`refusing to replace ${what} with a "${stage}" artifact`, dir, hint);
   }
@@ -219,29 +227,48 @@ export async function readArtifact(dir: string, options: ReadOptions = {}): Prom
   try {
     text = await readFile(manifestPath, 'utf8');
   } catch {
-    const what = existsSync(dir) ? 'artifact folder has no manifest.json (incomplete or not an artifact)' : 'artifact not found';
+    const what = existsSync(dir)
+      ? 'artifact folder has no manifest.json (incomplete or not an artifact)'
+      : 'artifact not found';
     throw new PipelineError(what, manifestPath, `${remake} to create it`);
   }
   let raw: unknown;
   try {
     raw = JSON.parse(text);
   } catch (e) {
-    throw new PipelineError(`manifest is not valid JSON: ${(e as Error).message}`, manifestPath, `the artifact is damaged: ${remake}`);
+    throw new PipelineError(
+      `manifest is not valid JSON: ${(e as Error).message}`,
+      manifestPath,
+      `the artifact is damaged: ${remake}`,
+    );
   }
   const parsed = manifestSchema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new PipelineError(`manifest does not match schema v${MANIFEST_SCHEMA_VERSION}: ${issue.path.join('.') || '(root)'}: ${issue.message}`, manifestPath, `the artifact is damaged or from another version: ${remake}`);
+    throw new PipelineError(
+      `manifest does not match schema v${MANIFEST_SCHEMA_VERSION}: ${issue.path.join('.') || '(root)'}: ${issue.message}`,
+      manifestPath,
+      `the artifact is damaged or from another version: ${remake}`,
+    );
   }
   const manifest = parsed.data;
-  const stages = options.stage === undefined ? undefined : Array.isArray(options.stage) ? options.stage : [options.stage];
+  const stages =
+    options.stage === undefined ? undefined : Array.isArray(options.stage) ? options.stage : [options.stage];
   if (stages && !stages.includes(manifest.stage)) {
-    throw new PipelineError(`artifact was written by stage "${manifest.stage}", expected ${stages.map((s) => `"${s}"`).join(' or ')}`, manifestPath, 'point this stage at the right folder');
+    throw new PipelineError(
+      `artifact was written by stage "${manifest.stage}", expected ${stages.map((s) => `"${s}"`).join(' or ')}`,
+      manifestPath,
+      'point this stage at the right folder',
+    );
   }
   const present = await listFiles(dir);
   for (const rel of present) {
     if (rel !== MANIFEST_FILE && !(rel in manifest.files)) {
-      throw new PipelineError('file is not listed in the manifest (added after the artifact was written)', join(dir, rel), `remove it, or ${remake}`);
+      throw new PipelineError(
+        'file is not listed in the manifest (added after the artifact was written)',
+        join(dir, rel),
+        `remove it, or ${remake}`,
+      );
     }
   }
   for (const [rel, entry] of Object.entries(manifest.files)) {
@@ -253,12 +280,20 @@ export async function readArtifact(dir: string, options: ReadOptions = {}): Prom
       throw new PipelineError('file listed in the manifest is missing', p, remake);
     }
     if (size !== entry.size) {
-      throw new PipelineError(`file size ${size} does not match the manifest's ${entry.size} (truncated or modified)`, p, remake);
+      throw new PipelineError(
+        `file size ${size} does not match the manifest's ${entry.size} (truncated or modified)`,
+        p,
+        remake,
+      );
     }
     if (!options.skipChecksums) {
       const actual = await sha256File(p);
       if (actual !== entry.sha256) {
-        throw new PipelineError(`sha256 ${actual.slice(0, 12)}… does not match the manifest's ${entry.sha256.slice(0, 12)}… (file was modified)`, p, remake);
+        throw new PipelineError(
+          `sha256 ${actual.slice(0, 12)}… does not match the manifest's ${entry.sha256.slice(0, 12)}… (file was modified)`,
+          p,
+          remake,
+        );
       }
     }
   }

@@ -48,12 +48,19 @@ export function parseBackend(value: string): BackendRequest {
  * Initialises tfjs on the requested backend and returns what it got. An explicit backend that cannot
  * start is an error naming the reason; `auto` falls through to the next candidate.
  */
-export async function initBackend(request: BackendRequest = 'auto', options: { quiet?: boolean } = {}): Promise<BackendInfo> {
+export async function initBackend(
+  request: BackendRequest = 'auto',
+  options: { quiet?: boolean } = {},
+): Promise<BackendInfo> {
   tf.env().set('PROD', true); // no "install tfjs-node" banner, no debug checks
   if (request !== 'auto') {
     const result = await tryBackend(request, false);
     if ('error' in result) {
-      throw new PipelineError(`backend "${request}" is not available: ${result.error}`, '--backend', 'use --backend auto to take the fastest one present');
+      throw new PipelineError(
+        `backend "${request}" is not available: ${result.error}`,
+        '--backend',
+        'use --backend auto to take the fastest one present',
+      );
     }
     current = { ...result, reason: `requested with --backend ${request}` };
     return current;
@@ -66,7 +73,10 @@ export async function initBackend(request: BackendRequest = 'auto', options: { q
       if (result.gpuPresent && !options.quiet) process.stderr.write(`webgpu not used: ${result.error}\n`);
       continue;
     }
-    current = { ...result, reason: `auto: first available of webgpu > tensorflow > wasm > cpu${skipped.length ? ` (skipped ${skipped.join('; ')})` : ''}` };
+    current = {
+      ...result,
+      reason: `auto: first available of webgpu > tensorflow > wasm > cpu${skipped.length ? ` (skipped ${skipped.join('; ')})` : ''}`,
+    };
     if (!options.quiet) process.stderr.write(`backend: ${current.name} on ${current.device} — ${current.reason}\n`);
     return current;
   }
@@ -114,7 +124,11 @@ async function startTensorflow(): Promise<Attempt> {
     try {
       await import(pkg);
       await setAndCheck('tensorflow');
-      return { name: 'tensorflow', device: pkg.endsWith('gpu') ? 'libtensorflow (CUDA)' : 'libtensorflow (CPU)', gpu: pkg.endsWith('gpu') };
+      return {
+        name: 'tensorflow',
+        device: pkg.endsWith('gpu') ? 'libtensorflow (CUDA)' : 'libtensorflow (CPU)',
+        gpu: pkg.endsWith('gpu'),
+      };
     } catch (e) {
       errors.push(`${pkg} not installed`);
       void e;
@@ -125,7 +139,10 @@ async function startTensorflow(): Promise<Attempt> {
 
 /** Options for Dawn: `WGAN_DAWN_FLAGS="backend=opengles"` forces Mesa/GLES, for example. */
 function dawnFlags(): string[] {
-  return (process.env.WGAN_DAWN_FLAGS ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  return (process.env.WGAN_DAWN_FLAGS ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 }
 
 export interface WebgpuHandles {
@@ -153,7 +170,10 @@ export function hasGpuDevice(): boolean {
 
 /** Thrown by `startWebgpu` under `auto` when the decision is to fall back; `gpuPresent` makes it loud. */
 class WebgpuFallback extends Error {
-  constructor(message: string, readonly gpuPresent: boolean) {
+  constructor(
+    message: string,
+    readonly gpuPresent: boolean,
+  ) {
     super(message);
   }
 }
@@ -172,7 +192,10 @@ async function startWebgpu(auto: boolean): Promise<Attempt> {
     const before = decideWebgpu(probe);
     if (before.action === 'fallback') throw new WebgpuFallback(before.message, gpuPresent);
   }
-  const webgpu = (await import('webgpu')) as unknown as { create: (flags: string[]) => GPU; globals: Record<string, unknown> };
+  const webgpu = (await import('webgpu')) as unknown as {
+    create: (flags: string[]) => GPU;
+    globals: Record<string, unknown>;
+  };
   Object.assign(globalThis, webgpu.globals);
   let usedFlags = flags;
   let gpu = webgpu.create(flags);
@@ -187,7 +210,8 @@ async function startWebgpu(auto: boolean): Promise<Attempt> {
   }
   const info = adapter?.info;
   const description = info
-    ? [info.vendor, info.architecture, info.device, info.description].filter(Boolean).join(' ').trim() || 'unknown adapter'
+    ? [info.vendor, info.architecture, info.device, info.description].filter(Boolean).join(' ').trim() ||
+      'unknown adapter'
     : '';
   const fallbackFlag = Boolean((info as unknown as { isFallbackAdapter?: boolean } | undefined)?.isFallbackAdapter);
   const software = /llvmpipe|swiftshader|lavapipe|software|cpu/i.test(description) || fallbackFlag;
@@ -202,11 +226,22 @@ async function startWebgpu(auto: boolean): Promise<Attempt> {
   if (!adapter || !info) throw new Error('no WebGPU adapter (no Vulkan driver, no GLES)');
   const limits = adapter.limits;
   const requiredLimits: Record<string, number> = {};
-  for (const key of ['maxComputeWorkgroupStorageSize', 'maxComputeInvocationsPerWorkgroup', 'maxComputeWorkgroupSizeX', 'maxComputeWorkgroupSizeY', 'maxStorageBufferBindingSize', 'maxBufferSize', 'maxStorageBuffersPerShaderStage', 'maxComputeWorkgroupsPerDimension']) {
+  for (const key of [
+    'maxComputeWorkgroupStorageSize',
+    'maxComputeInvocationsPerWorkgroup',
+    'maxComputeWorkgroupSizeX',
+    'maxComputeWorkgroupSizeY',
+    'maxStorageBufferBindingSize',
+    'maxBufferSize',
+    'maxStorageBuffersPerShaderStage',
+    'maxComputeWorkgroupsPerDimension',
+  ]) {
     const v = (limits as unknown as Record<string, number>)[key];
     if (typeof v === 'number') requiredLimits[key] = v;
   }
-  const requiredFeatures = (['timestamp-query', 'shader-f16'] as GPUFeatureName[]).filter((f) => adapter.features.has(f));
+  const requiredFeatures = (['timestamp-query', 'shader-f16'] as GPUFeatureName[]).filter((f) =>
+    adapter.features.has(f),
+  );
   const device = await adapter.requestDevice({ requiredLimits, requiredFeatures });
   (globalThis as { navigator?: unknown }).navigator = { gpu }; // before the tfjs backend module loads
   const { WebGPUBackend } = await import('@tensorflow/tfjs-backend-webgpu');

@@ -26,10 +26,18 @@ export async function readFloat32(path: string, expectedLength?: number): Promis
   try {
     bytes = await readFile(path);
   } catch (e) {
-    throw new PipelineError(`cannot read float32 file: ${(e as Error).message}`, path, 'rerun the stage that writes it');
+    throw new PipelineError(
+      `cannot read float32 file: ${(e as Error).message}`,
+      path,
+      'rerun the stage that writes it',
+    );
   }
   if (bytes.byteLength % 4 !== 0 || (expectedLength !== undefined && bytes.byteLength !== expectedLength * 4)) {
-    throw new PipelineError(`float32 file has ${bytes.byteLength} bytes, expected ${expectedLength !== undefined ? expectedLength * 4 : 'a multiple of 4'}`, path, 'the file is truncated: rerun the stage that writes it');
+    throw new PipelineError(
+      `float32 file has ${bytes.byteLength} bytes, expected ${expectedLength !== undefined ? expectedLength * 4 : 'a multiple of 4'}`,
+      path,
+      'the file is truncated: rerun the stage that writes it',
+    );
   }
   const out = new Float32Array(bytes.byteLength / 4);
   if (LITTLE) {

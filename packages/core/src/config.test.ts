@@ -9,7 +9,10 @@ const schema = z
   .object({
     lr: z.number().positive().default(2e-4),
     betas: z.tuple([z.number(), z.number()]).default([0, 0.9]),
-    model: z.object({ hidden: z.array(z.number().int()).default([256, 512]) }).strict().default({ hidden: [256, 512] }),
+    model: z
+      .object({ hidden: z.array(z.number().int()).default([256, 512]) })
+      .strict()
+      .default({ hidden: [256, 512] }),
   })
   .strict();
 
@@ -20,7 +23,11 @@ describe('resolveConfig', () => {
     await writeFile(file, JSON.stringify({ lr: 0.1, model: { hidden: [8] } }));
     expect(resolveConfig(schema, {})).toEqual({ lr: 2e-4, betas: [0, 0.9], model: { hidden: [256, 512] } });
     expect(resolveConfig(schema, { file })).toEqual({ lr: 0.1, betas: [0, 0.9], model: { hidden: [8] } });
-    expect(resolveConfig(schema, { file, overrides: { lr: 0.5, betas: undefined } })).toEqual({ lr: 0.5, betas: [0, 0.9], model: { hidden: [8] } });
+    expect(resolveConfig(schema, { file, overrides: { lr: 0.5, betas: undefined } })).toEqual({
+      lr: 0.5,
+      betas: [0, 0.9],
+      model: { hidden: [8] },
+    });
   });
 
   it.each([

@@ -26,7 +26,11 @@ export function parseConfig<S extends z.ZodType>(schema: S, value: unknown, orig
   const first = result.error.issues[0];
   const keyPath = formatPath(first.path);
   const details = result.error.issues.map((i) => `${formatPath(i.path) || '(root)'}: ${i.message}`).join('; ');
-  throw new PipelineError(`invalid config: ${details}`, `${origin}: ${keyPath || '(root)'}`, 'correct or remove that key; `--dry-run` prints the resolved config with every accepted key');
+  throw new PipelineError(
+    `invalid config: ${details}`,
+    `${origin}: ${keyPath || '(root)'}`,
+    'correct or remove that key; `--dry-run` prints the resolved config with every accepted key',
+  );
 }
 
 export function formatPath(path: readonly PropertyKey[]): string {
@@ -43,7 +47,11 @@ export function readJsonObject(file: string): Record<string, unknown> {
   try {
     text = readFileSync(file, 'utf8');
   } catch (e) {
-    throw new PipelineError(`cannot read config file: ${(e as Error).message}`, file, 'check the path given to --config');
+    throw new PipelineError(
+      `cannot read config file: ${(e as Error).message}`,
+      file,
+      'check the path given to --config',
+    );
   }
   let value: unknown;
   try {

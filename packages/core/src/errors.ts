@@ -35,8 +35,9 @@ export function isPipelineError(e: unknown): e is PipelineError {
 const RESOURCE_ERRORS: Record<string, { what: string; fix: (where: string) => string }> = {
   ENOSPC: {
     what: 'no space left on the device',
-    fix: (w) => `free disk space on the filesystem holding ${w} (\`df -h ${w}\`; old runs, exports and checkpoints `
-      + 'under the artifacts root are the large files), then run again',
+    fix: (w) =>
+      `free disk space on the filesystem holding ${w} (\`df -h ${w}\`; old runs, exports and checkpoints ` +
+      'under the artifacts root are the large files), then run again',
   },
   EDQUOT: {
     what: 'disk quota exceeded',
@@ -46,7 +47,10 @@ const RESOURCE_ERRORS: Record<string, { what: string; fix: (where: string) => st
     what: 'too many open files in this process',
     fix: () => 'raise the limit (`ulimit -n 4096`) or stop other work in this shell, then run again',
   },
-  ENFILE: { what: 'too many open files on this system', fix: () => 'close other programs holding many files, then run again' },
+  ENFILE: {
+    what: 'too many open files on this system',
+    fix: () => 'close other programs holding many files, then run again',
+  },
   ENOMEM: {
     what: 'out of memory',
     fix: () => 'stop other programs using memory, or use a smaller --batch-size / --samples, then run again',

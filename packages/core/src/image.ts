@@ -1,4 +1,3 @@
-
 /**
  * Images for people: tiles of 28×28 (or any h×w) grayscale images in [−1, 1] laid out as a grid and
  * encoded as an 8-bit grayscale PNG by sharp. Pixel value = round((x + 1) · 127.5), clamped to 0..255,
@@ -33,7 +32,8 @@ export function toUint8Pixel(x: number): number {
 export function gridImage(images: Float32Array, count: number, options: GridOptions = {}): GrayImage {
   const h = options.height ?? 28;
   const w = options.width ?? 28;
-  if (images.length < count * h * w) throw new RangeError(`gridImage: ${images.length} values hold fewer than ${count} images of ${h}×${w}`);
+  if (images.length < count * h * w)
+    throw new RangeError(`gridImage: ${images.length} values hold fewer than ${count} images of ${h}×${w}`);
   const cols = options.cols ?? Math.ceil(Math.sqrt(count));
   const rows = Math.ceil(count / cols);
   const pad = options.pad ?? 2;
@@ -46,7 +46,9 @@ export function gridImage(images: Float32Array, count: number, options: GridOpti
     const left = pad + (k % cols) * (w * s + pad);
     for (let y = 0; y < h * s; y++) {
       for (let x = 0; x < w * s; x++) {
-        pixels[(top + y) * width + left + x] = toUint8Pixel(images[k * h * w + Math.floor(y / s) * w + Math.floor(x / s)]);
+        pixels[(top + y) * width + left + x] = toUint8Pixel(
+          images[k * h * w + Math.floor(y / s) * w + Math.floor(x / s)],
+        );
       }
     }
   }
@@ -62,7 +64,9 @@ async function loadSharp(): Promise<Sharp> {
 /** Encodes a grayscale image as a 1-channel PNG. */
 export async function encodePng(image: GrayImage): Promise<Buffer> {
   const sharp = await loadSharp();
-  return sharp(Buffer.from(image.pixels.buffer, image.pixels.byteOffset, image.pixels.byteLength), { raw: { width: image.width, height: image.height, channels: 1 } })
+  return sharp(Buffer.from(image.pixels.buffer, image.pixels.byteOffset, image.pixels.byteLength), {
+    raw: { width: image.width, height: image.height, channels: 1 },
+  })
     .toColourspace('b-w')
     .png()
     .toBuffer();

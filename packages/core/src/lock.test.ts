@@ -61,7 +61,10 @@ describe('acquireArtifactLock', () => {
   it("takes over a dead local process's lock with a log line", async () => {
     const dir = join(root, 'a');
     const pid = await deadPid();
-    writeFileSync(lockPathFor(dir), JSON.stringify({ pid, host: hostname(), stage: 'train', startedAt: 'then', command: '' }));
+    writeFileSync(
+      lockPathFor(dir),
+      JSON.stringify({ pid, host: hostname(), stage: 'train', startedAt: 'then', command: '' }),
+    );
     const lines: string[] = [];
     const lock = acquireArtifactLock(dir, { stage: 'train', logger: recordingLogger(lines) });
     expect(JSON.parse(readFileSync(lock.path, 'utf8')).pid).toBe(process.pid);
@@ -71,11 +74,14 @@ describe('acquireArtifactLock', () => {
 
   it("does not take over another host's lock (its liveness is unknown here)", () => {
     const dir = join(root, 'a');
-    writeFileSync(lockPathFor(dir), JSON.stringify({ pid: 1, host: 'elsewhere', stage: 'train', startedAt: 'then', command: '' }));
+    writeFileSync(
+      lockPathFor(dir),
+      JSON.stringify({ pid: 1, host: 'elsewhere', stage: 'train', startedAt: 'then', command: '' }),
+    );
     expect(() => acquireArtifactLock(dir, { stage: 'train' })).toThrow(/elsewhere/);
   });
 
-  it("does not remove a lock that is no longer its own", () => {
+  it('does not remove a lock that is no longer its own', () => {
     const dir = join(root, 'a');
     const lock = acquireArtifactLock(dir, { stage: 'train' });
     writeFileSync(lock.path, JSON.stringify({ pid: 1, host: 'elsewhere' }));
@@ -85,7 +91,9 @@ describe('acquireArtifactLock', () => {
 
   it('withArtifactLock releases on failure', async () => {
     const dir = join(root, 'a');
-    await expect(withArtifactLock(dir, { stage: 't' }, async () => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
+    await expect(withArtifactLock(dir, { stage: 't' }, async () => Promise.reject(new Error('boom')))).rejects.toThrow(
+      'boom',
+    );
     expect(existsSync(lockPathFor(dir))).toBe(false);
   });
 

@@ -1,4 +1,14 @@
-import { closeSync, openSync, readFileSync, renameSync, rmdirSync, unlinkSync, writeSync, mkdirSync, existsSync } from 'node:fs';
+import {
+  closeSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmdirSync,
+  unlinkSync,
+  writeSync,
+  mkdirSync,
+  existsSync,
+} from 'node:fs';
 import { hostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { PipelineError } from './errors.js';
@@ -115,14 +125,19 @@ export function acquireArtifactLock(dir: string, options: LockOptions): Artifact
     }
     const moved = readHolder(aside);
     if (moved && moved.text !== current.text) {
-      if (!existsSync(path)) renameSync(aside, path); // a live writer's lock: put it back
+      if (!existsSync(path))
+        renameSync(aside, path); // a live writer's lock: put it back
       else unlinkSafe(aside);
       continue;
     }
     unlinkSafe(aside);
     options.logger?.warn(`taking over the lock of ${dir}: its holder, ${describe(h, path)}, is no longer running`);
   }
-  throw new PipelineError(`could not take the lock ${path}`, options.flag ?? dir, 'another writer keeps racing for it; try again');
+  throw new PipelineError(
+    `could not take the lock ${path}`,
+    options.flag ?? dir,
+    'another writer keeps racing for it; try again',
+  );
 }
 
 function unlinkSafe(path: string): void {

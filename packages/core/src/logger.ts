@@ -30,7 +30,12 @@ export interface LoggerOptions {
 const ORDER: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
 export function formatValue(v: unknown): string {
-  if (typeof v === 'number') return Number.isInteger(v) ? String(v) : Math.abs(v) >= 1e4 || (Math.abs(v) < 1e-3 && v !== 0) ? v.toExponential(3) : v.toFixed(4);
+  if (typeof v === 'number')
+    return Number.isInteger(v)
+      ? String(v)
+      : Math.abs(v) >= 1e4 || (Math.abs(v) < 1e-3 && v !== 0)
+        ? v.toExponential(3)
+        : v.toFixed(4);
   if (typeof v === 'string') return /\s/.test(v) ? JSON.stringify(v) : v;
   return JSON.stringify(v);
 }
@@ -52,10 +57,14 @@ export function createLogger(options: LoggerOptions = {}): Logger {
       }
     }
     if (ORDER[level] < min) return;
-    const kv = Object.entries(fields).map(([k, v]) => `${k}=${formatValue(v)}`).join(' ');
+    const kv = Object.entries(fields)
+      .map(([k, v]) => `${k}=${formatValue(v)}`)
+      .join(' ');
     const tag = level === 'info' ? '' : `${level} `;
     const line = `${now.toTimeString().slice(0, 8)} ${options.name ? `[${options.name}] ` : ''}${tag}${msg}${kv ? `  ${kv}` : ''}`;
-    stream.write(`${stream.isTTY && level !== 'info' ? (level === 'error' ? '\x1b[31m' : level === 'warn' ? '\x1b[33m' : '\x1b[2m') + line + '\x1b[0m' : line}\n`);
+    stream.write(
+      `${stream.isTTY && level !== 'info' ? (level === 'error' ? '\x1b[31m' : level === 'warn' ? '\x1b[33m' : '\x1b[2m') + line + '\x1b[0m' : line}\n`,
+    );
   };
   return {
     debug: (m, f) => log('debug', m, f),
@@ -71,7 +80,10 @@ export function createLogger(options: LoggerOptions = {}): Logger {
  */
 export class JsonlWriter {
   private fd: number;
-  constructor(readonly path: string, mode: 'a' | 'w' = 'a') {
+  constructor(
+    readonly path: string,
+    mode: 'a' | 'w' = 'a',
+  ) {
     mkdirSync(dirname(path), { recursive: true });
     this.fd = openSync(path, mode);
   }

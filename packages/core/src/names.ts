@@ -33,7 +33,11 @@ export function artifactName(value: unknown, flag: string): string {
             : s.startsWith('.')
               ? `"${s}" starts with a dot (names starting with "." are reserved for temporaries and locks)`
               : `"${s}" has characters other than letters, digits and . _ - + = , (or is over 128 characters)`;
-    throw new PipelineError(`${why}; a name must be one plain folder name`, flag, `give ${flag} a plain name such as "my-run"`);
+    throw new PipelineError(
+      `${why}; a name must be one plain folder name`,
+      flag,
+      `give ${flag} a plain name such as "my-run"`,
+    );
   }
   return s;
 }
@@ -55,7 +59,11 @@ export function pathInside(base: string, userPath: string, flag: string): string
   const root = resolve(base);
   const full = resolve(root, userPath);
   if (!isStrictlyInside(root, full)) {
-    throw new PipelineError(`"${userPath}" resolves to ${full}, outside ${root}`, flag, `give ${flag} a folder inside ${root}`);
+    throw new PipelineError(
+      `"${userPath}" resolves to ${full}, outside ${root}`,
+      flag,
+      `give ${flag} a folder inside ${root}`,
+    );
   }
   return full;
 }
@@ -71,7 +79,8 @@ export function isStrictlyInside(folder: string, path: string): boolean {
  * by `/`, none of them `.` or `..`, no leading `/`, no backslash, no NUL, no drive letter.
  */
 export function isPlainRelativePath(key: string): boolean {
-  if (key.length === 0 || key.startsWith('/') || key.includes('\\') || key.includes('\0') || /^[A-Za-z]:/.test(key)) return false;
+  if (key.length === 0 || key.startsWith('/') || key.includes('\\') || key.includes('\0') || /^[A-Za-z]:/.test(key))
+    return false;
   return key.split('/').every((segment) => segment.length > 0 && segment !== '.' && segment !== '..');
 }
 

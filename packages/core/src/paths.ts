@@ -30,7 +30,11 @@ export function artifactsRoot(): string {
  */
 export function artifactPath(userPath: unknown, flag: string, root: string = artifactsRoot()): string {
   if (typeof userPath !== 'string' || userPath.length === 0) {
-    throw new PipelineError('an empty path is not allowed', flag, `give ${flag} a folder inside the artifacts root ${root}`);
+    throw new PipelineError(
+      'an empty path is not allowed',
+      flag,
+      `give ${flag} a folder inside the artifacts root ${root}`,
+    );
   }
   if (isAbsolute(userPath)) {
     if (!isStrictlyInside(root, userPath)) {
@@ -51,7 +55,8 @@ export function artifactPath(userPath: unknown, flag: string, root: string = art
 export const artifactPaths = {
   data: (dataset: string, flag = '--dataset') => folderInside(join(artifactsRoot(), 'data'), flag, dataset),
   run: (name: string, flag = '--run') => folderInside(join(artifactsRoot(), 'runs'), flag, name),
-  export: (run: string, iter: number | string, flag = '--run') => folderInside(join(artifactsRoot(), 'export'), flag, run, iter),
+  export: (run: string, iter: number | string, flag = '--run') =>
+    folderInside(join(artifactsRoot(), 'export'), flag, run, iter),
   eval: (run: string, flag = '--run') => folderInside(join(artifactsRoot(), 'eval'), flag, run),
   classifier: (dataset: string, flag = '--dataset') => folderInside(join(artifactsRoot(), 'classifier'), flag, dataset),
   render: (run: string, flag = '--run') => folderInside(join(artifactsRoot(), 'render'), flag, run),

@@ -58,8 +58,12 @@ export function createProgress(options: ProgressOptions): Progress {
     const seconds = (Date.now() - t0) / 1000;
     const rate = seconds > 0 ? (value - start) / seconds : 0;
     const eta = rate > 0 ? Math.round((options.total - value) / rate) : NaN;
-    const extra = Object.entries(payload).map(([k, v]) => `${k} ${v}`).join(' | ');
-    stream.write(`${options.label} ${value}/${options.total} | ${rate.toFixed(1)} ${unit}/s | ETA ${Number.isFinite(eta) ? `${eta}s` : '-'}${extra ? ` | ${extra}` : ''}\n`);
+    const extra = Object.entries(payload)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(' | ');
+    stream.write(
+      `${options.label} ${value}/${options.total} | ${rate.toFixed(1)} ${unit}/s | ETA ${Number.isFinite(eta) ? `${eta}s` : '-'}${extra ? ` | ${extra}` : ''}\n`,
+    );
   };
   return {
     update(value, payload = {}) {

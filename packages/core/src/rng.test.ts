@@ -77,7 +77,9 @@ describe('Rng (xoshiro128** seeded by SplitMix64)', () => {
 
   it('rejects a malformed state', () => {
     expect(() => Rng.fromState({ s: [0, 0, 0, 0], spareNormal: null })).toThrow(/all zero/);
-    expect(() => Rng.fromState({ s: [1, 2, 3] as unknown as [number, number, number, number], spareNormal: null })).toThrow(/four uint32/);
+    expect(() =>
+      Rng.fromState({ s: [1, 2, 3] as unknown as [number, number, number, number], spareNormal: null }),
+    ).toThrow(/four uint32/);
   });
 });
 
@@ -92,7 +94,12 @@ describe('epochPermutation', () => {
 
 describe('fillNormal', () => {
   it('gives exactly the numbers of repeated normal() calls, spare and state included', () => {
-    for (const [seed, n, pre] of [[1, 7, 0], [2, 8, 1], [3, 1, 1], [4, 38400, 3]] as const) {
+    for (const [seed, n, pre] of [
+      [1, 7, 0],
+      [2, 8, 1],
+      [3, 1, 1],
+      [4, 38400, 3],
+    ] as const) {
       const a = Rng.fromSeed(seed);
       const b = Rng.fromSeed(seed);
       for (let k = 0; k < pre; k++) expect(a.normal()).toBe(b.normal());

@@ -55,7 +55,11 @@ export class Rng {
   }
 
   static fromState(state: RngState): Rng {
-    if (!Array.isArray(state.s) || state.s.length !== 4 || !state.s.every((v) => Number.isInteger(v) && v >= 0 && v <= 0xffffffff)) {
+    if (
+      !Array.isArray(state.s) ||
+      state.s.length !== 4 ||
+      !state.s.every((v) => Number.isInteger(v) && v >= 0 && v <= 0xffffffff)
+    ) {
       throw new RangeError('RngState.s must be four uint32 words');
     }
     return new Rng(state.s, state.spareNormal);
@@ -92,7 +96,8 @@ export class Rng {
 
   /** Uniform integer in [0, n), unbiased: rejects the top 2^32 mod n outputs, then takes x mod n. */
   below(n: number): number {
-    if (!Number.isInteger(n) || n <= 0 || n > 0x100000000) throw new RangeError(`below(n) needs an integer 1 ≤ n ≤ 2^32, got ${n}`);
+    if (!Number.isInteger(n) || n <= 0 || n > 0x100000000)
+      throw new RangeError(`below(n) needs an integer 1 ≤ n ≤ 2^32, got ${n}`);
     const limit = 0x100000000 - (0x100000000 % n);
     for (;;) {
       const x = this.nextUint32();

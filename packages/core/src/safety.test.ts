@@ -62,27 +62,42 @@ describe('isPlainRelativePath', () => {
   it.each(['a', 'a/b.txt', 'checkpoints/00000001/generator.bin', '..a', 'a..b'])('accepts %j', (p) => {
     expect(isPlainRelativePath(p)).toBe(true);
   });
-  it.each(['', '/etc/hostname', '../../../etc/hostname', 'a/../b', './a', 'a//b', 'a/', 'a\\b', 'C:x', 'a/.'])('refuses %j', (p) => {
-    expect(isPlainRelativePath(p)).toBe(false);
-  });
+  it.each(['', '/etc/hostname', '../../../etc/hostname', 'a/../b', './a', 'a//b', 'a/', 'a\\b', 'C:x', 'a/.'])(
+    'refuses %j',
+    (p) => {
+      expect(isPlainRelativePath(p)).toBe(false);
+    },
+  );
 });
 
 describe('readArtifact', () => {
   async function forgeManifest(files: Record<string, { sha256: string; size: number }>): Promise<string> {
     const dir = join(root, 'art');
     await mkdir(dir, { recursive: true });
-    const manifest = { schemaVersion: 1, stage: 'test', packageVersion: '1', createdAt: '', config: null, parents: [], meta: {}, files };
+    const manifest = {
+      schemaVersion: 1,
+      stage: 'test',
+      packageVersion: '1',
+      createdAt: '',
+      config: null,
+      parents: [],
+      meta: {},
+      files,
+    };
     await writeFile(join(dir, 'manifest.json'), JSON.stringify(manifest));
     return dir;
   }
-  it.each(['../../../etc/hostname', '/etc/hostname', 'a/../../x', 'manifest.json', 'a\\..\\x'])('refuses a manifest listing %j', async (key) => {
-    const outside = join(root, 'outside.txt');
-    await writeFile(outside, 'x');
-    const dir = await forgeManifest({ [key]: { sha256: sha256Bytes('x'), size: 1 } });
-    const e = await readArtifact(dir).catch((err: unknown) => err);
-    expect(e).toBeInstanceOf(PipelineError);
-    expect((e as PipelineError).message).toMatch(/plain relative path/);
-  });
+  it.each(['../../../etc/hostname', '/etc/hostname', 'a/../../x', 'manifest.json', 'a\\..\\x'])(
+    'refuses a manifest listing %j',
+    async (key) => {
+      const outside = join(root, 'outside.txt');
+      await writeFile(outside, 'x');
+      const dir = await forgeManifest({ [key]: { sha256: sha256Bytes('x'), size: 1 } });
+      const e = await readArtifact(dir).catch((err: unknown) => err);
+      expect(e).toBeInstanceOf(PipelineError);
+      expect((e as PipelineError).message).toMatch(/plain relative path/);
+    },
+  );
 });
 
 describe('writeArtifact', () => {
@@ -90,22 +105,34 @@ describe('writeArtifact', () => {
     const runs = join(root, 'runs');
     await mkdir(join(runs, 'a'), { recursive: true });
     await writeFile(join(runs, 'a', 'metrics.jsonl'), '{}\n');
-    const e = await writeArtifact(runs, { stage: 'evaluate', packageVersion: '1', config: {} }, async () => {}).catch((err: unknown) => err);
+    const e = await writeArtifact(runs, { stage: 'evaluate', packageVersion: '1', config: {} }, async () => {}).catch(
+      (err: unknown) => err,
+    );
     expect(e).toBeInstanceOf(PipelineError);
     expect(await readFile(join(runs, 'a', 'metrics.jsonl'), 'utf8')).toBe('{}\n');
     expect((await readdir(root)).sort()).toEqual(['runs']);
     const other = join(root, 'other');
     await writeArtifact(other, { stage: 'render', packageVersion: '1', config: {} }, async () => {});
-    await expect(writeArtifact(other, { stage: 'evaluate', packageVersion: '1', config: {} }, async () => {})).rejects.toThrow(/stage "render"/);
-    await expect(writeArtifact(other, { stage: 'render', packageVersion: '1', config: {} }, async () => {})).resolves.toBeTruthy();
+    await expect(
+      writeArtifact(other, { stage: 'evaluate', packageVersion: '1', config: {} }, async () => {}),
+    ).rejects.toThrow(/stage "render"/);
+    await expect(
+      writeArtifact(other, { stage: 'render', packageVersion: '1', config: {} }, async () => {}),
+    ).resolves.toBeTruthy();
   });
   it('leaves no partial artifact when a write fails with ENOSPC', async () => {
     const dir = join(root, 'eval', 'x');
-    const full = Object.assign(new Error("ENOSPC: no space left on device, write"), { code: 'ENOSPC', syscall: 'write', path: join(dir, 'report.json') });
-    await expect(writeArtifact(dir, { stage: 'evaluate', packageVersion: '1', config: {} }, async (tmp) => {
-      await writeFile(join(tmp, 'samples.f32'), 'partial');
-      throw full;
-    })).rejects.toBe(full);
+    const full = Object.assign(new Error('ENOSPC: no space left on device, write'), {
+      code: 'ENOSPC',
+      syscall: 'write',
+      path: join(dir, 'report.json'),
+    });
+    await expect(
+      writeArtifact(dir, { stage: 'evaluate', packageVersion: '1', config: {} }, async (tmp) => {
+        await writeFile(join(tmp, 'samples.f32'), 'partial');
+        throw full;
+      }),
+    ).rejects.toBe(full);
     expect(await readdir(join(root, 'eval'))).toEqual([]);
   });
 });
@@ -115,21 +142,32 @@ describe('followPointer', () => {
     await writeFile(join(root, 'latest'), '00000020\n');
     expect(followPointer(join(root, 'latest'), /^\d{8}$/, 'fix')).toBe(join(root, '00000020'));
   });
-  it.each(['../../../../somewhere', '..', '.', '', '/etc', 'a/b', '0000002'])('refuses a pointer naming %j', async (name) => {
-    await writeFile(join(root, 'latest'), `${name}\n`);
-    const e = pipelineError(() => followPointer(join(root, 'latest'), /^\d{8}$/, 'fix'));
-    expect(e.where).toBe(join(root, 'latest'));
-  });
+  it.each(['../../../../somewhere', '..', '.', '', '/etc', 'a/b', '0000002'])(
+    'refuses a pointer naming %j',
+    async (name) => {
+      await writeFile(join(root, 'latest'), `${name}\n`);
+      const e = pipelineError(() => followPointer(join(root, 'latest'), /^\d{8}$/, 'fix'));
+      expect(e.where).toBe(join(root, 'latest'));
+    },
+  );
 });
 
 describe('runCli', () => {
-  const enospc = () => Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC', syscall: 'write', path: '/data/runs/a/metrics.jsonl' });
+  const enospc = () =>
+    Object.assign(new Error('ENOSPC: no space left on device, write'), {
+      code: 'ENOSPC',
+      syscall: 'write',
+      path: '/data/runs/a/metrics.jsonl',
+    });
   async function run(error: unknown, verbose: boolean): Promise<{ text: string; code: typeof process.exitCode }> {
     let text = '';
     const before = process.exitCode;
-    await runCli(async () => {
-      throw error;
-    }, { stderr: { write: (s: string) => (text += s) }, verbose });
+    await runCli(
+      async () => {
+        throw error;
+      },
+      { stderr: { write: (s: string) => (text += s) }, verbose },
+    );
     const code = process.exitCode;
     process.exitCode = before;
     return { text, code };
@@ -147,7 +185,8 @@ describe('runCli', () => {
     expect(text).toMatch(/\n\s+at /);
   });
   it('recognises the resource failures and nothing else', () => {
-    for (const code of ['ENOSPC', 'EDQUOT', 'EMFILE', 'ENFILE', 'ENOMEM']) expect(resourceError({ code })?.code).toBe(code);
+    for (const code of ['ENOSPC', 'EDQUOT', 'EMFILE', 'ENFILE', 'ENOMEM'])
+      expect(resourceError({ code })?.code).toBe(code);
     expect(resourceError({ code: 'ENOENT' })).toBeNull();
     expect(resourceError(new RangeError('x'))).toBeNull();
   });

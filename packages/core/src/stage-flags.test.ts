@@ -77,10 +77,17 @@ async function checks(): Promise<Check[]> {
   type Schema = { parse: (v: unknown) => unknown };
   const parse = (schema: unknown, value: Record<string, unknown>) => (schema as Schema).parse(value);
   const evalConfig = (o: Record<string, unknown>) => parse(evaluateRun.evaluateSchema, o);
-  const c = (stage: string, flag: string, kind: Check['kind'], call: Check['call']): Check => ({ stage, flag, kind, call });
+  const c = (stage: string, flag: string, kind: Check['kind'], call: Check['call']): Check => ({
+    stage,
+    flag,
+    kind,
+    call,
+  });
   const f = <T>(fn: unknown) => fn as (...a: unknown[]) => T;
   return [
-    c('data-prep', '--out', 'path', (v) => f(dataPrep.dataPrepOut)(parse(dataPrepConfig.dataPrepSchema, { out: v }), true)),
+    c('data-prep', '--out', 'path', (v) =>
+      f(dataPrep.dataPrepOut)(parse(dataPrepConfig.dataPrepSchema, { out: v }), true),
+    ),
     c('train', '--name', 'name', (v) => f(train.resolveTrainConfig)({ overrides: { name: v } })),
     c('train', '--data', 'path', (v) => f(train.resolveTrainConfig)({ overrides: { data: v } })),
     c('export', '--run', 'name', (v) => f(exp.exportPaths)({ run: v }, { strict: true })),
@@ -93,15 +100,33 @@ async function checks(): Promise<Check[]> {
     c('evaluate', '--classifier', 'path', (v) => f(evaluate.evaluatePaths)(evalConfig({ classifier: v }))),
     c('evaluate', '--out', 'path', (v) => f(evaluate.evaluatePaths)(evalConfig({ out: v }))),
     c('evaluate classifier', '--dataset', 'name', (v) => f(evaluate.datasetData)(v)),
-    c('evaluate classifier', '--data', 'path', (v) => f(evaluate.classifierPaths)(parse(classifier.classifierSchema, { data: v }))),
-    c('evaluate classifier', '--out', 'path', (v) => f(evaluate.classifierPaths)(parse(classifier.classifierSchema, { out: v }))),
-    c('evaluate compare', '--runs', 'name', (v) => f(evaluate.comparePaths)(parse(compare.compareSchema, { runs: ['a', v] }))),
-    c('evaluate compare', '--name', 'name', (v) => f(evaluate.comparePaths)(parse(compare.compareSchema, { runs: ['a'], name: v }))),
-    c('evaluate compare', '--out', 'path', (v) => f(evaluate.comparePaths)(parse(compare.compareSchema, { runs: ['a'], out: v }))),
-    c('render', '--run', 'name', (v) => f(render.planRender)(parse(renderConfig.renderSchema, { run: v }), { strict: true })),
-    c('render', '--run-dir', 'path', (v) => f(render.planRender)(parse(renderConfig.renderSchema, { runDir: v }), { strict: true })),
-    c('render', '--eval-dir', 'path', (v) => f(render.planRender)(parse(renderConfig.renderSchema, { evalDir: v }), { strict: true })),
-    c('render', '--out', 'path', (v) => f(render.planRender)(parse(renderConfig.renderSchema, { out: v }), { strict: true })),
+    c('evaluate classifier', '--data', 'path', (v) =>
+      f(evaluate.classifierPaths)(parse(classifier.classifierSchema, { data: v })),
+    ),
+    c('evaluate classifier', '--out', 'path', (v) =>
+      f(evaluate.classifierPaths)(parse(classifier.classifierSchema, { out: v })),
+    ),
+    c('evaluate compare', '--runs', 'name', (v) =>
+      f(evaluate.comparePaths)(parse(compare.compareSchema, { runs: ['a', v] })),
+    ),
+    c('evaluate compare', '--name', 'name', (v) =>
+      f(evaluate.comparePaths)(parse(compare.compareSchema, { runs: ['a'], name: v })),
+    ),
+    c('evaluate compare', '--out', 'path', (v) =>
+      f(evaluate.comparePaths)(parse(compare.compareSchema, { runs: ['a'], out: v })),
+    ),
+    c('render', '--run', 'name', (v) =>
+      f(render.planRender)(parse(renderConfig.renderSchema, { run: v }), { strict: true }),
+    ),
+    c('render', '--run-dir', 'path', (v) =>
+      f(render.planRender)(parse(renderConfig.renderSchema, { runDir: v }), { strict: true }),
+    ),
+    c('render', '--eval-dir', 'path', (v) =>
+      f(render.planRender)(parse(renderConfig.renderSchema, { evalDir: v }), { strict: true }),
+    ),
+    c('render', '--out', 'path', (v) =>
+      f(render.planRender)(parse(renderConfig.renderSchema, { out: v }), { strict: true }),
+    ),
     c('serve', '--run', 'name', (v) => f(serve.resolveModelDir)({ run: v })),
     c('serve', '--model', 'path', (v) => f(serve.resolveModelDir)({ model: v })),
   ];
@@ -109,7 +134,9 @@ async function checks(): Promise<Check[]> {
 
 describe('every stage refuses names and folders that leave their folder', async () => {
   const all = await checks();
-  const cases = all.flatMap((check) => (check.kind === 'name' ? BAD_NAMES : BAD_PATHS).map((value) => [check.stage, check.flag, value, check] as const));
+  const cases = all.flatMap((check) =>
+    (check.kind === 'name' ? BAD_NAMES : BAD_PATHS).map((value) => [check.stage, check.flag, value, check] as const),
+  );
   it.each(cases)('%s %s %j: exit 2 naming the flag', async (_stage, flag, value, check) => {
     const before = tree(root);
     let error: unknown;
@@ -128,7 +155,10 @@ describe('every stage refuses names and folders that leave their folder', async 
 /** Spawns a CLI under the sentinel root; resolves with its exit code and stderr. */
 function cli(file: string, args: string[]): Promise<{ code: number | null; stderr: string }> {
   return new Promise((resolveRun) => {
-    const child = spawn(tsx, [join(packages, file), ...args], { env: { ...process.env, WGAN_ARTIFACTS: join(root, 'artifacts'), CI: 'true' }, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(tsx, [join(packages, file), ...args], {
+      env: { ...process.env, WGAN_ARTIFACTS: join(root, 'artifacts'), CI: 'true' },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     let stderr = '';
     child.stderr.on('data', (d) => (stderr += d));
     child.on('exit', (code) => resolveRun({ code, stderr }));
@@ -150,7 +180,8 @@ describe('the CLIs themselves', () => {
     ];
     // three at a time: each is a full tsx start-up (train's own test spawns `train --name .. --fresh`)
     const results: { code: number | null; stderr: string }[] = [];
-    for (let k = 0; k < runs.length; k += 3) results.push(...(await Promise.all(runs.slice(k, k + 3).map(([file, args]) => cli(file, args)))));
+    for (let k = 0; k < runs.length; k += 3)
+      results.push(...(await Promise.all(runs.slice(k, k + 3).map(([file, args]) => cli(file, args)))));
     results.forEach((r, k) => {
       const [file, args, flag] = runs[k];
       expect(r.code, `${file} ${args.join(' ')}: ${r.stderr}`).toBe(2);

@@ -21,14 +21,13 @@ export interface WebgpuProbe {
 }
 
 export type WebgpuDecision =
-  | { action: 'probe' }
-  | { action: 'use'; message: string }
-  | { action: 'fallback'; message: string };
+  { action: 'probe' } | { action: 'use'; message: string } | { action: 'fallback'; message: string };
 
 /** The NVIDIA Vulkan ICD on the lent GPU machines. */
 export const NVIDIA_ICD = '/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json';
 
-const INSTALL_LOADER = 'install it with `apt-get install libvulkan1` (or run .gpu-carry/unpack.sh on a lent GPU machine)';
+const INSTALL_LOADER =
+  'install it with `apt-get install libvulkan1` (or run .gpu-carry/unpack.sh on a lent GPU machine)';
 
 /**
  * Decides, for `--backend auto`, whether WebGPU is worth asking for (`probe`), whether the adapter it got
@@ -48,7 +47,8 @@ export function decideWebgpu(probe: WebgpuProbe): WebgpuDecision {
   if (nvidia && probe.icdFiles.length === 0) {
     return {
       action: 'fallback',
-      message: `NVIDIA GPU present (${probe.nvidiaNodes[0]}) but no Vulkan driver manifest (no VK_DRIVER_FILES, ` +
+      message:
+        `NVIDIA GPU present (${probe.nvidiaNodes[0]}) but no Vulkan driver manifest (no VK_DRIVER_FILES, ` +
         `nothing in /usr/share/vulkan/icd.d): install the driver's Vulkan part (libnvidia-gl / ` +
         `nvidia-vulkan-icd) or set VK_DRIVER_FILES=${NVIDIA_ICD}`,
     };
@@ -58,7 +58,8 @@ export function decideWebgpu(probe: WebgpuProbe): WebgpuDecision {
     const where = nvidia ? `NVIDIA GPU present (${probe.nvidiaNodes[0]})` : `GPU node ${probe.renderNodes[0]} present`;
     return {
       action: 'fallback',
-      message: `${where}, Vulkan loader ${probe.vulkanLoader ?? 'missing'}, ICD ${probe.icdFiles.join(':') || 'none'}, ` +
+      message:
+        `${where}, Vulkan loader ${probe.vulkanLoader ?? 'missing'}, ICD ${probe.icdFiles.join(':') || 'none'}, ` +
         'but Dawn returned no adapter: check the driver with `vulkaninfo --summary` (package vulkan-tools)',
     };
   }
@@ -71,13 +72,25 @@ export function decideWebgpu(probe: WebgpuProbe): WebgpuDecision {
 /** Library folders the dynamic loader searches for libvulkan.so.1 (LD_LIBRARY_PATH first). */
 function libraryFolders(env: NodeJS.ProcessEnv): string[] {
   const fromEnv = (env.LD_LIBRARY_PATH ?? '').split(delimiter).filter(Boolean);
-  return [...fromEnv, '/usr/lib/x86_64-linux-gnu', '/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu',
-    '/lib/aarch64-linux-gnu', '/usr/lib64', '/lib64', '/usr/lib', '/lib', '/usr/local/lib'];
+  return [
+    ...fromEnv,
+    '/usr/lib/x86_64-linux-gnu',
+    '/lib/x86_64-linux-gnu',
+    '/usr/lib/aarch64-linux-gnu',
+    '/lib/aarch64-linux-gnu',
+    '/usr/lib64',
+    '/lib64',
+    '/usr/lib',
+    '/lib',
+    '/usr/local/lib',
+  ];
 }
 
 function listJson(folder: string): string[] {
   try {
-    return readdirSync(folder).filter((n) => n.endsWith('.json')).map((n) => join(folder, n));
+    return readdirSync(folder)
+      .filter((n) => n.endsWith('.json'))
+      .map((n) => join(folder, n));
   } catch {
     return [];
   }
@@ -85,7 +98,9 @@ function listJson(folder: string): string[] {
 
 function listNodes(folder: string, prefix: string): string[] {
   try {
-    return readdirSync(folder).filter((n) => n.startsWith(prefix)).map((n) => join(folder, n));
+    return readdirSync(folder)
+      .filter((n) => n.startsWith(prefix))
+      .map((n) => join(folder, n));
   } catch {
     return [];
   }
@@ -95,11 +110,15 @@ function listNodes(folder: string, prefix: string): string[] {
 export function probeMachine(env: NodeJS.ProcessEnv = process.env): WebgpuProbe {
   const nvidiaNodes = listNodes('/dev', 'nvidia').filter((p) => /\/nvidia(\d+|ctl)$/.test(p));
   const renderNodes = listNodes('/dev/dri', 'render');
-  const vulkanLoader = libraryFolders(env).map((d) => join(d, 'libvulkan.so.1')).find((p) => existsSync(p)) ?? null;
+  const vulkanLoader =
+    libraryFolders(env)
+      .map((d) => join(d, 'libvulkan.so.1'))
+      .find((p) => existsSync(p)) ?? null;
   const explicit = (env.VK_DRIVER_FILES ?? env.VK_ICD_FILENAMES ?? '').split(delimiter).filter(Boolean);
   const icdFiles = explicit.length
     ? explicit.filter((p) => existsSync(p))
-    : ['/usr/share/vulkan/icd.d', '/etc/vulkan/icd.d', '/usr/local/share/vulkan/icd.d'].flatMap(listJson)
+    : ['/usr/share/vulkan/icd.d', '/etc/vulkan/icd.d', '/usr/local/share/vulkan/icd.d']
+        .flatMap(listJson)
         .concat(existsSync(NVIDIA_ICD) ? [NVIDIA_ICD] : []);
   return { nvidiaNodes, renderNodes, vulkanLoader, icdFiles, adapter: null, adapterRequested: false };
 }

@@ -25,6 +25,14 @@ try {
 seconds.sort((a, b) => a - b);
 const median = seconds[Math.floor(seconds.length / 2)];
 const peakRssMb = process.resourceUsage().maxRSS / 1024;
-const result = { images, repeats, medianSeconds: Number(median.toFixed(3)), imagesPerSecond: Math.round(images / median), peakRssMb: Math.round(peakRssMb) };
-console.log(`data-prep: ${images} images (60k train + 10k test) in ${median.toFixed(2)} s (median of ${repeats}) → ${result.imagesPerSecond} images/s, peak RSS ${result.peakRssMb} MB`);
+const result = {
+  images,
+  repeats,
+  medianSeconds: Number(median.toFixed(3)),
+  imagesPerSecond: Math.round(images / median),
+  peakRssMb: Math.round(peakRssMb),
+};
+console.log(
+  `data-prep: ${images} images (60k train + 10k test) in ${median.toFixed(2)} s (median of ${repeats}) → ${result.imagesPerSecond} images/s, peak RSS ${result.peakRssMb} MB`,
+);
 console.log(JSON.stringify(result));

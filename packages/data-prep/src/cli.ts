@@ -24,7 +24,14 @@ await runCli(async () => {
   const opts = program.parse().opts();
   const config = resolveConfig(dataPrepSchema, {
     file: opts.config,
-    overrides: { dataset: opts.dataset, digits: opts.digits === undefined ? undefined : parseDigits(opts.digits), source: opts.source, download: opts.download, seed: opts.seed, out: opts.out },
+    overrides: {
+      dataset: opts.dataset,
+      digits: opts.digits === undefined ? undefined : parseDigits(opts.digits),
+      source: opts.source,
+      download: opts.download,
+      seed: opts.seed,
+      out: opts.out,
+    },
   });
   const out = dataPrepOut(config, true); // checked before anything is read or written
   if (opts.dryRun) {

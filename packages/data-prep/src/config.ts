@@ -25,10 +25,17 @@ export type DataPrepConfig = z.output<typeof dataPrepSchema>;
 
 /** Parses `--digits 3` / `--digits 0,3`: sorted, unique, each 0..9. */
 export function parseDigits(text: string): number[] {
-  const parts = text.split(',').map((s) => s.trim()).filter(Boolean);
+  const parts = text
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const digits = parts.map((p) => (/^\d$/.test(p) ? Number(p) : NaN));
   if (parts.length === 0 || digits.some((d) => Number.isNaN(d))) {
-    throw new PipelineError(`unknown digit list "${text}"`, '--digits', 'give digits 0..9 separated by commas, e.g. --digits 3 or --digits 0,3');
+    throw new PipelineError(
+      `unknown digit list "${text}"`,
+      '--digits',
+      'give digits 0..9 separated by commas, e.g. --digits 3 or --digits 0,3',
+    );
   }
   return [...new Set(digits)].sort((a, b) => a - b);
 }

@@ -62,7 +62,11 @@ describe('--download from mirrors (loopback server)', () => {
       const { source, stats } = await prepareDataset(config, { spec: fx.spec, mirrors: [`${base}/good/`] });
       expect(source.kind).toBe('download');
       expect(stats.E1.train.total).toBe(20);
-      expect((await readdir(join(root, 'cache', 'downloads', 'mnist'))).sort()).toEqual(Object.keys(fx.files).map((n) => `${n}.gz`).sort());
+      expect((await readdir(join(root, 'cache', 'downloads', 'mnist'))).sort()).toEqual(
+        Object.keys(fx.files)
+          .map((n) => `${n}.gz`)
+          .sort(),
+      );
       const before = hits.length;
       await prepareDataset(config, { spec: fx.spec, mirrors: [`${base}/good/`] });
       expect(hits.length, 'the second run uses the cache').toBe(before);
@@ -72,7 +76,11 @@ describe('--download from mirrors (loopback server)', () => {
   });
 
   it('falls through a failing mirror to the next one', async () => {
-    const src = await resolveSource(fx.spec, { download: true, mirrors: [`${base}/missing/`, `${base}/good/`], cacheDir: join(root, 'c1') });
+    const src = await resolveSource(fx.spec, {
+      download: true,
+      mirrors: [`${base}/missing/`, `${base}/good/`],
+      cacheDir: join(root, 'c1'),
+    });
     expect(src.files).toHaveLength(4);
   });
 
@@ -82,7 +90,9 @@ describe('--download from mirrors (loopback server)', () => {
     ['a 404', 'missing', /HTTP 404/],
   ])('refuses %s, naming the URL, and keeps no file', async (_name, route, message) => {
     const cacheDir = join(root, `c-${route}`);
-    const err = await resolveSource(fx.spec, { download: true, mirrors: [`${base}/${route}/`], cacheDir }).catch((e) => e);
+    const err = await resolveSource(fx.spec, { download: true, mirrors: [`${base}/${route}/`], cacheDir }).catch(
+      (e) => e,
+    );
     expect(err).toBeInstanceOf(PipelineError);
     expect(err.message).toMatch(message);
     expect(err.message).toContain(`${base}/${route}/train-images-idx3-ubyte.gz`);

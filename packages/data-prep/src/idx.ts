@@ -32,30 +32,58 @@ export function maybeGunzip(bytes: Uint8Array, source: string): Uint8Array {
     try {
       return gunzipSync(bytes);
     } catch (e) {
-      throw new PipelineError(`gzip data is damaged or truncated: ${(e as Error).message}`, source, 'download or copy the file again');
+      throw new PipelineError(
+        `gzip data is damaged or truncated: ${(e as Error).message}`,
+        source,
+        'download or copy the file again',
+      );
     }
   }
   return bytes;
 }
 
 function header(bytes: Uint8Array, source: string): { magic: number; dims: number[]; offset: number } {
-  if (bytes.length < 4) throw new PipelineError(`file has ${bytes.length} bytes: too short for an IDX header`, source, 'the file is truncated: download or copy it again');
+  if (bytes.length < 4)
+    throw new PipelineError(
+      `file has ${bytes.length} bytes: too short for an IDX header`,
+      source,
+      'the file is truncated: download or copy it again',
+    );
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const magic = view.getUint32(0, false);
   const ndim = bytes[3];
   if (bytes[0] !== 0 || bytes[1] !== 0 || bytes[2] !== 0x08) {
-    throw new PipelineError(`wrong magic number 0x${magic.toString(16).padStart(8, '0')}: not an IDX file of uint8`, source, 'point --source at the original MNIST IDX files (…-idx3-ubyte / …-idx1-ubyte, raw or .gz)');
+    throw new PipelineError(
+      `wrong magic number 0x${magic.toString(16).padStart(8, '0')}: not an IDX file of uint8`,
+      source,
+      'point --source at the original MNIST IDX files (…-idx3-ubyte / …-idx1-ubyte, raw or .gz)',
+    );
   }
   const offset = 4 + 4 * ndim;
-  if (bytes.length < offset) throw new PipelineError('file ends inside the IDX header', source, 'the file is truncated: download or copy it again');
+  if (bytes.length < offset)
+    throw new PipelineError(
+      'file ends inside the IDX header',
+      source,
+      'the file is truncated: download or copy it again',
+    );
   const dims = Array.from({ length: ndim }, (_, i) => view.getUint32(4 + 4 * i, false));
   return { magic, dims, offset };
 }
 
 function checkLength(bytes: Uint8Array, offset: number, expected: number, source: string): void {
   const have = bytes.length - offset;
-  if (have < expected) throw new PipelineError(`file holds ${have} data bytes, the header promises ${expected} (truncated)`, source, 'download or copy the file again');
-  if (have > expected) throw new PipelineError(`file holds ${have - expected} bytes more than the header describes`, source, 'use the original IDX file');
+  if (have < expected)
+    throw new PipelineError(
+      `file holds ${have} data bytes, the header promises ${expected} (truncated)`,
+      source,
+      'download or copy the file again',
+    );
+  if (have > expected)
+    throw new PipelineError(
+      `file holds ${have - expected} bytes more than the header describes`,
+      source,
+      'use the original IDX file',
+    );
 }
 
 /** Parses an IDX image file (raw or gzipped): magic 2051, dimensions (count, 28, 28). */
@@ -63,11 +91,18 @@ export function parseImages(input: Uint8Array, source: string): IdxImages {
   const bytes = maybeGunzip(input, source);
   const { magic, dims, offset } = header(bytes, source);
   if (magic !== IMAGE_MAGIC) {
-    const hint = magic === LABEL_MAGIC ? 'this is a label file; images are the …-idx3-ubyte files' : 'use the …-idx3-ubyte image files';
+    const hint =
+      magic === LABEL_MAGIC
+        ? 'this is a label file; images are the …-idx3-ubyte files'
+        : 'use the …-idx3-ubyte image files';
     throw new PipelineError(`wrong magic number ${magic} for an image file (expected ${IMAGE_MAGIC})`, source, hint);
   }
   if (dims.length !== 3 || dims[1] !== ROWS || dims[2] !== COLS) {
-    throw new PipelineError(`wrong dimensions [${dims.join(', ')}], expected [count, ${ROWS}, ${COLS}]`, source, 'only 28×28 MNIST-style images are supported');
+    throw new PipelineError(
+      `wrong dimensions [${dims.join(', ')}], expected [count, ${ROWS}, ${COLS}]`,
+      source,
+      'only 28×28 MNIST-style images are supported',
+    );
   }
   checkLength(bytes, offset, dims[0] * PIXELS, source);
   return { kind: 'images', count: dims[0], rows: ROWS, cols: COLS, pixels: bytes.subarray(offset) };
@@ -78,14 +113,27 @@ export function parseLabels(input: Uint8Array, source: string, numClasses = 10):
   const bytes = maybeGunzip(input, source);
   const { magic, dims, offset } = header(bytes, source);
   if (magic !== LABEL_MAGIC) {
-    const hint = magic === IMAGE_MAGIC ? 'this is an image file; labels are the …-idx1-ubyte files' : 'use the …-idx1-ubyte label files';
+    const hint =
+      magic === IMAGE_MAGIC
+        ? 'this is an image file; labels are the …-idx1-ubyte files'
+        : 'use the …-idx1-ubyte label files';
     throw new PipelineError(`wrong magic number ${magic} for a label file (expected ${LABEL_MAGIC})`, source, hint);
   }
-  if (dims.length !== 1) throw new PipelineError(`wrong dimensions [${dims.join(', ')}] for labels, expected [count]`, source, 'use the original label file');
+  if (dims.length !== 1)
+    throw new PipelineError(
+      `wrong dimensions [${dims.join(', ')}] for labels, expected [count]`,
+      source,
+      'use the original label file',
+    );
   checkLength(bytes, offset, dims[0], source);
   const labels = bytes.subarray(offset);
   for (let i = 0; i < labels.length; i++) {
-    if (labels[i] >= numClasses) throw new PipelineError(`label ${labels[i]} at index ${i} is outside 0..${numClasses - 1}`, source, 'the label file is damaged: use the original');
+    if (labels[i] >= numClasses)
+      throw new PipelineError(
+        `label ${labels[i]} at index ${i} is outside 0..${numClasses - 1}`,
+        source,
+        'the label file is damaged: use the original',
+      );
   }
   return { kind: 'labels', count: dims[0], labels };
 }

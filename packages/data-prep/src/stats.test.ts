@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { classCounts, e1FromCounts, e2FromBatch } from './stats.js';
 
 describe('E1 (dataset size and imbalance)', () => {
-  it('reproduces the seed\'s worked example: (60000, 350, 5.833%)', () => {
+  it("reproduces the seed's worked example: (60000, 350, 5.833%)", () => {
     const e1 = e1FromCounts([6000, 5900, 6050, 5950, 6100, 5800, 6150, 6000, 5900, 6150]);
     expect(e1.total).toBe(60000);
     expect(e1.delta).toBe(350);

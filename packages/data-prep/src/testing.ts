@@ -32,14 +32,23 @@ export function makeFixture(trainCount = 30, testCount = 10): Fixture {
   };
   const spec: DatasetSpec = {
     ...DATASETS.mnist,
-    files: DATASETS.mnist.files.map((f) => ({ ...f, count: f.split === 'train' ? trainCount : testCount, idxSha256: sha256Bytes(files[f.name]), gzMd5: md5(gzipSync(files[f.name])) })),
+    files: DATASETS.mnist.files.map((f) => ({
+      ...f,
+      count: f.split === 'train' ? trainCount : testCount,
+      idxSha256: sha256Bytes(files[f.name]),
+      gzMd5: md5(gzipSync(files[f.name])),
+    })),
     mirrors: [],
   };
   return { files, spec, trainLabels, testLabels };
 }
 
 /** Writes the fixture's files into `dir`, gzipped or raw; `replace` swaps a file's bytes. */
-export async function writeFixture(dir: string, fixture: Fixture, options: { gzip?: boolean; replace?: Record<string, Uint8Array>; omit?: string[] } = {}): Promise<void> {
+export async function writeFixture(
+  dir: string,
+  fixture: Fixture,
+  options: { gzip?: boolean; replace?: Record<string, Uint8Array>; omit?: string[] } = {},
+): Promise<void> {
   await mkdir(dir, { recursive: true });
   for (const [name, bytes] of Object.entries({ ...fixture.files, ...(options.replace ?? {}) })) {
     if (options.omit?.includes(name)) continue;

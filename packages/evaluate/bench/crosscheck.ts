@@ -15,7 +15,16 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { artifactPaths, formatTable, readArtifact, writeFloat32 } from '@wgan/core';
 import { initBackend } from '@wgan/core/backend';
-import { checkpointNetworks, evaluateSchema, generate, readCheckpoint, resolveCheckpoint, reportSchema, sampleLatents, artifactDir } from '../src/index.js';
+import {
+  checkpointNetworks,
+  evaluateSchema,
+  generate,
+  readCheckpoint,
+  resolveCheckpoint,
+  reportSchema,
+  sampleLatents,
+  artifactDir,
+} from '../src/index.js';
 
 const evalDir = resolve(process.argv[2] ?? artifactPaths.eval('default'));
 const artifact = await readArtifact(evalDir, { stage: 'evaluate' });
@@ -25,7 +34,11 @@ await initBackend(config.backend, { quiet: true });
 const runDir = config.runDir ? artifactDir(config.runDir, '--run-dir') : artifactPaths.run(config.run);
 const ckpt = await readCheckpoint(await resolveCheckpoint(runDir, report.run.checkpoint));
 const { generator, critic } = checkpointNetworks(ckpt);
-const images = await generate(generator, sampleLatents(config.seed, config.samples, generator.spec.inputSize), config.samples);
+const images = await generate(
+  generator,
+  sampleLatents(config.seed, config.samples, generator.spec.inputSize),
+  config.samples,
+);
 generator.dispose();
 critic.dispose();
 
@@ -35,7 +48,20 @@ await writeFloat32(file, images);
 const dataDir = artifactDir(config.data ?? ckpt.config.data ?? 'data/mnist', '--data');
 const script = join(dirname(fileURLToPath(import.meta.url)), 'anchor_crosscheck.py');
 const t0 = performance.now();
-const out = execFileSync(process.env.PYTHON ?? '/usr/bin/python3', [script, 'score', '--classifier', artifactDir(report.evaluation.classifier, '--classifier'), '--data', dataDir, '--images', file], { encoding: 'utf8' });
+const out = execFileSync(
+  process.env.PYTHON ?? '/usr/bin/python3',
+  [
+    script,
+    'score',
+    '--classifier',
+    artifactDir(report.evaluation.classifier, '--classifier'),
+    '--data',
+    dataDir,
+    '--images',
+    file,
+  ],
+  { encoding: 'utf8' },
+);
 rmSync(tmp, { recursive: true, force: true });
 const py = JSON.parse(out.trim().split('\n').pop() as string) as Record<string, number | number[]>;
 
@@ -48,6 +74,11 @@ const rows: [string, number, number][] = [
 process.stdout.write(
   `${formatTable(
     ['figure', 'evaluate (tfjs + ml-matrix)', 'anchor formulas (numpy + scipy)', 'relative difference'],
-    rows.map(([name, ours, theirs]) => [name, ours.toFixed(6), theirs.toFixed(6), (Math.abs(ours - theirs) / Math.abs(theirs)).toExponential(2)]),
+    rows.map(([name, ours, theirs]) => [
+      name,
+      ours.toFixed(6),
+      theirs.toFixed(6),
+      (Math.abs(ours - theirs) / Math.abs(theirs)).toExponential(2),
+    ]),
   )}\nclass histogram: evaluate ${JSON.stringify(report.classHistogram.counts)}\n                 anchor   ${JSON.stringify(py.class_hist_fake)}\n(python ${((performance.now() - t0) / 1000).toFixed(1)} s)\n`,
 );

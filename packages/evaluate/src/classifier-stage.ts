@@ -1,5 +1,12 @@
 import { isAbsolute, relative, sep } from 'node:path';
-import { acquireArtifactLock, artifactPath, artifactPaths, createProgress, workspaceRoot, type Logger } from '@wgan/core';
+import {
+  acquireArtifactLock,
+  artifactPath,
+  artifactPaths,
+  createProgress,
+  workspaceRoot,
+  type Logger,
+} from '@wgan/core';
 import { initBackend, type BackendInfo } from '@wgan/core/backend';
 import { loadDataset, type Dataset } from '@wgan/data-prep';
 import { trainClassifier, writeClassifierArtifact, type ClassifierConfig, type ClassifierMeta } from './classifier.js';
@@ -35,7 +42,10 @@ export interface ClassifierStageResult {
  * `evaluate classifier`: trains the MNIST classifier on the data artifact, measures its test accuracy
  * and the real-data reference figures (test-set IS, train-vs-test FD), writes artifacts/classifier/<id>/.
  */
-export async function buildClassifier(config: ClassifierConfig, options: { logger?: Logger; progress?: boolean } = {}): Promise<ClassifierStageResult> {
+export async function buildClassifier(
+  config: ClassifierConfig,
+  options: { logger?: Logger; progress?: boolean } = {},
+): Promise<ClassifierStageResult> {
   const { logger } = options;
   const backend = await initBackend(config.backend, { quiet: true });
   logger?.info('backend', { name: backend.name, device: backend.device });
@@ -49,7 +59,13 @@ export async function buildClassifier(config: ClassifierConfig, options: { logge
   }
 }
 
-async function buildClassifierInto(dir: string, data: Dataset, backend: BackendInfo, config: ClassifierConfig, options: { logger?: Logger; progress?: boolean }): Promise<ClassifierStageResult> {
+async function buildClassifierInto(
+  dir: string,
+  data: Dataset,
+  backend: BackendInfo,
+  config: ClassifierConfig,
+  options: { logger?: Logger; progress?: boolean },
+): Promise<ClassifierStageResult> {
   const { logger } = options;
   const stepsPerEpoch = Math.ceil(data.train.count / config.batchSize);
   const total = Math.min(config.maxSteps ?? Infinity, stepsPerEpoch * config.epochs);
@@ -67,9 +83,18 @@ async function buildClassifierInto(dir: string, data: Dataset, backend: BackendI
     seconds: trained.seconds,
     secondsPerEpoch: trained.history.reduce((s, h) => s + h.seconds, 0) / Math.max(1, trained.history.length),
     backend: `${backend.name} (${backend.device})`,
-    reference: { inceptionScoreTest: reference.inceptionScoreTest, frechetTrainVsTest: reference.frechetTrainVsTest, testHistogram: reference.testHistogram },
+    reference: {
+      inceptionScoreTest: reference.inceptionScoreTest,
+      frechetTrainVsTest: reference.frechetTrainVsTest,
+      testHistogram: reference.testHistogram,
+    },
   };
-  if (!meta.meetsTarget) logger?.warn('classifier below the target accuracy', { testAccuracy: meta.testAccuracy, target: config.minTestAccuracy, hint: 'train more epochs (--epochs)' });
+  if (!meta.meetsTarget)
+    logger?.warn('classifier below the target accuracy', {
+      testAccuracy: meta.testAccuracy,
+      target: config.minTestAccuracy,
+      hint: 'train more epochs (--epochs)',
+    });
   await writeClassifierArtifact(dir, trained, config, meta, data.artifact);
   trained.classifier.dispose();
   return { dir, meta, backend };

@@ -1,9 +1,27 @@
 import { join } from 'node:path';
 import { writeFile } from 'node:fs/promises';
-import { epochPermutation, parentRef, PipelineError, readArtifact, Rng, artifactsRoot, writeArtifact, z, type Artifact, type Logger } from '@wgan/core';
+import {
+  epochPermutation,
+  parentRef,
+  PipelineError,
+  readArtifact,
+  Rng,
+  artifactsRoot,
+  writeArtifact,
+  z,
+  type Artifact,
+  type Logger,
+} from '@wgan/core';
 import { tf } from '@wgan/core/backend';
 import type { DataSplit } from '@wgan/data-prep';
-import { createOptimizer, readNetwork, useFastMatMulGradients, writeNetwork, Network, type NetworkSpec } from '@wgan/train';
+import {
+  createOptimizer,
+  readNetwork,
+  useFastMatMulGradients,
+  writeNetwork,
+  Network,
+  type NetworkSpec,
+} from '@wgan/train';
 import pkg from '../package.json' with { type: 'json' };
 
 /**
@@ -87,9 +105,17 @@ export class Classifier {
   static fromValues(spec: NetworkSpec, values: Map<string, Float32Array>): Classifier {
     const last = spec.layers.length - 1;
     if (spec.layers[last].type !== 'dense') throw new Error('classifier: the last layer must be dense');
-    const featureSpec: NetworkSpec = { ...spec, role: 'classifier-features', outputSize: spec.layers[last].inputs, layers: spec.layers.slice(0, last) };
+    const featureSpec: NetworkSpec = {
+      ...spec,
+      role: 'classifier-features',
+      outputSize: spec.layers[last].inputs,
+      layers: spec.layers.slice(0, last),
+    };
     const featureValues = new Map([...values].filter(([name]) => Number(name.split('.')[0]) < last));
-    return new Classifier(Network.fromValues(spec, values, 'classifier'), Network.fromValues(featureSpec, featureValues, 'classifier-features'));
+    return new Classifier(
+      Network.fromValues(spec, values, 'classifier'),
+      Network.fromValues(featureSpec, featureValues, 'classifier-features'),
+    );
   }
 
   get featureSize(): number {
@@ -100,7 +126,11 @@ export class Classifier {
    * Softmax probabilities [count, 10] and penultimate features [count, featureSize] of images
    * [count, 784] in [−1, 1], in batches (eval mode: no dropout).
    */
-  async classify(images: Float32Array, count: number, options: { batchSize?: number; features?: boolean } = {}): Promise<{ probs: Float32Array; features: Float32Array | null }> {
+  async classify(
+    images: Float32Array,
+    count: number,
+    options: { batchSize?: number; features?: boolean } = {},
+  ): Promise<{ probs: Float32Array; features: Float32Array | null }> {
     const batch = options.batchSize ?? 1000;
     const pixels = this.network.spec.inputSize;
     const d = this.featureSize;
@@ -167,7 +197,12 @@ export interface TrainedClassifier {
  * on the mean softmax cross-entropy; dropout masks are seeded per step from an Rng of `seed`, so a run
  * is reproducible on one backend. Test accuracy is measured after every epoch.
  */
-export async function trainClassifier(train: DataSplit, test: DataSplit, config: ClassifierConfig, options: { logger?: Logger; onStep?: (step: number, total: number) => void } = {}): Promise<TrainedClassifier> {
+export async function trainClassifier(
+  train: DataSplit,
+  test: DataSplit,
+  config: ClassifierConfig,
+  options: { logger?: Logger; onStep?: (step: number, total: number) => void } = {},
+): Promise<TrainedClassifier> {
   useFastMatMulGradients();
   const pixels = train.images.length / train.count;
   const rng = Rng.fromSeed(config.seed);
@@ -199,8 +234,14 @@ export async function trainClassifier(train: DataSplit, test: DataSplit, config:
       const loss = tf.tidy(() => {
         const x = toClassifierInput(tf.tensor2d(batchImages.subarray(0, n * pixels), [n, pixels]));
         const y = tf.oneHot(tf.tensor1d(batchLabels.subarray(0, n), 'int32'), CLASSES);
-        const { value, grads } = tf.variableGrads(() => tf.losses.softmaxCrossEntropy(y, network.apply(x, { training: true, seed: dropoutSeed })) as tf.Scalar, params);
-        optimizer.apply(named, params.map((p) => grads[p.name]));
+        const { value, grads } = tf.variableGrads(
+          () => tf.losses.softmaxCrossEntropy(y, network.apply(x, { training: true, seed: dropoutSeed })) as tf.Scalar,
+          params,
+        );
+        optimizer.apply(
+          named,
+          params.map((p) => grads[p.name]),
+        );
         return value;
       });
       losses.push(loss);
@@ -219,14 +260,28 @@ export async function trainClassifier(train: DataSplit, test: DataSplit, config:
       seconds: (performance.now() - tEpoch) / 1000,
     };
     history.push(record);
-    options.logger?.info('epoch', { epoch: record.epoch, steps: record.steps, trainLoss: record.trainLoss, testAccuracy, seconds: record.seconds });
+    options.logger?.info('epoch', {
+      epoch: record.epoch,
+      steps: record.steps,
+      trainLoss: record.trainLoss,
+      testAccuracy,
+      seconds: record.seconds,
+    });
   }
   optimizer.dispose();
   const values = await network.readValues();
   network.dispose();
   if (!classifier) classifier = Classifier.fromValues(spec, values);
   const last = history[history.length - 1];
-  return { classifier, values, history, testAccuracy: last?.testAccuracy ?? (await classifier.accuracy(test)), epochs: history.length, steps: step, seconds: (performance.now() - t0) / 1000 };
+  return {
+    classifier,
+    values,
+    history,
+    testAccuracy: last?.testAccuracy ?? (await classifier.accuracy(test)),
+    epochs: history.length,
+    steps: step,
+    seconds: (performance.now() - t0) / 1000,
+  };
 }
 
 /** What the classifier artifact's manifest says about it (meta). */
@@ -248,21 +303,37 @@ export interface ClassifierMeta {
 export const CLASSIFIER_FILE = 'classifier';
 
 /** Writes the classifier artifact: `classifier.json` + `.weights.bin` (writeNetwork), `history.json`. */
-export async function writeClassifierArtifact(dir: string, trained: TrainedClassifier, config: ClassifierConfig, meta: ClassifierMeta, data: Artifact): Promise<Artifact> {
-  return writeArtifact(dir, { stage: CLASSIFIER_STAGE, packageVersion: pkg.version, config, parents: [parentRef(data, artifactsRoot())], meta }, async (tmp) => {
-    await writeNetwork(tmp, CLASSIFIER_FILE, trained.classifier.network.spec, trained.values);
-    await writeFile(join(tmp, 'history.json'), `${JSON.stringify(trained.history, null, 2)}\n`);
-  });
+export async function writeClassifierArtifact(
+  dir: string,
+  trained: TrainedClassifier,
+  config: ClassifierConfig,
+  meta: ClassifierMeta,
+  data: Artifact,
+): Promise<Artifact> {
+  return writeArtifact(
+    dir,
+    { stage: CLASSIFIER_STAGE, packageVersion: pkg.version, config, parents: [parentRef(data, artifactsRoot())], meta },
+    async (tmp) => {
+      await writeNetwork(tmp, CLASSIFIER_FILE, trained.classifier.network.spec, trained.values);
+      await writeFile(join(tmp, 'history.json'), `${JSON.stringify(trained.history, null, 2)}\n`);
+    },
+  );
 }
 
 export const CLASSIFIER_REMAKE = 'npx nx run evaluate:classifier';
 
 /** Loads a verified classifier artifact onto the device. */
-export async function loadClassifier(dir: string): Promise<{ classifier: Classifier; meta: ClassifierMeta; artifact: Artifact }> {
+export async function loadClassifier(
+  dir: string,
+): Promise<{ classifier: Classifier; meta: ClassifierMeta; artifact: Artifact }> {
   const artifact = await readArtifact(dir, { stage: CLASSIFIER_STAGE, remake: CLASSIFIER_REMAKE });
   const { spec, values } = await readNetwork(dir, CLASSIFIER_FILE);
   if (spec.role !== 'classifier' || spec.outputSize !== CLASSES) {
-    throw new PipelineError(`not a ${CLASSES}-class classifier (role ${spec.role}, ${spec.outputSize} outputs)`, join(dir, `${CLASSIFIER_FILE}.json`), `rerun \`${CLASSIFIER_REMAKE}\``);
+    throw new PipelineError(
+      `not a ${CLASSES}-class classifier (role ${spec.role}, ${spec.outputSize} outputs)`,
+      join(dir, `${CLASSIFIER_FILE}.json`),
+      `rerun \`${CLASSIFIER_REMAKE}\``,
+    );
   }
   return { classifier: Classifier.fromValues(spec, values), meta: artifact.manifest.meta as ClassifierMeta, artifact };
 }

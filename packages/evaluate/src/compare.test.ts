@@ -24,10 +24,27 @@ beforeAll(async () => {
   process.env.WGAN_ARTIFACTS = root;
   dataDir = await writeSyntheticDataset(root);
   classifierDir = await writeSyntheticClassifier(root, dataDir);
-  for (const [name, loss, noise, elapsedMs] of [['wgan', 'gp', 'normal', 90_000], ['vanilla', 'bce', 'uniform', 1_500_000]] as const) {
+  for (const [name, loss, noise, elapsedMs] of [
+    ['wgan', 'gp', 'normal', 90_000],
+    ['vanilla', 'bce', 'uniform', 1_500_000],
+  ] as const) {
     const run = await writeSyntheticRun(root, dataDir, { name, loss, noise, iterations: [0, 1000] });
-    await sealArtifact(run.runDir, { stage: 'train', packageVersion: '0.1.0', config: { batchSize: 16, nCritic: loss === 'gp' ? 5 : 1, noise }, meta: { iterations: 1000, backend: 'cpu', device: 'test', implementation: 'tfjs', elapsedMs, msPerIter: elapsedMs / 1000 } });
-    const { report } = await evaluateRun(evaluateSchema.parse({ run: name, classifier: classifierDir, samples: 300, heldOutBatch: 50, backend: 'cpu' }));
+    await sealArtifact(run.runDir, {
+      stage: 'train',
+      packageVersion: '0.1.0',
+      config: { batchSize: 16, nCritic: loss === 'gp' ? 5 : 1, noise },
+      meta: {
+        iterations: 1000,
+        backend: 'cpu',
+        device: 'test',
+        implementation: 'tfjs',
+        elapsedMs,
+        msPerIter: elapsedMs / 1000,
+      },
+    });
+    const { report } = await evaluateRun(
+      evaluateSchema.parse({ run: name, classifier: classifierDir, samples: 300, heldOutBatch: 50, backend: 'cpu' }),
+    );
     reports.set(name, report);
   }
 }, 180_000);
@@ -38,7 +55,7 @@ afterAll(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
-describe('latents from the run\'s p(z)', () => {
+describe("latents from the run's p(z)", () => {
   it('scores U(−1, 1) samples for a uniform-noise run and sweeps E9 over [−1, 1]', async () => {
     const report = reports.get('vanilla')!;
     expect(report.run.noise).toBe('uniform');
@@ -66,10 +83,26 @@ describe('evaluate compare', () => {
     expect(dir).toBe(join(root, 'compare', 'family'));
     const artifact = await readArtifact(dir, { stage: 'evaluate-compare' });
     expect(Object.keys(artifact.manifest.files).sort()).toEqual(['comparison.json', 'comparison.md']);
-    expect(artifact.manifest.parents.map((p) => `${p.stage}:${p.path}`)).toEqual(['evaluate:eval/vanilla', 'train:runs/vanilla', 'evaluate:eval/wgan', 'train:runs/wgan']);
+    expect(artifact.manifest.parents.map((p) => `${p.stage}:${p.path}`)).toEqual([
+      'evaluate:eval/vanilla',
+      'train:runs/vanilla',
+      'evaluate:eval/wgan',
+      'train:runs/wgan',
+    ]);
     const [vanilla, wgan] = comparison.rows;
     const v = reports.get('vanilla')!;
-    expect(vanilla).toMatchObject({ run: 'vanilla', loss: 'bce', noise: 'uniform', iterations: 1000, trainSeconds: 1500, msPerIter: 1500, inceptionScore: v.inceptionScore.fake, frechet: v.frechet.fakeVsTest, histogram: v.classHistogram.counts, e10Accuracy: v.E10!.accuracy });
+    expect(vanilla).toMatchObject({
+      run: 'vanilla',
+      loss: 'bce',
+      noise: 'uniform',
+      iterations: 1000,
+      trainSeconds: 1500,
+      msPerIter: 1500,
+      inceptionScore: v.inceptionScore.fake,
+      frechet: v.frechet.fakeVsTest,
+      histogram: v.classHistogram.counts,
+      e10Accuracy: v.E10!.accuracy,
+    });
     // epochs of data read: iterations × n_critic × B / training-set size (400 synthetic images)
     expect(vanilla.epochs).toBeCloseTo((1000 * 1 * 16) / 400, 10);
     expect(wgan.epochs).toBeCloseTo((1000 * 5 * 16) / 400, 10);
@@ -78,7 +111,12 @@ describe('evaluate compare', () => {
     expect(main.rows.map((r) => r[0])).toEqual(['vanilla', 'wgan', 'real test set']);
     expect(main.rows[0]).toContain('25.0 min');
     expect(main.rows[1]).toContain('90 s');
-    expect(histogram.rows[0].slice(1).map(Number).reduce((a, b) => a + b, 0)).toBe(300);
+    expect(
+      histogram.rows[0]
+        .slice(1)
+        .map(Number)
+        .reduce((a, b) => a + b, 0),
+    ).toBe(300);
     const md = await readFile(join(dir, 'comparison.md'), 'utf8');
     expect(md).toContain('| vanilla | mlp | bce | U(−1, 1)^8 |');
     expect(md).toContain('![wgan](../../eval/wgan/samples.png)');
@@ -92,10 +130,12 @@ describe('evaluate compare', () => {
   });
 
   // last in the file: it re-scores run "wgan" with another classifier
-  it('refuses runs scored by different classifiers (their IS and FD do not compare), naming each run\'s classifier', async () => {
+  it("refuses runs scored by different classifiers (their IS and FD do not compare), naming each run's classifier", async () => {
     const other = join(root, 'classifier', 'mnist-other');
     await cp(classifierDir, other, { recursive: true });
-    await evaluateRun(evaluateSchema.parse({ run: 'wgan', classifier: other, samples: 300, heldOutBatch: 50, backend: 'cpu' }));
+    await evaluateRun(
+      evaluateSchema.parse({ run: 'wgan', classifier: other, samples: 300, heldOutBatch: 50, backend: 'cpu' }),
+    );
     const err = await compareRuns(compareSchema.parse({ runs: ['vanilla', 'wgan'] })).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(PipelineError);
     expect((err as PipelineError).message).toContain('different classifiers');

@@ -80,7 +80,12 @@ describe('device computations', () => {
   it('gathers rows, interpolates per row and draws distinct indices', () => {
     const images = Float32Array.from({ length: 4 * 2 }, (_, i) => i);
     expect(Array.from(gatherRows(images, [2, 0], 2))).toEqual([4, 5, 0, 1]);
-    const mixed = interpolate(Float32Array.from([1, 1, 0, 0]), Float32Array.from([0, 0, 2, 2]), Float32Array.from([0.25, 1]), 2);
+    const mixed = interpolate(
+      Float32Array.from([1, 1, 0, 0]),
+      Float32Array.from([0, 0, 2, 2]),
+      Float32Array.from([0.25, 1]),
+      2,
+    );
     expect(Array.from(mixed)).toEqual([0.25, 0.25, 0, 0]);
     const idx = sampleIndices(streamRng(1, 'x'), 10, 10);
     expect([...idx].sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);

@@ -10,7 +10,12 @@ import { outputRange, toPipelineScale, type Network } from '@wgan/train';
  * G(z) for z [n, d_z] → images [n, 784] in the pipeline's [−1, 1]: a network whose output range is
  * another (a VAE decoder's sigmoid: [0, 1]) is mapped by train's rule y ↦ 2(y − lo)/(hi − lo) − 1.
  */
-export async function generate(generator: Network, z: Float32Array, n: number, batchSize = 1000): Promise<Float32Array> {
+export async function generate(
+  generator: Network,
+  z: Float32Array,
+  n: number,
+  batchSize = 1000,
+): Promise<Float32Array> {
   const dz = generator.spec.inputSize;
   if (z.length !== n * dz) throw new RangeError(`generate: ${z.length} latent values is not [${n}, ${dz}]`);
   const d = generator.spec.outputSize;
@@ -25,13 +30,20 @@ export async function generate(generator: Network, z: Float32Array, n: number, b
 }
 
 /** D(x) for images [n, 784] → raw scores [n]. */
-export async function criticScores(critic: Network, images: Float32Array, n: number, batchSize = 1000): Promise<Float32Array> {
+export async function criticScores(
+  critic: Network,
+  images: Float32Array,
+  n: number,
+  batchSize = 1000,
+): Promise<Float32Array> {
   const d = critic.spec.inputSize;
   if (images.length !== n * d) throw new RangeError(`criticScores: ${images.length} values is not [${n}, ${d}]`);
   const out = new Float32Array(n);
   for (let start = 0; start < n; start += batchSize) {
     const m = Math.min(batchSize, n - start);
-    const s = tf.tidy(() => critic.apply(tf.tensor2d(images.subarray(start * d, (start + m) * d), [m, d])).reshape([m]));
+    const s = tf.tidy(() =>
+      critic.apply(tf.tensor2d(images.subarray(start * d, (start + m) * d), [m, d])).reshape([m]),
+    );
     out.set((await s.data()) as Float32Array, start);
     s.dispose();
   }
@@ -57,7 +69,8 @@ export async function criticGradientNorms(critic: Network, x: Float32Array, n: n
 /** Rows `indices` of images [*, pixels] → [indices.length, pixels]. */
 export function gatherRows(images: Float32Array, indices: ArrayLike<number>, pixels = 784): Float32Array {
   const out = new Float32Array(indices.length * pixels);
-  for (let j = 0; j < indices.length; j++) out.set(images.subarray(indices[j] * pixels, (indices[j] + 1) * pixels), j * pixels);
+  for (let j = 0; j < indices.length; j++)
+    out.set(images.subarray(indices[j] * pixels, (indices[j] + 1) * pixels), j * pixels);
   return out;
 }
 

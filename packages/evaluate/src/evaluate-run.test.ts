@@ -10,7 +10,15 @@ import { makeTinyData, tinyConfig } from '@wgan/train/testing';
 import { evaluateRun, evaluateSchema, sampleLatents, type OneCycle } from './evaluate-run.js';
 import { reportSchema, type Report } from './report-schema.js';
 import { meanAbsDifference } from './formulas/drift.js';
-import { checkpointCritic, tinyCritic, tinyGenerator, writeSyntheticClassifier, writeSyntheticDataset, writeSyntheticRun, type RunFixture } from './fixtures.test-helpers.js';
+import {
+  checkpointCritic,
+  tinyCritic,
+  tinyGenerator,
+  writeSyntheticClassifier,
+  writeSyntheticDataset,
+  writeSyntheticRun,
+  type RunFixture,
+} from './fixtures.test-helpers.js';
 
 let root: string;
 let dataDir: string;
@@ -30,7 +38,16 @@ afterAll(async () => {
 });
 
 function config(overrides: Record<string, unknown> = {}) {
-  return evaluateSchema.parse({ run: 'synthetic', runDir: gpRun.runDir, classifier: classifierDir, samples: 300, heldOutBatch: 50, backend: 'cpu', out: join(root, 'eval', 'synthetic'), ...overrides });
+  return evaluateSchema.parse({
+    run: 'synthetic',
+    runDir: gpRun.runDir,
+    classifier: classifierDir,
+    samples: 300,
+    heldOutBatch: 50,
+    backend: 'cpu',
+    out: join(root, 'eval', 'synthetic'),
+    ...overrides,
+  });
 }
 
 describe('evaluateRun on a synthetic run folder', () => {
@@ -43,7 +60,15 @@ describe('evaluateRun on a synthetic run folder', () => {
 
   it('writes a verified artifact with a schema-valid report.json, report.md, report.html and the sample files', async () => {
     const artifact = await readArtifact(dir, { stage: 'evaluate' });
-    expect(Object.keys(artifact.manifest.files).sort()).toEqual(['report.html', 'report.json', 'report.md', 'samples.f32', 'samples.png', 'traversal.f32', 'traversal.png']);
+    expect(Object.keys(artifact.manifest.files).sort()).toEqual([
+      'report.html',
+      'report.json',
+      'report.md',
+      'samples.f32',
+      'samples.png',
+      'traversal.f32',
+      'traversal.png',
+    ]);
     const json = JSON.parse(await readFile(join(dir, 'report.json'), 'utf8'));
     expect(reportSchema.safeParse(json).success).toBe(true);
     expect(json).toEqual(report);
@@ -53,10 +78,19 @@ describe('evaluateRun on a synthetic run folder', () => {
   });
 
   it('reports the run and the checkpoint it scored (latest)', () => {
-    expect(report.run).toMatchObject({ name: 'synthetic', model: 'mlp', loss: 'gp', iterations: 1000, checkpoint: '00001000', latentDim: 8, backend: 'cpu', totalIterations: 1000 });
+    expect(report.run).toMatchObject({
+      name: 'synthetic',
+      model: 'mlp',
+      loss: 'gp',
+      iterations: 1000,
+      checkpoint: '00001000',
+      latentDim: 8,
+      backend: 'cpu',
+      totalIterations: 1000,
+    });
   });
 
-  it('computes E1 from the data artifact, E2 on the run\'s first batch, E3 from the specs', () => {
+  it("computes E1 from the data artifact, E2 on the run's first batch, E3 from the specs", () => {
     expect(report.E1.total).toBe(400);
     expect(report.E1.counts).toEqual(Array(10).fill(40));
     expect(report.E1.imbalancePct).toBe(0);
@@ -133,11 +167,17 @@ describe('evaluateRun on a synthetic run folder', () => {
 
 describe('evaluateRun options', () => {
   it('ranks every checkpoint and names the one with the lowest Fréchet distance', async () => {
-    const { report } = await evaluateRun(config({ allCheckpoints: true, checkpoint: '500', out: join(root, 'eval', 'ranked') }));
+    const { report } = await evaluateRun(
+      config({ allCheckpoints: true, checkpoint: '500', out: join(root, 'eval', 'ranked') }),
+    );
     expect(report.run.checkpoint).toBe('00000500');
     expect(report.checkpoints?.map((c) => c.iteration)).toEqual([0, 500, 1000]);
     const best = report.checkpoints!.reduce((a, b) => (b.frechet < a.frechet ? b : a));
-    expect(report.bestCheckpoint).toEqual({ iteration: best.iteration, checkpoint: best.checkpoint, criterion: 'lowest Fréchet distance to the test set' });
+    expect(report.bestCheckpoint).toEqual({
+      iteration: best.iteration,
+      checkpoint: best.checkpoint,
+      criterion: 'lowest Fréchet distance to the test set',
+    });
     const scored = report.checkpoints!.find((c) => c.iteration === 500)!;
     expect(scored.inceptionScore).toBe(report.inceptionScore.fake);
     expect(scored.frechet).toBe(report.frechet.fakeVsTest);
@@ -146,8 +186,11 @@ describe('evaluateRun options', () => {
     expect(report.notes.E8).toMatch(/three fixed-noise snapshots/);
   });
 
-  it('quotes train\'s own first-cycle E4 in the note when train-stats.json has it', async () => {
-    await writeFile(join(gpRun.runDir, 'train-stats.json'), JSON.stringify({ E3: {}, E4: { lossDMean: 6.937, deltaD: 0.7147, deltaG: 0.2436 }, epochs: [] }));
+  it("quotes train's own first-cycle E4 in the note when train-stats.json has it", async () => {
+    await writeFile(
+      join(gpRun.runDir, 'train-stats.json'),
+      JSON.stringify({ E3: {}, E4: { lossDMean: 6.937, deltaD: 0.7147, deltaG: 0.2436 }, epochs: [] }),
+    );
     try {
       const { report } = await evaluateRun(config({ out: join(root, 'eval', 'stats') }));
       expect(report.E4).toBeNull();
@@ -160,18 +203,39 @@ describe('evaluateRun options', () => {
   it('computes E4 from an injected one-cycle function', async () => {
     const oneCycle: OneCycle = async (dir) => {
       expect(dir).toMatch(/checkpoints\/00001000$/);
-      return { nCritic: 5, lossDMean: 0.584, lossD: [0.62, 0.58, 0.55, 0.6, 0.57], before: { critic: [[0, 0]], generator: [[1]] }, after: { critic: [[3, 4]], generator: [[1.5]] } };
+      return {
+        nCritic: 5,
+        lossDMean: 0.584,
+        lossD: [0.62, 0.58, 0.55, 0.6, 0.57],
+        before: { critic: [[0, 0]], generator: [[1]] },
+        after: { critic: [[3, 4]], generator: [[1.5]] },
+      };
     };
     const { report } = await evaluateRun(config({ out: join(root, 'eval', 'e4') }), { oneCycle });
     // L̄_D is the mean of the per-step losses when they are given
-    expect(report.E4).toEqual({ nCritic: 5, lossD: [0.62, 0.58, 0.55, 0.6, 0.57], lossDMean: expect.closeTo(0.584, 12), deltaD: 5, deltaG: 0.5 });
+    expect(report.E4).toEqual({
+      nCritic: 5,
+      lossD: [0.62, 0.58, 0.55, 0.6, 0.57],
+      lossDMean: expect.closeTo(0.584, 12),
+      deltaD: 5,
+      deltaG: 0.5,
+    });
   });
 
   it('embeds figures from an injected renderer inline and as files', async () => {
-    const png = Uint8Array.from(Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAAAAAA6fptVAAAACklEQVR4nGNgAAAAAgABSK+kcQAAAABJRU5ErkJggg==', 'base64'));
-    const { dir } = await evaluateRun(config({ out: join(root, 'eval', 'figures') }), { figures: async ({ report }) => [{ id: 'curves', title: `IS of ${report.run.name}`, png }] });
+    const png = Uint8Array.from(
+      Buffer.from(
+        'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAAAAAA6fptVAAAACklEQVR4nGNgAAAAAgABSK+kcQAAAABJRU5ErkJggg==',
+        'base64',
+      ),
+    );
+    const { dir } = await evaluateRun(config({ out: join(root, 'eval', 'figures') }), {
+      figures: async ({ report }) => [{ id: 'curves', title: `IS of ${report.run.name}`, png }],
+    });
     expect(existsSync(join(dir, 'figures', 'curves.png'))).toBe(true);
-    expect(await readFile(join(dir, 'report.html'), 'utf8')).toContain(`src="data:image/png;base64,${Buffer.from(png).toString('base64')}"`);
+    expect(await readFile(join(dir, 'report.html'), 'utf8')).toContain(
+      `src="data:image/png;base64,${Buffer.from(png).toString('base64')}"`,
+    );
   });
 
   it('answers E7 and not E6 for a weight-clipping run', async () => {
@@ -199,13 +263,29 @@ describe('evaluateRun options', () => {
 const tinyConfigSpecs = () => ({ decoder: seed002Decoder(2, [16]) });
 
 describe('a VAE run (train --model vae) next to a GAN run', () => {
-  it('scores the decoder\'s samples in the pipeline scale, leaves the critic figures N/A and puts both runs in one comparison table', async () => {
+  it("scores the decoder's samples in the pipeline scale, leaves the critic figures N/A and puts both runs in one comparison table", async () => {
     process.env.WGAN_ARTIFACTS = root; // --compare reads artifacts/eval/<run>/: the GAN's report is root/eval/synthetic
     try {
       const quiet = silentLogger();
-      const vaeConfig = tinyConfig(dataDir, { name: 'vae', model: 'vae', latentDim: 2, generatorHidden: [16], criticHidden: [16], batchSize: 40, iterations: 12, backend: 'cpu', checkpointEvery: 6, snapshotEvery: 6, milestones: [0], fixedSamples: 4 });
+      const vaeConfig = tinyConfig(dataDir, {
+        name: 'vae',
+        model: 'vae',
+        latentDim: 2,
+        generatorHidden: [16],
+        criticHidden: [16],
+        batchSize: 40,
+        iterations: 12,
+        backend: 'cpu',
+        checkpointEvery: 6,
+        snapshotEvery: 6,
+        milestones: [0],
+        fixedSamples: 4,
+      });
       const { runDir } = await train(vaeConfig, { logger: quiet, progress: false });
-      const { report, dir } = await evaluateRun(config({ run: 'vae', runDir, out: join(root, 'eval', 'vae'), compare: ['synthetic'] }), { oneCycle: runOneCycle });
+      const { report, dir } = await evaluateRun(
+        config({ run: 'vae', runDir, out: join(root, 'eval', 'vae'), compare: ['synthetic'] }),
+        { oneCycle: runOneCycle },
+      );
       expect(report.run).toMatchObject({ name: 'vae', model: 'vae', loss: 'elbo', iterations: 12, latentDim: 2 });
       for (const key of ['E4', 'E5', 'E6', 'E7', 'E10'] as const) {
         expect(report[key], key).toBeNull();
@@ -226,14 +306,34 @@ describe('a VAE run (train --model vae) next to a GAN run', () => {
       expect(Math.min(...samples)).toBeLessThan(0); // a [0, 1] output taken as it is would never go below 0
 
       const gan = JSON.parse(await readFile(join(root, 'eval', 'synthetic', 'report.json'), 'utf8')) as Report;
-      expect(report.comparison?.map((c) => [c.run, c.model, c.source])).toEqual([['vae', 'vae', 'this evaluation'], ['synthetic', 'mlp', expect.stringMatching(/eval\/synthetic\/report\.json$/)]]);
-      expect(report.comparison?.[0]).toMatchObject({ inceptionScore: report.inceptionScore.fake, frechet: report.frechet.fakeVsTest, counts: report.classHistogram.counts, sameClassifier: true });
-      expect(report.comparison?.[1]).toMatchObject({ inceptionScore: gan.inceptionScore.fake, frechet: gan.frechet.fakeVsTest, counts: gan.classHistogram.counts, sameClassifier: true });
+      expect(report.comparison?.map((c) => [c.run, c.model, c.source])).toEqual([
+        ['vae', 'vae', 'this evaluation'],
+        ['synthetic', 'mlp', expect.stringMatching(/eval\/synthetic\/report\.json$/)],
+      ]);
+      expect(report.comparison?.[0]).toMatchObject({
+        inceptionScore: report.inceptionScore.fake,
+        frechet: report.frechet.fakeVsTest,
+        counts: report.classHistogram.counts,
+        sameClassifier: true,
+      });
+      expect(report.comparison?.[1]).toMatchObject({
+        inceptionScore: gan.inceptionScore.fake,
+        frechet: gan.frechet.fakeVsTest,
+        counts: gan.classHistogram.counts,
+        sameClassifier: true,
+      });
       const md = await readFile(join(dir, 'report.md'), 'utf8');
       expect(md).toContain('## Comparison with other runs');
       expect(md).toMatch(/\| synthetic \| mlp \| gp \| 1000 \|/);
-      expect((await readArtifact(dir, { stage: 'evaluate' })).manifest.parents.map((p) => p.stage)).toEqual(['train-checkpoint', 'data-prep', 'classifier', 'evaluate']);
-      await expect(evaluateRun(config({ run: 'vae', runDir, out: join(root, 'eval', 'vae2'), compare: ['nope'] }))).rejects.toThrow(/no evaluation of run "nope"/);
+      expect((await readArtifact(dir, { stage: 'evaluate' })).manifest.parents.map((p) => p.stage)).toEqual([
+        'train-checkpoint',
+        'data-prep',
+        'classifier',
+        'evaluate',
+      ]);
+      await expect(
+        evaluateRun(config({ run: 'vae', runDir, out: join(root, 'eval', 'vae2'), compare: ['nope'] })),
+      ).rejects.toThrow(/no evaluation of run "nope"/);
     } finally {
       delete process.env.WGAN_ARTIFACTS;
     }
@@ -246,27 +346,35 @@ describe('reportSchema', () => {
     expect(reportSchema.safeParse(report).success).toBe(true);
     const { E1: _e1, ...noE1 } = report;
     expect(reportSchema.safeParse(noE1).success).toBe(false);
-    expect(reportSchema.safeParse({ ...report, inceptionScore: { ...report.inceptionScore, fake: Number.NaN } }).success).toBe(false);
+    expect(
+      reportSchema.safeParse({ ...report, inceptionScore: { ...report.inceptionScore, fake: Number.NaN } }).success,
+    ).toBe(false);
     expect(reportSchema.safeParse({ ...report, E5: { ...report.E5, extra: 1 } }).success).toBe(false);
-    expect(reportSchema.safeParse({ ...report, classHistogram: { ...report.classHistogram, counts: [1, 2, 3] } }).success).toBe(false);
+    expect(
+      reportSchema.safeParse({ ...report, classHistogram: { ...report.classHistogram, counts: [1, 2, 3] } }).success,
+    ).toBe(false);
   });
 });
 
-describe('E4 through train\'s runOneCycle on a real (tiny) training run', () => {
+describe("E4 through train's runOneCycle on a real (tiny) training run", () => {
   it('measures 5 critic updates and 1 generator update on a copy of the checkpoint', async () => {
     const artifacts = join(root, 'tiny-artifacts');
     process.env.WGAN_ARTIFACTS = artifacts;
     try {
       const data = await makeTinyData(artifacts);
       const quiet = silentLogger();
-      const { runDir } = await train(tinyConfig(data, { name: 'tiny-e4', iterations: 4, backend: 'cpu' }), { logger: quiet, progress: false });
+      const { runDir } = await train(tinyConfig(data, { name: 'tiny-e4', iterations: 4, backend: 'cpu' }), {
+        logger: quiet,
+        progress: false,
+      });
       const before = await readFile(join(runDir, 'checkpoints', '00000004', 'critic.weights.bin'));
       const cycle = await runOneCycle(join(runDir, 'checkpoints', '00000004'), { seed: 7 });
       // the tiny run is a dense WGAN-GP: auto trained it on onnx-cpu, and E4 runs on the same implementation
       expect(cycle.implementation).toBe('onnx-cpu');
       expect(cycle.nCritic).toBe(5);
       expect(Number.isFinite(cycle.lossDMean) && Number.isFinite(cycle.lossG)).toBe(true);
-      const delta = (a: ArrayLike<number>[], b: ArrayLike<number>[]) => Math.sqrt(a.reduce((s, x, k) => s + Array.from(x).reduce((t, v, i) => t + (b[k][i] - v) ** 2, 0), 0));
+      const delta = (a: ArrayLike<number>[], b: ArrayLike<number>[]) =>
+        Math.sqrt(a.reduce((s, x, k) => s + Array.from(x).reduce((t, v, i) => t + (b[k][i] - v) ** 2, 0), 0));
       expect(delta(cycle.before.critic, cycle.after.critic)).toBeGreaterThan(0);
       expect(delta(cycle.before.generator, cycle.after.generator)).toBeGreaterThan(0);
       // the checkpoint itself is untouched

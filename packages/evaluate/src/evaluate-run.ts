@@ -1,7 +1,20 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { acquireArtifactLock, artifactPaths, artifactsRoot, epochPermutation, gridPng, parentRef, PipelineError, writeArtifact, writeFloat32, z, type Artifact, type Logger } from '@wgan/core';
+import {
+  acquireArtifactLock,
+  artifactPaths,
+  artifactsRoot,
+  epochPermutation,
+  gridPng,
+  parentRef,
+  PipelineError,
+  writeArtifact,
+  writeFloat32,
+  z,
+  type Artifact,
+  type Logger,
+} from '@wgan/core';
 import { initBackend, type BackendInfo } from '@wgan/core/backend';
 import { loadDataset, type Dataset } from '@wgan/data-prep';
 import { countTrainable, trainSchema, useConvGradients, type Network } from '@wgan/train';
@@ -33,7 +46,18 @@ import { comparisonRow, readComparedReports } from './comparison.js';
 import { realReference, type RealReference } from './references.js';
 import { renderHtml, renderMarkdown, type Figure } from './report-render.js';
 import { REPORT_SCHEMA_VERSION, reportSchema, type CheckpointScore, type Report } from './report-schema.js';
-import { checkpointNetworks, trainerDescription, listCheckpoints, listSnapshots, lossKind, modelFamily, readCheckpoint, readSnapshot, resolveCheckpoint, type LoadedCheckpoint } from './run-folder.js';
+import {
+  checkpointNetworks,
+  trainerDescription,
+  listCheckpoints,
+  listSnapshots,
+  lossKind,
+  modelFamily,
+  readCheckpoint,
+  readSnapshot,
+  resolveCheckpoint,
+  type LoadedCheckpoint,
+} from './run-folder.js';
 import { sampleIndices, streamRng } from './streams.js';
 import pkg from '../package.json' with { type: 'json' };
 
@@ -159,16 +183,29 @@ interface GeneratorScore {
 }
 
 /** IS, FD and the histogram of the generator's samples, and Ŵ₁ on the held-out batch when there is a critic (`critic` null: a VAE). */
-async function scoreCheckpoint(ctx: ScoringContext, generator: Network, critic: Network | null): Promise<GeneratorScore> {
+async function scoreCheckpoint(
+  ctx: ScoringContext,
+  generator: Network,
+  critic: Network | null,
+): Promise<GeneratorScore> {
   const images = await generate(generator, ctx.zSamples, ctx.samples);
   const { probs, features } = await ctx.classifier.classify(images, ctx.samples);
   const stats = await featureStats(features as Float32Array, ctx.samples, ctx.classifier.featureSize);
   let wassersteinGap: number | null = null;
   if (critic) {
     const fakeHeldOut = await generate(generator, ctx.heldOutZ, ctx.heldOutCount);
-    wassersteinGap = e5WassersteinGap(await criticScores(critic, ctx.heldOutReal, ctx.heldOutCount), await criticScores(critic, fakeHeldOut, ctx.heldOutCount)).wassersteinGap;
+    wassersteinGap = e5WassersteinGap(
+      await criticScores(critic, ctx.heldOutReal, ctx.heldOutCount),
+      await criticScores(critic, fakeHeldOut, ctx.heldOutCount),
+    ).wassersteinGap;
   }
-  return { images, inceptionScore: inceptionScore(probs), frechet: frechetDistanceTo(ctx.reference.frechet, stats), histogram: classHistogram(probs), wassersteinGap };
+  return {
+    images,
+    inceptionScore: inceptionScore(probs),
+    frechet: frechetDistanceTo(ctx.reference.frechet, stats),
+    histogram: classHistogram(probs),
+    wassersteinGap,
+  };
 }
 
 /** p(z) of a run: N(0, I), or U(−1, 1) for seed 002's GANs (train's `noise`). */
@@ -177,11 +214,18 @@ export type LatentNoise = 'normal' | 'uniform';
 /** `count` latent values of the purpose's stream, drawn from the run's p(z). */
 function latents(seed: number, purpose: string, count: number, noise: LatentNoise = 'normal'): Float32Array {
   const out = new Float32Array(count);
-  return noise === 'uniform' ? streamRng(seed, purpose).fillUniform(out, -1, 1) : streamRng(seed, purpose).fillNormal(out);
+  return noise === 'uniform'
+    ? streamRng(seed, purpose).fillUniform(out, -1, 1)
+    : streamRng(seed, purpose).fillNormal(out);
 }
 
 /** The latents of the scored samples (IS, FD, histogram): [count, latentDim] from the seed's "samples" stream. */
-export function sampleLatents(seed: number, count: number, latentDim: number, noise: LatentNoise = 'normal'): Float32Array {
+export function sampleLatents(
+  seed: number,
+  count: number,
+  latentDim: number,
+  noise: LatentNoise = 'normal',
+): Float32Array {
   return latents(seed, 'samples', count * latentDim, noise);
 }
 
@@ -190,13 +234,20 @@ function e2ForRun(data: Dataset, ckpt: LoadedCheckpoint): E2 & { source: string 
   const { seed, batchSize } = ckpt.config;
   if (seed !== undefined && batchSize !== undefined && data.train.count > 0) {
     const indices = epochPermutation(seed, 0, data.train.count).subarray(0, Math.min(batchSize, data.train.count));
-    return { ...e2FromBatch(gatherRows(data.train.images, indices), indices.length), source: `train's first batch: epoch 0 of seed ${seed}, B = ${indices.length}` };
+    return {
+      ...e2FromBatch(gatherRows(data.train.images, indices), indices.length),
+      source: `train's first batch: epoch 0 of seed ${seed}, B = ${indices.length}`,
+    };
   }
   const { seed: s, indices: _indices, ...e2 } = data.stats.E2;
   return { ...e2, source: `data-prep's first batch (seed ${s})` };
 }
 
-const trainStatsE4 = z.object({ E4: z.object({ lossDMean: z.number(), deltaD: z.number(), deltaG: z.number() }).loose().nullable().optional() }).loose();
+const trainStatsE4 = z
+  .object({
+    E4: z.object({ lossDMean: z.number(), deltaD: z.number(), deltaG: z.number() }).loose().nullable().optional(),
+  })
+  .loose();
 
 /** train's own E4 (its first cycle, from train-stats.json), formatted, or null when absent. */
 async function trainingE4(runDir: string): Promise<string | null> {
@@ -213,16 +264,31 @@ async function trainingE4(runDir: string): Promise<string | null> {
 async function e8ForRun(runDir: string, iteration: number): Promise<{ e8: Report['E8']; note?: string }> {
   const snapshots = (await listSnapshots(runDir)).filter((s) => s.iteration <= iteration);
   const chosen = driftIterations(snapshots.map((s) => s.iteration));
-  if (chosen.length < 3) return { e8: null, note: `needs three fixed-noise snapshots up to iteration ${iteration}; the run has ${snapshots.length} (${snapshots.map((s) => s.iteration).join(', ') || 'none'})` };
-  const loaded = await Promise.all(chosen.map(async (t) => ({ iteration: t, images: await readSnapshot(snapshots.find((s) => s.iteration === t)!) })));
+  if (chosen.length < 3)
+    return {
+      e8: null,
+      note: `needs three fixed-noise snapshots up to iteration ${iteration}; the run has ${snapshots.length} (${snapshots.map((s) => s.iteration).join(', ') || 'none'})`,
+    };
+  const loaded = await Promise.all(
+    chosen.map(async (t) => ({ iteration: t, images: await readSnapshot(snapshots.find((s) => s.iteration === t)!) })),
+  );
   const sizes = new Set(loaded.map((s) => s.images.length));
-  if (sizes.size !== 1) throw new PipelineError(`snapshots differ in size (${[...sizes].join(' vs ')} values)`, join(runDir, 'snapshots'), 'the run folder mixes runs: retrain it');
+  if (sizes.size !== 1)
+    throw new PipelineError(
+      `snapshots differ in size (${[...sizes].join(' vs ')} values)`,
+      join(runDir, 'snapshots'),
+      'the run folder mixes runs: retrain it',
+    );
   return { e8: e8FixedNoiseDrift(loaded) };
 }
 
 export async function evaluateRun(config: EvaluateConfig, options: EvaluateOptions = {}): Promise<EvaluateResult> {
   const dir = config.out ? artifactDir(config.out, '--out') : artifactPaths.eval(config.run, '--run');
-  const lock = acquireArtifactLock(dir, { stage: EVAL_STAGE, logger: options.logger, flag: config.out ? '--out' : '--run' });
+  const lock = acquireArtifactLock(dir, {
+    stage: EVAL_STAGE,
+    logger: options.logger,
+    flag: config.out ? '--out' : '--run',
+  });
   try {
     return await evaluateInto(dir, config, options);
   } finally {
@@ -237,7 +303,12 @@ async function evaluateInto(dir: string, config: EvaluateConfig, options: Evalua
   const lap = (key: string, since: number) => (timings[key] = (performance.now() - since) / 1000);
 
   const runDir = config.runDir ? artifactDir(config.runDir, '--run-dir') : artifactPaths.run(config.run, '--run');
-  if (!existsSync(runDir)) throw new PipelineError('run folder not found', runDir, `train it first (\`${TRAIN_REMAKE}\`), or check --run / --run-dir`);
+  if (!existsSync(runDir))
+    throw new PipelineError(
+      'run folder not found',
+      runDir,
+      `train it first (\`${TRAIN_REMAKE}\`), or check --run / --run-dir`,
+    );
   const backend = await initBackend(config.backend, { quiet: true });
   useConvGradients(); // conv critics' input gradients (E6) on wasm: XNNPACK convolutions, a correct maxPool gradient
   logger?.info('backend', { name: backend.name, device: backend.device });
@@ -247,17 +318,36 @@ async function evaluateInto(dir: string, config: EvaluateConfig, options: Evalua
   const ckpt = await readCheckpoint(ref);
   const dataDir = artifactDir(config.data ?? ckpt.config.data ?? 'data/mnist', '--data');
   const data = await loadDataset(dataDir);
-  const clsDir = config.classifier ? artifactDir(config.classifier, '--classifier') : classifierDir(data.meta.datasetId);
-  if (!existsSync(join(clsDir, 'manifest.json'))) throw new PipelineError(`no classifier artifact for the dataset "${data.meta.datasetId}"`, clsDir, `train it once (\`npx tsx packages/evaluate/src/cli.ts classifier --dataset ${data.meta.datasetId}\`, or \`${CLASSIFIER_REMAKE}\` for MNIST; a few minutes, cached afterwards)`);
+  const clsDir = config.classifier
+    ? artifactDir(config.classifier, '--classifier')
+    : classifierDir(data.meta.datasetId);
+  if (!existsSync(join(clsDir, 'manifest.json')))
+    throw new PipelineError(
+      `no classifier artifact for the dataset "${data.meta.datasetId}"`,
+      clsDir,
+      `train it once (\`npx tsx packages/evaluate/src/cli.ts classifier --dataset ${data.meta.datasetId}\`, or \`${CLASSIFIER_REMAKE}\` for MNIST; a few minutes, cached afterwards)`,
+    );
   const { classifier, meta: clsMeta, artifact: clsArtifact } = await loadClassifier(clsDir);
-  if (clsMeta.dataset !== data.meta.datasetId) logger?.warn('classifier was trained on another dataset', { classifier: clsMeta.dataset, data: data.meta.datasetId });
+  if (clsMeta.dataset !== data.meta.datasetId)
+    logger?.warn('classifier was trained on another dataset', {
+      classifier: clsMeta.dataset,
+      data: data.meta.datasetId,
+    });
   lap('loadSeconds', t);
-  logger?.info('checkpoint', { run: config.run, checkpoint: ref.name, iteration: ckpt.meta.iteration, data: data.meta.datasetId });
+  logger?.info('checkpoint', {
+    run: config.run,
+    checkpoint: ref.name,
+    iteration: ckpt.meta.iteration,
+    data: data.meta.datasetId,
+  });
 
   t = performance.now();
   const reference = await realReference(classifier, data.test, data.train);
   lap('referenceSeconds', t);
-  logger?.info('real reference', { inceptionScoreTest: reference.inceptionScoreTest, frechetTrainVsTest: reference.frechetTrainVsTest });
+  logger?.info('real reference', {
+    inceptionScoreTest: reference.inceptionScoreTest,
+    frechetTrainVsTest: reference.frechetTrainVsTest,
+  });
 
   const { generator, critic } = checkpointNetworks(ckpt);
   // A VAE (seed 002) has a decoder in the generator's place and an encoder in the critic's: its samples
@@ -274,7 +364,10 @@ async function evaluateInto(dir: string, config: EvaluateConfig, options: Evalua
     latentDim,
     samples: config.samples,
     zSamples: sampleLatents(config.seed, config.samples, latentDim, noise),
-    heldOutReal: gatherRows(data.test.images, sampleIndices(streamRng(config.seed, 'held-out'), data.test.count, heldOutCount)),
+    heldOutReal: gatherRows(
+      data.test.images,
+      sampleIndices(streamRng(config.seed, 'held-out'), data.test.count, heldOutCount),
+    ),
     heldOutZ: drawZ(config.seed, 'held-out-z', heldOutCount * latentDim),
     heldOutCount,
   };
@@ -310,7 +403,10 @@ async function evaluateInto(dir: string, config: EvaluateConfig, options: Evalua
   const batchSize = Math.min(ckpt.config.batchSize ?? 64, data.train.count);
   let E5: Report['E5'] = null;
   if (scorer) {
-    const e5Real = gatherRows(data.train.images, sampleIndices(streamRng(config.seed, 'E5'), data.train.count, batchSize));
+    const e5Real = gatherRows(
+      data.train.images,
+      sampleIndices(streamRng(config.seed, 'E5'), data.train.count, batchSize),
+    );
     const e5Fake = await generate(generator, drawZ(config.seed, 'E5-z', batchSize * latentDim), batchSize);
     E5 = e5WassersteinGap(await criticScores(scorer, e5Real, batchSize), await criticScores(scorer, e5Fake, batchSize));
     notes.E5 = `one batch of B = ${batchSize} training images drawn with the evaluation seed, and B generated ones`;
@@ -334,16 +430,24 @@ async function evaluateInto(dir: string, config: EvaluateConfig, options: Evalua
     // a config without λ (older runs) gets train's own default, and the note says so
     const lambda = ckpt.config.lambda ?? trainSchema.shape.lambda.parse(undefined);
     E6 = e6PenaltyStats(await criticGradientNorms(critic, interpolate(real, fake, eps), m), lambda);
-    const assumed = ckpt.config.lambda === undefined ? `; the checkpoint config has no lambda: train's default λ = ${lambda} was assumed` : '';
+    const assumed =
+      ckpt.config.lambda === undefined
+        ? `; the checkpoint config has no lambda: train's default λ = ${lambda} was assumed`
+        : '';
     notes.E6 = `N = ${m} interpolates x̂ = εx + (1 − ε)x̃ of training images and samples at the checkpoint; s_g is the population std (the seed's worked example: 0.224 for {0.8, 1.2, 1.0, 0.6})${assumed}`;
     notes.E7 = 'a gradient-penalty run: E7 is for weight clipping';
   } else if (kind === 'clip') {
     const clipValue = ckpt.config.clipValue ?? trainSchema.shape.clipValue.parse(undefined);
-    E7 = e7ClipUtilization(critic.trainableNames().map((name) => ckpt.criticValues.get(name) as Float32Array), clipValue);
-    if (ckpt.config.clipValue === undefined) notes.E7 = `the checkpoint config has no clipValue: train's default c = ${clipValue} was assumed`;
+    E7 = e7ClipUtilization(
+      critic.trainableNames().map((name) => ckpt.criticValues.get(name) as Float32Array),
+      clipValue,
+    );
+    if (ckpt.config.clipValue === undefined)
+      notes.E7 = `the checkpoint config has no clipValue: train's default c = ${clipValue} was assumed`;
     notes.E6 = 'a weight-clipping run: E6 is for the gradient penalty';
   } else {
-    notes.E6 = notes.E7 = `loss "${ckpt.meta.loss ?? ckpt.config.loss ?? 'unknown'}" has neither a gradient penalty nor weight clipping`;
+    notes.E6 =
+      notes.E7 = `loss "${ckpt.meta.loss ?? ckpt.config.loss ?? 'unknown'}" has neither a gradient penalty nor weight clipping`;
   }
 
   // E8: drift of the fixed-noise snapshots.
@@ -351,9 +455,15 @@ async function evaluateInto(dir: string, config: EvaluateConfig, options: Evalua
   if (e8Note) notes.E8 = e8Note;
 
   // E9: latent traversal.
-  if (config.traversalIndex >= latentDim) throw new PipelineError(`latent index ${config.traversalIndex} is out of range for d_z = ${latentDim}`, '--traversal-index', `pick 0..${latentDim - 1}`);
+  if (config.traversalIndex >= latentDim)
+    throw new PipelineError(
+      `latent index ${config.traversalIndex} is out of range for d_z = ${latentDim}`,
+      '--traversal-index',
+      `pick 0..${latentDim - 1}`,
+    );
   // the seed's [−2, 2] for N(0, I); the support [−1, 1] for U(−1, 1) latents
-  const values = noise === 'uniform' ? traversalValues(config.traversalSteps, -1, 1) : traversalValues(config.traversalSteps);
+  const values =
+    noise === 'uniform' ? traversalValues(config.traversalSteps, -1, 1) : traversalValues(config.traversalSteps);
   const base = drawZ(config.seed, 'E9', latentDim);
   const zTraversal = new Float32Array(values.length * latentDim);
   values.forEach((v, j) => {
@@ -388,16 +498,36 @@ async function evaluateInto(dir: string, config: EvaluateConfig, options: Evalua
       } else {
         const other = await readCheckpoint(c);
         const nets = checkpointNetworks(other);
-        if (nets.generator.spec.inputSize !== latentDim) throw new PipelineError(`checkpoint ${c.name} has d_z = ${nets.generator.spec.inputSize}, the evaluated one ${latentDim}`, c.dir, 'the run folder mixes runs: retrain it');
+        if (nets.generator.spec.inputSize !== latentDim)
+          throw new PipelineError(
+            `checkpoint ${c.name} has d_z = ${nets.generator.spec.inputSize}, the evaluated one ${latentDim}`,
+            c.dir,
+            'the run folder mixes runs: retrain it',
+          );
         s = await scoreCheckpoint(ctx, nets.generator, vae ? null : nets.critic);
         nets.generator.dispose();
         nets.critic.dispose();
       }
-      checkpoints.push({ iteration: c.iteration, checkpoint: c.name, inceptionScore: s.inceptionScore, frechet: s.frechet, wassersteinGap: s.wassersteinGap });
-      logger?.info('ranked', { checkpoint: c.name, inceptionScore: s.inceptionScore, frechet: s.frechet, wassersteinGap: s.wassersteinGap });
+      checkpoints.push({
+        iteration: c.iteration,
+        checkpoint: c.name,
+        inceptionScore: s.inceptionScore,
+        frechet: s.frechet,
+        wassersteinGap: s.wassersteinGap,
+      });
+      logger?.info('ranked', {
+        checkpoint: c.name,
+        inceptionScore: s.inceptionScore,
+        frechet: s.frechet,
+        wassersteinGap: s.wassersteinGap,
+      });
     }
     const best = checkpoints.reduce((a, b) => (b.frechet < a.frechet ? b : a));
-    bestCheckpoint = { iteration: best.iteration, checkpoint: best.checkpoint, criterion: 'lowest Fréchet distance to the test set' };
+    bestCheckpoint = {
+      iteration: best.iteration,
+      checkpoint: best.checkpoint,
+      criterion: 'lowest Fréchet distance to the test set',
+    };
     notes.ranking = `every checkpoint scored on the same ${config.samples} latents (IS, FD) and the same held-out batch of ${heldOutCount} test images and latents (Ŵ₁)`;
     lap('rankingSeconds', t);
   }
@@ -405,11 +535,21 @@ async function evaluateInto(dir: string, config: EvaluateConfig, options: Evalua
 
   const histogram = chiSquareUniform(score.histogram);
   notes.frechet = `Fréchet distance of Gaussians fitted to the classifier's ${classifier.featureSize} penultimate features (unbiased covariances); train vs test uses the first ${reference.trainCount} training images`;
-  notes.E10 = vae ? 'a VAE has no critic to order images with' : `K = ${k} pairs of random test images and fresh samples, the critic evaluated once`;
-  if (!clsMeta.meetsTarget) notes.classifier = `classifier test accuracy ${clsMeta.testAccuracy.toFixed(4)} is below ${clsMeta.minTestAccuracy}: retrain it with more epochs (\`${CLASSIFIER_REMAKE}\`)`;
+  notes.E10 = vae
+    ? 'a VAE has no critic to order images with'
+    : `K = ${k} pairs of random test images and fresh samples, the critic evaluated once`;
+  if (!clsMeta.meetsTarget)
+    notes.classifier = `classifier test accuracy ${clsMeta.testAccuracy.toFixed(4)} is below ${clsMeta.minTestAccuracy}: retrain it with more epochs (\`${CLASSIFIER_REMAKE}\`)`;
   timings.totalSeconds = (performance.now() - t0) / 1000;
 
-  const files = { samples: 'samples.f32', samplesPng: 'samples.png', traversal: 'traversal.f32', traversalPng: 'traversal.png', markdown: 'report.md', html: 'report.html' };
+  const files = {
+    samples: 'samples.f32',
+    samplesPng: 'samples.png',
+    traversal: 'traversal.f32',
+    traversalPng: 'traversal.png',
+    markdown: 'report.md',
+    html: 'report.html',
+  };
   const draft = {
     schemaVersion: REPORT_SCHEMA_VERSION,
     run: {
@@ -425,9 +565,24 @@ async function evaluateInto(dir: string, config: EvaluateConfig, options: Evalua
       latentDim,
       noise,
     },
-    evaluation: { createdAt: new Date().toISOString(), backend: `${backend.name} (${backend.device})`, seed: config.seed, samples: config.samples, data: data.meta.datasetId, classifier: displayPath(clsDir) },
+    evaluation: {
+      createdAt: new Date().toISOString(),
+      backend: `${backend.name} (${backend.device})`,
+      seed: config.seed,
+      samples: config.samples,
+      data: data.meta.datasetId,
+      classifier: displayPath(clsDir),
+    },
     E1: { counts: E1.counts, total: E1.total, delta: E1.delta, imbalancePct: E1.imbalancePct },
-    E2: { batchSize: E2.batchSize, mean: E2.mean, std: E2.std, min: E2.min, max: E2.max, fracAbsLeHalf: E2.fracAbsLeHalf, source: E2.source },
+    E2: {
+      batchSize: E2.batchSize,
+      mean: E2.mean,
+      std: E2.std,
+      min: E2.min,
+      max: E2.max,
+      fracAbsLeHalf: E2.fracAbsLeHalf,
+      source: E2.source,
+    },
     E3,
     E4,
     E5,
@@ -437,20 +592,43 @@ async function evaluateInto(dir: string, config: EvaluateConfig, options: Evalua
     E9,
     E10,
     inceptionScore: { fake: score.inceptionScore, realTest: reference.inceptionScoreTest, samples: config.samples },
-    frechet: { fakeVsTest: score.frechet, trainVsTest: reference.frechetTrainVsTest, features: `classifier penultimate layer (${classifier.featureSize})` },
-    classifier: { testAccuracy: clsMeta.testAccuracy, epochs: clsMeta.epochs, seconds: clsMeta.seconds, meetsTarget: clsMeta.meetsTarget },
-    classHistogram: { counts: score.histogram, chiSquare: histogram.chiSquare, degreesOfFreedom: histogram.degreesOfFreedom, pValue: histogram.pValue, realTestCounts: reference.testHistogram, realTestChiSquare: reference.testChiSquare },
+    frechet: {
+      fakeVsTest: score.frechet,
+      trainVsTest: reference.frechetTrainVsTest,
+      features: `classifier penultimate layer (${classifier.featureSize})`,
+    },
+    classifier: {
+      testAccuracy: clsMeta.testAccuracy,
+      epochs: clsMeta.epochs,
+      seconds: clsMeta.seconds,
+      meetsTarget: clsMeta.meetsTarget,
+    },
+    classHistogram: {
+      counts: score.histogram,
+      chiSquare: histogram.chiSquare,
+      degreesOfFreedom: histogram.degreesOfFreedom,
+      pValue: histogram.pValue,
+      realTestCounts: reference.testHistogram,
+      realTestChiSquare: reference.testChiSquare,
+    },
     ...(checkpoints ? { checkpoints, bestCheckpoint } : {}),
     notes,
     files,
     timings,
   };
   const compared = await readComparedReports(config.compare.filter((r) => r !== config.run));
-  const comparison = config.compare.length ? [comparisonRow(draft, draft, 'this evaluation'), ...compared.map((c) => comparisonRow(c.report, draft, c.path))] : undefined;
+  const comparison = config.compare.length
+    ? [comparisonRow(draft, draft, 'this evaluation'), ...compared.map((c) => comparisonRow(c.report, draft, c.path))]
+    : undefined;
   const parsed = reportSchema.safeParse(comparison ? { ...draft, comparison } : draft);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new PipelineError(`report does not match its schema: ${issue.path.join('.')}: ${issue.message}`, 'report.json', 'a bug in evaluate (a non-finite number?): report it with the run folder', 1);
+    throw new PipelineError(
+      `report does not match its schema: ${issue.path.join('.')}: ${issue.message}`,
+      'report.json',
+      'a bug in evaluate (a non-finite number?): report it with the run folder',
+      1,
+    );
   }
   const report = parsed.data;
 
@@ -458,10 +636,25 @@ async function evaluateInto(dir: string, config: EvaluateConfig, options: Evalua
   const samples = score.images.slice(0, nSamples * 784);
   const samplesPng = await gridPng(samples, nSamples, { cols: 10, scale: 2 });
   const traversalPng = await gridPng(traversal, values.length, { cols: values.length, scale: 2 });
-  const extraFigures = ((await options.figures?.({ report, samples, traversal })) ?? []).map((f) => ({ ...f, file: `figures/${f.id}.png` }));
+  const extraFigures = ((await options.figures?.({ report, samples, traversal })) ?? []).map((f) => ({
+    ...f,
+    file: `figures/${f.id}.png`,
+  }));
   const figures: Figure[] = [
-    { id: 'samples', file: files.samplesPng, title: `${nSamples} samples`, png: samplesPng, caption: `checkpoint ${ref.name}, the first ${nSamples} of the ${config.samples} scored samples` },
-    { id: 'traversal', file: files.traversalPng, title: `Latent traversal of z_${config.traversalIndex}`, png: traversalPng, caption: `${values.length} values from ${values[0]} to ${values[values.length - 1]}, other dimensions fixed; r = ${E9.r === null ? 'N/A' : E9.r.toFixed(3)}` },
+    {
+      id: 'samples',
+      file: files.samplesPng,
+      title: `${nSamples} samples`,
+      png: samplesPng,
+      caption: `checkpoint ${ref.name}, the first ${nSamples} of the ${config.samples} scored samples`,
+    },
+    {
+      id: 'traversal',
+      file: files.traversalPng,
+      title: `Latent traversal of z_${config.traversalIndex}`,
+      png: traversalPng,
+      caption: `${values.length} values from ${values[0]} to ${values[values.length - 1]}, other dimensions fixed; r = ${E9.r === null ? 'N/A' : E9.r.toFixed(3)}`,
+    },
     ...extraFigures,
   ];
 
@@ -472,7 +665,12 @@ async function evaluateInto(dir: string, config: EvaluateConfig, options: Evalua
       stage: EVAL_STAGE,
       packageVersion: pkg.version,
       config,
-      parents: [parentRef(ckpt.artifact, root), parentRef(data.artifact, root), parentRef(clsArtifact, root), ...compared.map((c) => parentRef(c.artifact, root))],
+      parents: [
+        parentRef(ckpt.artifact, root),
+        parentRef(data.artifact, root),
+        parentRef(clsArtifact, root),
+        ...compared.map((c) => parentRef(c.artifact, root)),
+      ],
       meta: {
         run: config.run,
         checkpoint: ref.name,
@@ -480,7 +678,13 @@ async function evaluateInto(dir: string, config: EvaluateConfig, options: Evalua
         inceptionScore: report.inceptionScore.fake,
         frechet: report.frechet.fakeVsTest,
         samples: { file: files.samples, shape: [nSamples, 784], dtype: 'float32', range: [-1, 1] },
-        traversal: { file: files.traversal, shape: [values.length, 784], dtype: 'float32', latentIndex: config.traversalIndex, values },
+        traversal: {
+          file: files.traversal,
+          shape: [values.length, 784],
+          dtype: 'float32',
+          latentIndex: config.traversalIndex,
+          values,
+        },
         ...(bestCheckpoint ? { bestCheckpoint: bestCheckpoint.checkpoint } : {}),
       },
     },

@@ -9,13 +9,26 @@ import type { FigureRenderer } from './evaluate-run.js';
 export const reportFigures: FigureRenderer = async ({ report }) => {
   const parsed = parseEvalReport(report);
   const wanted = [
-    { id: 'eval-curves', title: 'Inception score, Fréchet distance and Ŵ₁ against iteration', built: evalCurves(parsed) },
-    { id: 'class-histogram', title: 'Class histogram of generated samples (classifier labels)', built: classHistogram(parsed) },
+    {
+      id: 'eval-curves',
+      title: 'Inception score, Fréchet distance and Ŵ₁ against iteration',
+      built: evalCurves(parsed),
+    },
+    {
+      id: 'class-histogram',
+      title: 'Class histogram of generated samples (classifier labels)',
+      built: classHistogram(parsed),
+    },
   ];
   const out = [];
   for (const { id, title, built } of wanted) {
     if (!('spec' in built)) continue;
-    out.push({ id, title, png: (await renderPng(built.spec, { scale: 2 })).png, ...(built.note ? { caption: built.note } : {}) });
+    out.push({
+      id,
+      title,
+      png: (await renderPng(built.spec, { scale: 2 })).png,
+      ...(built.note ? { caption: built.note } : {}),
+    });
   }
   return out;
 };

@@ -1,7 +1,16 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Rng, writeArtifact, writeFloat32, writeFileAtomic } from '@wgan/core';
-import { DATASETS, encodeIdx, IMAGE_MAGIC, LABEL_MAGIC, PIXELS, prepareDataset, dataPrepSchema, loadDataset } from '@wgan/data-prep';
+import {
+  DATASETS,
+  encodeIdx,
+  IMAGE_MAGIC,
+  LABEL_MAGIC,
+  PIXELS,
+  prepareDataset,
+  dataPrepSchema,
+  loadDataset,
+} from '@wgan/data-prep';
 import { readNetwork, writeNetwork, type NetworkSpec, Network } from '@wgan/train';
 import { classifierSchema, trainClassifier, writeClassifierArtifact } from './classifier.js';
 import { CHECKPOINT_STAGE } from './run-folder.js';
@@ -23,7 +32,8 @@ export async function writeSyntheticDataset(root: string, trainCount = 400, test
       const top = 2 + 8 * Math.floor(k / 3);
       const left = 2 + 8 * (k % 3);
       for (let p = 0; p < PIXELS; p++) pixels[i * PIXELS + p] = rng.below(40);
-      for (let y = top; y < top + 6; y++) for (let x = left; x < left + 6; x++) pixels[i * PIXELS + y * 28 + x] = 200 + rng.below(56);
+      for (let y = top; y < top + 6; y++)
+        for (let x = left; x < left + 6; x++) pixels[i * PIXELS + y * 28 + x] = 200 + rng.below(56);
     }
     return { pixels, labels };
   };
@@ -35,7 +45,15 @@ export async function writeSyntheticDataset(root: string, trainCount = 400, test
   await writeFile(join(source, 'train-labels-idx1-ubyte'), encodeIdx(LABEL_MAGIC, [trainCount], train.labels));
   await writeFile(join(source, 't10k-images-idx3-ubyte'), encodeIdx(IMAGE_MAGIC, [testCount, 28, 28], test.pixels));
   await writeFile(join(source, 't10k-labels-idx1-ubyte'), encodeIdx(LABEL_MAGIC, [testCount], test.labels));
-  const spec = { ...DATASETS.mnist, files: DATASETS.mnist.files.map((f) => ({ ...f, count: f.split === 'train' ? trainCount : testCount, idxSha256: null })), mirrors: [] };
+  const spec = {
+    ...DATASETS.mnist,
+    files: DATASETS.mnist.files.map((f) => ({
+      ...f,
+      count: f.split === 'train' ? trainCount : testCount,
+      idxSha256: null,
+    })),
+    mirrors: [],
+  };
   const out = join(root, 'data', 'mnist');
   await prepareDataset(dataPrepSchema.parse({ source, out, shardSize: 1000 }), { spec });
   return out;
@@ -44,10 +62,34 @@ export async function writeSyntheticDataset(root: string, trainCount = 400, test
 /** A small classifier (hidden 16) trained for a few epochs on the synthetic data. */
 export async function writeSyntheticClassifier(root: string, dataDir: string): Promise<string> {
   const data = await loadDataset(dataDir);
-  const config = classifierSchema.parse({ data: dataDir, epochs: 15, batchSize: 32, hidden: 16, dropout: 0, backend: 'cpu', minTestAccuracy: 0.9 });
+  const config = classifierSchema.parse({
+    data: dataDir,
+    epochs: 15,
+    batchSize: 32,
+    hidden: 16,
+    dropout: 0,
+    backend: 'cpu',
+    minTestAccuracy: 0.9,
+  });
   const trained = await trainClassifier(data.train, data.test, config);
   const dir = join(root, 'classifier', 'mnist');
-  await writeClassifierArtifact(dir, trained, config, { dataset: 'mnist', testAccuracy: trained.testAccuracy, meetsTarget: trained.testAccuracy >= 0.9, minTestAccuracy: 0.9, epochs: trained.epochs, steps: trained.steps, seconds: trained.seconds, secondsPerEpoch: trained.seconds / trained.epochs, backend: 'cpu' }, data.artifact);
+  await writeClassifierArtifact(
+    dir,
+    trained,
+    config,
+    {
+      dataset: 'mnist',
+      testAccuracy: trained.testAccuracy,
+      meetsTarget: trained.testAccuracy >= 0.9,
+      minTestAccuracy: 0.9,
+      epochs: trained.epochs,
+      steps: trained.steps,
+      seconds: trained.seconds,
+      secondsPerEpoch: trained.seconds / trained.epochs,
+      backend: 'cpu',
+    },
+    data.artifact,
+  );
   trained.classifier.dispose();
   return dir;
 }
@@ -55,11 +97,32 @@ export async function writeSyntheticClassifier(root: string, dataDir: string): P
 export const LATENT = 8;
 
 export function tinyGenerator(latentDim = LATENT): NetworkSpec {
-  return { role: 'generator', inputSize: latentDim, outputSize: 784, layers: [{ type: 'dense', inputs: latentDim, units: 32 }, { type: 'leakyRelu', alpha: 0.2 }, { type: 'dense', inputs: 32, units: 784 }, { type: 'tanh' }], init: { scheme: 'torch-default' } };
+  return {
+    role: 'generator',
+    inputSize: latentDim,
+    outputSize: 784,
+    layers: [
+      { type: 'dense', inputs: latentDim, units: 32 },
+      { type: 'leakyRelu', alpha: 0.2 },
+      { type: 'dense', inputs: 32, units: 784 },
+      { type: 'tanh' },
+    ],
+    init: { scheme: 'torch-default' },
+  };
 }
 
 export function tinyCritic(): NetworkSpec {
-  return { role: 'critic', inputSize: 784, outputSize: 1, layers: [{ type: 'dense', inputs: 784, units: 32 }, { type: 'leakyRelu', alpha: 0.2 }, { type: 'dense', inputs: 32, units: 1 }], init: { scheme: 'torch-default' } };
+  return {
+    role: 'critic',
+    inputSize: 784,
+    outputSize: 1,
+    layers: [
+      { type: 'dense', inputs: 784, units: 32 },
+      { type: 'leakyRelu', alpha: 0.2 },
+      { type: 'dense', inputs: 32, units: 1 },
+    ],
+    init: { scheme: 'torch-default' },
+  };
 }
 
 export interface RunFixture {
@@ -73,7 +136,11 @@ export interface RunFixture {
  * set of weights per checkpoint), checkpoints/latest, and snapshots/iter-<8 digits>.f32 of G(z_fixed).
  * `clip`: a weight-clipping run whose critic weights are clipped to ±0.01.
  */
-export async function writeSyntheticRun(root: string, dataDir: string, options: { iterations?: number[]; loss?: 'gp' | 'clip' | 'bce'; name?: string; noise?: 'normal' | 'uniform' } = {}): Promise<RunFixture> {
+export async function writeSyntheticRun(
+  root: string,
+  dataDir: string,
+  options: { iterations?: number[]; loss?: 'gp' | 'clip' | 'bce'; name?: string; noise?: 'normal' | 'uniform' } = {},
+): Promise<RunFixture> {
   const iterations = options.iterations ?? [0, 500, 1000];
   const loss = options.loss ?? 'gp';
   const runDir = join(root, 'runs', options.name ?? 'synthetic');
@@ -82,26 +149,55 @@ export async function writeSyntheticRun(root: string, dataDir: string, options: 
   await mkdir(join(runDir, 'snapshots'), { recursive: true });
   await writeFloat32(join(runDir, 'z_fixed.f32'), zFixed);
   const snapshots = new Map<number, Float32Array>();
-  const config = { name: 'synthetic', data: dataDir, loss, lambda: 10, clipValue: 0.01, batchSize: 16, seed: 42, iterations: iterations[iterations.length - 1], latentDim: LATENT, model: 'mlp', ...(options.noise ? { noise: options.noise } : {}) };
+  const config = {
+    name: 'synthetic',
+    data: dataDir,
+    loss,
+    lambda: 10,
+    clipValue: 0.01,
+    batchSize: 16,
+    seed: 42,
+    iterations: iterations[iterations.length - 1],
+    latentDim: LATENT,
+    model: 'mlp',
+    ...(options.noise ? { noise: options.noise } : {}),
+  };
   for (const iteration of iterations) {
     const generator = Network.create(tinyGenerator(), rng, 'fixture-g');
     const critic = Network.create(tinyCritic(), rng, 'fixture-d');
     const gValues = await generator.readValues();
     const dValues = await critic.readValues();
-    if (loss === 'clip') for (const [name, v] of dValues) dValues.set(name, v.map((w) => Math.max(-0.01, Math.min(0.01, w * 20))));
+    if (loss === 'clip')
+      for (const [name, v] of dValues)
+        dValues.set(
+          name,
+          v.map((w) => Math.max(-0.01, Math.min(0.01, w * 20))),
+        );
     const snapshot = await generate(generator, zFixed, 64);
     snapshots.set(iteration, snapshot);
     await writeFloat32(join(runDir, 'snapshots', `iter-${String(iteration).padStart(8, '0')}.f32`), snapshot);
     const name = String(iteration).padStart(8, '0');
-    await writeArtifact(join(runDir, 'checkpoints', name), { stage: CHECKPOINT_STAGE, packageVersion: '0.1.0', config, meta: { iteration, epoch: iteration / 25, model: 'mlp', loss, latentDim: LATENT, backend: 'cpu' } }, async (tmp) => {
-      await writeNetwork(tmp, 'generator', generator.spec, gValues);
-      await writeNetwork(tmp, 'critic', critic.spec, dValues);
-      await writeFile(join(tmp, 'state.json'), JSON.stringify({ iteration }));
-    });
+    await writeArtifact(
+      join(runDir, 'checkpoints', name),
+      {
+        stage: CHECKPOINT_STAGE,
+        packageVersion: '0.1.0',
+        config,
+        meta: { iteration, epoch: iteration / 25, model: 'mlp', loss, latentDim: LATENT, backend: 'cpu' },
+      },
+      async (tmp) => {
+        await writeNetwork(tmp, 'generator', generator.spec, gValues);
+        await writeNetwork(tmp, 'critic', critic.spec, dValues);
+        await writeFile(join(tmp, 'state.json'), JSON.stringify({ iteration }));
+      },
+    );
     generator.dispose();
     critic.dispose();
   }
-  await writeFileAtomic(join(runDir, 'checkpoints', 'latest'), `${String(iterations[iterations.length - 1]).padStart(8, '0')}\n`);
+  await writeFileAtomic(
+    join(runDir, 'checkpoints', 'latest'),
+    `${String(iterations[iterations.length - 1]).padStart(8, '0')}\n`,
+  );
   return { runDir, iterations, snapshots };
 }
 

@@ -11,7 +11,12 @@ import type { EvaluateConfig } from './evaluate-run.js';
 export function evaluatePaths(config: EvaluateConfig): void {
   artifactName(config.run, '--run');
   for (const run of config.compare) artifactName(run, '--compare');
-  const folders = { '--run-dir': config.runDir, '--data': config.data, '--classifier': config.classifier, '--out': config.out };
+  const folders = {
+    '--run-dir': config.runDir,
+    '--data': config.data,
+    '--classifier': config.classifier,
+    '--out': config.out,
+  };
   for (const [flag, path] of Object.entries(folders)) if (path !== undefined) artifactPath(path, flag);
 }
 

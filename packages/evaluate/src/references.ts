@@ -21,7 +21,12 @@ export interface RealReference {
   frechet: FrechetReference;
 }
 
-export async function realReference(classifier: Classifier, test: DataSplit, train: DataSplit, trainCount = 10_000): Promise<RealReference> {
+export async function realReference(
+  classifier: Classifier,
+  test: DataSplit,
+  train: DataSplit,
+  trainCount = 10_000,
+): Promise<RealReference> {
   const d = classifier.featureSize;
   const t = await classifier.classify(test.images, test.count);
   const frechet = frechetReference(await featureStats(t.features as Float32Array, test.count, d));

@@ -40,10 +40,26 @@ export function reportTables(r: Report): Table[] {
     title: 'Sample quality (MNIST classifier)',
     header: ['metric', 'generated', 'real reference'],
     rows: [
-      [`inception score (${r.inceptionScore.samples.toLocaleString('en-US')} samples)`, fmt(r.inceptionScore.fake), `${fmt(r.inceptionScore.realTest)} (test set, ceiling)`],
-      ['Fréchet distance to test (penultimate features)', fmt(r.frechet.fakeVsTest), `${fmt(r.frechet.trainVsTest)} (train vs test, floor)`],
-      ['χ² of the class histogram to uniform (9 dof)', `${fmt(r.classHistogram.chiSquare)} (${formatP(r.classHistogram.pValue)})`, `${fmt(r.classHistogram.realTestChiSquare)} (test set)`],
-      ['classifier test accuracy', fmt(r.classifier.testAccuracy, 4), `${r.classifier.meetsTarget ? 'meets' : 'BELOW'} the 0.98 target (${r.classifier.epochs} epochs, ${fmt(r.classifier.seconds, 0)} s)`],
+      [
+        `inception score (${r.inceptionScore.samples.toLocaleString('en-US')} samples)`,
+        fmt(r.inceptionScore.fake),
+        `${fmt(r.inceptionScore.realTest)} (test set, ceiling)`,
+      ],
+      [
+        'Fréchet distance to test (penultimate features)',
+        fmt(r.frechet.fakeVsTest),
+        `${fmt(r.frechet.trainVsTest)} (train vs test, floor)`,
+      ],
+      [
+        'χ² of the class histogram to uniform (9 dof)',
+        `${fmt(r.classHistogram.chiSquare)} (${formatP(r.classHistogram.pValue)})`,
+        `${fmt(r.classHistogram.realTestChiSquare)} (test set)`,
+      ],
+      [
+        'classifier test accuracy',
+        fmt(r.classifier.testAccuracy, 4),
+        `${r.classifier.meetsTarget ? 'meets' : 'BELOW'} the 0.98 target (${r.classifier.epochs} epochs, ${fmt(r.classifier.seconds, 0)} s)`,
+      ],
     ],
   };
   const histogram: Table = {
@@ -60,38 +76,102 @@ export function reportTables(r: Report): Table[] {
     header: ['', 'quantity', 'answer'],
     rows: [
       ['E1', '(Total, Δ, Imbalance %)', tuple(String(e.E1.total), String(e.E1.delta), `${fmt(e.E1.imbalancePct)}%`)],
-      ['E2', `(μ, σ, min, max, p) of the first batch (B = ${e.E2.batchSize})`, tuple(fmt(e.E2.mean), fmt(e.E2.std), fmt(e.E2.min), fmt(e.E2.max), fmt(e.E2.fracAbsLeHalf))],
+      [
+        'E2',
+        `(μ, σ, min, max, p) of the first batch (B = ${e.E2.batchSize})`,
+        tuple(fmt(e.E2.mean), fmt(e.E2.std), fmt(e.E2.min), fmt(e.E2.max), fmt(e.E2.fracAbsLeHalf)),
+      ],
       ['E3', '(n_G, n_D, r, MB)', tuple(String(e.E3.nG), String(e.E3.nD), fmt(e.E3.ratio), fmt(e.E3.sizeMb))],
-      ['E4', `(L̄_D, Δ_D, Δ_G) of one ${e.E4?.nCritic ?? e.E4?.lossD?.length ?? 5} + 1 cycle`, e.E4 ? tuple(fmt(e.E4.lossDMean), fmt(e.E4.deltaD), fmt(e.E4.deltaG)) : na('E4')],
-      ['E5', e.E5 ? `(E[D(x)], E[D(G(z))], Ŵ₁), B = ${e.E5.batchSize}` : '(E[D(x)], E[D(G(z))], Ŵ₁)', e.E5 ? tuple(fmt(e.E5.dReal), fmt(e.E5.dFake), fmt(e.E5.wassersteinGap)) : na('E5')],
-      ['E6', e.E6 ? `(ḡ, s_g, GP), N = ${e.E6.n}, λ = ${e.E6.lambda}` : '(ḡ, s_g, GP)', e.E6 ? tuple(fmt(e.E6.gradNormMean), fmt(e.E6.gradNormStd), fmt(e.E6.gradientPenalty)) : na('E6')],
-      ['E7', e.E7 ? `(f, mean |w|, r_max), c = ${e.E7.clipValue}` : '(f, mean |w|, r_max)', e.E7 ? tuple(fmt(e.E7.fracAtBound), fmt(e.E7.meanAbsWeight, 4), fmt(e.E7.maxAbsRatio)) : na('E7')],
-      ['E8', e.E8 ? `(d₁₂, d₂₃), t = ${e.E8.iterations.slice(0, 3).join(' / ')}` : '(d₁₂, d₂₃)', e.E8 ? tuple(fmt(e.E8.d12), fmt(e.E8.d23)) : na('E8')],
-      ['E9', `r over z_${e.E9.latentIndex} ∈ [${fmt(e.E9.values[0], 0)}, ${fmt(e.E9.values[e.E9.values.length - 1], 0)}] (${e.E9.values.length} values)`, e.E9.r === null ? 'N/A — constant mean intensity' : fmt(e.E9.r)],
-      ['E10', e.E10 ? `a over K = ${e.E10.pairs} held-out pairs` : 'a over K held-out pairs', e.E10 ? `${fmt(e.E10.accuracy, 4)} (${e.E10.correct}/${e.E10.pairs})` : na('E10')],
+      [
+        'E4',
+        `(L̄_D, Δ_D, Δ_G) of one ${e.E4?.nCritic ?? e.E4?.lossD?.length ?? 5} + 1 cycle`,
+        e.E4 ? tuple(fmt(e.E4.lossDMean), fmt(e.E4.deltaD), fmt(e.E4.deltaG)) : na('E4'),
+      ],
+      [
+        'E5',
+        e.E5 ? `(E[D(x)], E[D(G(z))], Ŵ₁), B = ${e.E5.batchSize}` : '(E[D(x)], E[D(G(z))], Ŵ₁)',
+        e.E5 ? tuple(fmt(e.E5.dReal), fmt(e.E5.dFake), fmt(e.E5.wassersteinGap)) : na('E5'),
+      ],
+      [
+        'E6',
+        e.E6 ? `(ḡ, s_g, GP), N = ${e.E6.n}, λ = ${e.E6.lambda}` : '(ḡ, s_g, GP)',
+        e.E6 ? tuple(fmt(e.E6.gradNormMean), fmt(e.E6.gradNormStd), fmt(e.E6.gradientPenalty)) : na('E6'),
+      ],
+      [
+        'E7',
+        e.E7 ? `(f, mean |w|, r_max), c = ${e.E7.clipValue}` : '(f, mean |w|, r_max)',
+        e.E7 ? tuple(fmt(e.E7.fracAtBound), fmt(e.E7.meanAbsWeight, 4), fmt(e.E7.maxAbsRatio)) : na('E7'),
+      ],
+      [
+        'E8',
+        e.E8 ? `(d₁₂, d₂₃), t = ${e.E8.iterations.slice(0, 3).join(' / ')}` : '(d₁₂, d₂₃)',
+        e.E8 ? tuple(fmt(e.E8.d12), fmt(e.E8.d23)) : na('E8'),
+      ],
+      [
+        'E9',
+        `r over z_${e.E9.latentIndex} ∈ [${fmt(e.E9.values[0], 0)}, ${fmt(e.E9.values[e.E9.values.length - 1], 0)}] (${e.E9.values.length} values)`,
+        e.E9.r === null ? 'N/A — constant mean intensity' : fmt(e.E9.r),
+      ],
+      [
+        'E10',
+        e.E10 ? `a over K = ${e.E10.pairs} held-out pairs` : 'a over K held-out pairs',
+        e.E10 ? `${fmt(e.E10.accuracy, 4)} (${e.E10.correct}/${e.E10.pairs})` : na('E10'),
+      ],
     ],
   };
   const tables = [quality, histogram, answers];
   if (e.E8 && e.E8.drifts.length > 2) {
-    tables.push({ title: 'E8: drift between every pair of snapshots', header: ['from', 'to', 'd'], rows: e.E8.drifts.map((d) => [String(d.from), String(d.to), fmt(d.d)]) });
+    tables.push({
+      title: 'E8: drift between every pair of snapshots',
+      header: ['from', 'to', 'd'],
+      rows: e.E8.drifts.map((d) => [String(d.from), String(d.to), fmt(d.d)]),
+    });
   }
   if (r.checkpoints?.length) {
     tables.push({
       title: 'Checkpoints',
       header: ['iteration', 'inception score', 'Fréchet distance', 'Ŵ₁ (held-out)', ''],
-      rows: r.checkpoints.map((c) => [String(c.iteration), fmt(c.inceptionScore), fmt(c.frechet), fmt(c.wassersteinGap), c.checkpoint === r.bestCheckpoint?.checkpoint ? 'best' : '']),
-      caption: r.bestCheckpoint ? `Best checkpoint: ${r.bestCheckpoint.checkpoint} (${r.bestCheckpoint.criterion}).` : undefined,
+      rows: r.checkpoints.map((c) => [
+        String(c.iteration),
+        fmt(c.inceptionScore),
+        fmt(c.frechet),
+        fmt(c.wassersteinGap),
+        c.checkpoint === r.bestCheckpoint?.checkpoint ? 'best' : '',
+      ]),
+      caption: r.bestCheckpoint
+        ? `Best checkpoint: ${r.bestCheckpoint.checkpoint} (${r.bestCheckpoint.criterion}).`
+        : undefined,
     });
   }
   if (r.comparison?.length) {
     const others = r.comparison.filter((c) => !c.sameClassifier);
     tables.push({
       title: 'Comparison with other runs',
-      header: ['run', 'model', 'loss', 'iteration', 'IS', 'FD', 'χ²', ...r.classHistogram.counts.map((_, k) => String(k))],
-      rows: r.comparison.map((c) => [`${c.run}${c.sameClassifier ? '' : ' †'}`, c.model, c.loss, String(c.iteration), fmt(c.inceptionScore), fmt(c.frechet), fmt(c.chiSquare), ...c.counts.map(String)]),
+      header: [
+        'run',
+        'model',
+        'loss',
+        'iteration',
+        'IS',
+        'FD',
+        'χ²',
+        ...r.classHistogram.counts.map((_, k) => String(k)),
+      ],
+      rows: r.comparison.map((c) => [
+        `${c.run}${c.sameClassifier ? '' : ' †'}`,
+        c.model,
+        c.loss,
+        String(c.iteration),
+        fmt(c.inceptionScore),
+        fmt(c.frechet),
+        fmt(c.chiSquare),
+        ...c.counts.map(String),
+      ]),
       caption:
         `IS = exp(E_x KL(p(y|x) ‖ p(y))) (seed 002), FD to the test set on the classifier's features, χ² of the predicted-class counts (0–9) to uniform; ${r.comparison[0].samples.toLocaleString('en-US')} samples each.` +
-        (others.length ? ` † scored with another classifier (${[...new Set(others.map((c) => `${c.classifier}, accuracy ${fmt(c.classifierAccuracy, 4)}`))].join('; ')}): not comparable.` : ' Every row was scored with the same classifier.'),
+        (others.length
+          ? ` † scored with another classifier (${[...new Set(others.map((c) => `${c.classifier}, accuracy ${fmt(c.classifierAccuracy, 4)}`))].join('; ')}): not comparable.`
+          : ' Every row was scored with the same classifier.'),
     });
   }
   return tables;
@@ -117,9 +197,15 @@ function mdEscape(s: string): string {
 
 export function renderMarkdown(r: Report, figures: Figure[] = []): string {
   const out: string[] = [`# ${title(r)}`, '', subtitle(r), ''];
-  for (const f of figures) out.push(`![${f.title}](${f.file})`, '', `*${f.title}${f.caption ? `: ${f.caption}` : ''}.*`, '');
+  for (const f of figures)
+    out.push(`![${f.title}](${f.file})`, '', `*${f.title}${f.caption ? `: ${f.caption}` : ''}.*`, '');
   for (const t of reportTables(r)) {
-    out.push(`## ${t.title}`, '', `| ${t.header.map(mdEscape).join(' | ')} |`, `|${t.header.map(() => '---').join('|')}|`);
+    out.push(
+      `## ${t.title}`,
+      '',
+      `| ${t.header.map(mdEscape).join(' | ')} |`,
+      `|${t.header.map(() => '---').join('|')}|`,
+    );
     for (const row of t.rows) out.push(`| ${row.map(mdEscape).join(' | ')} |`);
     if (t.caption) out.push('', t.caption);
     out.push('');
@@ -164,11 +250,15 @@ export function renderHtml(r: Report, figures: Figure[] = []): string {
   ];
   if (figures.length) {
     for (const f of figures) {
-      parts.push(`<figure id="fig-${esc(f.id)}"><img alt="${esc(f.title)}" src="${dataUriPng(f.png)}"><figcaption><b>${esc(f.title)}</b>${f.caption ? `. ${esc(f.caption)}` : ''}</figcaption></figure>`);
+      parts.push(
+        `<figure id="fig-${esc(f.id)}"><img alt="${esc(f.title)}" src="${dataUriPng(f.png)}"><figcaption><b>${esc(f.title)}</b>${f.caption ? `. ${esc(f.caption)}` : ''}</figcaption></figure>`,
+      );
     }
   }
   for (const t of reportTables(r)) {
-    parts.push(`<h2>${esc(t.title)}</h2><table><thead><tr>${t.header.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>`);
+    parts.push(
+      `<h2>${esc(t.title)}</h2><table><thead><tr>${t.header.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>`,
+    );
     for (const row of t.rows) parts.push(`<tr>${row.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`);
     parts.push('</tbody></table>');
     if (t.caption) parts.push(`<p class="caption">${esc(t.caption)}</p>`);

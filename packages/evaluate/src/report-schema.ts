@@ -25,10 +25,22 @@ export const e2Schema = z
   })
   .strict();
 export const e3Schema = z.object({ nG: count, nD: count, ratio: num, sizeMb: num }).strict();
-export const e4Schema = z.object({ nCritic: z.number().int().positive().optional(), lossD: z.array(num).optional(), lossDMean: num, deltaD: num, deltaG: num }).strict();
+export const e4Schema = z
+  .object({
+    nCritic: z.number().int().positive().optional(),
+    lossD: z.array(num).optional(),
+    lossDMean: num,
+    deltaD: num,
+    deltaG: num,
+  })
+  .strict();
 export const e5Schema = z.object({ batchSize: count, dReal: num, dFake: num, wassersteinGap: num }).strict();
-export const e6Schema = z.object({ n: count, lambda: num, gradNormMean: num, gradNormStd: num, gradientPenalty: num }).strict();
-export const e7Schema = z.object({ clipValue: num, weights: count, fracAtBound: num, meanAbsWeight: num, maxAbsRatio: num }).strict();
+export const e6Schema = z
+  .object({ n: count, lambda: num, gradNormMean: num, gradNormStd: num, gradientPenalty: num })
+  .strict();
+export const e7Schema = z
+  .object({ clipValue: num, weights: count, fracAtBound: num, meanAbsWeight: num, maxAbsRatio: num })
+  .strict();
 export const e8Schema = z
   .object({
     iterations: z.array(count).min(3),
@@ -37,7 +49,9 @@ export const e8Schema = z
     drifts: z.array(z.object({ from: count, to: count, d: num }).strict()),
   })
   .strict();
-export const e9Schema = z.object({ latentIndex: count, values: z.array(num), meanIntensity: z.array(num), r: num.nullable() }).strict();
+export const e9Schema = z
+  .object({ latentIndex: count, values: z.array(num), meanIntensity: z.array(num), r: num.nullable() })
+  .strict();
 export const e10Schema = z.object({ pairs: count, correct: count, accuracy: num }).strict();
 
 export const checkpointScoreSchema = z
@@ -106,7 +120,7 @@ export const reportSchema = z
         samples: count,
         data: z.string(),
         /** The classifier artifact, relative to the workspace root when inside it. */
-    classifier: z.string(),
+        classifier: z.string(),
       })
       .strict(),
     E1: e1Schema,

@@ -38,7 +38,10 @@ export type CheckpointConfig = z.output<typeof checkpointConfigSchema>;
  * CPU, 1 thread)" or "tfjs-manual (tfjs wasm backend)". The backend alone when the checkpoint predates
  * the implementation field.
  */
-export function trainerDescription(meta: { implementation?: string; backend?: string }, config: { threads?: unknown }): string {
+export function trainerDescription(
+  meta: { implementation?: string; backend?: string },
+  config: { threads?: unknown },
+): string {
   const backend = meta.backend ?? 'unknown';
   const threads = typeof config.threads === 'number' ? config.threads : 0;
   switch (meta.implementation) {
@@ -81,7 +84,12 @@ export function checkpointsDir(runDir: string): string {
 /** Every checkpoint folder of a run that holds a manifest (complete), by iteration. */
 export async function listCheckpoints(runDir: string): Promise<CheckpointRef[]> {
   const dir = checkpointsDir(runDir);
-  if (!existsSync(dir)) throw new PipelineError('run has no checkpoints folder', dir, `train the run first (\`${TRAIN_REMAKE}\`), or check --run`);
+  if (!existsSync(dir))
+    throw new PipelineError(
+      'run has no checkpoints folder',
+      dir,
+      `train the run first (\`${TRAIN_REMAKE}\`), or check --run`,
+    );
   const out: CheckpointRef[] = [];
   for (const entry of await readdir(dir, { withFileTypes: true })) {
     if (!entry.isDirectory() || !/^\d+$/.test(entry.name)) continue;
@@ -97,12 +105,23 @@ export async function resolveCheckpoint(runDir: string, which: string): Promise<
   let name = which;
   if (which === 'latest') {
     const pointer = join(checkpointsDir(runDir), 'latest');
-    if (!existsSync(pointer)) throw new PipelineError('run has no checkpoints/latest pointer (no complete checkpoint yet)', pointer, `let the run write a checkpoint (\`${TRAIN_REMAKE}\`), or pass --checkpoint <iteration>`);
-    name = basename(followPointer(pointer, /^\d{8}$/, `the run folder is damaged: rerun train, or pass --checkpoint <iteration>`));
+    if (!existsSync(pointer))
+      throw new PipelineError(
+        'run has no checkpoints/latest pointer (no complete checkpoint yet)',
+        pointer,
+        `let the run write a checkpoint (\`${TRAIN_REMAKE}\`), or pass --checkpoint <iteration>`,
+      );
+    name = basename(
+      followPointer(pointer, /^\d{8}$/, `the run folder is damaged: rerun train, or pass --checkpoint <iteration>`),
+    );
   }
   const found = all.find((c) => c.name === name || (/^\d+$/.test(name) && c.iteration === Number(name)));
   if (!found) {
-    throw new PipelineError(`no complete checkpoint "${name}"`, join(checkpointsDir(runDir), name), `pick one of: ${all.map((c) => c.name).join(', ') || '(none)'}`);
+    throw new PipelineError(
+      `no complete checkpoint "${name}"`,
+      join(checkpointsDir(runDir), name),
+      `pick one of: ${all.map((c) => c.name).join(', ') || '(none)'}`,
+    );
   }
   return found;
 }
@@ -123,12 +142,31 @@ export async function readCheckpoint(ref: CheckpointRef): Promise<LoadedCheckpoi
   const artifact = await readArtifact(ref.dir, { stage: CHECKPOINT_STAGE, remake: TRAIN_REMAKE });
   const where = join(ref.dir, 'manifest.json');
   const meta = checkpointMetaSchema.safeParse(artifact.manifest.meta);
-  if (!meta.success) throw new PipelineError(`checkpoint meta is not train's: ${meta.error.issues[0].path.join('.')}: ${meta.error.issues[0].message}`, where, 'point evaluate at a checkpoint written by train');
+  if (!meta.success)
+    throw new PipelineError(
+      `checkpoint meta is not train's: ${meta.error.issues[0].path.join('.')}: ${meta.error.issues[0].message}`,
+      where,
+      'point evaluate at a checkpoint written by train',
+    );
   const config = checkpointConfigSchema.safeParse(artifact.manifest.config ?? {});
-  if (!config.success) throw new PipelineError(`checkpoint config is not train's: ${config.error.issues[0].path.join('.')}: ${config.error.issues[0].message}`, where, 'point evaluate at a checkpoint written by train');
+  if (!config.success)
+    throw new PipelineError(
+      `checkpoint config is not train's: ${config.error.issues[0].path.join('.')}: ${config.error.issues[0].message}`,
+      where,
+      'point evaluate at a checkpoint written by train',
+    );
   const generator = await readNetwork(ref.dir, 'generator');
   const critic = await readNetwork(ref.dir, 'critic');
-  return { ref, artifact, config: config.data, meta: meta.data, generatorSpec: generator.spec, criticSpec: critic.spec, generatorValues: generator.values, criticValues: critic.values };
+  return {
+    ref,
+    artifact,
+    config: config.data,
+    meta: meta.data,
+    generatorSpec: generator.spec,
+    criticSpec: critic.spec,
+    generatorValues: generator.values,
+    criticValues: critic.values,
+  };
 }
 
 /** The checkpoint's networks on the device (dispose them when done). */

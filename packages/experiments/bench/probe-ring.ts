@@ -22,7 +22,9 @@ for (const method of ['clip', 'gp'] as const) {
   for (const lr of lrs) {
     for (const param of method === 'clip' ? config.grid.clipValues : config.grid.lambdas) {
       const run = await trainRing(config, data, { method, lr, param, seed: 1 }, at);
-      process.stdout.write(`${method} ${lr} ${param}  ${run.snapshots.map((s) => `${s.metrics.meanRadialError.toFixed(3)}/${s.metrics.fractionNearRing.toFixed(2)}/${s.metrics.ringCoverage.toFixed(2)}`).join('  ')}\n`);
+      process.stdout.write(
+        `${method} ${lr} ${param}  ${run.snapshots.map((s) => `${s.metrics.meanRadialError.toFixed(3)}/${s.metrics.fractionNearRing.toFixed(2)}/${s.metrics.ringCoverage.toFixed(2)}`).join('  ')}\n`,
+      );
     }
   }
 }

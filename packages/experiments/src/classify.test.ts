@@ -6,7 +6,14 @@ import { Rng, writeArtifact } from '@wgan/core';
 import { initBackend, tf } from '@wgan/core/backend';
 import type { DataSplit } from '@wgan/data-prep';
 import { writeNetwork, type NetworkSpec } from '@wgan/train';
-import { accuracyOn, CLASSIFIER_FILE, CLASSIFIER_STAGE, digitClassifier, loadCachedClassifier, trainFallbackClassifier } from './classify.js';
+import {
+  accuracyOn,
+  CLASSIFIER_FILE,
+  CLASSIFIER_STAGE,
+  digitClassifier,
+  loadCachedClassifier,
+  trainFallbackClassifier,
+} from './classify.js';
 
 /**
  * Synthetic "digits" that a classifier must tell apart: class 0 lights the top half of the 28×28 image,
@@ -39,7 +46,13 @@ afterAll(async () => {
 describe('the fallback classifier (trained here when no cached one exists)', () => {
   it('learns separable classes and answers with its digits and a confidence', async () => {
     const before = tf.memory().numTensors;
-    const c = await trainFallbackClassifier(synthetic(512, 1), [0, 3], { hidden: 8, epochs: 5, batchSize: 32, lr: 1e-3, seed: 3 });
+    const c = await trainFallbackClassifier(synthetic(512, 1), [0, 3], {
+      hidden: 8,
+      epochs: 5,
+      batchSize: 32,
+      lr: 1e-3,
+      seed: 3,
+    });
     expect(c.kind).toBe('fallback');
     expect(await accuracyOn(c, synthetic(200, 2))).toBeGreaterThan(0.95);
     const test = synthetic(10, 4);
@@ -51,7 +64,9 @@ describe('the fallback classifier (trained here when no cached one exists)', () 
   });
 
   it('refuses a training split with digits it was not told about', async () => {
-    await expect(trainFallbackClassifier(synthetic(64, 1), [0, 1], { hidden: 4, epochs: 1, batchSize: 32, lr: 1e-3, seed: 1 })).rejects.toThrow(/digits outside 0, 1/);
+    await expect(
+      trainFallbackClassifier(synthetic(64, 1), [0, 1], { hidden: 4, epochs: 1, batchSize: 32, lr: 1e-3, seed: 1 }),
+    ).rejects.toThrow(/digits outside 0, 1/);
   });
 
   it('is trained (over ten digits) in auto mode without a cached classifier; cached mode refuses to go on', async () => {
@@ -77,15 +92,29 @@ describe('the fallback classifier (trained here when no cached one exists)', () 
   });
 });
 
-describe('the cached classifier hook (the evaluate stage\'s artifact)', () => {
+describe("the cached classifier hook (the evaluate stage's artifact)", () => {
   it('loads a verified classifier artifact and applies it to (x + 1)/2', async () => {
     // a 784 → 10 "classifier" whose logit k is 10·(mean of the top half) for k = 0 and 10·(mean of the bottom half) for k = 3
-    const spec: NetworkSpec = { role: 'classifier', inputSize: 784, outputSize: 10, layers: [{ type: 'dense', inputs: 784, units: 10 }], init: { scheme: 'torch-default' } };
+    const spec: NetworkSpec = {
+      role: 'classifier',
+      inputSize: 784,
+      outputSize: 10,
+      layers: [{ type: 'dense', inputs: 784, units: 10 }],
+      init: { scheme: 'torch-default' },
+    };
     const kernel = new Float32Array(784 * 10);
     for (let p = 0; p < 784; p++) kernel[p * 10 + (p < 392 ? 0 : 3)] = 10 / 392;
     const dir = join(root, 'classifier', 'mnist');
     await writeArtifact(dir, { stage: CLASSIFIER_STAGE, packageVersion: 'test', config: {} }, async (tmp) => {
-      await writeNetwork(tmp, CLASSIFIER_FILE, spec, new Map([['0.kernel', kernel], ['0.bias', new Float32Array(10)]]));
+      await writeNetwork(
+        tmp,
+        CLASSIFIER_FILE,
+        spec,
+        new Map([
+          ['0.kernel', kernel],
+          ['0.bias', new Float32Array(10)],
+        ]),
+      );
     });
     const c = await loadCachedClassifier(dir);
     if (!c) throw new Error('the cached classifier was not found');

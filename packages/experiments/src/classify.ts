@@ -1,6 +1,14 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { artifactPaths, epochPermutation, MANIFEST_FILE, PipelineError, readArtifact, Rng, type Logger } from '@wgan/core';
+import {
+  artifactPaths,
+  epochPermutation,
+  MANIFEST_FILE,
+  PipelineError,
+  readArtifact,
+  Rng,
+  type Logger,
+} from '@wgan/core';
 import { tf } from '@wgan/core/backend';
 import type { DataSplit } from '@wgan/data-prep';
 import { createOptimizer, Network, readNetwork, useFastMatMulGradients, type NetworkSpec } from '@wgan/train';
@@ -30,7 +38,9 @@ export const CLASSIFIER_FILE = 'classifier';
 
 /** The classifiers' input: x ∈ [−1, 1] → (x + 1)/2 ∈ [0, 1] (as the evaluate stage's classifier reads it). */
 function input(images: Float32Array, start: number, n: number, pixels: number): tf.Tensor2D {
-  return tf.tidy(() => tf.div(tf.add(tf.tensor2d(images.subarray(start * pixels, (start + n) * pixels), [n, pixels]), 1), 2)) as tf.Tensor2D;
+  return tf.tidy(() =>
+    tf.div(tf.add(tf.tensor2d(images.subarray(start * pixels, (start + n) * pixels), [n, pixels]), 1), 2),
+  ) as tf.Tensor2D;
 }
 
 function wrap(kind: DigitClassifier['kind'], net: Network, digits: number[], source: string): DigitClassifier {
@@ -73,7 +83,12 @@ export async function loadCachedClassifier(dir = artifactPaths.classifier('mnist
   if (!existsSync(join(dir, MANIFEST_FILE))) return null;
   await readArtifact(dir, { stage: CLASSIFIER_STAGE, remake: 'npx nx run evaluate:classifier' });
   const { spec, values } = await readNetwork(dir, CLASSIFIER_FILE);
-  return wrap('cached', Network.fromValues(spec, values, 'mnist-classifier'), Array.from({ length: spec.outputSize }, (_, i) => i), dir);
+  return wrap(
+    'cached',
+    Network.fromValues(spec, values, 'mnist-classifier'),
+    Array.from({ length: spec.outputSize }, (_, i) => i),
+    dir,
+  );
 }
 
 export interface FallbackTraining {
@@ -90,14 +105,22 @@ export const FALLBACK_TRAINING: FallbackTraining = { hidden: 128, epochs: 2, bat
  * A small classifier: 784 → hidden (ReLU) → |digits|, softmax cross-entropy, train's PyTorch-exact Adam
  * (lr 1e-3), a couple of epochs over `train` (whose labels must all be among `digits`).
  */
-export async function trainFallbackClassifier(train: DataSplit, digits: number[], o: FallbackTraining = FALLBACK_TRAINING): Promise<DigitClassifier> {
+export async function trainFallbackClassifier(
+  train: DataSplit,
+  digits: number[],
+  o: FallbackTraining = FALLBACK_TRAINING,
+): Promise<DigitClassifier> {
   useFastMatMulGradients(); // wasm's fast matmul path for the backward products (TFJS-NOTES.md)
   const pixels = train.images.length / train.count;
   const spec: NetworkSpec = {
     role: 'classifier',
     inputSize: pixels,
     outputSize: digits.length,
-    layers: [{ type: 'dense', inputs: pixels, units: o.hidden }, { type: 'relu' }, { type: 'dense', inputs: o.hidden, units: digits.length }],
+    layers: [
+      { type: 'dense', inputs: pixels, units: o.hidden },
+      { type: 'relu' },
+      { type: 'dense', inputs: o.hidden, units: digits.length },
+    ],
     init: { scheme: 'torch-default' },
   };
   const net = Network.create(spec, Rng.fromSeed(o.seed), 'subset-classifier');
@@ -118,30 +141,55 @@ export async function trainFallbackClassifier(train: DataSplit, digits: number[]
       if (y.some((v) => v < 0)) throw new RangeError(`the training split holds digits outside ${digits.join(', ')}`);
       const xs = input(x, 0, o.batchSize, pixels);
       const ys = tf.tidy(() => tf.oneHot(tf.tensor1d(y, 'int32'), digits.length));
-      const { value, grads } = tf.variableGrads(() => tf.losses.softmaxCrossEntropy(ys, net.apply(xs)) as tf.Scalar, net.trainable());
-      optimizer.apply(params, params.map((p) => grads[p.variable.name]));
+      const { value, grads } = tf.variableGrads(
+        () => tf.losses.softmaxCrossEntropy(ys, net.apply(xs)) as tf.Scalar,
+        net.trainable(),
+      );
+      optimizer.apply(
+        params,
+        params.map((p) => grads[p.variable.name]),
+      );
       tf.dispose([xs, ys, value, ...Object.values(grads)]);
     }
   }
   optimizer.dispose();
-  return wrap('fallback', net, digits, `trained here: 784 → ${o.hidden} → ${digits.length} MLP, Adam lr ${o.lr}, ${o.epochs} epochs over ${train.count} MNIST training images`);
+  return wrap(
+    'fallback',
+    net,
+    digits,
+    `trained here: 784 → ${o.hidden} → ${digits.length} MLP, Adam lr ${o.lr}, ${o.epochs} epochs over ${train.count} MNIST training images`,
+  );
 }
 
 /**
  * The cached classifier when present (mode 'auto' or 'cached'); else (mode 'auto' or 'fallback') a small
  * ten-class one trained on `mnist()` — all of MNIST's training images.
  */
-export async function digitClassifier(mode: 'auto' | 'cached' | 'fallback', mnist: () => Promise<DataSplit>, logger?: Logger): Promise<DigitClassifier> {
+export async function digitClassifier(
+  mode: 'auto' | 'cached' | 'fallback',
+  mnist: () => Promise<DataSplit>,
+  logger?: Logger,
+): Promise<DigitClassifier> {
   if (mode !== 'fallback') {
     const cached = await loadCachedClassifier();
     if (cached) {
       logger?.info("classifier: the evaluate stage's cached MNIST classifier", { dir: cached.source });
       return cached;
     }
-    if (mode === 'cached') throw new PipelineError('no cached MNIST classifier', artifactPaths.classifier('mnist'), 'run `npx nx run evaluate:classifier` first, or use --classifier auto');
+    if (mode === 'cached')
+      throw new PipelineError(
+        'no cached MNIST classifier',
+        artifactPaths.classifier('mnist'),
+        'run `npx nx run evaluate:classifier` first, or use --classifier auto',
+      );
   }
   const t0 = performance.now();
-  const fallback = await trainFallbackClassifier(await mnist(), Array.from({ length: 10 }, (_, i) => i));
-  logger?.info('classifier: trained a small ten-class one on MNIST (no cached classifier)', { seconds: Math.round((performance.now() - t0) / 100) / 10 });
+  const fallback = await trainFallbackClassifier(
+    await mnist(),
+    Array.from({ length: 10 }, (_, i) => i),
+  );
+  logger?.info('classifier: trained a small ten-class one on MNIST (no cached classifier)', {
+    seconds: Math.round((performance.now() - t0) / 100) / 10,
+  });
   return fallback;
 }

@@ -10,7 +10,8 @@ import { runWDistance } from './wdistance.js';
 const num = (v: string) => Number(v);
 const logger = createLogger({ name: 'experiments' });
 const print = (text: string): void => void process.stdout.write(`${text}\n`);
-const dryRun = (config: unknown, name: string, out?: string) => print(JSON.stringify({ config, writes: resultFolder(name, out) }, null, 2));
+const dryRun = (config: unknown, name: string, out?: string) =>
+  print(JSON.stringify({ config, writes: resultFolder(name, out) }, null, 2));
 
 /** The experiment's result folder: --out inside the artifacts root, else experiments/<name> (checked first). */
 function resultFolder(name: string, out: string | undefined): string {
@@ -20,7 +21,11 @@ function resultFolder(name: string, out: string | undefined): string {
 /** Runs an experiment while holding its result folder's lock (one writer per folder). */
 function locked<T>(name: string, out: string | undefined, work: (out: string) => Promise<T>): Promise<T> {
   const dir = resultFolder(name, out);
-  return withArtifactLock(dir, { stage: `experiments ${name}`, logger, flag: out !== undefined ? '--out' : `experiments/${name}` }, () => work(dir));
+  return withArtifactLock(
+    dir,
+    { stage: `experiments ${name}`, logger, flag: out !== undefined ? '--out' : `experiments/${name}` },
+    () => work(dir),
+  );
 }
 
 /** The options every experiment takes: --seed, --backend, --config, --out, --dry-run. */
@@ -38,16 +43,31 @@ function experimentCommand(name: string, description: string, seedHelp = 'random
 
 const program = new Command()
   .name('experiments')
-  .description("The seeds' WGAN experiments, each writing result.json and PNG figures under artifacts/experiments/<name>/")
+  .description(
+    "The seeds' WGAN experiments, each writing result.json and PNG figures under artifacts/experiments/<name>/",
+  )
   .showHelpAfterError();
 
-experimentCommand('ring', 'LAB 3 (seed 003): 2-D ring, weight clipping vs gradient penalty, and the lr × c / lr × λ sensitivity grid', 'seed of the data and the main runs')
+experimentCommand(
+  'ring',
+  'LAB 3 (seed 003): 2-D ring, weight clipping vs gradient penalty, and the lr × c / lr × λ sensitivity grid',
+  'seed of the data and the main runs',
+)
   .option('--epochs <n>', 'epochs of the two main runs (default 30)', num)
   .option('--grid-epochs <n>', 'epochs per sensitivity-grid run (default 5)', num)
   .option('--skip-grid', 'only the two main runs')
   .action((o) =>
     runCli(async () => {
-      const config = resolveConfig(ringSchema, { file: o.config, overrides: { epochs: o.epochs, grid: o.gridEpochs === undefined ? undefined : { epochs: o.gridEpochs }, skipGrid: o.skipGrid, seed: o.seed, backend: o.backend } });
+      const config = resolveConfig(ringSchema, {
+        file: o.config,
+        overrides: {
+          epochs: o.epochs,
+          grid: o.gridEpochs === undefined ? undefined : { epochs: o.gridEpochs },
+          skipGrid: o.skipGrid,
+          seed: o.seed,
+          backend: o.backend,
+        },
+      });
       if (o.dryRun) return dryRun(config, 'ring', o.out);
       print(ringSummary(await locked('ring', o.out, (out) => runRing(config, { logger, out }))));
     }),
@@ -58,18 +78,27 @@ experimentCommand('wdistance', "seed 004 §1: the critic's κ·W(P_θ, P_0) for 
   .option('--count <n>', 'number of θ values (default 21)', num)
   .action((o) =>
     runCli(async () => {
-      const config = resolveConfig(wdistanceSchema, { file: o.config, overrides: { steps: o.steps, count: o.count, seed: o.seed, backend: o.backend } });
+      const config = resolveConfig(wdistanceSchema, {
+        file: o.config,
+        overrides: { steps: o.steps, count: o.count, seed: o.seed, backend: o.backend },
+      });
       if (o.dryRun) return dryRun(config, 'wdistance', o.out);
       print(wdistanceSummary(await locked('wdistance', o.out, (out) => runWDistance(config, { logger, out }))));
     }),
   );
 
-experimentCommand('gan-vs-wgan', 'seed 004 §2: WGAN (clipping) vs standard GAN with generic MLPs on MNIST digits [3] and [0, 3]')
+experimentCommand(
+  'gan-vs-wgan',
+  'seed 004 §2: WGAN (clipping) vs standard GAN with generic MLPs on MNIST digits [3] and [0, 3]',
+)
   .option('--data-order <order>', 'in-order (default) | first-batch (the seed code as printed) | shuffled')
   .option('--classifier <which>', 'auto (default: cached if present) | cached | fallback')
   .action((o) =>
     runCli(async () => {
-      const config = resolveConfig(ganVsWganSchema, { file: o.config, overrides: { dataOrder: o.dataOrder, classifier: o.classifier, seed: o.seed, backend: o.backend } });
+      const config = resolveConfig(ganVsWganSchema, {
+        file: o.config,
+        overrides: { dataOrder: o.dataOrder, classifier: o.classifier, seed: o.seed, backend: o.backend },
+      });
       if (o.dryRun) return dryRun(config, 'gan-vs-wgan', o.out);
       print(ganVsWganSummary(await locked('gan-vs-wgan', o.out, (out) => runGanVsWgan(config, { logger, out }))));
     }),
@@ -83,7 +112,11 @@ program
   .action((o) =>
     runCli(async () => {
       const overrides = { backend: o.backend };
-      const [w, r, g] = [resolveConfig(wdistanceSchema, { overrides }), resolveConfig(ringSchema, { overrides }), resolveConfig(ganVsWganSchema, { overrides })];
+      const [w, r, g] = [
+        resolveConfig(wdistanceSchema, { overrides }),
+        resolveConfig(ringSchema, { overrides }),
+        resolveConfig(ganVsWganSchema, { overrides }),
+      ];
       print(wdistanceSummary(await locked('wdistance', undefined, (out) => runWDistance(w, { logger, out }))));
       print(ringSummary(await locked('ring', undefined, (out) => runRing(r, { logger, out }))));
       print(ganVsWganSummary(await locked('gan-vs-wgan', undefined, (out) => runGanVsWgan(g, { logger, out }))));

@@ -36,8 +36,14 @@ export const ringSchema = z
      * The two main runs' choices (the lab leaves lr, clip_value and λ to the student): the best cells of
      * a 20-epoch probe of the grid below (see README).
      */
-    clip: z.object({ lr: z.number().positive().default(5e-4), clipValue: z.number().positive().default(0.1) }).strict().prefault({}),
-    gp: z.object({ lr: z.number().positive().default(5e-4), lambda: z.number().nonnegative().default(1) }).strict().prefault({}),
+    clip: z
+      .object({ lr: z.number().positive().default(5e-4), clipValue: z.number().positive().default(0.1) })
+      .strict()
+      .prefault({}),
+    gp: z
+      .object({ lr: z.number().positive().default(5e-4), lambda: z.number().nonnegative().default(1) })
+      .strict()
+      .prefault({}),
     /** Q6, hyper-parameter sensitivity: lr × c (clipping) and lr × λ (penalty), each cell over `seeds`. */
     grid: z
       .object({
@@ -56,7 +62,11 @@ export const ringSchema = z
      * 0.080), at least 75% of its points lie within 0.3 of the ring and they cover ≥ 90% of the angle bins.
      */
     success: z
-      .object({ maxRadialError: z.number().positive().default(0.2), minNearRing: z.number().min(0).max(1).default(0.75), minRingCoverage: z.number().min(0).max(1).default(0.9) })
+      .object({
+        maxRadialError: z.number().positive().default(0.2),
+        minNearRing: z.number().min(0).max(1).default(0.75),
+        minRingCoverage: z.number().min(0).max(1).default(0.9),
+      })
       .strict()
       .prefault({}),
     seed: z.number().int().nonnegative().default(0),

@@ -23,7 +23,7 @@ afterAll(async () => {
 const count = (labels: Uint8Array, d: number) => labels.reduce((n, l) => n + (l === d ? 1 : 0), 0);
 
 describe('the seed 004 digit subsets, made by data-prep from the real MNIST files', () => {
-  it('[0, 3] holds exactly MNIST\'s zeros and threes, in both splits', async () => {
+  it("[0, 3] holds exactly MNIST's zeros and threes, in both splits", async () => {
     const ds = await loadDigitSubset([3, 0]);
     expect(ds.artifact.dir).toBe(digitSubsetDir([0, 3]));
     expect(ds.artifact.dir.endsWith('mnist-digits-0-3')).toBe(true);
@@ -34,7 +34,7 @@ describe('the seed 004 digit subsets, made by data-prep from the real MNIST file
     expect(count(ds.test.labels, 3)).toBe(TEST[3]);
   }, 120_000);
 
-  it('[3] holds MNIST\'s 6,131 training threes and is read back (not remade) the second time', async () => {
+  it("[3] holds MNIST's 6,131 training threes and is read back (not remade) the second time", async () => {
     const first = await loadDigitSubset([3]);
     expect(first.train.count).toBe(TRAIN[3]);
     expect(first.train.labels.every((l) => l === 3)).toBe(true);
@@ -44,7 +44,7 @@ describe('the seed 004 digit subsets, made by data-prep from the real MNIST file
 });
 
 describe('pixel scales', () => {
-  it('maps [−1, 1] to the seed\'s [0, 1] (p/255) and back, clamping the generator\'s linear output', () => {
+  it("maps [−1, 1] to the seed's [0, 1] (p/255) and back, clamping the generator's linear output", () => {
     expect([...toUnitRange(Float32Array.from([-1, 0, 1]))]).toEqual([0, 0.5, 1]);
     expect([...toSignedRange(Float32Array.from([-0.2, 0.25, 1.7]))]).toEqual([-1, -0.5, 1]);
   });

@@ -22,7 +22,9 @@ export async function loadDigitSubset(digits: number[], options: { logger?: Logg
   const dir = digitSubsetDir(sorted);
   if (!existsSync(join(dir, MANIFEST_FILE))) {
     options.logger?.info('preparing the digit subset with data-prep', { digits: sorted.join(','), dir });
-    await prepareDataset(dataPrepSchema.parse({ dataset: 'mnist', digits: sorted, out: dir }), { logger: options.logger });
+    await prepareDataset(dataPrepSchema.parse({ dataset: 'mnist', digits: sorted, out: dir }), {
+      logger: options.logger,
+    });
   }
   return loadDataset(dir);
 }

@@ -40,5 +40,8 @@ export async function writePng(dir: string, name: string, spec: Spec): Promise<s
 
 /** Writes `value` as pretty JSON (non-finite numbers become null, as JSON requires). */
 export async function writeJson(path: string, value: unknown): Promise<void> {
-  await writeFile(path, `${JSON.stringify(value, (_, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2)}\n`);
+  await writeFile(
+    path,
+    `${JSON.stringify(value, (_, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2)}\n`,
+  );
 }

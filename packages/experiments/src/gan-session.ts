@@ -1,6 +1,18 @@
 import { Rng } from '@wgan/core';
 import { currentBackend } from '@wgan/core/backend';
-import { BatchSampler, createGanTrainer, drawIterationInputs, Network, supportsManualMlp, type GanImplementation, type GanLoss, type IterationStats, type NetworkSpec, type OptimizerConfig, type Trainer } from '@wgan/train';
+import {
+  BatchSampler,
+  createGanTrainer,
+  drawIterationInputs,
+  Network,
+  supportsManualMlp,
+  type GanImplementation,
+  type GanLoss,
+  type IterationStats,
+  type NetworkSpec,
+  type OptimizerConfig,
+  type Trainer,
+} from '@wgan/train';
 
 /**
  * The experiments' way into train's GAN step: build the two networks from their specs, have train's
@@ -56,7 +68,8 @@ export class GanSession {
   static async create(options: GanSessionOptions): Promise<GanSession> {
     const { critic: dSpec, generator: gSpec, data, batchSize } = options;
     const dim = dSpec.inputSize;
-    if (gSpec.outputSize !== dim) throw new RangeError(`generator writes ${gSpec.outputSize} values, the critic reads ${dim}`);
+    if (gSpec.outputSize !== dim)
+      throw new RangeError(`generator writes ${gSpec.outputSize} values, the critic reads ${dim}`);
     if (data.length % dim !== 0) throw new RangeError(`data has ${data.length} values, not a multiple of ${dim}`);
     if (options.loss === 'gp' && options.lambda === undefined) throw new RangeError('loss gp needs lambda');
     if (options.loss === 'clip' && options.clipValue === undefined) throw new RangeError('loss clip needs clipValue');
@@ -68,11 +81,20 @@ export class GanSession {
     const wasserstein = options.loss === 'gp' || options.loss === 'clip';
     const manual = wasserstein && supportsManualMlp(generator, critic);
     const want = options.implementation ?? 'auto';
-    if (want === 'tfjs-manual' && !manual) throw new RangeError('tfjs-manual needs a WGAN loss and dense ReLU/LeakyReLU networks');
+    if (want === 'tfjs-manual' && !manual)
+      throw new RangeError('tfjs-manual needs a WGAN loss and dense ReLU/LeakyReLU networks');
     try {
       const trainer = await createGanTrainer({
         // λ and c only enter the loss that uses them (checked above); 0 stands for the other one
-        settings: { loss: options.loss, lambda: options.lambda ?? 0, clipValue: options.clipValue ?? 0, nCritic: options.nCritic, batchSize, optimizerG: options.optimizerG, optimizerD: options.optimizerD },
+        settings: {
+          loss: options.loss,
+          lambda: options.lambda ?? 0,
+          clipValue: options.clipValue ?? 0,
+          nCritic: options.nCritic,
+          batchSize,
+          optimizerG: options.optimizerG,
+          optimizerD: options.optimizerD,
+        },
         implementation: want === 'auto' ? (manual ? 'tfjs-manual' : 'tfjs-autodiff') : want,
         penalty: 'closed-form',
         threads: 1,
@@ -101,7 +123,10 @@ export class GanSession {
    * statistics back every `readEvery` iterations; `onStats` gets them in order, with their iteration
    * number (1-based, counted over the session).
    */
-  async train(count: number, options: { readEvery?: number; onStats?: (iteration: number, stats: IterationStats) => void } = {}): Promise<void> {
+  async train(
+    count: number,
+    options: { readEvery?: number; onStats?: (iteration: number, stats: IterationStats) => void } = {},
+  ): Promise<void> {
     const readEvery = options.readEvery ?? 25;
     const { nCritic, batchSize } = this.options;
     const flush = async () => {
@@ -110,7 +135,9 @@ export class GanSession {
       stats.forEach((s, k) => options.onStats?.(first + k, s));
     };
     for (let i = 0; i < count; i++) {
-      this.trainer.iteration(drawIterationInputs(this.rng, this.sampler, { nCritic, batchSize, latentDim: this.latentDim }));
+      this.trainer.iteration(
+        drawIterationInputs(this.rng, this.sampler, { nCritic, batchSize, latentDim: this.latentDim }),
+      );
       this.iterations++;
       if ((i + 1) % readEvery === 0) await flush();
     }

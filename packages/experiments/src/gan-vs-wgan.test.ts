@@ -14,7 +14,15 @@ describe('seed 004 networks', () => {
   it('are the generic MLPs: z(64) → 100 → 100 → 784 and 784 → 100 → 100 → 1, ReLU, linear outputs, normal init', () => {
     const g = seed004Generator(64, 100, 0.1);
     const d = seed004Critic(100, 0.1, 'critic');
-    expect(paramSpecs(g).filter((p) => p.name.endsWith('kernel')).map((p) => p.shape)).toEqual([[64, 100], [100, 100], [100, 784]]);
+    expect(
+      paramSpecs(g)
+        .filter((p) => p.name.endsWith('kernel'))
+        .map((p) => p.shape),
+    ).toEqual([
+      [64, 100],
+      [100, 100],
+      [100, 784],
+    ]);
     expect(g.layers.map((l) => l.type)).toEqual(['dense', 'relu', 'dense', 'relu', 'dense']);
     expect(d.layers.at(-1)?.type).toBe('dense');
     expect(countTrainable(d)).toBe(784 * 100 + 100 + 100 * 100 + 100 + 100 + 1);
@@ -37,8 +45,24 @@ describe('modeHistogram', () => {
 
   it('counts shares per digit, outside the subset, low confidence, and the modes with ≥ 10%', async () => {
     // 10 samples: six 3s, three 0s (one unsure), one 8
-    const answers: [number, number][] = [[3, 1], [3, 1], [3, 1], [3, 1], [3, 1], [3, 1], [0, 0.95], [0, 0.95], [0, 0.6], [8, 0.99]];
-    const h = await modeHistogram(classifier([...Array(10).keys()], (i) => answers[i]), new Float32Array(10 * 784), 10, [0, 3]);
+    const answers: [number, number][] = [
+      [3, 1],
+      [3, 1],
+      [3, 1],
+      [3, 1],
+      [3, 1],
+      [3, 1],
+      [0, 0.95],
+      [0, 0.95],
+      [0, 0.6],
+      [8, 0.99],
+    ];
+    const h = await modeHistogram(
+      classifier([...Array(10).keys()], (i) => answers[i]),
+      new Float32Array(10 * 784),
+      10,
+      [0, 3],
+    );
     expect(h.shares['3']).toBeCloseTo(0.6, 6);
     expect(h.shares['0']).toBeCloseTo(0.3, 6);
     expect(h.outsideShare).toBeCloseTo(0.1, 6);
@@ -47,7 +71,12 @@ describe('modeHistogram', () => {
   });
 
   it('reports a generator that produced NaN as covering nothing', async () => {
-    const h = await modeHistogram(classifier([0, 3], () => [0, 1]), Float32Array.from({ length: 784 }, () => NaN), 1, [0, 3]);
+    const h = await modeHistogram(
+      classifier([0, 3], () => [0, 1]),
+      Float32Array.from({ length: 784 }, () => NaN),
+      1,
+      [0, 3],
+    );
     expect(h.modesCovered).toEqual([]);
   });
 });
@@ -76,7 +105,25 @@ describe('saturatedFrom', () => {
   it('finds where both GAN losses drop to zero for good, or null when they do not', async () => {
     const { saturatedFrom } = await import('./gan-vs-wgan.js');
     const c = (pairs: [number, number][]) => pairs.map(([lossD, lossG], i) => ({ iteration: i + 1, lossD, lossG }));
-    expect(saturatedFrom(c([[1.4, -0.7], [0, 0], [0.2, -0.1], [0, 0], [0, -1e-9]]))).toBe(4);
-    expect(saturatedFrom(c([[1.4, -0.7], [0, 0], [0.2, -0.1]]))).toBeNull();
+    expect(
+      saturatedFrom(
+        c([
+          [1.4, -0.7],
+          [0, 0],
+          [0.2, -0.1],
+          [0, 0],
+          [0, -1e-9],
+        ]),
+      ),
+    ).toBe(4);
+    expect(
+      saturatedFrom(
+        c([
+          [1.4, -0.7],
+          [0, 0],
+          [0.2, -0.1],
+        ]),
+      ),
+    ).toBeNull();
   });
 });

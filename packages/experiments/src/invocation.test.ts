@@ -28,8 +28,15 @@ describe('classifyNxArgs: asked for by name, or swept up by run-many', () => {
   });
 
   it('recognises the nx entry script however it is started', () => {
-    for (const a of ['/w/node_modules/nx/dist/bin/nx.js', '/w/node_modules/nx/bin/nx.js', '/w/node_modules/.bin/nx', 'nx']) expect(isNxEntry(a)).toBe(true);
-    for (const a of ['/w/node_modules/nx/dist/src/tasks-runner/fork.js', 'nxx', '/usr/bin/node', 'tsx']) expect(isNxEntry(a)).toBe(false);
+    for (const a of [
+      '/w/node_modules/nx/dist/bin/nx.js',
+      '/w/node_modules/nx/bin/nx.js',
+      '/w/node_modules/.bin/nx',
+      'nx',
+    ])
+      expect(isNxEntry(a)).toBe(true);
+    for (const a of ['/w/node_modules/nx/dist/src/tasks-runner/fork.js', 'nxx', '/usr/bin/node', 'tsx'])
+      expect(isNxEntry(a)).toBe(false);
   });
 });
 
@@ -44,12 +51,19 @@ describe('detectInvocation', () => {
     })[pid] ?? null;
 
   it('finds the nearest nx process above the task and classifies its arguments', () => {
-    expect(detectInvocation('experiments', 40, table(['run-many', '-t', 'pipeline']))).toEqual({ kind: 'many', args: ['run-many', '-t', 'pipeline'] });
-    expect(detectInvocation('experiments', 40, table(['run', 'experiments:pipeline']))).toMatchObject({ kind: 'explicit' });
+    expect(detectInvocation('experiments', 40, table(['run-many', '-t', 'pipeline']))).toEqual({
+      kind: 'many',
+      args: ['run-many', '-t', 'pipeline'],
+    });
+    expect(detectInvocation('experiments', 40, table(['run', 'experiments:pipeline']))).toMatchObject({
+      kind: 'explicit',
+    });
   });
 
   it('is unknown (and the gate then runs the experiments) without an nx ancestor or a readable process table', () => {
-    expect(detectInvocation('experiments', 30, (pid) => (pid === 30 ? { ppid: 1, argv: ['bash'] } : null))).toEqual({ kind: 'unknown' });
+    expect(detectInvocation('experiments', 30, (pid) => (pid === 30 ? { ppid: 1, argv: ['bash'] } : null))).toEqual({
+      kind: 'unknown',
+    });
     expect(detectInvocation('experiments', 40, () => null)).toEqual({ kind: 'unknown' });
   });
 

@@ -18,14 +18,23 @@ export type Invocation =
 
 /** True for an argv entry that is the nx CLI's entry script (`…/nx/dist/bin/nx.js`, `…/nx/bin/nx.js`, `…/.bin/nx`, `nx`). */
 export function isNxEntry(arg: string): boolean {
-  return /(^|[/\\])nx[/\\](dist[/\\])?bin[/\\]nx(\.js)?$/.test(arg) || /(^|[/\\])\.bin[/\\]nx(\.cmd)?$/.test(arg) || arg === 'nx';
+  return (
+    /(^|[/\\])nx[/\\](dist[/\\])?bin[/\\]nx(\.js)?$/.test(arg) ||
+    /(^|[/\\])\.bin[/\\]nx(\.cmd)?$/.test(arg) ||
+    arg === 'nx'
+  );
 }
 
 /** `*` globs of nx's --projects (tags and directories are not resolved: they count as not naming p). */
 function matches(pattern: string, project: string): boolean {
   const negated = pattern.startsWith('!');
   if (negated) return false;
-  const re = new RegExp(`^${pattern.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+  const re = new RegExp(
+    `^${pattern
+      .split('*')
+      .map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+      .join('.*')}$`,
+  );
   return re.test(project);
 }
 
@@ -63,7 +72,9 @@ function readProcess(pid: number): ProcessInfo | null {
     if (existsSync(`/proc/${pid}/stat`)) {
       const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
       const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter((s, i, all) => s !== '' || i < all.length - 1);
+      const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8')
+        .split('\0')
+        .filter((s, i, all) => s !== '' || i < all.length - 1);
       return { ppid, argv };
     }
     const line = execFileSync('ps', ['-o', 'ppid=', '-o', 'args=', '-p', String(pid)], { encoding: 'utf8' }).trim();
@@ -75,7 +86,11 @@ function readProcess(pid: number): ProcessInfo | null {
 }
 
 /** Walks up from `pid` to the first nx CLI process and classifies its command line. */
-export function detectInvocation(project: string, pid = process.ppid, read: (pid: number) => ProcessInfo | null = readProcess): Invocation {
+export function detectInvocation(
+  project: string,
+  pid = process.ppid,
+  read: (pid: number) => ProcessInfo | null = readProcess,
+): Invocation {
   for (let depth = 0; pid > 1 && depth < 32; depth++) {
     const info = read(pid);
     if (!info) return { kind: 'unknown' };

@@ -16,13 +16,22 @@ import { detectInvocation } from './invocation.js';
 const TARGETS = ['wdistance', 'ring', 'gan-vs-wgan'];
 const invocation = detectInvocation('experiments');
 if (invocation.kind === 'many') {
-  process.stdout.write(`experiments: not part of the default pipeline (nx ${invocation.args.join(' ')}); run them with \`npx nx run experiments:pipeline\`\n`);
+  process.stdout.write(
+    `experiments: not part of the default pipeline (nx ${invocation.args.join(' ')}); run them with \`npx nx run experiments:pipeline\`\n`,
+  );
 } else {
   // a clean environment for the inner nx (the outer task's NX_TASK_* / NX_TERMINAL_* belong to this task)
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^NX_(TASK_|TERMINAL_)/.test(k)));
   const root = workspaceRoot();
   const nxPackage = createRequire(join(root, 'package.json')).resolve('nx/package.json');
-  const nxBin = join(dirname(nxPackage), (JSON.parse(readFileSync(nxPackage, 'utf8')) as { bin: { nx: string } }).bin.nx);
-  const result = spawnSync(process.execPath, [nxBin, 'run-many', '-t', TARGETS.join(','), '-p', 'experiments', '--outputStyle=stream', ...process.argv.slice(2)], { cwd: root, env, stdio: 'inherit' });
+  const nxBin = join(
+    dirname(nxPackage),
+    (JSON.parse(readFileSync(nxPackage, 'utf8')) as { bin: { nx: string } }).bin.nx,
+  );
+  const result = spawnSync(
+    process.execPath,
+    [nxBin, 'run-many', '-t', TARGETS.join(','), '-p', 'experiments', '--outputStyle=stream', ...process.argv.slice(2)],
+    { cwd: root, env, stdio: 'inherit' },
+  );
   process.exitCode = result.status ?? 1;
 }

@@ -28,7 +28,8 @@ describe('sampleRing (LAB 3: r = 1 + 0.1·N(0, 1), θ ~ U[0, 2π))', () => {
 });
 
 describe('ringMetrics', () => {
-  const onCircle = (angles: number[], r = 1) => Float64Array.from(angles.flatMap((t) => [r * Math.cos(t), r * Math.sin(t)]));
+  const onCircle = (angles: number[], r = 1) =>
+    Float64Array.from(angles.flatMap((t) => [r * Math.cos(t), r * Math.sin(t)]));
 
   it('gives error 0, all near and full coverage for points on the circle in every bin', () => {
     const m = ringMetrics(onCircle(Array.from({ length: 36 }, (_, k) => ((k + 0.5) * 2 * Math.PI) / 36)));
@@ -50,7 +51,9 @@ describe('ringMetrics', () => {
   it('tells a collapsed arc from full coverage, and a blob from the ring', () => {
     const arc = ringMetrics(onCircle(Array.from({ length: 100 }, (_, k) => 0.01 * k))); // 0 .. 0.99 rad: bins 0..5
     expect(arc.angularCoverage).toBeCloseTo(6 / 36, 12);
-    const blob = ringMetrics(Float64Array.from(Array.from({ length: 360 }, (_, k) => [0.05 * Math.cos(k), 0.05 * Math.sin(k)]).flat()));
+    const blob = ringMetrics(
+      Float64Array.from(Array.from({ length: 360 }, (_, k) => [0.05 * Math.cos(k), 0.05 * Math.sin(k)]).flat()),
+    );
     expect(blob.angularCoverage).toBe(1); // every angle bin holds points ...
     expect(blob.ringCoverage).toBe(0); // ... none of them near the ring
   });

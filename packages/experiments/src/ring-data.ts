@@ -55,7 +55,8 @@ export function ringMetrics(points: Float32Array | Float64Array, options: RingMe
   const tolerance = options.tolerance ?? 0.3;
   const bins = options.bins ?? 36;
   const n = points.length / 2;
-  if (!Number.isInteger(n) || n === 0) throw new RangeError(`ringMetrics: need [n, 2] points with n ≥ 1, got ${points.length} values`);
+  if (!Number.isInteger(n) || n === 0)
+    throw new RangeError(`ringMetrics: need [n, 2] points with n ≥ 1, got ${points.length} values`);
   const binCounts = new Array<number>(bins).fill(0);
   const nearCounts = new Array<number>(bins).fill(0);
   let errorSum = 0;

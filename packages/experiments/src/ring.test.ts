@@ -2,7 +2,15 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { Rng } from '@wgan/core';
 import { initBackend } from '@wgan/core/backend';
 import { ringSchema } from './config.js';
-import { gridCells, isSuccess, iterationsAtEpoch, sensitivity, sensitivityMarkdown, trainRing, type GridCell } from './ring.js';
+import {
+  gridCells,
+  isSuccess,
+  iterationsAtEpoch,
+  sensitivity,
+  sensitivityMarkdown,
+  trainRing,
+  type GridCell,
+} from './ring.js';
 import { sampleRing } from './ring-data.js';
 
 beforeAll(async () => {
@@ -18,8 +26,16 @@ describe('ring experiment pieces', () => {
 
   it('trains the lab networks and measures the generated points at the asked epochs', async () => {
     const config = ringSchema.parse({ points: 640, hidden: [16, 8], evalSamples: 200 });
-    const run = await trainRing(config, sampleRing(640, Rng.fromSeed(1)), { method: 'clip', lr: 1e-3, param: 0.1, seed: 1 }, [0, 2]);
-    expect(run.snapshots.map((s) => [s.epoch, s.iteration])).toEqual([[0, 0], [2, 4]]); // 10 batches per epoch, 5 per iteration
+    const run = await trainRing(
+      config,
+      sampleRing(640, Rng.fromSeed(1)),
+      { method: 'clip', lr: 1e-3, param: 0.1, seed: 1 },
+      [0, 2],
+    );
+    expect(run.snapshots.map((s) => [s.epoch, s.iteration])).toEqual([
+      [0, 0],
+      [2, 4],
+    ]); // 10 batches per epoch, 5 per iteration
     expect(run.snapshots[1].points).toHaveLength(400);
     expect(run.curve.map((c) => c.iteration)).toEqual([1, 2, 3, 4]);
     for (const s of run.snapshots) expect(s.metrics.meanRadialError).toBeGreaterThan(0);
@@ -31,7 +47,12 @@ function runs(method: 'clip' | 'gp', errors: number[][]): GridCell['runs'] {
   // one row of cells per lr, values = radial error per seed; near-ring and coverage follow the error
   return errors.flatMap((cellErrors, k) =>
     cellErrors.map((e, seed) => {
-      const m = { meanRadialError: e, fractionNearRing: e < 0.15 ? 0.95 : 0.5, angularCoverage: 1, ringCoverage: e < 0.15 ? 1 : 0.5 };
+      const m = {
+        meanRadialError: e,
+        fractionNearRing: e < 0.15 ? 0.95 : 0.5,
+        angularCoverage: 1,
+        ringCoverage: e < 0.15 ? 1 : 0.5,
+      };
       return { method, lr: 1e-3, param: k, seed, ...m, success: isSuccess(m, success) };
     }),
   );
@@ -47,7 +68,18 @@ describe('Q6: sensitivity from the numbers', () => {
   });
 
   it('calls the method with the smaller spread across cells and more successes less sensitive', () => {
-    const cells = gridCells([...runs('clip', [[0.1, 0.1, 0.1], [0.6, 0.5, 0.7], [0.3, 0.2, 0.4]]), ...runs('gp', [[0.1, 0.1, 0.12], [0.11, 0.1, 0.1], [0.2, 0.1, 0.1]])]);
+    const cells = gridCells([
+      ...runs('clip', [
+        [0.1, 0.1, 0.1],
+        [0.6, 0.5, 0.7],
+        [0.3, 0.2, 0.4],
+      ]),
+      ...runs('gp', [
+        [0.1, 0.1, 0.12],
+        [0.11, 0.1, 0.1],
+        [0.2, 0.1, 0.1],
+      ]),
+    ]);
     const s = sensitivity(cells);
     expect(s.lessSensitive).toBe('gp');
     expect(s.methods.gp.successes).toBe(8);
@@ -71,7 +103,18 @@ describe('Q6: sensitivity from the numbers', () => {
 
   it('says "mixed" when the spread and the success count disagree', () => {
     // clip: always mediocre (small spread, no success); gp: two cells perfect, one bad (large spread, more successes)
-    const cells = gridCells([...runs('clip', [[0.2, 0.2, 0.2], [0.21, 0.2, 0.2], [0.2, 0.2, 0.22]]), ...runs('gp', [[0.1, 0.1, 0.1], [0.1, 0.1, 0.1], [0.9, 0.9, 0.9]])]);
+    const cells = gridCells([
+      ...runs('clip', [
+        [0.2, 0.2, 0.2],
+        [0.21, 0.2, 0.2],
+        [0.2, 0.2, 0.22],
+      ]),
+      ...runs('gp', [
+        [0.1, 0.1, 0.1],
+        [0.1, 0.1, 0.1],
+        [0.9, 0.9, 0.9],
+      ]),
+    ]);
     expect(sensitivity(cells).lessSensitive).toBe('mixed');
   });
 });

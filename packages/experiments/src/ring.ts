@@ -22,11 +22,26 @@ export type RingMethod = 'clip' | 'gp';
 export const RING_STAGE = 'experiments-ring';
 
 /** Q3: G 2 → 128 → 64 → 2 and D 2 → 128 → 64 → 1, ReLU, linear outputs, PyTorch's nn.Linear init. */
-export function ringSpecs(config: Pick<RingConfig, 'latentDim' | 'hidden'>): { generator: NetworkSpec; critic: NetworkSpec } {
+export function ringSpecs(config: Pick<RingConfig, 'latentDim' | 'hidden'>): {
+  generator: NetworkSpec;
+  critic: NetworkSpec;
+} {
   const relu = { type: 'relu' } as const;
   return {
-    generator: { role: 'generator', inputSize: config.latentDim, outputSize: 2, layers: denseStack([config.latentDim, ...config.hidden, 2], relu, null), init: { scheme: 'torch-default' } },
-    critic: { role: 'critic', inputSize: 2, outputSize: 1, layers: denseStack([2, ...config.hidden, 1], relu, null), init: { scheme: 'torch-default' } },
+    generator: {
+      role: 'generator',
+      inputSize: config.latentDim,
+      outputSize: 2,
+      layers: denseStack([config.latentDim, ...config.hidden, 2], relu, null),
+      init: { scheme: 'torch-default' },
+    },
+    critic: {
+      role: 'critic',
+      inputSize: 2,
+      outputSize: 1,
+      layers: denseStack([2, ...config.hidden, 1], relu, null),
+      init: { scheme: 'torch-default' },
+    },
   };
 }
 
@@ -63,7 +78,12 @@ export function iterationsAtEpoch(epoch: number, batchesPerEpoch: number, nCriti
  * LAB 3's loop takes a generator step after critic batch i when i % n_critic == 0; train's iteration is
  * n_critic critic steps then one generator step — the same 1 : n_critic ratio, one batch out of phase.
  */
-export async function trainRing(config: RingConfig, data: Float32Array, run: RingRunSpec, snapshotEpochs: number[]): Promise<RingRun> {
+export async function trainRing(
+  config: RingConfig,
+  data: Float32Array,
+  run: RingRunSpec,
+  snapshotEpochs: number[],
+): Promise<RingRun> {
   const adam = { type: 'adam' as const, lr: run.lr, beta1: config.beta1, beta2: config.beta2, eps: 1e-8 };
   const session = await GanSession.create({
     ...ringSpecs(config),
@@ -79,7 +99,8 @@ export async function trainRing(config: RingConfig, data: Float32Array, run: Rin
   });
   const snapshots: RingSnapshot[] = [];
   const curve: RingRun['curve'] = [];
-  const onStats = (iteration: number, s: IterationStats) => curve.push({ iteration, gap: s.dReal - s.dFake, lossD: s.lossD });
+  const onStats = (iteration: number, s: IterationStats) =>
+    curve.push({ iteration, gap: s.dReal - s.dFake, lossD: s.lossD });
   let trainingMs = 0;
   try {
     for (const epoch of [...snapshotEpochs].sort((a, b) => a - b)) {
@@ -141,7 +162,9 @@ export interface Sensitivity {
 }
 
 export function isSuccess(m: Omit<RingMetrics, 'binCounts'>, s: RingConfig['success']): boolean {
-  return m.meanRadialError <= s.maxRadialError && m.fractionNearRing >= s.minNearRing && m.ringCoverage >= s.minRingCoverage;
+  return (
+    m.meanRadialError <= s.maxRadialError && m.fractionNearRing >= s.minNearRing && m.ringCoverage >= s.minRingCoverage
+  );
 }
 
 /** Groups grid runs into cells (method, lr, param) with their seed means. */
@@ -199,16 +222,21 @@ export function sensitivity(cells: GridCell[]): Sensitivity {
   const clip = of('clip');
   const gp = of('gp');
   const bySpread: RingMethod = gp.nearRingStdAcrossCells < clip.nearRingStdAcrossCells ? 'gp' : 'clip';
-  const bySuccess: RingMethod | null = gp.successRate === clip.successRate ? null : gp.successRate > clip.successRate ? 'gp' : 'clip';
+  const bySuccess: RingMethod | null =
+    gp.successRate === clip.successRate ? null : gp.successRate > clip.successRate ? 'gp' : 'clip';
   const lessSensitive = bySuccess === null || bySuccess === bySpread ? bySpread : 'mixed';
   const name = { clip: 'Weight clipping', gp: 'Gradient penalty' };
   const pct = (x: number) => `${(100 * x).toFixed(0)}%`;
   const err = (x: number) => (Number.isFinite(x) ? x.toFixed(3) : 'diverged');
   const symbol = { clip: 'c', gp: 'λ' };
-  const cell = (m: MethodSensitivity, c: MethodSensitivity['best']) => `lr ${c.lr}, ${symbol[m.method]} ${c.param}: ${pct(c.nearRing)}`;
+  const cell = (m: MethodSensitivity, c: MethodSensitivity['best']) =>
+    `lr ${c.lr}, ${symbol[m.method]} ${c.param}: ${pct(c.nearRing)}`;
   const describe = (m: MethodSensitivity) =>
     `${name[m.method]}: cell means of the share within 0.3 of the ring ${pct(m.nearRingMin)}–${pct(m.nearRingMax)} (std across its ${m.cells} cells ${m.nearRingStdAcrossCells.toFixed(3)}; best ${cell(m, m.best)}, worst ${cell(m, m.worst)}), radial error ${err(m.radialErrorMin)}–${err(m.radialErrorMax)}, seed-to-seed std of the share ${m.nearRingSeedStd.toFixed(3)}, ${m.successes}/${m.runs} runs find the ring${m.diverged ? `, ${m.diverged} diverged` : ''}`;
-  const head = lessSensitive === 'mixed' ? 'Mixed: the spread across cells and the success count disagree' : `${lessSensitive === 'gp' ? 'The gradient penalty' : 'Weight clipping'} is less sensitive`;
+  const head =
+    lessSensitive === 'mixed'
+      ? 'Mixed: the spread across cells and the success count disagree'
+      : `${lessSensitive === 'gp' ? 'The gradient penalty' : 'Weight clipping'} is less sensitive`;
   return { methods: { clip, gp }, lessSensitive, statement: `${head}. ${describe(gp)}. ${describe(clip)}.` };
 }
 
@@ -241,7 +269,10 @@ export async function runRing(config: RingConfig, options: { logger: Logger; out
   const cpu0 = process.cpuUsage();
   const backend = await initBackend(config.backend, { quiet: true });
   logger.info('ring: backend', { name: backend.name, device: backend.device });
-  const data = sampleRing(config.points, Rng.fromSeed(config.seed).fork(), { radius: config.radius, noise: config.noise });
+  const data = sampleRing(config.points, Rng.fromSeed(config.seed).fork(), {
+    radius: config.radius,
+    noise: config.noise,
+  });
 
   const snapshotEpochs: number[] = [];
   for (let e = 0; e < config.epochs; e += config.snapshotEvery) snapshotEpochs.push(e);
@@ -252,7 +283,16 @@ export async function runRing(config: RingConfig, options: { logger: Logger; out
     const lr = method === 'clip' ? config.clip.lr : config.gp.lr;
     main[method] = await trainRing(config, data, { method, lr, param, seed: config.seed }, snapshotEpochs);
     const last = main[method].snapshots.at(-1)!.metrics;
-    logger.info(`ring: ${method} trained`, { epochs: config.epochs, lr, [method === 'clip' ? 'c' : 'lambda']: param, radialError: round(last.meanRadialError), nearRing: last.fractionNearRing, coverage: last.angularCoverage, ringCoverage: last.ringCoverage, msPerIter: round(main[method].msPerIter, 1) });
+    logger.info(`ring: ${method} trained`, {
+      epochs: config.epochs,
+      lr,
+      [method === 'clip' ? 'c' : 'lambda']: param,
+      radialError: round(last.meanRadialError),
+      nearRing: last.fractionNearRing,
+      coverage: last.angularCoverage,
+      ringCoverage: last.ringCoverage,
+      msPerIter: round(main[method].msPerIter, 1),
+    });
   }
 
   let cells: GridCell[] = [];
@@ -261,7 +301,9 @@ export async function runRing(config: RingConfig, options: { logger: Logger; out
     const { grid } = config;
     const specs: RingRunSpec[] = [];
     for (const method of ['clip', 'gp'] as const) {
-      for (const lr of grid.lrs) for (const param of method === 'clip' ? grid.clipValues : grid.lambdas) for (const seed of grid.seeds) specs.push({ method, lr, param, seed });
+      for (const lr of grid.lrs)
+        for (const param of method === 'clip' ? grid.clipValues : grid.lambdas)
+          for (const seed of grid.seeds) specs.push({ method, lr, param, seed });
     }
     const runs: GridCell['runs'] = [];
     for (const [k, spec] of specs.entries()) {
@@ -269,7 +311,16 @@ export async function runRing(config: RingConfig, options: { logger: Logger; out
       const r = await trainRing(config, data, spec, [grid.epochs]);
       const m = r.snapshots[0].metrics;
       runs.push({ ...spec, ...m, success: isSuccess(m, config.success) });
-      logger.info(`ring grid ${k + 1}/${specs.length}`, { method: spec.method, lr: spec.lr, param: spec.param, seed: spec.seed, radialError: round(m.meanRadialError), nearRing: m.fractionNearRing, ringCoverage: m.ringCoverage, seconds: round((performance.now() - t) / 1000, 1) });
+      logger.info(`ring grid ${k + 1}/${specs.length}`, {
+        method: spec.method,
+        lr: spec.lr,
+        param: spec.param,
+        seed: spec.seed,
+        radialError: round(m.meanRadialError),
+        nearRing: m.fractionNearRing,
+        ringCoverage: m.ringCoverage,
+        seconds: round((performance.now() - t) / 1000, 1),
+      });
     }
     cells = gridCells(runs);
     sens = sensitivity(cells);
@@ -279,27 +330,37 @@ export async function runRing(config: RingConfig, options: { logger: Logger; out
   const seconds = (performance.now() - t0) / 1000;
   const cpuSeconds = cpuSecondsSince(cpu0);
   const dir = options.out ?? artifactPaths.experiments('ring');
-  await writeArtifact(dir, { stage: RING_STAGE, packageVersion: pkg.version, config, meta: { backend: backend.name, seconds: round(seconds, 1), cpuSeconds: round(cpuSeconds, 1) } }, async (tmp) => {
-    const figures: string[] = [];
-    for (const method of ['clip', 'gp'] as const) figures.push(await writePng(tmp, `ring-${method}.png`, scatterFigure(main[method], data, config)));
-    figures.push(await writePng(tmp, 'ring-metrics.png', metricsFigure(main)));
-    figures.push(await writePng(tmp, 'ring-critic.png', criticFigure(main)));
-    if (sens) {
-      figures.push(await writePng(tmp, 'sensitivity.png', sensitivityFigure(cells, config)));
-      await writeFile(join(tmp, 'sensitivity.md'), sensitivityMarkdown(cells, sens, config));
-    }
-    await writeJson(join(tmp, 'result.json'), {
-      experiment: 'ring',
-      seed: 'LAB 3 (seed 003), exercise 1',
-      backend: backend.name,
-      seconds: round(seconds, 1),
-      cpuSeconds: round(cpuSeconds, 1),
-      main: Object.fromEntries((['clip', 'gp'] as const).map((m) => [m, runSummary(main[m])])),
-      sensitivity: sens,
-      grid: cells.map(({ runs, ...c }) => ({ ...c, runs: runs.map((r) => ({ ...r })) })),
-      figures,
-    });
-  });
+  await writeArtifact(
+    dir,
+    {
+      stage: RING_STAGE,
+      packageVersion: pkg.version,
+      config,
+      meta: { backend: backend.name, seconds: round(seconds, 1), cpuSeconds: round(cpuSeconds, 1) },
+    },
+    async (tmp) => {
+      const figures: string[] = [];
+      for (const method of ['clip', 'gp'] as const)
+        figures.push(await writePng(tmp, `ring-${method}.png`, scatterFigure(main[method], data, config)));
+      figures.push(await writePng(tmp, 'ring-metrics.png', metricsFigure(main)));
+      figures.push(await writePng(tmp, 'ring-critic.png', criticFigure(main)));
+      if (sens) {
+        figures.push(await writePng(tmp, 'sensitivity.png', sensitivityFigure(cells, config)));
+        await writeFile(join(tmp, 'sensitivity.md'), sensitivityMarkdown(cells, sens, config));
+      }
+      await writeJson(join(tmp, 'result.json'), {
+        experiment: 'ring',
+        seed: 'LAB 3 (seed 003), exercise 1',
+        backend: backend.name,
+        seconds: round(seconds, 1),
+        cpuSeconds: round(cpuSeconds, 1),
+        main: Object.fromEntries((['clip', 'gp'] as const).map((m) => [m, runSummary(main[m])])),
+        sensitivity: sens,
+        grid: cells.map(({ runs, ...c }) => ({ ...c, runs: runs.map((r) => ({ ...r })) })),
+        figures,
+      });
+    },
+  );
   return { dir, main, cells, sensitivity: sens, seconds, cpuSeconds, backend: backend.name };
 }
 
@@ -309,7 +370,11 @@ function runSummary(r: RingRun) {
     [r.method === 'clip' ? 'clipValue' : 'lambda']: r.param,
     seed: r.seed,
     msPerIter: round(r.msPerIter, 2),
-    snapshots: r.snapshots.map((s) => ({ epoch: s.epoch, iteration: s.iteration, ...Object.fromEntries(Object.entries(s.metrics).map(([k, v]) => [k, round(v)])) })),
+    snapshots: r.snapshots.map((s) => ({
+      epoch: s.epoch,
+      iteration: s.iteration,
+      ...Object.fromEntries(Object.entries(s.metrics).map(([k, v]) => [k, round(v)])),
+    })),
   };
 }
 
@@ -339,13 +404,30 @@ function scatterFigure(run: RingRun, data: Float32Array, config: RingConfig): Sp
     }),
   );
   const what = run.method === 'clip' ? `weight clipping c = ${run.param}` : `gradient penalty λ = ${run.param}`;
-  return panelGrid(`Ring WGAN with ${what}: real vs generated`, panels, panels.length === 4 ? 2 : 3, `LAB 3 · Adam lr ${run.lr}, β = (${config.beta1}, ${config.beta2}), n_critic ${config.nCritic}, batch ${config.batchSize} · ${config.evalSamples} generated points from the same z at every epoch`);
+  return panelGrid(
+    `Ring WGAN with ${what}: real vs generated`,
+    panels,
+    panels.length === 4 ? 2 : 3,
+    `LAB 3 · Adam lr ${run.lr}, β = (${config.beta1}, ${config.beta2}), n_critic ${config.nCritic}, batch ${config.batchSize} · ${config.evalSamples} generated points from the same z at every epoch`,
+  );
 }
 
 function metricsFigure(main: Record<RingMethod, RingRun>): Spec {
   const series = (key: keyof typeof METRIC_LABELS) =>
-    (['clip', 'gp'] as const).map((m) => ({ name: m === 'clip' ? 'weight clipping' : 'gradient penalty', points: main[m].snapshots.map((s) => ({ x: s.epoch, y: s.metrics[key] })) }));
-  const panel = (key: keyof typeof METRIC_LABELS, title: string) => lineChart({ series: series(key), xLabel: 'epoch', yLabel: METRIC_LABELS[key], title, points: true, legendTitle: 'method', height: 170 });
+    (['clip', 'gp'] as const).map((m) => ({
+      name: m === 'clip' ? 'weight clipping' : 'gradient penalty',
+      points: main[m].snapshots.map((s) => ({ x: s.epoch, y: s.metrics[key] })),
+    }));
+  const panel = (key: keyof typeof METRIC_LABELS, title: string) =>
+    lineChart({
+      series: series(key),
+      xLabel: 'epoch',
+      yLabel: METRIC_LABELS[key],
+      title,
+      points: true,
+      legendTitle: 'method',
+      height: 170,
+    });
   return stackPanels('Ring metrics of the generated points over training', [
     panel('meanRadialError', 'Radial error (the real data: 0.080)'),
     panel('fractionNearRing', 'Within 0.3 of the ring'),
@@ -355,26 +437,33 @@ function metricsFigure(main: Record<RingMethod, RingRun>): Spec {
 }
 
 function criticFigure(main: Record<RingMethod, RingRun>): Spec {
-  return stackPanels('What the ring critics measure', (['clip', 'gp'] as const).map((m) =>
-    lineChart({
-      series: [{ name: 'Ŵ = E[D(x)] − E[D(G(z))]', points: main[m].curve.map((c) => ({ x: c.iteration, y: c.gap })) }],
-      xLabel: 'generator iteration',
-      yLabel: 'critic estimate',
-      title: m === 'clip' ? 'Weight clipping' : 'Gradient penalty',
-      smooth: 'auto',
-      height: 170,
-    }),
-  ));
+  return stackPanels(
+    'What the ring critics measure',
+    (['clip', 'gp'] as const).map((m) =>
+      lineChart({
+        series: [
+          { name: 'Ŵ = E[D(x)] − E[D(G(z))]', points: main[m].curve.map((c) => ({ x: c.iteration, y: c.gap })) },
+        ],
+        xLabel: 'generator iteration',
+        yLabel: 'critic estimate',
+        title: m === 'clip' ? 'Weight clipping' : 'Gradient penalty',
+        smooth: 'auto',
+        height: 170,
+      }),
+    ),
+  );
 }
 
 function sensitivityFigure(cells: GridCell[], config: RingConfig): Spec {
   const { grid } = config;
   const table = (method: RingMethod, value: (c: GridCell) => number) => {
     const params = method === 'clip' ? grid.clipValues : grid.lambdas;
-    return grid.lrs.map((lr) => params.map((p) => {
-      const c = cells.find((x) => x.method === method && x.lr === lr && x.param === p);
-      return c ? value(c) : null;
-    }));
+    return grid.lrs.map((lr) =>
+      params.map((p) => {
+        const c = cells.find((x) => x.method === method && x.lr === lr && x.param === p);
+        return c ? value(c) : null;
+      }),
+    );
   };
   const seeds = grid.seeds.length;
   const panel = (method: RingMethod, what: 'near' | 'success') =>
@@ -385,30 +474,65 @@ function sensitivityFigure(cells: GridCell[], config: RingConfig): Spec {
       rowLabel: 'learning rate',
       colLabel: method === 'clip' ? 'clip value c' : 'penalty weight λ',
       title: `${method === 'clip' ? 'Weight clipping' : 'Gradient penalty'}: ${what === 'near' ? 'points near the ring' : 'runs that find the ring'}`,
-      subtitle: what === 'near' ? `share within 0.3 of the ring, mean over ${seeds} seeds` : `of ${seeds} seeds: error ≤ ${config.success.maxRadialError}, ≥ ${100 * config.success.minNearRing}% near, ≥ ${100 * config.success.minRingCoverage}% of angle bins`,
+      subtitle:
+        what === 'near'
+          ? `share within 0.3 of the ring, mean over ${seeds} seeds`
+          : `of ${seeds} seeds: error ≤ ${config.success.maxRadialError}, ≥ ${100 * config.success.minNearRing}% near, ≥ ${100 * config.success.minRingCoverage}% of angle bins`,
       valueLabel: what === 'near' ? 'share near' : 'runs',
       format: what === 'near' ? '.2f' : 'd',
       cellSize: 56,
     });
-  return panelGrid(`Q6: sensitivity to hyper-parameters after ${grid.epochs} epochs`, [panel('clip', 'near'), panel('gp', 'near'), panel('clip', 'success'), panel('gp', 'success')], 2, `Adam β = (${config.beta1}, ${config.beta2}), n_critic ${config.nCritic}, batch ${config.batchSize}; darker = larger`);
+  return panelGrid(
+    `Q6: sensitivity to hyper-parameters after ${grid.epochs} epochs`,
+    [panel('clip', 'near'), panel('gp', 'near'), panel('clip', 'success'), panel('gp', 'success')],
+    2,
+    `Adam β = (${config.beta1}, ${config.beta2}), n_critic ${config.nCritic}, batch ${config.batchSize}; darker = larger`,
+  );
 }
 
 /** The sensitivity table (one row per cell) and the verdict, as Markdown. */
 export function sensitivityMarkdown(cells: GridCell[], sens: Sensitivity, config: RingConfig): string {
-  const header = ['method', 'lr', 'c / λ', 'radial error (mean ± std)', 'near ring', 'angle bins', 'near-ring bins', 'successes'];
+  const header = [
+    'method',
+    'lr',
+    'c / λ',
+    'radial error (mean ± std)',
+    'near ring',
+    'angle bins',
+    'near-ring bins',
+    'successes',
+  ];
   const rows = cells.map((c) => [
     c.method,
     String(c.lr),
     String(c.param),
-    Number.isFinite(c.meanRadialError) ? `${c.meanRadialError.toFixed(3)} ± ${c.stdRadialError.toFixed(3)}` : 'diverged',
+    Number.isFinite(c.meanRadialError)
+      ? `${c.meanRadialError.toFixed(3)} ± ${c.stdRadialError.toFixed(3)}`
+      : 'diverged',
     `${(100 * c.meanNearRing).toFixed(1)}%`,
     `${(36 * c.meanAngularCoverage).toFixed(1)}/36`,
     `${(36 * c.meanRingCoverage).toFixed(1)}/36`,
     `${c.successes}/${c.runs.length}`,
   ]);
-  const md = [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
-  return `# Ring WGAN: hyper-parameter sensitivity (LAB 3, Q6)\n\n${config.grid.epochs} epochs per run, seeds ${config.grid.seeds.join(', ')}; Adam β = (${config.beta1}, ${config.beta2}), n_critic ${config.nCritic}, batch ${config.batchSize}.\n\n${md}\n\n**${sens.statement}**\n\n\`\`\`\n${formatTable(['method', 'runs', 'find the ring', 'diverged', 'within 0.3: min', 'max', 'std across cells', 'seed std'], (['clip', 'gp'] as const).map((m) => {
-    const s = sens.methods[m];
-    return [m, s.runs, s.successes, s.diverged, s.nearRingMin.toFixed(3), s.nearRingMax.toFixed(3), s.nearRingStdAcrossCells.toFixed(3), s.nearRingSeedStd.toFixed(3)];
-  }))}\n\`\`\`\n`;
+  const md = [
+    `| ${header.join(' | ')} |`,
+    `|${header.map(() => '---').join('|')}|`,
+    ...rows.map((r) => `| ${r.join(' | ')} |`),
+  ].join('\n');
+  return `# Ring WGAN: hyper-parameter sensitivity (LAB 3, Q6)\n\n${config.grid.epochs} epochs per run, seeds ${config.grid.seeds.join(', ')}; Adam β = (${config.beta1}, ${config.beta2}), n_critic ${config.nCritic}, batch ${config.batchSize}.\n\n${md}\n\n**${sens.statement}**\n\n\`\`\`\n${formatTable(
+    ['method', 'runs', 'find the ring', 'diverged', 'within 0.3: min', 'max', 'std across cells', 'seed std'],
+    (['clip', 'gp'] as const).map((m) => {
+      const s = sens.methods[m];
+      return [
+        m,
+        s.runs,
+        s.successes,
+        s.diverged,
+        s.nearRingMin.toFixed(3),
+        s.nearRingMax.toFixed(3),
+        s.nearRingStdAcrossCells.toFixed(3),
+        s.nearRingSeedStd.toFixed(3),
+      ];
+    }),
+  )}\n\`\`\`\n`;
 }

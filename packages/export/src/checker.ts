@@ -38,5 +38,10 @@ export function checkOnnxModels(paths: string[]): CheckResult {
   if (r.status === 0 && out.startsWith('SKIP ')) return { status: 'skipped', reason: out.slice(5) };
   if (r.status === 0 && out.startsWith('OK ')) return { status: 'passed', onnxVersion: out.slice(3) };
   const message = (r.stderr || out || String(r.error ?? `exit ${r.status}`)).trim().split('\n').slice(-3).join(' | ');
-  throw new PipelineError(`the ONNX checker rejected the model: ${message}`, paths.join(', '), 'this is a bug in the exporter: report it with the checkpoint', 1);
+  throw new PipelineError(
+    `the ONNX checker rejected the model: ${message}`,
+    paths.join(', '),
+    'this is a bug in the exporter: report it with the checkpoint',
+    1,
+  );
 }

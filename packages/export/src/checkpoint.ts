@@ -41,11 +41,19 @@ export async function loadCheckpoint(dir: string, options: { critic?: boolean } 
   const parsed = checkpointMetaSchema.safeParse(artifact.manifest.meta);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new PipelineError(`checkpoint meta.${issue.path.join('.')}: ${issue.message}`, join(dir, 'manifest.json'), `the checkpoint is from another version of train: ${REMAKE_CHECKPOINT}`);
+    throw new PipelineError(
+      `checkpoint meta.${issue.path.join('.')}: ${issue.message}`,
+      join(dir, 'manifest.json'),
+      `the checkpoint is from another version of train: ${REMAKE_CHECKPOINT}`,
+    );
   }
   const generator = await readNetwork(dir, 'generator');
   if (generator.spec.inputSize !== parsed.data.latentDim) {
-    throw new PipelineError(`generator input ${generator.spec.inputSize} differs from meta.latentDim ${parsed.data.latentDim}`, join(dir, 'generator.json'), 'the checkpoint is inconsistent: export another one');
+    throw new PipelineError(
+      `generator input ${generator.spec.inputSize} differs from meta.latentDim ${parsed.data.latentDim}`,
+      join(dir, 'generator.json'),
+      'the checkpoint is inconsistent: export another one',
+    );
   }
   const critic = options.critic ? await readNetwork(dir, 'critic') : null;
   return { artifact, name: dir.split(/[\\/]/).filter(Boolean).pop() ?? dir, meta: parsed.data, generator, critic };

@@ -40,7 +40,9 @@ await runCli(async () => {
   const paths = exportPaths(config, { strict: true }); // names and paths are checked before anything is read or written
   if (opts.dryRun) {
     const writes = paths.out ?? join(runExportsDir(paths.run), '<checkpoint>');
-    process.stdout.write(`${JSON.stringify({ config, reads: `${paths.runDir}/checkpoints/${config.checkpoint}`, writes }, null, 2)}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ config, reads: `${paths.runDir}/checkpoints/${config.checkpoint}`, writes }, null, 2)}\n`,
+    );
     return;
   }
   const logger = createLogger({ name: 'export' });
@@ -60,5 +62,9 @@ await runCli(async () => {
   const tfjs = `tfjs (${meta.parity.backend}) − f64 abs / rel`;
   const header = ['model', 'file', 'input', 'output', 'onnx − f64 abs / rel', tfjs, 'bound (max)', 'size MB'];
   process.stdout.write(`${formatTable(header, rows)}\n`);
-  logger.info('wrote artifact', { dir: artifact.dir, checker: meta.checker.status, seconds: Number(((performance.now() - t0) / 1000).toFixed(2)) });
+  logger.info('wrote artifact', {
+    dir: artifact.dir,
+    checker: meta.checker.status,
+    seconds: Number(((performance.now() - t0) / 1000).toFixed(2)),
+  });
 });

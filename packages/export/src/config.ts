@@ -35,7 +35,11 @@ export type ExportConfig = z.output<typeof exportSchema>;
 export function parseCheckpoint(text: string): 'latest' | number {
   if (text === 'latest') return 'latest';
   if (/^\d+$/.test(text)) return Number(text);
-  throw new PipelineError(`"${text}" is not a checkpoint`, '--checkpoint', 'give an iteration number (e.g. 20000) or latest');
+  throw new PipelineError(
+    `"${text}" is not a checkpoint`,
+    '--checkpoint',
+    'give an iteration number (e.g. 20000) or latest',
+  );
 }
 
 /**
@@ -43,9 +47,13 @@ export function parseCheckpoint(text: string): 'latest' | number {
  * `runDir` and `out` resolve inside the artifacts root (exit 2 naming the flag otherwise; with `strict`
  * false, as from code, an absolute path is taken as it is).
  */
-export function exportPaths(config: Pick<ExportConfig, 'run' | 'runDir' | 'out'>, options: { strict?: boolean } = {}): { run: string; runDir: string; out: string | null } {
+export function exportPaths(
+  config: Pick<ExportConfig, 'run' | 'runDir' | 'out'>,
+  options: { strict?: boolean } = {},
+): { run: string; runDir: string; out: string | null } {
   // A folder given on the command line resolves inside the artifacts root; code may also pass an absolute path.
-  const folder = (path: string, flag: string) => (!options.strict && isAbsolute(path) ? path : artifactPath(path, flag));
+  const folder = (path: string, flag: string) =>
+    !options.strict && isAbsolute(path) ? path : artifactPath(path, flag);
   const run = artifactName(config.run, '--run');
   const runDir = config.runDir !== undefined ? folder(config.runDir, '--run-dir') : artifactPaths.run(run, '--run');
   const out = config.out !== undefined ? folder(config.out, '--out') : null;

@@ -21,21 +21,39 @@ const seed002Mlps: NetworkSpec[] = [
     role: 'discriminator',
     inputSize: 784,
     outputSize: 1,
-    layers: [{ type: 'dense', inputs: 784, units: 256 }, { type: 'leakyRelu', alpha: 0.2 }, { type: 'dropout', rate: 0.3 }, { type: 'dense', inputs: 256, units: 1 }],
+    layers: [
+      { type: 'dense', inputs: 784, units: 256 },
+      { type: 'leakyRelu', alpha: 0.2 },
+      { type: 'dropout', rate: 0.3 },
+      { type: 'dense', inputs: 256, units: 1 },
+    ],
     init: { scheme: 'torch-default' },
   },
   {
     role: 'generator',
     inputSize: 64,
     outputSize: 784,
-    layers: [{ type: 'dense', inputs: 64, units: 256 }, { type: 'relu' }, { type: 'dense', inputs: 256, units: 128 }, { type: 'batchNorm', features: 128, epsilon: 1e-5, momentum: 0.1 }, { type: 'relu' }, { type: 'dense', inputs: 128, units: 784 }, { type: 'tanh' }],
+    layers: [
+      { type: 'dense', inputs: 64, units: 256 },
+      { type: 'relu' },
+      { type: 'dense', inputs: 256, units: 128 },
+      { type: 'batchNorm', features: 128, epsilon: 1e-5, momentum: 0.1 },
+      { type: 'relu' },
+      { type: 'dense', inputs: 128, units: 784 },
+      { type: 'tanh' },
+    ],
     init: { scheme: 'torch-default' },
   },
   {
     role: 'decoder',
     inputSize: 20,
     outputSize: 784,
-    layers: [{ type: 'dense', inputs: 20, units: 400 }, { type: 'relu' }, { type: 'dense', inputs: 400, units: 784 }, { type: 'sigmoid' }],
+    layers: [
+      { type: 'dense', inputs: 20, units: 400 },
+      { type: 'relu' },
+      { type: 'dense', inputs: 400, units: 784 },
+      { type: 'sigmoid' },
+    ],
     init: { scheme: 'torch-default' },
   },
 ];
@@ -45,9 +63,12 @@ describe('permute', () => {
     const shape = [2, 3, 4, 5];
     const values = Float32Array.from({ length: 120 }, (_, i) => i);
     const out = permute(values, shape, [3, 2, 0, 1]); // [kh, kw, in, out] → [out, in, kh, kw]
-    for (let o = 0; o < 5; o++) for (let c = 0; c < 4; c++) for (let y = 0; y < 2; y++) for (let x = 0; x < 3; x++) {
-      expect(out[((o * 4 + c) * 2 + y) * 3 + x]).toBe(values[((y * 3 + x) * 4 + c) * 5 + o]);
-    }
+    for (let o = 0; o < 5; o++)
+      for (let c = 0; c < 4; c++)
+        for (let y = 0; y < 2; y++)
+          for (let x = 0; x < 3; x++) {
+            expect(out[((o * 4 + c) * 2 + y) * 3 + x]).toBe(values[((y * 3 + x) * 4 + c) * 5 + o]);
+          }
   });
 });
 
@@ -65,10 +86,19 @@ describe('convPadding (tfjs semantics)', () => {
 
 describe('ioForRole', () => {
   it('names generator, critic, discriminator and decoder tensors as serve and evaluate expect', () => {
-    expect(ioForRole(seed001Generator(100))).toEqual({ input: { name: 'z', shape: [100] }, output: { name: 'image', shape: [1, 28, 28] } });
-    expect(ioForRole(seed001Critic())).toEqual({ input: { name: 'image', shape: [1, 28, 28] }, output: { name: 'score', shape: [1] } });
+    expect(ioForRole(seed001Generator(100))).toEqual({
+      input: { name: 'z', shape: [100] },
+      output: { name: 'image', shape: [1, 28, 28] },
+    });
+    expect(ioForRole(seed001Critic())).toEqual({
+      input: { name: 'image', shape: [1, 28, 28] },
+      output: { name: 'score', shape: [1] },
+    });
     expect(ioForRole(seed002Mlps[0]).output.name).toBe('logit');
-    expect(ioForRole(seed002Mlps[2])).toEqual({ input: { name: 'z', shape: [20] }, output: { name: 'image', shape: [1, 28, 28] } });
+    expect(ioForRole(seed002Mlps[2])).toEqual({
+      input: { name: 'z', shape: [20] },
+      output: { name: 'image', shape: [1, 28, 28] },
+    });
   });
 });
 
@@ -78,7 +108,12 @@ describe('dense generator against an independent float64 reference', () => {
       role: 'generator',
       inputSize: 4,
       outputSize: 2,
-      layers: [{ type: 'dense', inputs: 4, units: 3 }, { type: 'leakyRelu', alpha: 0.2 }, { type: 'dense', inputs: 3, units: 2 }, { type: 'tanh' }],
+      layers: [
+        { type: 'dense', inputs: 4, units: 3 },
+        { type: 'leakyRelu', alpha: 0.2 },
+        { type: 'dense', inputs: 3, units: 2 },
+        { type: 'tanh' },
+      ],
       init: { scheme: 'torch-default' },
     };
     const values = valuesFor(spec, 7);
@@ -169,26 +204,70 @@ describe('graph contents', () => {
 
   it('conv models use Conv, MaxPool, ConvTranspose and BatchNormalization with Transposes only at layout changes', () => {
     const g = networkToOnnx(smallConvGenerator(32), valuesFor(smallConvGenerator(32), 1), { producerVersion: 'test' });
-    expect(g.opTypes).toEqual(['Gemm', 'Reshape', 'Transpose', 'BatchNormalization', 'Relu', 'ConvTranspose', 'Tanh', 'Identity']);
+    expect(g.opTypes).toEqual([
+      'Gemm',
+      'Reshape',
+      'Transpose',
+      'BatchNormalization',
+      'Relu',
+      'ConvTranspose',
+      'Tanh',
+      'Identity',
+    ]);
     const nodes = decodeModel(g.bytes).graph.node.map((n) => n.opType);
     expect(nodes.filter((t) => t === 'Transpose')).toHaveLength(2); // into NCHW after the reshape, back before the output
     const c = networkToOnnx(smallConvCritic(), valuesFor(smallConvCritic(), 1), { producerVersion: 'test' });
-    expect(c.opTypes).toEqual(expect.arrayContaining(['Conv', 'MaxPool', 'LeakyRelu', 'Transpose', 'Gemm', 'BatchNormalization', 'Sigmoid']));
+    expect(c.opTypes).toEqual(
+      expect.arrayContaining(['Conv', 'MaxPool', 'LeakyRelu', 'Transpose', 'Gemm', 'BatchNormalization', 'Sigmoid']),
+    );
     expect(c.inputs).toEqual([{ name: 'image', shape: ['N', 1, 28, 28] }]);
     expect(c.outputs).toEqual([{ name: 'score', shape: ['N', 1] }]);
   });
 
   it('covers every layer type of NetworkSpec across the test networks', () => {
-    const all: LayerType[] = ['dense', 'leakyRelu', 'relu', 'tanh', 'sigmoid', 'dropout', 'reshape', 'flatten', 'batchNorm', 'conv2d', 'maxPool2d', 'convTranspose2d'];
-    const used = new Set([seed001Generator(8), seed001Critic(), ...seed002Mlps, smallConvGenerator(8), smallConvCritic()].flatMap((s) => s.layers.map((l) => l.type)));
+    const all: LayerType[] = [
+      'dense',
+      'leakyRelu',
+      'relu',
+      'tanh',
+      'sigmoid',
+      'dropout',
+      'reshape',
+      'flatten',
+      'batchNorm',
+      'conv2d',
+      'maxPool2d',
+      'convTranspose2d',
+    ];
+    const used = new Set(
+      [seed001Generator(8), seed001Critic(), ...seed002Mlps, smallConvGenerator(8), smallConvCritic()].flatMap((s) =>
+        s.layers.map((l) => l.type),
+      ),
+    );
     expect([...used].sort()).toEqual([...all].sort());
   });
 
   it('refuses an inconsistent spec with the layer named', () => {
-    const spec: NetworkSpec = { role: 'critic', inputSize: 784, outputSize: 1, layers: [{ type: 'dense', inputs: 700, units: 1 }], init: { scheme: 'torch-default' } };
-    expect(() => networkToOnnx(spec, valuesFor(spec, 1), { producerVersion: 'test' })).toThrow(/dense layer 0 expects 700 inputs, gets 784/);
-    const conv: NetworkSpec = { role: 'critic', inputSize: 784, outputSize: 1, layers: [{ type: 'conv2d', inChannels: 1, filters: 1, kernel: 3, stride: 1, padding: 'valid' }], init: { scheme: 'torch-default' } };
-    expect(() => networkToOnnx(conv, valuesFor(conv, 1), { producerVersion: 'test' })).toThrow(/layer 0 \(conv2d\) needs an image/);
+    const spec: NetworkSpec = {
+      role: 'critic',
+      inputSize: 784,
+      outputSize: 1,
+      layers: [{ type: 'dense', inputs: 700, units: 1 }],
+      init: { scheme: 'torch-default' },
+    };
+    expect(() => networkToOnnx(spec, valuesFor(spec, 1), { producerVersion: 'test' })).toThrow(
+      /dense layer 0 expects 700 inputs, gets 784/,
+    );
+    const conv: NetworkSpec = {
+      role: 'critic',
+      inputSize: 784,
+      outputSize: 1,
+      layers: [{ type: 'conv2d', inChannels: 1, filters: 1, kernel: 3, stride: 1, padding: 'valid' }],
+      init: { scheme: 'torch-default' },
+    };
+    expect(() => networkToOnnx(conv, valuesFor(conv, 1), { producerVersion: 'test' })).toThrow(
+      /layer 0 \(conv2d\) needs an image/,
+    );
   });
 });
 

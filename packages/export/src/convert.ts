@@ -35,13 +35,25 @@ export function ioForRole(spec: NetworkSpec): ModelIo {
   switch (spec.role) {
     case 'generator':
     case 'decoder':
-      return { input: { name: 'z', shape: [spec.inputSize] }, output: { name: 'image', shape: imageShape(spec.outputSize) } };
+      return {
+        input: { name: 'z', shape: [spec.inputSize] },
+        output: { name: 'image', shape: imageShape(spec.outputSize) },
+      };
     case 'critic':
-      return { input: { name: 'image', shape: imageShape(spec.inputSize) }, output: { name: 'score', shape: [spec.outputSize] } };
+      return {
+        input: { name: 'image', shape: imageShape(spec.inputSize) },
+        output: { name: 'score', shape: [spec.outputSize] },
+      };
     case 'discriminator':
-      return { input: { name: 'image', shape: imageShape(spec.inputSize) }, output: { name: 'logit', shape: [spec.outputSize] } };
+      return {
+        input: { name: 'image', shape: imageShape(spec.inputSize) },
+        output: { name: 'logit', shape: [spec.outputSize] },
+      };
     default:
-      return { input: { name: 'input', shape: [spec.inputSize] }, output: { name: 'output', shape: [spec.outputSize] } };
+      return {
+        input: { name: 'input', shape: [spec.inputSize] },
+        output: { name: 'output', shape: [spec.outputSize] },
+      };
   }
 }
 
@@ -66,14 +78,25 @@ export interface ConvertOptions {
 type Layout = 'tfjs' | 'nchw';
 
 /** Converts a network; every parameter must be present in `values` with its spec's size. */
-export function networkToOnnx(spec: NetworkSpec, values: Map<string, Float32Array>, options: ConvertOptions): ConvertedModel {
+export function networkToOnnx(
+  spec: NetworkSpec,
+  values: Map<string, Float32Array>,
+  options: ConvertOptions,
+): ConvertedModel {
   const io = options.io ?? ioForRole(spec);
-  if (sizeOf(io.input.shape) !== spec.inputSize) throw new Error(`input shape [${io.input.shape}] does not hold ${spec.inputSize} values`);
-  if (sizeOf(io.output.shape) !== spec.outputSize) throw new Error(`output shape [${io.output.shape}] does not hold ${spec.outputSize} values`);
+  if (sizeOf(io.input.shape) !== spec.inputSize)
+    throw new Error(`input shape [${io.input.shape}] does not hold ${spec.inputSize} values`);
+  if (sizeOf(io.output.shape) !== spec.outputSize)
+    throw new Error(`output shape [${io.output.shape}] does not hold ${spec.outputSize} values`);
   const g = new GraphBuilder(spec.role);
   const param = (name: string): Float32Array => {
     const v = values.get(name);
-    if (!v) throw new PipelineError(`parameter ${name} is missing`, name, 'the checkpoint does not match its spec: export another one');
+    if (!v)
+      throw new PipelineError(
+        `parameter ${name} is missing`,
+        name,
+        'the checkpoint does not match its spec: export another one',
+      );
     return v;
   };
 
@@ -89,7 +112,12 @@ export function networkToOnnx(spec: NetworkSpec, values: Map<string, Float32Arra
     }
   };
   const toNchw = (stem: string, i: number, what: string) => {
-    if (shape.length !== 3) throw new PipelineError(`layer ${i} (${what}) needs an image [H, W, C], got [${shape}]`, `spec.layers[${i}]`, 'add a reshape layer before it');
+    if (shape.length !== 3)
+      throw new PipelineError(
+        `layer ${i} (${what}) needs an image [H, W, C], got [${shape}]`,
+        `spec.layers[${i}]`,
+        'add a reshape layer before it',
+      );
     if (layout === 'tfjs') {
       value = g.node('Transpose', [value], `${stem}_nchw`, { perm: [0, 3, 1, 2] });
       layout = 'nchw';
@@ -97,7 +125,12 @@ export function networkToOnnx(spec: NetworkSpec, values: Map<string, Float32Arra
   };
   const reshape = (stem: string, target: number[], i: number | 'input' | 'output') => {
     toTfjs(stem);
-    if (sizeOf(target) !== sizeOf(shape)) throw new PipelineError(`cannot reshape [${shape}] to [${target}]`, typeof i === 'number' ? `spec.layers[${i}]` : i, 'the spec is inconsistent');
+    if (sizeOf(target) !== sizeOf(shape))
+      throw new PipelineError(
+        `cannot reshape [${shape}] to [${target}]`,
+        typeof i === 'number' ? `spec.layers[${i}]` : i,
+        'the spec is inconsistent',
+      );
     if (target.join() === shape.join()) return;
     value = g.node('Reshape', [value, g.int64Initializer(`${stem}_shape`, [-1, ...target])], stem);
     shape = [...target];
@@ -110,7 +143,12 @@ export function networkToOnnx(spec: NetworkSpec, values: Map<string, Float32Arra
     switch (layer.type) {
       case 'dense': {
         if (shape.length !== 1) reshape(`${stem}_flat`, [layer.inputs], i);
-        if (shape[0] !== layer.inputs) throw new PipelineError(`dense layer ${i} expects ${layer.inputs} inputs, gets ${shape[0]}`, `spec.layers[${i}]`, 'the spec is inconsistent');
+        if (shape[0] !== layer.inputs)
+          throw new PipelineError(
+            `dense layer ${i} expects ${layer.inputs} inputs, gets ${shape[0]}`,
+            `spec.layers[${i}]`,
+            'the spec is inconsistent',
+          );
         // y = x·W + b with W [in, out] (tfjs's layout): Gemm with transB = 0, no weight transpose.
         const w = g.floatInitializer(`${i}.kernel`, [layer.inputs, layer.units], param(`${i}.kernel`));
         const b = g.floatInitializer(`${i}.bias`, [layer.units], param(`${i}.bias`));
@@ -139,58 +177,120 @@ export function networkToOnnx(spec: NetworkSpec, values: Map<string, Float32Arra
         reshape(stem, [sizeOf(shape)], i);
         break;
       case 'batchNorm': {
-        if (shape[shape.length - 1] !== layer.features) throw new PipelineError(`batchNorm layer ${i} has ${layer.features} features, its input is [${shape}]`, `spec.layers[${i}]`, 'the spec is inconsistent');
+        if (shape[shape.length - 1] !== layer.features)
+          throw new PipelineError(
+            `batchNorm layer ${i} has ${layer.features} features, its input is [${shape}]`,
+            `spec.layers[${i}]`,
+            'the spec is inconsistent',
+          );
         if (shape.length === 3) toNchw(stem, i, 'batchNorm');
-        else if (shape.length !== 1) throw new PipelineError(`batchNorm over a rank-${shape.length} example [${shape}] is not exportable`, `spec.layers[${i}]`, 'use batchNorm on features [F] or images [H, W, C]');
-        const args = ['gamma', 'beta', 'movingMean', 'movingVariance'].map((p) => g.floatInitializer(`${i}.${p}`, [layer.features], param(`${i}.${p}`)));
+        else if (shape.length !== 1)
+          throw new PipelineError(
+            `batchNorm over a rank-${shape.length} example [${shape}] is not exportable`,
+            `spec.layers[${i}]`,
+            'use batchNorm on features [F] or images [H, W, C]',
+          );
+        const args = ['gamma', 'beta', 'movingMean', 'movingVariance'].map((p) =>
+          g.floatInitializer(`${i}.${p}`, [layer.features], param(`${i}.${p}`)),
+        );
         value = g.node('BatchNormalization', [value, ...args], stem, { epsilon: { float: layer.epsilon } });
         break;
       }
       case 'conv2d': {
         toNchw(stem, i, 'conv2d');
         const [h, w, c] = shape;
-        if (c !== layer.inChannels) throw new PipelineError(`conv2d layer ${i} expects ${layer.inChannels} channels, gets ${c}`, `spec.layers[${i}]`, 'the spec is inconsistent');
+        if (c !== layer.inChannels)
+          throw new PipelineError(
+            `conv2d layer ${i} expects ${layer.inChannels} channels, gets ${c}`,
+            `spec.layers[${i}]`,
+            'the spec is inconsistent',
+          );
         const k = layer.kernel;
         const s = layer.stride;
         const [padH, outH] = convPadding(h, k, s, layer.padding);
         const [padW, outW] = convPadding(w, k, s, layer.padding);
-        const kernel = g.floatInitializer(`${i}.kernel`, [layer.filters, layer.inChannels, k, k], permute(param(`${i}.kernel`), [k, k, layer.inChannels, layer.filters], [3, 2, 0, 1]));
+        const kernel = g.floatInitializer(
+          `${i}.kernel`,
+          [layer.filters, layer.inChannels, k, k],
+          permute(param(`${i}.kernel`), [k, k, layer.inChannels, layer.filters], [3, 2, 0, 1]),
+        );
         const bias = g.floatInitializer(`${i}.bias`, [layer.filters], param(`${i}.bias`));
         // ONNX pads: [top, left, bottom, right]; tfjs's 'same' puts the odd pixel at the bottom/right.
-        value = g.node('Conv', [value, kernel, bias], stem, { kernel_shape: [k, k], strides: [s, s], pads: [padH[0], padW[0], padH[1], padW[1]], dilations: [1, 1], group: 1 });
+        value = g.node('Conv', [value, kernel, bias], stem, {
+          kernel_shape: [k, k],
+          strides: [s, s],
+          pads: [padH[0], padW[0], padH[1], padW[1]],
+          dilations: [1, 1],
+          group: 1,
+        });
         shape = [outH, outW, layer.filters];
         break;
       }
       case 'maxPool2d': {
         toNchw(stem, i, 'maxPool2d');
         const [h, w, c] = shape;
-        value = g.node('MaxPool', [value], stem, { kernel_shape: [layer.size, layer.size], strides: [layer.stride, layer.stride], pads: [0, 0, 0, 0] });
+        value = g.node('MaxPool', [value], stem, {
+          kernel_shape: [layer.size, layer.size],
+          strides: [layer.stride, layer.stride],
+          pads: [0, 0, 0, 0],
+        });
         shape = [Math.floor((h - layer.size) / layer.stride) + 1, Math.floor((w - layer.size) / layer.stride) + 1, c];
         break;
       }
       case 'convTranspose2d': {
         toNchw(stem, i, 'convTranspose2d');
         const [h, w, c] = shape;
-        if (c !== layer.inChannels) throw new PipelineError(`convTranspose2d layer ${i} expects ${layer.inChannels} channels, gets ${c}`, `spec.layers[${i}]`, 'the spec is inconsistent');
+        if (c !== layer.inChannels)
+          throw new PipelineError(
+            `convTranspose2d layer ${i} expects ${layer.inChannels} channels, gets ${c}`,
+            `spec.layers[${i}]`,
+            'the spec is inconsistent',
+          );
         const { kernel: k, stride: s, padding: p } = layer;
-        if (k - s !== 2 * p) throw new PipelineError(`convTranspose2d layer ${i}: only padding = (kernel − stride) / 2 is supported (tfjs's 'same')`, `spec.layers[${i}]`, 'the network cannot have been trained by this pipeline');
+        if (k - s !== 2 * p)
+          throw new PipelineError(
+            `convTranspose2d layer ${i}: only padding = (kernel − stride) / 2 is supported (tfjs's 'same')`,
+            `spec.layers[${i}]`,
+            'the network cannot have been trained by this pipeline',
+          );
         // tfjs kernel [kh, kw, out, in] → ONNX ConvTranspose weight [in, out, kh, kw].
-        const kernel = g.floatInitializer(`${i}.kernel`, [layer.inChannels, layer.filters, k, k], permute(param(`${i}.kernel`), [k, k, layer.filters, layer.inChannels], [3, 2, 0, 1]));
+        const kernel = g.floatInitializer(
+          `${i}.kernel`,
+          [layer.inChannels, layer.filters, k, k],
+          permute(param(`${i}.kernel`), [k, k, layer.filters, layer.inChannels], [3, 2, 0, 1]),
+        );
         const bias = g.floatInitializer(`${i}.bias`, [layer.filters], param(`${i}.bias`));
-        value = g.node('ConvTranspose', [value, kernel, bias], stem, { kernel_shape: [k, k], strides: [s, s], pads: [p, p, p, p], dilations: [1, 1], group: 1 });
+        value = g.node('ConvTranspose', [value, kernel, bias], stem, {
+          kernel_shape: [k, k],
+          strides: [s, s],
+          pads: [p, p, p, p],
+          dilations: [1, 1],
+          group: 1,
+        });
         shape = [(h - 1) * s - 2 * p + k, (w - 1) * s - 2 * p + k, layer.filters];
         break;
       }
     }
   });
 
-  if (sizeOf(shape) !== spec.outputSize) throw new PipelineError(`the layers end in [${shape}], the spec promises ${spec.outputSize} outputs`, 'spec.outputSize', 'the spec is inconsistent');
+  if (sizeOf(shape) !== spec.outputSize)
+    throw new PipelineError(
+      `the layers end in [${shape}], the spec promises ${spec.outputSize} outputs`,
+      'spec.outputSize',
+      'the spec is inconsistent',
+    );
   reshape('output_shaped', io.output.shape, 'output');
   g.output(value, io.output.name);
 
   const inputs: ValueInfo[] = [{ name: io.input.name, shape: ['N', ...io.input.shape] }];
   const outputs: ValueInfo[] = [{ name: io.output.name, shape: ['N', ...io.output.shape] }];
-  const bytes = g.encode({ inputs, outputs, producerVersion: options.producerVersion, docString: options.docString, metadata: options.metadata });
+  const bytes = g.encode({
+    inputs,
+    outputs,
+    producerVersion: options.producerVersion,
+    docString: options.docString,
+    metadata: options.metadata,
+  });
   return { bytes, io, inputs, outputs, opTypes: g.opTypes() };
 }
 
@@ -198,7 +298,12 @@ export function networkToOnnx(spec: NetworkSpec, values: Map<string, Float32Arra
  * tfjs's padding for one spatial axis: 'valid' → none, out = ⌊(in − k) / s⌋ + 1; 'same' → out = ⌈in / s⌉,
  * total = max((out − 1)·s + k − in, 0), ⌊total / 2⌋ before and the rest after.
  */
-export function convPadding(size: number, kernel: number, stride: number, padding: 'valid' | 'same'): [[number, number], number] {
+export function convPadding(
+  size: number,
+  kernel: number,
+  stride: number,
+  padding: 'valid' | 'same',
+): [[number, number], number] {
   if (padding === 'valid') return [[0, 0], Math.floor((size - kernel) / stride) + 1];
   const out = Math.ceil(size / stride);
   const total = Math.max((out - 1) * stride + kernel - size, 0);

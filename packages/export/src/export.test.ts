@@ -7,7 +7,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as ort from 'onnxruntime-node';
 import { isPipelineError, readArtifact, Rng, writeArtifact, silentLogger } from '@wgan/core';
 import { initBackend, tf } from '@wgan/core/backend';
-import { dcganDiscriminator, dcganGenerator, Network, readNetwork, seed001Critic, seed001Generator, train } from '@wgan/train';
+import {
+  dcganDiscriminator,
+  dcganGenerator,
+  Network,
+  readNetwork,
+  seed001Critic,
+  seed001Generator,
+  train,
+} from '@wgan/train';
 import { makeTinyData, tinyConfig } from '@wgan/train/testing';
 import { checkerUnavailable, checkOnnxModels } from './checker.js';
 import { exportSchema } from './config.js';
@@ -21,10 +29,34 @@ const previousArtifacts = process.env.WGAN_ARTIFACTS;
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), 'wgan-export-'));
   process.env.WGAN_ARTIFACTS = root;
-  await writeTestCheckpoint(join(root, 'runs', 'default'), { iteration: 500, generator: seed001Generator(100), critic: seed001Critic(), seed: 1, latest: false });
-  await writeTestCheckpoint(join(root, 'runs', 'default'), { iteration: 1000, generator: seed001Generator(100), critic: seed001Critic(), seed: 2 });
-  await writeTestCheckpoint(join(root, 'runs', 'conv'), { iteration: 20, generator: smallConvGenerator(16), critic: smallConvCritic(), seed: 3, perturb: perturbBatchNorm });
-  await writeTestCheckpoint(join(root, 'runs', 'dcgan'), { iteration: 30, generator: dcganGenerator(10), critic: dcganDiscriminator(), seed: 4, perturb: perturbBatchNorm, config: { model: 'dcgan', latentDim: 10, noise: 'uniform' } });
+  await writeTestCheckpoint(join(root, 'runs', 'default'), {
+    iteration: 500,
+    generator: seed001Generator(100),
+    critic: seed001Critic(),
+    seed: 1,
+    latest: false,
+  });
+  await writeTestCheckpoint(join(root, 'runs', 'default'), {
+    iteration: 1000,
+    generator: seed001Generator(100),
+    critic: seed001Critic(),
+    seed: 2,
+  });
+  await writeTestCheckpoint(join(root, 'runs', 'conv'), {
+    iteration: 20,
+    generator: smallConvGenerator(16),
+    critic: smallConvCritic(),
+    seed: 3,
+    perturb: perturbBatchNorm,
+  });
+  await writeTestCheckpoint(join(root, 'runs', 'dcgan'), {
+    iteration: 30,
+    generator: dcganGenerator(10),
+    critic: dcganDiscriminator(),
+    seed: 4,
+    perturb: perturbBatchNorm,
+    config: { model: 'dcgan', latentDim: 10, noise: 'uniform' },
+  });
 });
 
 afterAll(async () => {
@@ -54,17 +86,33 @@ describe('exportCheckpoint', () => {
 
   it('records io shapes, opset, parity and the source checkpoint in the manifest', async () => {
     const ckpt = await readArtifact(join(root, 'runs', 'default', 'checkpoints', '00001000'));
-    expect(meta).toMatchObject({ run: 'default', checkpoint: '00001000', iteration: 1000, latentDim: 100, opset: 17, irVersion: 8 });
+    expect(meta).toMatchObject({
+      run: 'default',
+      checkpoint: '00001000',
+      iteration: 1000,
+      latentDim: 100,
+      opset: 17,
+      irVersion: 8,
+    });
     expect(meta.models.generator).toMatchObject({
       file: 'generator.onnx',
       inputs: [{ name: 'z', dtype: 'float32', shape: ['N', 100] }],
       outputs: [{ name: 'image', dtype: 'float32', shape: ['N', 1, 28, 28], range: [-1, 1] }],
       opTypes: ['Gemm', 'LeakyRelu', 'Tanh', 'Reshape', 'Identity'],
     });
-    expect(meta.models.critic).toMatchObject({ inputs: [{ name: 'image', shape: ['N', 1, 28, 28] }], outputs: [{ name: 'score', shape: ['N', 1], range: null }] });
+    expect(meta.models.critic).toMatchObject({
+      inputs: [{ name: 'image', shape: ['N', 1, 28, 28] }],
+      outputs: [{ name: 'score', shape: ['N', 1], range: null }],
+    });
     const g = meta.models.generator.parity;
     // tfjs's cpu kernels by default
-    const headline = { samples: 256, maxAbsError: g.maxAbsError, maxBound: g.maxBound, backend: 'cpu', reference: 'float64' };
+    const headline = {
+      samples: 256,
+      maxAbsError: g.maxAbsError,
+      maxBound: g.maxBound,
+      backend: 'cpu',
+      reference: 'float64',
+    };
     expect(meta.parity).toEqual(headline);
     expect(g).toMatchObject({ samples: 256, seed: 0, backend: 'cpu', reference: 'float64' });
     expect(g.maxAbsError).toBe(g.onnxruntime.maxAbsError);
@@ -75,7 +123,11 @@ describe('exportCheckpoint', () => {
       expect(m.onnxruntime.maxRelError).toBeGreaterThan(0);
       expect(m.lambda).toBeGreaterThan(5);
     }
-    expect(meta.source.checkpoint).toEqual({ stage: 'train-checkpoint', path: 'runs/default/checkpoints/00001000', manifestSha256: ckpt.manifestSha256 });
+    expect(meta.source.checkpoint).toEqual({
+      stage: 'train-checkpoint',
+      path: 'runs/default/checkpoints/00001000',
+      manifestSha256: ckpt.manifestSha256,
+    });
     const e = (v: number) => v.toExponential(2);
     const c = meta.models.critic!.parity;
     console.log(
@@ -112,7 +164,16 @@ describe('exportCheckpoint', () => {
       return;
     }
     expect(meta.checker).toMatchObject({ status: 'passed' });
-    const r = spawnSync('/usr/bin/python3', ['-c', 'import onnx,sys\nfor p in sys.argv[1:]: onnx.checker.check_model(onnx.load(p), full_check=True)\nprint("ok")', join(dir, 'generator.onnx'), join(dir, 'critic.onnx')], { encoding: 'utf8' });
+    const r = spawnSync(
+      '/usr/bin/python3',
+      [
+        '-c',
+        'import onnx,sys\nfor p in sys.argv[1:]: onnx.checker.check_model(onnx.load(p), full_check=True)\nprint("ok")',
+        join(dir, 'generator.onnx'),
+        join(dir, 'critic.onnx'),
+      ],
+      { encoding: 'utf8' },
+    );
     expect(r.stderr).toBe('');
     expect(r.stdout.trim()).toBe('ok');
   });
@@ -135,7 +196,9 @@ describe('the seed-002 DCGAN', () => {
   it('exports the InfoGAN generator (BatchNorm with non-trivial running statistics, ConvTranspose) and the conv discriminator in parity with tfjs on wasm', async () => {
     const { meta } = await exportCheckpoint(config({ run: 'dcgan', critic: true, backend: 'wasm', paritySamples: 64 }));
     expect(meta.noise).toBe('uniform');
-    expect(meta.models.generator.opTypes).toEqual(expect.arrayContaining(['Gemm', 'Relu', 'BatchNormalization', 'ConvTranspose', 'Tanh']));
+    expect(meta.models.generator.opTypes).toEqual(
+      expect.arrayContaining(['Gemm', 'Relu', 'BatchNormalization', 'ConvTranspose', 'Tanh']),
+    );
     expect(meta.models.critic!.opTypes).toEqual(expect.arrayContaining(['Conv', 'LeakyRelu', 'MaxPool', 'Gemm']));
     expect(meta.models.critic!.role).toBe('discriminator');
     expect(meta.models.critic!.outputs[0].name).toBe('logit');
@@ -152,10 +215,26 @@ describe('a VAE checkpoint (train --model vae)', () => {
     await initBackend('wasm', { quiet: true });
     const quiet = silentLogger();
     const data = await makeTinyData(root);
-    await train(tinyConfig(data, { name: 'vae', model: 'vae', latentDim: 3, generatorHidden: [16], criticHidden: [16], iterations: 8, checkpointEvery: 8, snapshotEvery: 0 }), { logger: quiet, progress: false });
+    await train(
+      tinyConfig(data, {
+        name: 'vae',
+        model: 'vae',
+        latentDim: 3,
+        generatorHidden: [16],
+        criticHidden: [16],
+        iterations: 8,
+        checkpointEvery: 8,
+        snapshotEvery: 0,
+      }),
+      { logger: quiet, progress: false },
+    );
     const { meta, artifact } = await exportCheckpoint(config({ run: 'vae' }));
     expect(meta).toMatchObject({ model: 'vae', loss: 'elbo', latentDim: 3, iteration: 8 });
-    expect(meta.models.generator).toMatchObject({ role: 'decoder', inputs: [{ name: 'z', shape: ['N', 3] }], outputs: [{ name: 'image', shape: ['N', 1, 28, 28], range: [0, 1] }] });
+    expect(meta.models.generator).toMatchObject({
+      role: 'decoder',
+      inputs: [{ name: 'z', shape: ['N', 3] }],
+      outputs: [{ name: 'image', shape: ['N', 1, 28, 28], range: [0, 1] }],
+    });
     expect(meta.models.generator.opTypes).toContain('Sigmoid');
     expect(meta.parity.maxAbsError).toBeLessThanOrEqual(meta.parity.maxBound);
     expect(meta.models.generator.parity.tfjs.worstRatio).toBeLessThanOrEqual(1);
@@ -175,7 +254,10 @@ describe('a VAE checkpoint (train --model vae)', () => {
 
 describe('refusals', () => {
   async function expectError(p: Promise<unknown>, message: RegExp, where?: RegExp) {
-    const e = await p.then(() => null, (err: unknown) => err);
+    const e = await p.then(
+      () => null,
+      (err: unknown) => err,
+    );
     expect(isPipelineError(e), String(e)).toBe(true);
     if (isPipelineError(e)) {
       expect(e.message).toMatch(message);
@@ -190,7 +272,11 @@ describe('refusals', () => {
     const bytes = await readFile(bin);
     bytes[100] ^= 0x40;
     await writeFile(bin, bytes);
-    await expectError(exportCheckpoint(config({ run: 'tampered' })), /sha256 .* does not match/, /generator\.weights\.bin$/);
+    await expectError(
+      exportCheckpoint(config({ run: 'tampered' })),
+      /sha256 .* does not match/,
+      /generator\.weights\.bin$/,
+    );
     expect(existsSync(join(root, 'export', 'tampered'))).toBe(false);
   });
 
@@ -215,9 +301,16 @@ describe('refusals', () => {
 
   it('refuses an artifact from another stage and a latest pointer to nowhere', async () => {
     const runDir = join(root, 'runs', 'wrong-stage');
-    await writeArtifact(join(runDir, 'checkpoints', '00000001'), { stage: 'export', packageVersion: '0', config: null }, async () => {});
+    await writeArtifact(
+      join(runDir, 'checkpoints', '00000001'),
+      { stage: 'export', packageVersion: '0', config: null },
+      async () => {},
+    );
     await writeFile(join(runDir, 'checkpoints', 'latest'), '00000001\n');
-    await expectError(exportCheckpoint(config({ run: 'wrong-stage' })), /written by stage "export", expected "train-checkpoint"/);
+    await expectError(
+      exportCheckpoint(config({ run: 'wrong-stage' })),
+      /written by stage "export", expected "train-checkpoint"/,
+    );
     await writeFile(join(runDir, 'checkpoints', 'latest'), 'garbage\n');
     await expectError(exportCheckpoint(config({ run: 'wrong-stage' })), /checkpoints\/latest names "garbage"/);
   });

@@ -1,6 +1,19 @@
 import { writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { artifactPaths, artifactsRoot, folderInside, parentRef, PipelineError, Rng, withArtifactLock, writeArtifact, writeFileAtomic, type Artifact, type Logger, type ParentRef } from '@wgan/core';
+import {
+  artifactPaths,
+  artifactsRoot,
+  folderInside,
+  parentRef,
+  PipelineError,
+  Rng,
+  withArtifactLock,
+  writeArtifact,
+  writeFileAtomic,
+  type Artifact,
+  type Logger,
+  type ParentRef,
+} from '@wgan/core';
 import { initBackend } from '@wgan/core/backend';
 import { outputRange, type NetworkSpec } from '@wgan/train';
 import pkg from '../package.json' with { type: 'json' };
@@ -99,7 +112,12 @@ export async function exportCheckpoint(config: ExportConfig, options: { logger?:
 }
 
 /** The export itself, run while holding the output folder's lock. */
-async function exportLocked(config: ExportConfig, options: { logger?: Logger }, checkpointDir: string, out: string): Promise<ExportResult> {
+async function exportLocked(
+  config: ExportConfig,
+  options: { logger?: Logger },
+  checkpointDir: string,
+  out: string,
+): Promise<ExportResult> {
   const log = options.logger;
   const ckpt = await loadCheckpoint(checkpointDir, { critic: config.critic });
   log?.info('checkpoint verified', { dir: checkpointDir, iteration: ckpt.meta.iteration });
@@ -110,11 +128,26 @@ async function exportLocked(config: ExportConfig, options: { logger?: Logger }, 
   const trainConfig = (ckpt.artifact.manifest.config ?? {}) as { noise?: unknown };
   const noise = trainConfig.noise === 'uniform' ? 'uniform' : 'normal';
   // parity on the latents the generator was trained on
-  const z = noise === 'uniform' ? Rng.fromSeed(config.paritySeed).fillUniform(new Float32Array(n * dz), -1, 1) : Rng.fromSeed(config.paritySeed).fillNormal(new Float32Array(n * dz));
-  const metadata = { run: config.run, checkpoint: ckpt.name, iteration: String(ckpt.meta.iteration), source_manifest_sha256: ckpt.artifact.manifestSha256 };
+  const z =
+    noise === 'uniform'
+      ? Rng.fromSeed(config.paritySeed).fillUniform(new Float32Array(n * dz), -1, 1)
+      : Rng.fromSeed(config.paritySeed).fillNormal(new Float32Array(n * dz));
+  const metadata = {
+    run: config.run,
+    checkpoint: ckpt.name,
+    iteration: String(ckpt.meta.iteration),
+    source_manifest_sha256: ckpt.artifact.manifestSha256,
+  };
 
   const generator = convert(ckpt.generator, metadata, `${config.run} generator at iteration ${ckpt.meta.iteration}`);
-  const gParity = await measureParity(ckpt.generator.spec, ckpt.generator.values, generator.bytes, generator.io.input.shape, z, n);
+  const gParity = await measureParity(
+    ckpt.generator.spec,
+    ckpt.generator.values,
+    generator.bytes,
+    generator.io.input.shape,
+    z,
+    n,
+  );
   const gSummary = judgeParity('generator', gParity, config);
   log?.info('generator parity', parityLog(gSummary));
 
@@ -131,37 +164,41 @@ async function exportLocked(config: ExportConfig, options: { logger?: Logger }, 
   }
 
   const source = parentRef(ckpt.artifact, artifactsRoot());
-  const artifact = await writeArtifact(out, { stage: EXPORT_STAGE, packageVersion: pkg.version, config, parents: [source] }, async (tmp) => {
-    await writeFile(join(tmp, 'generator.onnx'), generator.bytes);
-    if (critic) await writeFile(join(tmp, 'critic.onnx'), critic.model.bytes);
-    const checker = checkOnnxModels([join(tmp, 'generator.onnx'), ...(critic ? [join(tmp, 'critic.onnx')] : [])]);
-    const meta: ExportMeta = {
-      run: config.run,
-      checkpoint: ckpt.name,
-      iteration: ckpt.meta.iteration,
-      epoch: ckpt.meta.epoch ?? null,
-      model: ckpt.meta.model ?? null,
-      loss: ckpt.meta.loss ?? null,
-      latentDim: dz,
-      noise,
-      opset: OPSET,
-      irVersion: IR_VERSION,
-      models: {
-        generator: describe('generator.onnx', ckpt.generator.spec, generator, gSummary),
-        ...(critic ? { critic: describe('critic.onnx', critic.spec, critic.model, critic.summary) } : {}),
-      },
-      parity: {
-        samples: gSummary.samples,
-        maxAbsError: gSummary.maxAbsError,
-        maxBound: gSummary.maxBound,
-        backend: gSummary.backend,
-        reference: 'float64',
-      },
-      source: { checkpoint: source },
-      checker,
-    };
-    return meta as unknown as Record<string, unknown>;
-  });
+  const artifact = await writeArtifact(
+    out,
+    { stage: EXPORT_STAGE, packageVersion: pkg.version, config, parents: [source] },
+    async (tmp) => {
+      await writeFile(join(tmp, 'generator.onnx'), generator.bytes);
+      if (critic) await writeFile(join(tmp, 'critic.onnx'), critic.model.bytes);
+      const checker = checkOnnxModels([join(tmp, 'generator.onnx'), ...(critic ? [join(tmp, 'critic.onnx')] : [])]);
+      const meta: ExportMeta = {
+        run: config.run,
+        checkpoint: ckpt.name,
+        iteration: ckpt.meta.iteration,
+        epoch: ckpt.meta.epoch ?? null,
+        model: ckpt.meta.model ?? null,
+        loss: ckpt.meta.loss ?? null,
+        latentDim: dz,
+        noise,
+        opset: OPSET,
+        irVersion: IR_VERSION,
+        models: {
+          generator: describe('generator.onnx', ckpt.generator.spec, generator, gSummary),
+          ...(critic ? { critic: describe('critic.onnx', critic.spec, critic.model, critic.summary) } : {}),
+        },
+        parity: {
+          samples: gSummary.samples,
+          maxAbsError: gSummary.maxAbsError,
+          maxBound: gSummary.maxBound,
+          backend: gSummary.backend,
+          reference: 'float64',
+        },
+        source: { checkpoint: source },
+        checker,
+      };
+      return meta as unknown as Record<string, unknown>;
+    },
+  );
   if (!config.out) await writeFileAtomic(join(runExportsDir(config.run), 'latest'), `${ckpt.name}\n`);
   const meta = artifact.manifest.meta as unknown as ExportMeta;
   if (meta.checker.status === 'skipped') log?.warn('ONNX checker skipped', { reason: meta.checker.reason });
@@ -175,7 +212,11 @@ export function runExportsDir(run: string): string {
 }
 
 function convert(net: LoadedNetwork, metadata: Record<string, string>, doc: string): ConvertedModel {
-  return networkToOnnx(net.spec, net.values, { producerVersion: pkg.version, docString: `wgan-pipeline ${doc}`, metadata });
+  return networkToOnnx(net.spec, net.values, {
+    producerVersion: pkg.version,
+    docString: `wgan-pipeline ${doc}`,
+    metadata,
+  });
 }
 
 /**

@@ -10,7 +10,12 @@ import { compareWithReference, referenceForward, type Reference, type ReferenceC
  */
 
 /** tfjs reference: x [n, inputSize] → [n, outputSize], flat. */
-export async function tfjsForward(spec: NetworkSpec, values: Map<string, Float32Array>, x: Float32Array, n: number): Promise<Float32Array> {
+export async function tfjsForward(
+  spec: NetworkSpec,
+  values: Map<string, Float32Array>,
+  x: Float32Array,
+  n: number,
+): Promise<Float32Array> {
   const net = Network.fromValues(spec, values, `parity-${spec.role}`);
   try {
     const input = tf.tensor2d(x, [n, spec.inputSize]);
@@ -25,7 +30,11 @@ export async function tfjsForward(spec: NetworkSpec, values: Map<string, Float32
 }
 
 /** onnxruntime: the model's single input `inputName` [n, ...inputShape] → its single output, flat. */
-export async function onnxForward(session: ort.InferenceSession, x: Float32Array, dims: number[]): Promise<Float32Array> {
+export async function onnxForward(
+  session: ort.InferenceSession,
+  x: Float32Array,
+  dims: number[],
+): Promise<Float32Array> {
   const feeds = { [session.inputNames[0]]: new ort.Tensor('float32', x, dims) };
   const result = await session.run(feeds);
   const out = result[session.outputNames[0]];

@@ -178,7 +178,13 @@ function pointwise(
 }
 
 export function relu(t: Tracked, lambda: number): Tracked {
-  return pointwise(t, lambda, (x) => (x > 0 ? x : 0), (x, r) => (x + r <= 0 ? 0 : 1), () => [0, 0]);
+  return pointwise(
+    t,
+    lambda,
+    (x) => (x > 0 ? x : 0),
+    (x, r) => (x + r <= 0 ? 0 : 1),
+    () => [0, 0],
+  );
 }
 
 export function leakyRelu(t: Tracked, alpha: number, lambda: number): Tracked {

@@ -31,14 +31,24 @@ export async function writeTestCheckpoint(runDir: string, options: TestCheckpoin
   const rng = Rng.fromSeed(options.seed ?? 1);
   const name = checkpointName(iteration);
   const dir = join(runDir, 'checkpoints', name);
-  const nets: [string, NetworkSpec][] = [['generator', options.generator], ...(options.critic ? [['critic', options.critic] as [string, NetworkSpec]] : [])];
+  const nets: [string, NetworkSpec][] = [
+    ['generator', options.generator],
+    ...(options.critic ? [['critic', options.critic] as [string, NetworkSpec]] : []),
+  ];
   const artifact = await writeArtifact(
     dir,
     {
       stage: CHECKPOINT_STAGE,
       packageVersion: '0.1.0',
       config: { model: 'test', latentDim: options.generator.inputSize, ...options.config },
-      meta: { iteration, epoch: 1, model: 'test', loss: 'wgan-gp', latentDim: options.generator.inputSize, backend: 'cpu' },
+      meta: {
+        iteration,
+        epoch: 1,
+        model: 'test',
+        loss: 'wgan-gp',
+        latentDim: options.generator.inputSize,
+        backend: 'cpu',
+      },
     },
     async (tmp) => {
       for (const [base, spec] of nets) {
@@ -57,11 +67,17 @@ export async function writeTestCheckpoint(runDir: string, options: TestCheckpoin
  * (a train-format checkpoint in a temp folder, then exportCheckpoint; parity on 16 samples to keep it
  * quick). For the tests of stages that consume exports (serve, evaluate) without importing train.
  */
-export async function exportTestModel(options: { latentDim?: number; iteration?: number; seed?: number } = {}): Promise<{ root: string; modelDir: string }> {
+export async function exportTestModel(
+  options: { latentDim?: number; iteration?: number; seed?: number } = {},
+): Promise<{ root: string; modelDir: string }> {
   const root = await mkdtemp(join(tmpdir(), 'wgan-export-fixture-'));
   const runDir = join(root, 'runs', 'fixture');
   const iteration = options.iteration ?? 1234;
-  await writeTestCheckpoint(runDir, { iteration, generator: seed001Generator(options.latentDim ?? 100), seed: options.seed ?? 5 });
+  await writeTestCheckpoint(runDir, {
+    iteration,
+    generator: seed001Generator(options.latentDim ?? 100),
+    seed: options.seed ?? 5,
+  });
   const out = join(root, 'export', 'fixture', checkpointName(iteration));
   await exportCheckpoint(exportSchema.parse({ run: 'fixture', runDir, out, paritySamples: 16 }));
   return { root, modelDir: out };

@@ -43,7 +43,9 @@ await runCli(async () => {
   });
   const plan = planRender(config, { strict: true }); // names and folders checked before anything is read
   if (opts.dryRun) {
-    process.stdout.write(`${JSON.stringify({ config, reads: { run: plan.runDir, eval: plan.evalDir }, writes: plan.outDir, figures: [...FIGURE_FILES, 'index.json'] }, null, 2)}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ config, reads: { run: plan.runDir, eval: plan.evalDir }, writes: plan.outDir, figures: [...FIGURE_FILES, 'index.json'] }, null, 2)}\n`,
+    );
     return;
   }
   const logger = createLogger({ name: 'render' });
@@ -51,5 +53,10 @@ await runCli(async () => {
   const { artifact, index } = await renderRun(config, { logger });
   for (const f of index.figures) process.stdout.write(`${f.file.padEnd(24)} ${f.title}\n`);
   for (const s of index.skipped) process.stdout.write(`${s.file.padEnd(24)} skipped: ${s.reason}\n`);
-  logger.info('wrote artifact', { dir: artifact.dir, figures: index.figures.length, skipped: index.skipped.length, seconds: Number(((performance.now() - t0) / 1000).toFixed(2)) });
+  logger.info('wrote artifact', {
+    dir: artifact.dir,
+    figures: index.figures.length,
+    skipped: index.skipped.length,
+    seconds: Number(((performance.now() - t0) / 1000).toFixed(2)),
+  });
 });

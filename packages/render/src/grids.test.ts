@@ -14,13 +14,23 @@ function constantImages(values: number[]): Float32Array {
 
 /** n images with a per-image gradient pattern, so tiles differ pixel by pixel. */
 function patternImages(n: number, seed: number): Float32Array {
-  return Float32Array.from({ length: n * PIXELS }, (_, i) => Math.sin(i * 0.37 + seed) * Math.cos((i % PIXELS) * 0.05 * seed));
+  return Float32Array.from(
+    { length: n * PIXELS },
+    (_, i) => Math.sin(i * 0.37 + seed) * Math.cos((i % PIXELS) * 0.05 * seed),
+  );
 }
 
 const px = (v: number) => Math.max(0, Math.min(255, Math.round((v + 1) * 127.5)));
 
 /** The tile at (left, top) of size s×s, compared with image k of `images` upscaled by `scale`. */
-function tileMatches(img: GrayImage, left: number, top: number, images: Float32Array, k: number, scale: number): boolean {
+function tileMatches(
+  img: GrayImage,
+  left: number,
+  top: number,
+  images: Float32Array,
+  k: number,
+  scale: number,
+): boolean {
   for (let y = 0; y < 28 * scale; y++) {
     for (let x = 0; x < 28 * scale; x++) {
       const expected = px(images[k * PIXELS + Math.floor(y / scale) * 28 + Math.floor(x / scale)]);
@@ -67,14 +77,16 @@ describe('labelledPng', () => {
     const png = await labelledPng(image, [{ text: 'iter 2,000', x: 10, y: 36, size: 12 }]);
     expect((await sharp(png).metadata()).channels).toBe(1);
     const out = await decodeGray(png);
-    expect(Buffer.from(out.pixels.subarray(0, 20 * 256)).equals(Buffer.from(image.pixels.subarray(0, 20 * 256)))).toBe(true);
+    expect(Buffer.from(out.pixels.subarray(0, 20 * 256)).equals(Buffer.from(image.pixels.subarray(0, 20 * 256)))).toBe(
+      true,
+    );
     const textBand = out.pixels.subarray(24 * 256, 40 * 256);
     expect(textBand.some((p) => p < 100)).toBe(true); // the label was drawn, dark on white
   });
 });
 
 describe('snapshotStrip', () => {
-  it('has one row per snapshot with the snapshot\'s images in order and a label beside each row', async () => {
+  it("has one row per snapshot with the snapshot's images in order and a label beside each row", async () => {
     const snaps = [0, 2000, 10_000].map((iteration, r) => ({ iteration, images: patternImages(64, r + 1) }));
     const perRow = 5;
     const options = { scale: 1, pad: 2, title: 'G(z)' };
@@ -86,14 +98,18 @@ describe('snapshotStrip', () => {
     expect(layout.height).toBe(layout.top + 3 * 30 + 2);
     snaps.forEach((snap, r) => {
       const top = layout.top + r * layout.rowHeight + 2;
-      for (let k = 0; k < perRow; k++) expect(tileMatches(img, layout.labelWidth + 2 + k * 30, top, snap.images, k, 1)).toBe(true);
+      for (let k = 0; k < perRow; k++)
+        expect(tileMatches(img, layout.labelWidth + 2 + k * 30, top, snap.images, k, 1)).toBe(true);
       // The label column of this row holds dark text pixels.
       let dark = 0;
-      for (let y = top; y < top + 28; y++) for (let x = 0; x < layout.labelWidth; x++) if (img.pixels[y * img.width + x] < 128) dark++;
+      for (let y = top; y < top + 28; y++)
+        for (let x = 0; x < layout.labelWidth; x++) if (img.pixels[y * img.width + x] < 128) dark++;
       expect(dark).toBeGreaterThan(20);
     });
     // Row 1 does not show row 0's images.
-    expect(tileMatches(img, layout.labelWidth + 2, layout.top + layout.rowHeight + 2, snaps[0].images, 0, 1)).toBe(false);
+    expect(tileMatches(img, layout.labelWidth + 2, layout.top + layout.rowHeight + 2, snaps[0].images, 0, 1)).toBe(
+      false,
+    );
   });
 
   it('refuses an empty list and a non-positive row length', async () => {

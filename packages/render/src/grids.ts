@@ -25,7 +25,8 @@ export interface TileOptions {
  */
 export async function sampleGrid(images: Float32Array, side: number, options: TileOptions = {}): Promise<Buffer> {
   const count = side * side;
-  if (images.length < count * PIXELS) throw new RangeError(`sampleGrid: ${images.length / PIXELS} images given, a ${side}×${side} grid needs ${count}`);
+  if (images.length < count * PIXELS)
+    throw new RangeError(`sampleGrid: ${images.length / PIXELS} images given, a ${side}×${side} grid needs ${count}`);
   return encodePng(gridImage(images, count, { cols: side, scale: options.scale ?? 2, pad: options.pad ?? 2 }));
 }
 
@@ -45,7 +46,10 @@ function escapeXml(s: string): string {
 
 /** A transparent SVG of the size of `image` holding the labels (black text). */
 export function labelsSvg(width: number, height: number, labels: Label[]): string {
-  const texts = labels.map((l) => `<text x="${l.x}" y="${l.y}" text-anchor="${l.anchor ?? 'start'}" font-size="${l.size ?? 12}"${l.bold ? ' font-weight="bold"' : ''}>${escapeXml(l.text)}</text>`);
+  const texts = labels.map(
+    (l) =>
+      `<text x="${l.x}" y="${l.y}" text-anchor="${l.anchor ?? 'start'}" font-size="${l.size ?? 12}"${l.bold ? ' font-weight="bold"' : ''}>${escapeXml(l.text)}</text>`,
+  );
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}"><g font-family="${FONT}" fill="#000000">${texts.join('')}</g></svg>`;
 }
 
@@ -119,9 +123,14 @@ export function stripLayout(rows: number, perRow: number, options: StripOptions 
  * snapshot with its iteration written on the left: the same z_fixed column by column, so a column shows
  * one latent vector's image evolving.
  */
-export async function snapshotStrip(snapshots: Snapshot[], perRow: number, options: StripOptions = {}): Promise<Buffer> {
+export async function snapshotStrip(
+  snapshots: Snapshot[],
+  perRow: number,
+  options: StripOptions = {},
+): Promise<Buffer> {
   if (snapshots.length === 0) throw new RangeError('snapshotStrip: no snapshots');
-  if (!Number.isInteger(perRow) || perRow < 1) throw new RangeError(`snapshotStrip: perRow must be a positive integer, got ${perRow}`);
+  if (!Number.isInteger(perRow) || perRow < 1)
+    throw new RangeError(`snapshotStrip: perRow must be a positive integer, got ${perRow}`);
   const scale = options.scale ?? 2;
   const pad = options.pad ?? 2;
   const layout = stripLayout(snapshots.length, perRow, options);
@@ -133,7 +142,13 @@ export async function snapshotStrip(snapshots: Snapshot[], perRow: number, optio
     const row = gridImage(snap.images, n, { cols: perRow, scale, pad });
     const top = layout.top + r * layout.rowHeight;
     blit(canvas, row, layout.labelWidth, top);
-    labels.push({ text: `iter ${snap.iteration.toLocaleString('en-US')}`, x: layout.labelWidth - 8, y: top + pad + (28 * scale) / 2 + 5, anchor: 'end', size: 13 });
+    labels.push({
+      text: `iter ${snap.iteration.toLocaleString('en-US')}`,
+      x: layout.labelWidth - 8,
+      y: top + pad + (28 * scale) / 2 + 5,
+      anchor: 'end',
+      size: 13,
+    });
   });
   return labelledPng(canvas, labels);
 }
@@ -150,12 +165,18 @@ export interface TraversalOptions extends TileOptions {
  * A latent traversal (E9): images[k] = G(z with z_i = values[k]); with values.length·r images, r rows
  * (one per base z). Each column is labelled with its z_i value underneath.
  */
-export async function traversalStrip(images: Float32Array, values: readonly number[], options: TraversalOptions = {}): Promise<Buffer> {
+export async function traversalStrip(
+  images: Float32Array,
+  values: readonly number[],
+  options: TraversalOptions = {},
+): Promise<Buffer> {
   const cols = values.length;
   if (cols === 0) throw new RangeError('traversalStrip: no values');
   const total = images.length / PIXELS;
   if (!Number.isInteger(total) || total < cols || total % cols !== 0) {
-    throw new RangeError(`traversalStrip: ${images.length} values are not a whole number of rows of ${cols} images of 28×28`);
+    throw new RangeError(
+      `traversalStrip: ${images.length} values are not a whole number of rows of ${cols} images of 28×28`,
+    );
   }
   const rows = total / cols;
   const scale = options.scale ?? 2;
@@ -166,15 +187,32 @@ export async function traversalStrip(images: Float32Array, values: readonly numb
   const grid = gridImage(images, total, { cols, scale, pad });
   const name = options.index === undefined ? 'z_i' : `z[${options.index}]`;
   const digits = options.digits ?? 2;
-  const title = options.title ?? `latent traversal: ${name} from ${fmt(values[0], digits)} to ${fmt(values[cols - 1], digits)}, other dimensions fixed`;
+  const title =
+    options.title ??
+    `latent traversal: ${name} from ${fmt(values[0], digits)} to ${fmt(values[cols - 1], digits)}, other dimensions fixed`;
   const canvas = blank(Math.max(labelWidth + grid.width, titleWidth(title)), top + grid.height + 22);
   blit(canvas, grid, labelWidth, top);
   const labels: Label[] = [
     { text: title, x: 8, y: 18, size: 14, bold: true },
     { text: `${name} =`, x: labelWidth - 6, y: top + grid.height + 15, anchor: 'end', size: 12 },
   ];
-  for (let r = 0; r < rows; r++) labels.push({ text: rows > 1 ? `z #${r + 1}` : 'G(z)', x: labelWidth - 6, y: top + pad + r * tile + (28 * scale) / 2 + 5, anchor: 'end', size: 12 });
-  values.forEach((v, k) => labels.push({ text: fmt(v, digits), x: labelWidth + pad + k * tile + (28 * scale) / 2, y: top + grid.height + 15, anchor: 'middle', size: 11 }));
+  for (let r = 0; r < rows; r++)
+    labels.push({
+      text: rows > 1 ? `z #${r + 1}` : 'G(z)',
+      x: labelWidth - 6,
+      y: top + pad + r * tile + (28 * scale) / 2 + 5,
+      anchor: 'end',
+      size: 12,
+    });
+  values.forEach((v, k) =>
+    labels.push({
+      text: fmt(v, digits),
+      x: labelWidth + pad + k * tile + (28 * scale) / 2,
+      y: top + grid.height + 15,
+      anchor: 'middle',
+      size: 11,
+    }),
+  );
   return labelledPng(canvas, labels);
 }
 

@@ -3,7 +3,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { PipelineError, writeFloat32 } from '@wgan/core';
-import { fileInside, findGradNorms, listSnapshots, parseEvalReport, parseMetrics, readImages, reportNumber, spread } from './inputs.js';
+import {
+  fileInside,
+  findGradNorms,
+  listSnapshots,
+  parseEvalReport,
+  parseMetrics,
+  readImages,
+  reportNumber,
+  spread,
+} from './inputs.js';
 
 let root: string;
 beforeEach(async () => {
@@ -25,7 +34,12 @@ describe('parseMetrics', () => {
   });
 
   it('keeps the later line of a re-logged iteration (resumed run)', () => {
-    const lines = [{ iteration: 1, lossD: 1 }, { iteration: 2, lossD: 2 }, { iteration: 2, lossD: 20 }, { iteration: 3, lossD: 3 }];
+    const lines = [
+      { iteration: 1, lossD: 1 },
+      { iteration: 2, lossD: 2 },
+      { iteration: 2, lossD: 20 },
+      { iteration: 3, lossD: 3 },
+    ];
     const { records, replaced } = parseMetrics(`${lines.map((l) => JSON.stringify(l)).join('\n')}\n`);
     expect(records.map((r) => r.lossD)).toEqual([1, 20, 3]);
     expect(replaced).toBe(1);
@@ -50,7 +64,8 @@ describe('parseMetrics', () => {
 describe('run folder files', () => {
   it('lists snapshots by iteration and ignores other files', async () => {
     await mkdir(join(root, 'snapshots'));
-    for (const name of ['iter-00002000.f32', 'iter-00000000.f32', 'iter-00002000.png', 'notes.txt', 'iter-12.f32']) await writeFile(join(root, 'snapshots', name), '');
+    for (const name of ['iter-00002000.f32', 'iter-00000000.f32', 'iter-00002000.png', 'notes.txt', 'iter-12.f32'])
+      await writeFile(join(root, 'snapshots', name), '');
     expect((await listSnapshots(root)).map((s) => s.iteration)).toEqual([0, 2000]);
     expect(await listSnapshots(join(root, 'nope'))).toEqual([]);
   });
@@ -72,7 +87,14 @@ describe('run folder files', () => {
 
   it('finds per-interpolate gradient norms in train-stats.json where they may be', () => {
     expect(findGradNorms({ gradNorms: [1, 2] })?.values).toEqual([1, 2]);
-    expect(findGradNorms({ E6: [{ gBar: 1, norms: [0.5] }, { gBar: 1, norms: [0.9, 1.1] }] })).toEqual({ values: [0.9, 1.1], where: 'E6[1].norms' });
+    expect(
+      findGradNorms({
+        E6: [
+          { gBar: 1, norms: [0.5] },
+          { gBar: 1, norms: [0.9, 1.1] },
+        ],
+      }),
+    ).toEqual({ values: [0.9, 1.1], where: 'E6[1].norms' });
     expect(findGradNorms({ E6: { g: [1] } })?.where).toBe('E6.g');
     expect(findGradNorms({ E6: [{ gBar: 1, sG: 0.1, gp: 0.2 }] })).toBeUndefined();
     expect(findGradNorms(undefined)).toBeUndefined();
@@ -81,7 +103,13 @@ describe('run folder files', () => {
 
 describe('parseEvalReport', () => {
   it('reads numbers or {mean, std} estimates, and skips what it cannot read', () => {
-    expect([reportNumber(2), reportNumber({ mean: 3, std: 1 }), reportNumber({ value: 4 }), reportNumber('5'), reportNumber(undefined)]).toEqual([2, 3, 4, NaN, NaN]);
+    expect([
+      reportNumber(2),
+      reportNumber({ mean: 3, std: 1 }),
+      reportNumber({ value: 4 }),
+      reportNumber('5'),
+      reportNumber(undefined),
+    ]).toEqual([2, 3, 4, NaN, NaN]);
     const report = parseEvalReport({
       E1: [60000, 1, 2],
       inceptionScore: { fake: { mean: 8.1, std: 0.1 }, realTest: 9.8 },
@@ -102,7 +130,13 @@ describe('parseEvalReport', () => {
     expect(report.inceptionScore).toEqual({ fake: 8.1, realTest: 9.8 });
     expect(report.traversal).toEqual({ index: 3, values: [-2, 0, 2], file: 'traversal.f32' });
     expect(report.samples).toEqual({ file: 'samples.f32', count: 100 });
-    expect(report.classHistogram).toEqual({ labels: ['0', '1'], series: [{ name: 'generated', values: [5, 5] }, { name: 'real test', values: [4, 6] }] });
+    expect(report.classHistogram).toEqual({
+      labels: ['0', '1'],
+      series: [
+        { name: 'generated', values: [5, 5] },
+        { name: 'real test', values: [4, 6] },
+      ],
+    });
     expect(parseEvalReport({ traversal: { values: 'x' } })).toEqual({});
     expect(parseEvalReport(null)).toEqual({});
   });
@@ -116,10 +150,13 @@ describe('parseEvalReport', () => {
   });
 });
 
-describe('parseEvalReport on the evaluate stage\'s own layout', () => {
+describe("parseEvalReport on the evaluate stage's own layout", () => {
   it('finds the samples and the traversal through files.* and E9', async () => {
     const { parseEvalReport } = await import('./inputs.js');
-    const report = parseEvalReport({ files: { samples: 'samples.f32', traversal: 'traversal.f32' }, E9: { latentIndex: 3, values: [-2, 0, 2], r: 0.9 } });
+    const report = parseEvalReport({
+      files: { samples: 'samples.f32', traversal: 'traversal.f32' },
+      E9: { latentIndex: 3, values: [-2, 0, 2], r: 0.9 },
+    });
     expect(report.samples).toEqual({ file: 'samples.f32' });
     expect(report.traversal).toEqual({ file: 'traversal.f32', values: [-2, 0, 2], index: 3 });
   });

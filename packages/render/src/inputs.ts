@@ -31,7 +31,21 @@ export interface MetricRecord {
   wallMs: number;
 }
 
-const METRIC_FIELDS = ['lossD', 'lossG', 'dReal', 'dFake', 'wassersteinGap', 'gp', 'gradNormMean', 'gradNormStd', 'clipFraction', 'loss', 'recon', 'kl', 'wallMs'] as const;
+const METRIC_FIELDS = [
+  'lossD',
+  'lossG',
+  'dReal',
+  'dFake',
+  'wassersteinGap',
+  'gp',
+  'gradNormMean',
+  'gradNormStd',
+  'clipFraction',
+  'loss',
+  'recon',
+  'kl',
+  'wallMs',
+] as const;
 
 export interface Metrics {
   records: MetricRecord[];
@@ -68,10 +82,18 @@ export function parseMetrics(text: string, file = 'metrics.jsonl'): Metrics {
         droppedPartialLine = true;
         return;
       }
-      throw new PipelineError(`line ${i + 1} is not valid JSON: ${(e as Error).message}`, `${file}:${i + 1}`, 'the metrics log is damaged: rerun the training stage, or remove the line');
+      throw new PipelineError(
+        `line ${i + 1} is not valid JSON: ${(e as Error).message}`,
+        `${file}:${i + 1}`,
+        'the metrics log is damaged: rerun the training stage, or remove the line',
+      );
     }
     if (obj === null || typeof obj !== 'object' || typeof (obj as { iteration?: unknown }).iteration !== 'number') {
-      throw new PipelineError(`line ${i + 1} has no numeric "iteration"`, `${file}:${i + 1}`, 'this file is not a train metrics log: point --run-dir at a train run folder');
+      throw new PipelineError(
+        `line ${i + 1} has no numeric "iteration"`,
+        `${file}:${i + 1}`,
+        'this file is not a train metrics log: point --run-dir at a train run folder',
+      );
     }
     const o = obj as Record<string, unknown>;
     const record = { iteration: o.iteration as number } as MetricRecord;
@@ -111,7 +133,11 @@ export async function listSnapshots(runDir: string): Promise<SnapshotFile[]> {
 export async function readImages(path: string): Promise<{ images: Float32Array; count: number }> {
   const images = await readFloat32(path);
   if (images.length === 0 || images.length % PIXELS !== 0) {
-    throw new PipelineError(`holds ${images.length} floats, not a whole number of 28×28 images`, path, 'the file is truncated or not an image tensor: rerun the stage that writes it');
+    throw new PipelineError(
+      `holds ${images.length} floats, not a whole number of 28×28 images`,
+      path,
+      'the file is truncated or not an image tensor: rerun the stage that writes it',
+    );
   }
   return { images, count: images.length / PIXELS };
 }
@@ -131,7 +157,11 @@ export async function readJsonIfPresent(path: string): Promise<unknown> {
   try {
     return JSON.parse(await readFile(path, 'utf8'));
   } catch (e) {
-    throw new PipelineError(`not valid JSON: ${(e as Error).message}`, path, 'the file is damaged: rerun the stage that writes it');
+    throw new PipelineError(
+      `not valid JSON: ${(e as Error).message}`,
+      path,
+      'the file is damaged: rerun the stage that writes it',
+    );
   }
 }
 
@@ -200,22 +230,45 @@ export function parseEvalReport(raw: unknown): EvalReport {
       .filter(isObject)
       .filter((c) => typeof c.iteration === 'number')
       .map((c) => {
-        const fd = isObject(c.frechet) && !('mean' in c.frechet) && !('value' in c.frechet) ? c.frechet.fakeVsTest : c.frechet;
-        return { iteration: c.iteration as number, inceptionScore: reportNumber(c.inceptionScore), frechet: reportNumber(fd), wassersteinGap: reportNumber(c.wassersteinGap) };
+        const fd =
+          isObject(c.frechet) && !('mean' in c.frechet) && !('value' in c.frechet) ? c.frechet.fakeVsTest : c.frechet;
+        return {
+          iteration: c.iteration as number,
+          inceptionScore: reportNumber(c.inceptionScore),
+          frechet: reportNumber(fd),
+          wassersteinGap: reportNumber(c.wassersteinGap),
+        };
       })
       .sort((a, b) => a.iteration - b.iteration);
   }
-  if (isObject(raw.inceptionScore)) out.inceptionScore = { fake: reportNumber(raw.inceptionScore.fake), realTest: reportNumber(raw.inceptionScore.realTest) };
-  if (isObject(raw.frechet)) out.frechet = { fakeVsTest: reportNumber(raw.frechet.fakeVsTest), trainVsTest: reportNumber(raw.frechet.trainVsTest) };
+  if (isObject(raw.inceptionScore))
+    out.inceptionScore = {
+      fake: reportNumber(raw.inceptionScore.fake),
+      realTest: reportNumber(raw.inceptionScore.realTest),
+    };
+  if (isObject(raw.frechet))
+    out.frechet = {
+      fakeVsTest: reportNumber(raw.frechet.fakeVsTest),
+      trainVsTest: reportNumber(raw.frechet.trainVsTest),
+    };
   // evaluate's report: files.samples (the first 100 samples) and files.traversal with E9's latent index and values
   const files = isObject(raw.files) ? raw.files : {};
   const e9 = isObject(raw.E9) ? raw.E9 : {};
-  const t = isObject(raw.traversal) ? raw.traversal : typeof files.traversal === 'string' ? { file: files.traversal, values: e9.values, index: e9.latentIndex } : undefined;
+  const t = isObject(raw.traversal)
+    ? raw.traversal
+    : typeof files.traversal === 'string'
+      ? { file: files.traversal, values: e9.values, index: e9.latentIndex }
+      : undefined;
   if (isObject(t) && isNumberArray(t.values) && typeof t.file === 'string') {
     out.traversal = { values: t.values, file: t.file, ...(typeof t.index === 'number' ? { index: t.index } : {}) };
   }
-  const s = isObject(raw.samples) ? raw.samples : typeof files.samples === 'string' ? { file: files.samples } : undefined;
-  if (isObject(s) && typeof s.file === 'string') out.samples = { file: s.file, ...(typeof s.count === 'number' ? { count: s.count } : {}) };
+  const s = isObject(raw.samples)
+    ? raw.samples
+    : typeof files.samples === 'string'
+      ? { file: files.samples }
+      : undefined;
+  if (isObject(s) && typeof s.file === 'string')
+    out.samples = { file: s.file, ...(typeof s.count === 'number' ? { count: s.count } : {}) };
   out.classHistogram = parseClassHistogram(raw.classHistogram);
   if (!out.classHistogram) delete out.classHistogram;
   if (isObject(raw.run)) out.run = raw.run;
@@ -224,11 +277,19 @@ export function parseEvalReport(raw: unknown): EvalReport {
 
 /** `[c0, …, c9]`, `{ fake: [...], realTest: [...] }` or `{ counts: [...] }` → labelled series. */
 function parseClassHistogram(v: unknown): EvalReport['classHistogram'] {
-  const names: Record<string, string> = { fake: 'generated', realTest: 'real test', real: 'real', counts: 'generated', fractions: 'generated' };
+  const names: Record<string, string> = {
+    fake: 'generated',
+    realTest: 'real test',
+    real: 'real',
+    counts: 'generated',
+    fractions: 'generated',
+  };
   let series: { name: string; values: number[] }[] = [];
   if (isNumberArray(v)) series = [{ name: 'generated', values: v }];
   else if (isObject(v)) {
-    series = Object.entries(v).filter(([, x]) => isNumberArray(x)).map(([k, x]) => ({ name: names[k] ?? k, values: x as number[] }));
+    series = Object.entries(v)
+      .filter(([, x]) => isNumberArray(x))
+      .map(([k, x]) => ({ name: names[k] ?? k, values: x as number[] }));
   }
   if (series.length === 0) return undefined;
   const n = series[0].values.length;

@@ -23,9 +23,40 @@ export interface Series {
 /** Gray levels, dash patterns and point shapes given to series 0, 1, 2, … (cycled). */
 export const SERIES_GRAYS = ['#000000', '#7a7a7a', '#404040', '#a8a8a8', '#5c5c5c', '#202020', '#909090', '#c0c0c0'];
 /** Ten distinguishable colours (Tableau 10) for plots whose groups are too many for gray levels, e.g. the ten digit classes. */
-export const CLASS_COLOURS = ['#4e79a7', '#f28e2b', '#e15759', '#76b7b2', '#59a14f', '#edc948', '#b07aa1', '#ff9da7', '#9c755f', '#bab0ac'];
-export const SERIES_DASHES: number[][] = [[], [7, 3], [2, 2], [9, 3, 2, 3], [14, 4], [3, 5], [10, 2, 2, 2, 2, 2], [1, 5]];
-export const SERIES_SHAPES = ['circle', 'square', 'triangle-up', 'diamond', 'cross', 'triangle-down', 'triangle-right', 'triangle-left', 'wedge', 'stroke'];
+export const CLASS_COLOURS = [
+  '#4e79a7',
+  '#f28e2b',
+  '#e15759',
+  '#76b7b2',
+  '#59a14f',
+  '#edc948',
+  '#b07aa1',
+  '#ff9da7',
+  '#9c755f',
+  '#bab0ac',
+];
+export const SERIES_DASHES: number[][] = [
+  [],
+  [7, 3],
+  [2, 2],
+  [9, 3, 2, 3],
+  [14, 4],
+  [3, 5],
+  [10, 2, 2, 2, 2, 2],
+  [1, 5],
+];
+export const SERIES_SHAPES = [
+  'circle',
+  'square',
+  'triangle-up',
+  'diamond',
+  'cross',
+  'triangle-down',
+  'triangle-right',
+  'triangle-left',
+  'wedge',
+  'stroke',
+];
 
 const FONT = 'DejaVu Sans, Liberation Sans, Helvetica, Arial, sans-serif';
 
@@ -35,7 +66,15 @@ export const PLOT_CONFIG = {
   font: FONT,
   padding: 8,
   title: { fontSize: 14, subtitleFontSize: 11, subtitleColor: '#444444', anchor: 'start', frame: 'group' },
-  axis: { labelFontSize: 11, titleFontSize: 12, gridColor: '#e4e4e4', domainColor: '#333333', tickColor: '#333333', labelColor: '#222222', titleColor: '#000000' },
+  axis: {
+    labelFontSize: 11,
+    titleFontSize: 12,
+    gridColor: '#e4e4e4',
+    domainColor: '#333333',
+    tickColor: '#333333',
+    labelColor: '#222222',
+    titleColor: '#000000',
+  },
   legend: { labelFontSize: 11, titleFontSize: 12, symbolStrokeWidth: 2, labelLimit: 260, titleLimit: 320 },
   view: { stroke: '#bbbbbb' },
 } as const;
@@ -47,7 +86,8 @@ function cycle<T>(list: readonly T[], n: number): T[] {
 function uniqueNames(names: string[], what: string): void {
   const seen = new Set<string>();
   for (const n of names) {
-    if (seen.has(n)) throw new RangeError(`${what}: series name "${n}" appears twice; names must be unique (they label the legend)`);
+    if (seen.has(n))
+      throw new RangeError(`${what}: series name "${n}" appears twice; names must be unique (they label the legend)`);
     seen.add(n);
   }
 }
@@ -85,7 +125,8 @@ export interface LineChartOptions {
 export function smoothingWindow(smooth: LineChartOptions['smooth'], length: number): number {
   if (smooth === undefined) return 1;
   if (smooth === 'auto') return autoWindow(length);
-  if (!Number.isInteger(smooth) || smooth < 1) throw new RangeError(`lineChart: smooth must be a positive integer or "auto", got ${smooth}`);
+  if (!Number.isInteger(smooth) || smooth < 1)
+    throw new RangeError(`lineChart: smooth must be a positive integer or "auto", got ${smooth}`);
   return smooth;
 }
 
@@ -107,25 +148,66 @@ export function lineChart(options: LineChartOptions): Spec {
     const sorted = s.points.filter((p) => Number.isFinite(p.x)).sort((a, b) => a.x - b.x);
     const window = smoothingWindow(options.smooth, sorted.length);
     windowUsed = Math.max(windowUsed, window);
-    for (const p of decimate(sorted.filter(keep), maxPoints)) raw.push({ series: s.name, rawSeries: s.name, x: p.x, y: p.y });
-    if (window > 1) for (const p of decimate(smoothPoints(sorted, window).filter(keep), maxPoints, 'stride')) smooth.push({ series: s.name, x: p.x, y: p.y });
+    for (const p of decimate(sorted.filter(keep), maxPoints))
+      raw.push({ series: s.name, rawSeries: s.name, x: p.x, y: p.y });
+    if (window > 1)
+      for (const p of decimate(smoothPoints(sorted, window).filter(keep), maxPoints, 'stride'))
+        smooth.push({ series: s.name, x: p.x, y: p.y });
   }
   const smoothed = smooth.length > 0;
   const legendTitle = options.legendTitle ?? 'series';
-  const x = { field: 'x', type: 'quantitative', title: xLabel, scale: { zero: false, nice: false, ...(options.points ? { padding: 10 } : {}) }, ...(options.xFormat ? { axis: { format: options.xFormat } } : {}) };
-  const y = { field: 'y', type: 'quantitative', title: yLabel, scale: options.logY ? { type: 'log' } : { zero: false } };
-  const color = { field: 'series', type: 'nominal', title: legendTitle, sort: names, scale: { domain: names, range: cycle(SERIES_GRAYS, names.length) } };
-  const strokeDash = { field: 'series', type: 'nominal', title: legendTitle, sort: names, scale: { domain: names, range: cycle(SERIES_DASHES, names.length) } };
-  const shape = { field: 'series', type: 'nominal', title: legendTitle, sort: names, scale: { domain: names, range: cycle(SERIES_SHAPES, names.length) } };
+  const x = {
+    field: 'x',
+    type: 'quantitative',
+    title: xLabel,
+    scale: { zero: false, nice: false, ...(options.points ? { padding: 10 } : {}) },
+    ...(options.xFormat ? { axis: { format: options.xFormat } } : {}),
+  };
+  const y = {
+    field: 'y',
+    type: 'quantitative',
+    title: yLabel,
+    scale: options.logY ? { type: 'log' } : { zero: false },
+  };
+  const color = {
+    field: 'series',
+    type: 'nominal',
+    title: legendTitle,
+    sort: names,
+    scale: { domain: names, range: cycle(SERIES_GRAYS, names.length) },
+  };
+  const strokeDash = {
+    field: 'series',
+    type: 'nominal',
+    title: legendTitle,
+    sort: names,
+    scale: { domain: names, range: cycle(SERIES_DASHES, names.length) },
+  };
+  const shape = {
+    field: 'series',
+    type: 'nominal',
+    title: legendTitle,
+    sort: names,
+    scale: { domain: names, range: cycle(SERIES_SHAPES, names.length) },
+  };
   const main = {
     data: { values: smoothed ? smooth : raw },
-    mark: { type: 'line', strokeWidth: smoothed ? 2.2 : 1.6, ...(options.points ? { point: { filled: true, size: 40 } } : {}) },
+    mark: {
+      type: 'line',
+      strokeWidth: smoothed ? 2.2 : 1.6,
+      ...(options.points ? { point: { filled: true, size: 40 } } : {}),
+    },
     encoding: { x, y, color, strokeDash, ...(options.points ? { shape } : {}) },
   };
   const layers: unknown[] = [];
   // The raw layer colours by `stroke` on its own field (own scale, no legend: vega-lite merges legends
   // of one field), so the single legend shows the bold lines' style.
-  if (smoothed) layers.push({ data: { values: raw }, mark: { type: 'line', strokeWidth: 1, opacity: 0.22 }, encoding: { x, y, stroke: { ...color, field: 'rawSeries', legend: null } } });
+  if (smoothed)
+    layers.push({
+      data: { values: raw },
+      mark: { type: 'line', strokeWidth: 1, opacity: 0.22 },
+      encoding: { x, y, stroke: { ...color, field: 'rawSeries', legend: null } },
+    });
   layers.push(main);
   const note = smoothed ? `bold: centred moving average over ${windowUsed} points; faint: raw` : undefined;
   const subtitle = [options.subtitle, note].filter(Boolean).join(' · ') || undefined;
@@ -164,26 +246,50 @@ export interface HistogramOptions {
 
 /** Histogram(s) of values on equal-width bins shared by all groups; counts on the y axis. */
 export function histogram(options: HistogramOptions): Spec {
-  const groups: HistogramGroup[] = options.groups ?? (options.values ? [{ name: options.name ?? 'values', values: options.values }] : []);
+  const groups: HistogramGroup[] =
+    options.groups ?? (options.values ? [{ name: options.name ?? 'values', values: options.values }] : []);
   if (groups.length === 0) throw new RangeError('histogram: give `values` or `groups`');
-  uniqueNames(groups.map((g) => g.name), 'histogram');
+  uniqueNames(
+    groups.map((g) => g.name),
+    'histogram',
+  );
   const bins = options.bins ?? 30;
   const all = groups.flatMap((g) => g.values.filter(Number.isFinite));
   if (all.length === 0) throw new RangeError('histogram: no finite values to count');
   const range = options.range ?? extent(all);
   const names = groups.map((g) => g.name);
-  const rows = groups.flatMap((g) => histogramBins(g.values, bins, range).map((b) => ({ group: g.name, x0: b.x0, x1: b.x1, count: b.count })));
+  const rows = groups.flatMap((g) =>
+    histogramBins(g.values, bins, range).map((b) => ({ group: g.name, x0: b.x0, x1: b.x1, count: b.count })),
+  );
   const fills = groups.length === 1 ? ['#6e6e6e'] : cycle(SERIES_GRAYS, names.length);
   const layers: unknown[] = [
     {
       data: { values: rows },
-      mark: { type: 'bar', opacity: groups.length === 1 ? 1 : 0.55, stroke: '#000000', strokeWidth: 0.5, binSpacing: 0 },
+      mark: {
+        type: 'bar',
+        opacity: groups.length === 1 ? 1 : 0.55,
+        stroke: '#000000',
+        strokeWidth: 0.5,
+        binSpacing: 0,
+      },
       encoding: {
         x: { field: 'x0', type: 'quantitative', title: options.xLabel, scale: { zero: false, nice: false } },
         x2: { field: 'x1' },
-        y: { field: 'count', type: 'quantitative', title: options.yLabel ?? 'count', stack: null, scale: { zero: true } },
+        y: {
+          field: 'count',
+          type: 'quantitative',
+          title: options.yLabel ?? 'count',
+          stack: null,
+          scale: { zero: true },
+        },
         y2: { datum: 0 },
-        fill: { field: 'group', type: 'nominal', title: groups.length === 1 ? 'data' : 'group', sort: names, scale: { domain: names, range: fills } },
+        fill: {
+          field: 'group',
+          type: 'nominal',
+          title: groups.length === 1 ? 'data' : 'group',
+          sort: names,
+          scale: { domain: names, range: fills },
+        },
       },
     },
   ];
@@ -195,7 +301,13 @@ export function histogram(options: HistogramOptions): Spec {
       mark: { type: 'rule', strokeWidth: 2, color: '#000000' },
       encoding: {
         x: { field: 'x', type: 'quantitative' },
-        strokeDash: { field: 'rule', type: 'nominal', title: 'reference', sort: ruleNames, scale: { domain: ruleNames, range: cycle(SERIES_DASHES.slice(1), ruleNames.length) } },
+        strokeDash: {
+          field: 'rule',
+          type: 'nominal',
+          title: 'reference',
+          sort: ruleNames,
+          scale: { domain: ruleNames, range: cycle(SERIES_DASHES.slice(1), ruleNames.length) },
+        },
       },
     });
   }
@@ -237,7 +349,11 @@ export function scatter(options: ScatterOptions): Spec {
   if (groups.length === 0) throw new RangeError('scatter: no groups to draw');
   const names = groups.map((g) => g.name);
   uniqueNames(names, 'scatter');
-  const rows = groups.flatMap((g) => g.points.filter((p) => Number.isFinite(p.x) && Number.isFinite(p.y)).map((p) => ({ group: g.name, x: p.x, y: p.y })));
+  const rows = groups.flatMap((g) =>
+    g.points
+      .filter((p) => Number.isFinite(p.x) && Number.isFinite(p.y))
+      .map((p) => ({ group: g.name, x: p.x, y: p.y })),
+  );
   let xScale: Record<string, unknown> = { zero: false };
   let yScale: Record<string, unknown> = { zero: false };
   const width = options.width ?? (options.equalAxes ? 420 : 520);
@@ -263,8 +379,23 @@ export function scatter(options: ScatterOptions): Spec {
     encoding: {
       x: { field: 'x', type: 'quantitative', title: options.xLabel, scale: xScale },
       y: { field: 'y', type: 'quantitative', title: options.yLabel, scale: yScale },
-      color: { field: 'group', type: 'nominal', title: legend, sort: names, scale: { domain: names, range: cycle(options.colour ? CLASS_COLOURS : SERIES_GRAYS, names.length) } },
-      shape: { field: 'group', type: 'nominal', title: legend, sort: names, scale: { domain: names, range: options.colour ? cycle(['circle'], names.length) : cycle(SERIES_SHAPES, names.length) } },
+      color: {
+        field: 'group',
+        type: 'nominal',
+        title: legend,
+        sort: names,
+        scale: { domain: names, range: cycle(options.colour ? CLASS_COLOURS : SERIES_GRAYS, names.length) },
+      },
+      shape: {
+        field: 'group',
+        type: 'nominal',
+        title: legend,
+        sort: names,
+        scale: {
+          domain: names,
+          range: options.colour ? cycle(['circle'], names.length) : cycle(SERIES_SHAPES, names.length),
+        },
+      },
     },
     config: PLOT_CONFIG,
   } as unknown as Spec;
@@ -294,10 +425,12 @@ export function heatmap(options: HeatmapOptions): Spec {
   }
   const rowNames = rows.map(String);
   const colNames = cols.map(String);
-  const cells = rowNames.flatMap((r, i) => colNames.map((c, j) => {
-    const v = values[i][j];
-    return { row: r, col: c, value: v !== null && Number.isFinite(v) ? v : null };
-  }));
+  const cells = rowNames.flatMap((r, i) =>
+    colNames.map((c, j) => {
+      const v = values[i][j];
+      return { row: r, col: c, value: v !== null && Number.isFinite(v) ? v : null };
+    }),
+  );
   const present = cells.map((c) => c.value).filter((v): v is number => v !== null);
   const [lo, hi] = present.length ? extent(present) : [0, 1];
   const mid = (lo + hi) / 2;
@@ -308,7 +441,16 @@ export function heatmap(options: HeatmapOptions): Spec {
   const layers: unknown[] = [
     {
       mark: { type: 'rect', stroke: '#ffffff', strokeWidth: 1 },
-      encoding: { x, y, color: { field: 'value', type: 'quantitative', title: options.valueLabel, scale: { scheme: 'greys', domain: lo === hi ? [lo - 1, hi + 1] : [lo, hi] } } },
+      encoding: {
+        x,
+        y,
+        color: {
+          field: 'value',
+          type: 'quantitative',
+          title: options.valueLabel,
+          scale: { scheme: 'greys', domain: lo === hi ? [lo - 1, hi + 1] : [lo, hi] },
+        },
+      },
     },
   ];
   if (format !== '') {
@@ -319,7 +461,10 @@ export function heatmap(options: HeatmapOptions): Spec {
         x,
         y,
         text: { field: 'label', type: 'nominal' },
-        color: { condition: { test: `datum.value !== null && datum.value > ${mid}`, value: '#ffffff' }, value: '#000000' },
+        color: {
+          condition: { test: `datum.value !== null && datum.value > ${mid}`, value: '#ffffff' },
+          value: '#000000',
+        },
       },
     });
   }
@@ -352,10 +497,13 @@ export interface BarChartOptions {
 
 /** Bar chart over categories (class histograms), grouped when several series are given. */
 export function barChart(options: BarChartOptions): Spec {
-  const series = options.series ?? (options.values ? [{ name: options.name ?? options.yLabel, values: options.values }] : []);
+  const series =
+    options.series ?? (options.values ? [{ name: options.name ?? options.yLabel, values: options.values }] : []);
   if (series.length === 0) throw new RangeError('barChart: give `values` or `series`');
   const labels = options.labels.map(String);
-  for (const s of series) if (s.values.length !== labels.length) throw new RangeError(`barChart: series "${s.name}" has ${s.values.length} values for ${labels.length} labels`);
+  for (const s of series)
+    if (s.values.length !== labels.length)
+      throw new RangeError(`barChart: series "${s.name}" has ${s.values.length} values for ${labels.length} labels`);
   const names = series.map((s) => s.name);
   uniqueNames(names, 'barChart');
   const rows = series.flatMap((s) => labels.map((label, i) => ({ series: s.name, label, value: s.values[i] })));
@@ -369,7 +517,13 @@ export function barChart(options: BarChartOptions): Spec {
         x,
         ...(series.length > 1 ? { xOffset: { field: 'series', type: 'nominal', sort: names } } : {}),
         y: { field: 'value', type: 'quantitative', title: options.yLabel },
-        fill: { field: 'series', type: 'nominal', title: 'series', sort: names, scale: { domain: names, range: fills } },
+        fill: {
+          field: 'series',
+          type: 'nominal',
+          title: 'series',
+          sort: names,
+          scale: { domain: names, range: fills },
+        },
       },
     },
   ];
@@ -379,7 +533,12 @@ export function barChart(options: BarChartOptions): Spec {
       mark: { type: 'rule', strokeWidth: 1.5, color: '#000000' },
       encoding: {
         y: { field: 'y', type: 'quantitative' },
-        strokeDash: { field: 'rule', type: 'nominal', title: 'reference', scale: { domain: [options.reference.name], range: [[6, 3]] } },
+        strokeDash: {
+          field: 'rule',
+          type: 'nominal',
+          title: 'reference',
+          scale: { domain: [options.reference.name], range: [[6, 3]] },
+        },
       },
     });
   }
@@ -411,7 +570,10 @@ export function stackPanels(title: string, panels: Spec[], subtitle?: string): S
     title: { ...titleOf(title, subtitle), fontSize: 16, offset: 14 },
     vconcat: panels.map(strip),
     spacing: 28,
-    resolve: { scale: Object.fromEntries(['x', 'y', ...PANEL_LEGEND_CHANNELS].map((c) => [c, 'independent'])), legend: Object.fromEntries(PANEL_LEGEND_CHANNELS.map((c) => [c, 'independent'])) },
+    resolve: {
+      scale: Object.fromEntries(['x', 'y', ...PANEL_LEGEND_CHANNELS].map((c) => [c, 'independent'])),
+      legend: Object.fromEntries(PANEL_LEGEND_CHANNELS.map((c) => [c, 'independent'])),
+    },
     config: PLOT_CONFIG,
   } as unknown as Spec;
 }
@@ -455,7 +617,9 @@ export async function svgToPng(svg: string, options: PngOptions = {}): Promise<B
   if (!(width > 0)) throw new RangeError(`svgToPng: width must be positive, got ${width}`);
   const height = Math.max(1, Math.round((size.height * width) / size.width));
   const density = (72 * width) / size.width;
-  const image = sharp(Buffer.from(svg), { density }).resize(width, height, { fit: 'fill' }).flatten({ background: '#ffffff' });
+  const image = sharp(Buffer.from(svg), { density })
+    .resize(width, height, { fit: 'fill' })
+    .flatten({ background: '#ffffff' });
   return (options.colour ? image.toColourspace('srgb') : image.toColourspace('b-w')).png().toBuffer();
 }
 

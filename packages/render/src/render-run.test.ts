@@ -31,13 +31,40 @@ async function fillRun(dir: string, options: { norms?: boolean } = {}): Promise<
     const iteration = k + 1;
     const dReal = 1 + 0.05 * k;
     const dFake = -1 + 0.03 * k;
-    return JSON.stringify({ iteration, epoch: 0, lossD: dFake - dReal + 0.4, lossG: -dFake, dReal, dFake, wassersteinGap: dReal - dFake, gp: 0.4 - 0.01 * k, gradNormMean: 1.2 - 0.01 * k, gradNormStd: 0.1, clipFraction: null, lossDRunning: null, lossGRunning: null, gpRunning: null, wallMs: 500, backend: 'wasm' });
+    return JSON.stringify({
+      iteration,
+      epoch: 0,
+      lossD: dFake - dReal + 0.4,
+      lossG: -dFake,
+      dReal,
+      dFake,
+      wassersteinGap: dReal - dFake,
+      gp: 0.4 - 0.01 * k,
+      gradNormMean: 1.2 - 0.01 * k,
+      gradNormStd: 0.1,
+      clipFraction: null,
+      lossDRunning: null,
+      lossGRunning: null,
+      gpRunning: null,
+      wallMs: 500,
+      backend: 'wasm',
+    });
   });
   await writeFile(join(dir, 'metrics.jsonl'), `${lines.join('\n')}\n`);
   await mkdir(join(dir, 'snapshots'));
   await writeFloat32(join(dir, 'snapshots', 'iter-00000000.f32'), images(64, 0));
   await writeFloat32(join(dir, 'snapshots', 'iter-00000020.f32'), images(64, 1));
-  const stats = { E3: { nG: 1, nD: 1 }, E6: [{ gBar: 1, sG: 0.1, gp: 0.1, ...(options.norms ? { norms: Array.from({ length: 256 }, (_, i) => 1 + 0.2 * Math.sin(i)) } : {}) }] };
+  const stats = {
+    E3: { nG: 1, nD: 1 },
+    E6: [
+      {
+        gBar: 1,
+        sG: 0.1,
+        gp: 0.1,
+        ...(options.norms ? { norms: Array.from({ length: 256 }, (_, i) => 1 + 0.2 * Math.sin(i)) } : {}),
+      },
+    ],
+  };
   await writeFile(join(dir, 'train-stats.json'), JSON.stringify(stats));
 }
 
@@ -62,7 +89,10 @@ async function makeEval(): Promise<string> {
       inceptionScore: { fake: { mean: 7.5, std: 0.1 }, realTest: 9.8 },
       frechet: { fakeVsTest: 20, trainVsTest: 0.4 },
       classifier: { testAccuracy: 0.99 },
-      classHistogram: { fake: [12, 8, 10, 10, 10, 10, 10, 10, 10, 10], realTest: [10, 10, 10, 10, 10, 10, 10, 10, 10, 10] },
+      classHistogram: {
+        fake: [12, 8, 10, 10, 10, 10, 10, 10, 10, 10],
+        realTest: [10, 10, 10, 10, 10, 10, 10, 10, 10, 10],
+      },
       run: { model: 'mlp', loss: 'wgan-gp', iterations: 20, backend: 'wasm', checkpoint: 20 },
       checkpoints: [
         { iteration: 10, inceptionScore: { mean: 4, std: 0.2 }, frechet: 60, wassersteinGap: 3 },
@@ -83,10 +113,24 @@ function collectingLogger(): Logger & { lines: string[] } {
 }
 
 function config(overrides: Partial<RenderConfig> = {}): RenderConfig {
-  return renderSchema.parse({ run: 'tiny', runDir: join(root, 'runs', 'tiny'), evalDir: join(root, 'eval', 'tiny'), out: join(root, 'render', 'tiny'), stripPerRow: 8, plotScale: 1, ...overrides });
+  return renderSchema.parse({
+    run: 'tiny',
+    runDir: join(root, 'runs', 'tiny'),
+    evalDir: join(root, 'eval', 'tiny'),
+    out: join(root, 'render', 'tiny'),
+    stripPerRow: 8,
+    plotScale: 1,
+    ...overrides,
+  });
 }
 
-const TRAIN_FIGURES = ['grid-8x8.png', 'snapshots-strip.png', 'curves-losses.png', 'curves-wasserstein.png', 'grad-norm-hist.png'];
+const TRAIN_FIGURES = [
+  'grid-8x8.png',
+  'snapshots-strip.png',
+  'curves-losses.png',
+  'curves-wasserstein.png',
+  'grad-norm-hist.png',
+];
 const EVAL_FIGURES = ['grid-10x10.png', 'traversal.png', 'eval-curves.png', 'class-histogram.png'];
 
 async function expectGrayPng(path: string): Promise<{ width: number; height: number }> {
@@ -112,7 +156,8 @@ describe('renderRun', () => {
     expect(written).toEqual(index);
     expect(index.figures.map((f) => f.file).sort()).toEqual([...TRAIN_FIGURES].sort());
     expect(index.skipped.map((s) => s.file).sort()).toEqual([...EVAL_FIGURES].sort());
-    for (const f of EVAL_FIGURES) expect(logger.lines.some((l) => l.startsWith(`skip ${f}: no evaluation report`))).toBe(true);
+    for (const f of EVAL_FIGURES)
+      expect(logger.lines.some((l) => l.startsWith(`skip ${f}: no evaluation report`))).toBe(true);
     expect(index.figures.find((f) => f.file === 'grad-norm-hist.png')?.note).toBe('from metrics.jsonl gradNormMean');
 
     for (const f of TRAIN_FIGURES) await expectGrayPng(join(artifact.dir, f));
@@ -143,9 +188,16 @@ describe('renderRun', () => {
     expect([g10.width, g10.height]).toEqual([10 * 58 + 2, 10 * 58 + 2]);
     await expectGrayPng(join(artifact.dir, 'traversal.png'));
     const evalSvg = await readFile(join(artifact.dir, 'eval-curves.svg'), 'utf8');
-    for (const s of ['inception score (1…10)', 'real test set', 'train vs test (floor)', 'checkpoint (generator iteration)']) expect(evalSvg).toContain(s);
+    for (const s of [
+      'inception score (1…10)',
+      'real test set',
+      'train vs test (floor)',
+      'checkpoint (generator iteration)',
+    ])
+      expect(evalSvg).toContain(s);
     const lossSvg = await readFile(join(artifact.dir, 'curves-losses.svg'), 'utf8');
-    for (const s of ['L_D (critic)', 'L_G (generator)', 'generator iteration', 'loss (critic output units)']) expect(lossSvg).toContain(s);
+    for (const s of ['L_D (critic)', 'L_G (generator)', 'generator iteration', 'loss (critic output units)'])
+      expect(lossSvg).toContain(s);
   });
 
   it('renders an unfinished run (no manifest) without recording a parent', async () => {
@@ -171,30 +223,73 @@ describe('renderRun on a VAE run (train --model vae, d_z = 2)', () => {
   it('draws the VAE curves, reconstructions, latent scatter and manifold, and skips the critic figures', async () => {
     const dir = join(root, 'runs', 'tiny');
     await writeArtifact(dir, { stage: 'train', packageVersion: '0.1.0', config: {} }, async (tmp) => {
-      const lines = Array.from({ length: 20 }, (_, k) => JSON.stringify({ iteration: k + 1, epoch: Math.floor(k / 10), loss: 200 - 3 * k, recon: 190 - 3 * k, kl: 10 + 0.1 * k, bce: 190 - 3 * k, logC: 1000, lossRunning: 190, reconRunning: 180, klRunning: 10, bceRunning: 180, wallMs: 100, msPerIter: 5, backend: 'wasm' }));
+      const lines = Array.from({ length: 20 }, (_, k) =>
+        JSON.stringify({
+          iteration: k + 1,
+          epoch: Math.floor(k / 10),
+          loss: 200 - 3 * k,
+          recon: 190 - 3 * k,
+          kl: 10 + 0.1 * k,
+          bce: 190 - 3 * k,
+          logC: 1000,
+          lossRunning: 190,
+          reconRunning: 180,
+          klRunning: 10,
+          bceRunning: 180,
+          wallMs: 100,
+          msPerIter: 5,
+          backend: 'wasm',
+        }),
+      );
       await writeFile(join(tmp, 'metrics.jsonl'), `${lines.join('\n')}\n`);
       await mkdir(join(tmp, 'snapshots'));
       await writeFloat32(join(tmp, 'snapshots', 'iter-00000020.f32'), images(64, 1));
-      const epochs = [0, 1].map((e) => ({ epoch: e, iteration: 10 * (e + 1), summary: {}, train: { loss: 190 - 20 * e, recon: 180 - 20 * e, kl: 10, bce: 180 }, test: { count: 50, loss: 185 - 20 * e, recon: 175, kl: 10, bce: 175, logC: 1000 }, files: [] }));
+      const epochs = [0, 1].map((e) => ({
+        epoch: e,
+        iteration: 10 * (e + 1),
+        summary: {},
+        train: { loss: 190 - 20 * e, recon: 180 - 20 * e, kl: 10, bce: 180 },
+        test: { count: 50, loss: 185 - 20 * e, recon: 175, kl: 10, bce: 175, logC: 1000 },
+        files: [],
+      }));
       await writeFile(join(tmp, 'train-stats.json'), JSON.stringify({ E3: { nG: 1, nD: 1 }, E4: null, epochs }));
       await mkdir(join(tmp, 'vae'));
       await writeFloat32(join(tmp, 'vae', 'test-batch.f32'), images(16, 4));
       await writeFloat32(join(tmp, 'vae', 'reconstructions-epoch-000.f32'), images(16, 5));
       await writeFloat32(join(tmp, 'vae', 'reconstructions-epoch-001.f32'), images(16, 6));
-      await writeFile(join(tmp, 'vae', 'test-labels.u8'), Uint8Array.from({ length: 50 }, (_, i) => i % 10));
-      await writeFloat32(join(tmp, 'vae', 'latent-means-epoch-001.f32'), Float32Array.from({ length: 100 }, (_, i) => Math.sin(i)));
+      await writeFile(
+        join(tmp, 'vae', 'test-labels.u8'),
+        Uint8Array.from({ length: 50 }, (_, i) => i % 10),
+      );
+      await writeFloat32(
+        join(tmp, 'vae', 'latent-means-epoch-001.f32'),
+        Float32Array.from({ length: 100 }, (_, i) => Math.sin(i)),
+      );
       await writeFloat32(join(tmp, 'vae', 'manifold-epoch-001.f32'), images(400, 7));
     });
-    const { artifact, index } = await renderRun(config({ evalDir: join(root, 'eval', 'none') }), { logger: collectingLogger() });
-    expect(index.figures.map((f) => f.file)).toEqual(['grid-8x8.png', 'snapshots-strip.png', 'vae-curves.png', 'reconstructions.png', 'latent-scatter.png', 'manifold.png']);
-    for (const f of ['curves-losses.png', 'curves-wasserstein.png', 'grad-norm-hist.png']) expect(index.skipped.find((s) => s.file === f)?.reason).toMatch(/VAE run has no critic/);
+    const { artifact, index } = await renderRun(config({ evalDir: join(root, 'eval', 'none') }), {
+      logger: collectingLogger(),
+    });
+    expect(index.figures.map((f) => f.file)).toEqual([
+      'grid-8x8.png',
+      'snapshots-strip.png',
+      'vae-curves.png',
+      'reconstructions.png',
+      'latent-scatter.png',
+      'manifold.png',
+    ]);
+    for (const f of ['curves-losses.png', 'curves-wasserstein.png', 'grad-norm-hist.png'])
+      expect(index.skipped.find((s) => s.file === f)?.reason).toMatch(/VAE run has no critic/);
     expect(index.figures.find((f) => f.file === 'reconstructions.png')?.title).toMatch(/epoch 1/);
     expect(await expectGrayPng(join(artifact.dir, 'manifold.png'))).toEqual({ width: 560, height: 560 });
     // the manifold is drawn pixel for pixel: tile (0, 0) is the first image
     const manifold = await decodeGray(await readFile(join(artifact.dir, 'manifold.png')));
     expect(manifold.pixels[0]).toBe(Math.round((images(400, 7)[0] + 1) * 127.5));
     // reconstructions: 16 images in rows of 8 → 2 rows of originals + 2 of reconstructions, tile scale 2
-    expect(await expectGrayPng(join(artifact.dir, 'reconstructions.png'))).toEqual({ width: 8 * 58 + 2, height: 4 * 58 + 2 });
+    expect(await expectGrayPng(join(artifact.dir, 'reconstructions.png'))).toEqual({
+      width: 8 * 58 + 2,
+      height: 4 * 58 + 2,
+    });
     const scatterMeta = await sharp(join(artifact.dir, 'latent-scatter.png')).metadata();
     expect([scatterMeta.format, scatterMeta.channels]).toEqual(['png', 3]); // coloured by class
     await expectGrayPng(join(artifact.dir, 'vae-curves.png'));

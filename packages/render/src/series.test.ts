@@ -52,7 +52,19 @@ describe('decimate', () => {
   });
 
   it('keeps short series (finite points only) and thins long ones keeping every bucket extreme', () => {
-    expect(decimate([{ x: 0, y: 1 }, { x: 1, y: NaN }, { x: 2, y: 3 }], 10)).toEqual([{ x: 0, y: 1 }, { x: 2, y: 3 }]);
+    expect(
+      decimate(
+        [
+          { x: 0, y: 1 },
+          { x: 1, y: NaN },
+          { x: 2, y: 3 },
+        ],
+        10,
+      ),
+    ).toEqual([
+      { x: 0, y: 1 },
+      { x: 2, y: 3 },
+    ]);
     const pts = Array.from({ length: 10_000 }, (_, i) => ({ x: i, y: Math.sin(i * 0.9) + (i === 7777 ? 50 : 0) }));
     const out = decimate(pts, 1000);
     expect(out.length).toBeLessThanOrEqual(1000);

@@ -15,7 +15,8 @@ export interface Point {
  * but count for nothing; an output is NaN only if its whole window is. window = 1 returns the input. O(n).
  */
 export function movingAverage(values: readonly number[], window: number): number[] {
-  if (!Number.isInteger(window) || window < 1) throw new RangeError(`movingAverage: window must be a positive integer, got ${window}`);
+  if (!Number.isInteger(window) || window < 1)
+    throw new RangeError(`movingAverage: window must be a positive integer, got ${window}`);
   const before = Math.floor((window - 1) / 2);
   const after = window - 1 - before;
   // prefix sums of the finite values and of their count
@@ -36,7 +37,10 @@ export function movingAverage(values: readonly number[], window: number): number
 
 /** The same smoothing applied to the y of points (x untouched). */
 export function smoothPoints(points: readonly Point[], window: number): Point[] {
-  const ys = movingAverage(points.map((p) => p.y), window);
+  const ys = movingAverage(
+    points.map((p) => p.y),
+    window,
+  );
   return points.map((p, i) => ({ x: p.x, y: ys[i] }));
 }
 
@@ -92,7 +96,8 @@ export interface Bin {
  * are not counted). A single distinct value gets one bin of width 1 centred on it.
  */
 export function histogramBins(values: readonly number[], bins: number, range?: [number, number]): Bin[] {
-  if (!Number.isInteger(bins) || bins < 1) throw new RangeError(`histogramBins: bins must be a positive integer, got ${bins}`);
+  if (!Number.isInteger(bins) || bins < 1)
+    throw new RangeError(`histogramBins: bins must be a positive integer, got ${bins}`);
   const finite = values.filter((v) => Number.isFinite(v));
   if (finite.length === 0) return [];
   let [lo, hi] = range ?? extent(finite);
@@ -102,7 +107,11 @@ export function histogramBins(values: readonly number[], bins: number, range?: [
     bins = 1;
   }
   const width = (hi - lo) / bins;
-  const out: Bin[] = Array.from({ length: bins }, (_, k) => ({ x0: lo + k * width, x1: k === bins - 1 ? hi : lo + (k + 1) * width, count: 0 }));
+  const out: Bin[] = Array.from({ length: bins }, (_, k) => ({
+    x0: lo + k * width,
+    x1: k === bins - 1 ? hi : lo + (k + 1) * width,
+    count: 0,
+  }));
   for (const v of finite) {
     if (v < lo || v > hi) continue;
     const k = Math.min(bins - 1, Math.floor((v - lo) / width));

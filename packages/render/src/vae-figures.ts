@@ -15,7 +15,12 @@ import { lineChart, scatter, stackPanels, type LineChartOptions, type Series, ty
  *   manifold.png         (d_z = 2) the 20 × 20 decoded manifold
  * All from the newest epoch's files.
  */
-export const VAE_FIGURE_FILES = ['vae-curves.png', 'reconstructions.png', 'latent-scatter.png', 'manifold.png'] as const;
+export const VAE_FIGURE_FILES = [
+  'vae-curves.png',
+  'reconstructions.png',
+  'latent-scatter.png',
+  'manifold.png',
+] as const;
 
 const PIXELS = 784;
 
@@ -44,7 +49,10 @@ export interface VaeRunFiles {
 /** The newest `<prefix>-epoch-NNN.f32` in `dir`. */
 function newest(names: string[], dir: string, prefix: string): EpochFile | undefined {
   const pattern = new RegExp(`^${prefix}-epoch-(\\d{3,})\\.f32$`);
-  const found = names.map((n) => ({ m: pattern.exec(n), n })).filter((x) => x.m).map((x) => ({ epoch: Number(x.m![1]), path: join(dir, x.n) }));
+  const found = names
+    .map((n) => ({ m: pattern.exec(n), n }))
+    .filter((x) => x.m)
+    .map((x) => ({ epoch: Number(x.m![1]), path: join(dir, x.n) }));
   return found.sort((a, b) => a.epoch - b.epoch).at(-1);
 }
 
@@ -54,7 +62,11 @@ const num = (v: unknown) => (typeof v === 'number' ? v : NaN);
  * The VAE files of a run folder, or undefined when it is not a VAE run: no vae/ folder and no VAE
  * metrics (`recon`; a run stopped before its first epoch end has the metrics only).
  */
-export async function readVaeRun(runDir: string, trainStats: unknown, records: readonly MetricRecord[] = []): Promise<VaeRunFiles | undefined> {
+export async function readVaeRun(
+  runDir: string,
+  trainStats: unknown,
+  records: readonly MetricRecord[] = [],
+): Promise<VaeRunFiles | undefined> {
   const dir = join(runDir, 'vae');
   const hasDir = existsSync(dir);
   if (!hasDir && !records.some((r) => Number.isFinite(r.recon))) return undefined;
@@ -64,7 +76,11 @@ export async function readVaeRun(runDir: string, trainStats: unknown, records: r
   if (Array.isArray(raw)) {
     for (const e of raw as Record<string, Record<string, unknown>>[]) {
       if (!e?.train || !e?.test) continue;
-      epochs.push({ epoch: num(e.epoch), train: { loss: num(e.train.loss), recon: num(e.train.recon), kl: num(e.train.kl) }, test: { loss: num(e.test.loss), recon: num(e.test.recon), kl: num(e.test.kl) } });
+      epochs.push({
+        epoch: num(e.epoch),
+        train: { loss: num(e.train.loss), recon: num(e.train.recon), kl: num(e.train.kl) },
+        test: { loss: num(e.test.loss), recon: num(e.test.recon), kl: num(e.test.kl) },
+      });
     }
   }
   return {
@@ -79,15 +95,58 @@ export async function readVaeRun(runDir: string, trainStats: unknown, records: r
 }
 
 /** vae-curves.png: loss, reconstruction term and KL per iteration; train vs test per epoch. */
-export function vaeCurves(records: readonly MetricRecord[], epochs: readonly VaeEpochFigures[], smooth: LineChartOptions['smooth']): Built {
-  const perIteration = (name: string, pick: (r: MetricRecord) => number): Series => ({ name, points: records.map((r) => ({ x: r.iteration, y: pick(r) })).filter((p) => Number.isFinite(p.y)) });
-  const batch = [perIteration('−ELBO (loss)', (r) => r.loss), perIteration('reconstruction −log p(x|z)', (r) => r.recon), perIteration('KL(q(z|x) ‖ p(z))', (r) => r.kl)].filter((s) => s.points.length > 0);
+export function vaeCurves(
+  records: readonly MetricRecord[],
+  epochs: readonly VaeEpochFigures[],
+  smooth: LineChartOptions['smooth'],
+): Built {
+  const perIteration = (name: string, pick: (r: MetricRecord) => number): Series => ({
+    name,
+    points: records.map((r) => ({ x: r.iteration, y: pick(r) })).filter((p) => Number.isFinite(p.y)),
+  });
+  const batch = [
+    perIteration('−ELBO (loss)', (r) => r.loss),
+    perIteration('reconstruction −log p(x|z)', (r) => r.recon),
+    perIteration('KL(q(z|x) ‖ p(z))', (r) => r.kl),
+  ].filter((s) => s.points.length > 0);
   const panels: Spec[] = [];
-  if (batch.length) panels.push(lineChart({ series: batch, xLabel: 'iteration', yLabel: 'nats per image (batch mean)', title: 'Training batches', legendTitle: 'term', smooth, xFormat: '~s', height: 220 }));
-  const perEpoch = (name: string, pick: (e: VaeEpochFigures) => number): Series => ({ name, points: epochs.map((e) => ({ x: e.epoch, y: pick(e) })).filter((p) => Number.isFinite(p.y)) });
-  const epochSeries = [perEpoch('−ELBO, train (running mean)', (e) => e.train.loss), perEpoch('−ELBO, test set', (e) => e.test.loss), perEpoch('KL, train', (e) => e.train.kl), perEpoch('KL, test set', (e) => e.test.kl)].filter((s) => s.points.length > 0);
-  if (epochSeries.length) panels.push(lineChart({ series: epochSeries, xLabel: 'epoch', yLabel: 'nats per image', title: 'Per epoch: training batches against the test set', legendTitle: 'figure', points: true, height: 220 }));
-  if (panels.length === 0) return { skip: 'metrics.jsonl has no finite loss, recon or kl and train-stats.json no VAE epochs' };
+  if (batch.length)
+    panels.push(
+      lineChart({
+        series: batch,
+        xLabel: 'iteration',
+        yLabel: 'nats per image (batch mean)',
+        title: 'Training batches',
+        legendTitle: 'term',
+        smooth,
+        xFormat: '~s',
+        height: 220,
+      }),
+    );
+  const perEpoch = (name: string, pick: (e: VaeEpochFigures) => number): Series => ({
+    name,
+    points: epochs.map((e) => ({ x: e.epoch, y: pick(e) })).filter((p) => Number.isFinite(p.y)),
+  });
+  const epochSeries = [
+    perEpoch('−ELBO, train (running mean)', (e) => e.train.loss),
+    perEpoch('−ELBO, test set', (e) => e.test.loss),
+    perEpoch('KL, train', (e) => e.train.kl),
+    perEpoch('KL, test set', (e) => e.test.kl),
+  ].filter((s) => s.points.length > 0);
+  if (epochSeries.length)
+    panels.push(
+      lineChart({
+        series: epochSeries,
+        xLabel: 'epoch',
+        yLabel: 'nats per image',
+        title: 'Per epoch: training batches against the test set',
+        legendTitle: 'figure',
+        points: true,
+        height: 220,
+      }),
+    );
+  if (panels.length === 0)
+    return { skip: 'metrics.jsonl has no finite loss, recon or kl and train-stats.json no VAE epochs' };
   return { spec: stackPanels('VAE: negative ELBO and its terms', panels) };
 }
 
@@ -97,22 +156,44 @@ export const SCATTER_POINTS = 5000;
 /** latent-scatter.png: μ(x) of the first SCATTER_POINTS test images [n, 2], coloured by class (draw with `colour: true`). */
 export function latentScatter(means: Float32Array, labels: Uint8Array, epoch: number): Built {
   const n = labels.length;
-  if (means.length !== 2 * n) return { skip: `latent means hold ${means.length / 2} points for ${n} labels (not a 2-D latent?)` };
+  if (means.length !== 2 * n)
+    return { skip: `latent means hold ${means.length / 2} points for ${n} labels (not a 2-D latent?)` };
   const shown = Math.min(n, SCATTER_POINTS);
   const classes = [...new Set(labels)].sort((a, b) => a - b);
   const groups = classes.map((k) => ({ name: String(k), points: [] as { x: number; y: number }[] }));
   const at = new Map(classes.map((k, i) => [k, i]));
   for (let i = 0; i < shown; i++) groups[at.get(labels[i])!].points.push({ x: means[2 * i], y: means[2 * i + 1] });
   return {
-    spec: scatter({ groups, xLabel: 'μ₁', yLabel: 'μ₂', title: 'Latent means of the test set by class', subtitle: `${shown === n ? '' : `the first ${shown.toLocaleString('en-US')} of `}${n.toLocaleString('en-US')} test images, epoch ${epoch}`, legendTitle: 'digit', equalAxes: true, pointSize: 10, opacity: 0.7, colour: true }),
+    spec: scatter({
+      groups,
+      xLabel: 'μ₁',
+      yLabel: 'μ₂',
+      title: 'Latent means of the test set by class',
+      subtitle: `${shown === n ? '' : `the first ${shown.toLocaleString('en-US')} of `}${n.toLocaleString('en-US')} test images, epoch ${epoch}`,
+      legendTitle: 'digit',
+      equalAxes: true,
+      pointSize: 10,
+      opacity: 0.7,
+      colour: true,
+    }),
     note: `epoch ${epoch}`,
   };
 }
 
 /** The fixed test batch and its reconstructions as rows of `cols`: originals, then their reconstructions. */
-export async function reconstructionsPng(originals: Float32Array, reconstructions: Float32Array, cols: number, scale: number): Promise<Buffer> {
+export async function reconstructionsPng(
+  originals: Float32Array,
+  reconstructions: Float32Array,
+  cols: number,
+  scale: number,
+): Promise<Buffer> {
   const n = reconstructions.length / PIXELS;
-  if (originals.length < n * PIXELS) throw new PipelineError(`the test batch holds ${originals.length / PIXELS} images, the reconstructions ${n}`, 'vae/test-batch.f32', 'the run folder mixes runs: retrain it');
+  if (originals.length < n * PIXELS)
+    throw new PipelineError(
+      `the test batch holds ${originals.length / PIXELS} images, the reconstructions ${n}`,
+      'vae/test-batch.f32',
+      'the run folder mixes runs: retrain it',
+    );
   const rows = Math.ceil(n / cols);
   const images = new Float32Array(2 * rows * cols * PIXELS).fill(-1);
   for (let r = 0; r < rows; r++) {
@@ -130,6 +211,11 @@ export async function readLabels(path: string): Promise<Uint8Array> {
 export async function readManifold(path: string): Promise<{ images: Float32Array; side: number }> {
   const images = await readFloat32(path);
   const side = Math.round(Math.sqrt(images.length / PIXELS));
-  if (side * side * PIXELS !== images.length) throw new PipelineError(`holds ${images.length / PIXELS} images, not a square grid`, path, 'the file is truncated: rerun the training stage');
+  if (side * side * PIXELS !== images.length)
+    throw new PipelineError(
+      `holds ${images.length / PIXELS} images, not a square grid`,
+      path,
+      'the file is truncated: rerun the training stage',
+    );
   return { images, side };
 }

@@ -41,7 +41,9 @@ await runCli(async () => {
       const options = { requests: opts.requests, retry: Boolean(opts.retry), deadlineMs: opts.deadline * 1000 };
       const r = await burst(server.url, server.child.pid!, options);
       if (r.problems.length > 0) throw new Error(`round ${round}: ${r.problems.slice(0, 5).join('; ')}`);
-      const statuses = Object.entries(r.statuses).map(([s, n]) => `${s}×${n}`).join(' ');
+      const statuses = Object.entries(r.statuses)
+        .map(([s, n]) => `${s}×${n}`)
+        .join(' ');
       const mib = [r.rssBeforeMib, r.peakRssMib, r.hwmMib, r.rssAfterMib].map((v) => v.toFixed(0));
       rows.push([round, opts.requests, statuses, r.served.generate + r.served.traverse, r.seconds.toFixed(1), ...mib]);
     }

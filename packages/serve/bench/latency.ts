@@ -29,14 +29,25 @@ await runCli(async () => {
   const base = await app.listen({ port: 0, host: '127.0.0.1' });
 
   const call = async (count: number, format: 'json' | 'png' | 'f32', seed: number) => {
-    const res = await fetch(`${base}/generate`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ count, seed, format }) });
+    const res = await fetch(`${base}/generate`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ count, seed, format }),
+    });
     if (res.status !== 200) throw new Error(`status ${res.status}`);
     await res.arrayBuffer();
   };
   const pct = (xs: number[], p: number) => xs[Math.min(xs.length - 1, Math.floor(xs.length * p))];
 
   const rows: (string | number)[][] = [];
-  for (const [count, format] of [[1, 'json'], [1, 'png'], [1, 'f32'], [100, 'json'], [100, 'png'], [100, 'f32']] as const) {
+  for (const [count, format] of [
+    [1, 'json'],
+    [1, 'png'],
+    [1, 'f32'],
+    [100, 'json'],
+    [100, 'png'],
+    [100, 'f32'],
+  ] as const) {
     const n = count === 1 ? opts.requests : Math.max(20, Math.floor(opts.requests / 4));
     for (let i = 0; i < 10; i++) await call(count, format, i); // warm-up
     const ms: number[] = [];
@@ -48,9 +59,22 @@ await runCli(async () => {
     }
     const seconds = (performance.now() - t0) / 1000;
     ms.sort((a, b) => a - b);
-    rows.push([`${count}`, format, 1, n, pct(ms, 0.5).toFixed(2), pct(ms, 0.99).toFixed(2), ((n * count) / seconds).toFixed(0)]);
+    rows.push([
+      `${count}`,
+      format,
+      1,
+      n,
+      pct(ms, 0.5).toFixed(2),
+      pct(ms, 0.99).toFixed(2),
+      ((n * count) / seconds).toFixed(0),
+    ]);
   }
-  for (const [count, format] of [[1, 'f32'], [100, 'json'], [100, 'png'], [100, 'f32']] as const) {
+  for (const [count, format] of [
+    [1, 'f32'],
+    [100, 'json'],
+    [100, 'png'],
+    [100, 'f32'],
+  ] as const) {
     const clients = 4;
     let done = 0;
     const ms: number[] = [];
@@ -68,10 +92,22 @@ await runCli(async () => {
     );
     const seconds = (performance.now() - t0) / 1000;
     ms.sort((a, b) => a - b);
-    rows.push([`${count}`, format, clients, done, pct(ms, 0.5).toFixed(2), pct(ms, 0.99).toFixed(2), ((done * count) / seconds).toFixed(0)]);
+    rows.push([
+      `${count}`,
+      format,
+      clients,
+      done,
+      pct(ms, 0.5).toFixed(2),
+      pct(ms, 0.99).toFixed(2),
+      ((done * count) / seconds).toFixed(0),
+    ]);
   }
-  process.stdout.write(`serve latency on loopback, ${cpus().length} × ${cpus()[0]?.model.trim()}, onnxruntime-node CPU, model ${model.meta.run}@${model.meta.iteration} (d_z ${model.latentDim}), load average ${load.toFixed(1)} before the run\n`);
-  process.stdout.write(`${formatTable(['images/request', 'format', 'clients', 'requests', 'p50 ms', 'p99 ms', 'images/s'], rows)}\n`);
+  process.stdout.write(
+    `serve latency on loopback, ${cpus().length} × ${cpus()[0]?.model.trim()}, onnxruntime-node CPU, model ${model.meta.run}@${model.meta.iteration} (d_z ${model.latentDim}), load average ${load.toFixed(1)} before the run\n`,
+  );
+  process.stdout.write(
+    `${formatTable(['images/request', 'format', 'clients', 'requests', 'p50 ms', 'p99 ms', 'images/s'], rows)}\n`,
+  );
   await app.close();
   await model.release();
   if (fixture) await rm(fixture.root, { recursive: true, force: true });

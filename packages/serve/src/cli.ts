@@ -9,7 +9,7 @@ const program = new Command()
   .name('serve')
   .description('serves an exported generator over HTTP (onnxruntime-node, fastify), with a web page at /')
   .option('--model <dir>', 'export folder inside the artifacts root, e.g. export/default/00020000 (env WGAN_MODEL)')
-  .option('--run <name>', "serve the run's newest export: artifacts/export/<name>/latest (default \"default\")")
+  .option('--run <name>', 'serve the run\'s newest export: artifacts/export/<name>/latest (default "default")')
   .option('--port <n>', 'port, 0 for any free one (env PORT, default 8080)', Number)
   .option('--host <addr>', 'address to listen on (env HOST, default 127.0.0.1)')
   .option('--body-limit <bytes>', 'largest request body (default 1048576)', Number)
@@ -46,8 +46,14 @@ await runCli(async () => {
     queueSize: opts.queueSize,
   };
   const env = envOverrides();
-  const merged = Object.fromEntries(Object.keys({ ...env, ...flags }).map((k) => [k, (flags as Record<string, unknown>)[k] ?? env[k]]));
-  const config = resolveConfig(serveSchema, { file: opts.config, overrides: merged, source: 'flags or env (WGAN_MODEL, PORT, HOST)' });
+  const merged = Object.fromEntries(
+    Object.keys({ ...env, ...flags }).map((k) => [k, (flags as Record<string, unknown>)[k] ?? env[k]]),
+  );
+  const config = resolveConfig(serveSchema, {
+    file: opts.config,
+    overrides: merged,
+    source: 'flags or env (WGAN_MODEL, PORT, HOST)',
+  });
   const dir = await resolveModelDir(config);
   if (opts.dryRun) {
     process.stdout.write(`${JSON.stringify({ config, model: dir }, null, 2)}\n`);
@@ -58,12 +64,28 @@ await runCli(async () => {
   const app = await createServer({ model, logger, bodyLimit: config.bodyLimit, limits: config });
   const address = await app.listen({ port: config.port, host: config.host }).catch(async (e: NodeJS.ErrnoException) => {
     await model.release();
-    if (e.code === 'EADDRINUSE') throw new PipelineError(`port ${config.port} is already in use`, '--port', 'stop the other server or pick another port (--port 0 takes any free one)');
-    if (e.code === 'EACCES') throw new PipelineError(`no permission to listen on port ${config.port}`, '--port', 'use a port above 1023');
-    if (e.code === 'EADDRNOTAVAIL' || e.code === 'ENOTFOUND') throw new PipelineError(`cannot listen on host ${config.host}`, '--host', 'use 127.0.0.1, 0.0.0.0 or an address of this machine');
+    if (e.code === 'EADDRINUSE')
+      throw new PipelineError(
+        `port ${config.port} is already in use`,
+        '--port',
+        'stop the other server or pick another port (--port 0 takes any free one)',
+      );
+    if (e.code === 'EACCES')
+      throw new PipelineError(`no permission to listen on port ${config.port}`, '--port', 'use a port above 1023');
+    if (e.code === 'EADDRNOTAVAIL' || e.code === 'ENOTFOUND')
+      throw new PipelineError(
+        `cannot listen on host ${config.host}`,
+        '--host',
+        'use 127.0.0.1, 0.0.0.0 or an address of this machine',
+      );
     throw e;
   });
-  logger.info('model loaded', { dir, run: model.meta.run, iteration: model.meta.iteration, latentDim: model.latentDim });
+  logger.info('model loaded', {
+    dir,
+    run: model.meta.run,
+    iteration: model.meta.iteration,
+    latentDim: model.latentDim,
+  });
   process.stdout.write(`listening on ${address}\n`);
 
   // Graceful shutdown: stop accepting, let in-flight requests finish, release the session, exit 0.

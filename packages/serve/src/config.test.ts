@@ -4,7 +4,11 @@ import { envOverrides, serveSchema } from './config.js';
 
 describe('serve config', () => {
   it('reads WGAN_MODEL, PORT and HOST from the environment', () => {
-    expect(envOverrides({ WGAN_MODEL: '/m', PORT: '9000', HOST: '0.0.0.0' })).toEqual({ model: '/m', port: 9000, host: '0.0.0.0' });
+    expect(envOverrides({ WGAN_MODEL: '/m', PORT: '9000', HOST: '0.0.0.0' })).toEqual({
+      model: '/m',
+      port: 9000,
+      host: '0.0.0.0',
+    });
     expect(envOverrides({})).toEqual({ model: undefined, port: undefined, host: undefined });
   });
 
@@ -24,7 +28,9 @@ describe('serve config', () => {
       queueSize: 32,
     });
     expect(() => resolveConfig(serveSchema, { overrides: { queueConcurrency: 0 } })).toThrow(/queueConcurrency/);
-    expect(() => resolveConfig(serveSchema, { overrides: envOverrides({ PORT: 'eighty' }), source: 'env' })).toThrow(/port: Invalid input/);
+    expect(() => resolveConfig(serveSchema, { overrides: envOverrides({ PORT: 'eighty' }), source: 'env' })).toThrow(
+      /port: Invalid input/,
+    );
     expect(() => resolveConfig(serveSchema, { overrides: { port: 70000 } })).toThrow(/port/);
   });
 });

@@ -14,7 +14,11 @@ export const serveSchema = z
     /** Loopback by default; 0.0.0.0 to serve the network. */
     host: z.string().min(1).default('127.0.0.1'),
     /** Largest request body in bytes. */
-    bodyLimit: z.number().int().positive().default(1 << 20),
+    bodyLimit: z
+      .number()
+      .int()
+      .positive()
+      .default(1 << 20),
     /** onnxruntime intra-op threads (default: onnxruntime's choice, one per core). */
     threads: z.number().int().positive().optional(),
     /** Let onnxruntime's threads spin-wait between runs (faster on an idle many-core machine, slower on a busy small one). */

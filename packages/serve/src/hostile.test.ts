@@ -159,10 +159,16 @@ describe('slow and silent clients', () => {
 describe('connection cap', () => {
   it('with 3 sockets open the 4th is closed on accept; after one closes a new one is served', async () => {
     const { app, port } = await listen({ maxConnections: 3, idleTimeoutMs: 60_000, requestTimeoutMs: 60_000 });
-    const open = await Promise.all(Array.from({ length: 3 }, () => new Promise<Socket>((resolve) => {
-      const s = connect(port, '127.0.0.1', () => resolve(s));
-      s.on('error', () => {});
-    })));
+    const open = await Promise.all(
+      Array.from(
+        { length: 3 },
+        () =>
+          new Promise<Socket>((resolve) => {
+            const s = connect(port, '127.0.0.1', () => resolve(s));
+            s.on('error', () => {});
+          }),
+      ),
+    );
     await expect.poll(() => new Promise<number>((resolve) => app.server.getConnections((_e, n) => resolve(n)))).toBe(3);
     const refused = await raw(port, (s) => s.write(wire('GET', '/health')), 5000);
     expect(refused.text).toBe(''); // closed without an answer

@@ -42,12 +42,32 @@ interface Case {
 const zeros = (n: number) => new Array(n).fill(0).join(',');
 const BAD: ((rng: Rng) => Omit<Case, 'good'>)[] = [
   () => ({ method: 'POST', path: '/generate', contentType: 'application/json', body: '{"count":0}' }),
-  (rng) => ({ method: 'POST', path: '/generate', contentType: 'application/json', body: JSON.stringify({ count: 257 + rng.below(1000) }) }),
-  (rng) => ({ method: 'POST', path: '/generate', contentType: 'application/json', body: JSON.stringify({ z: [new Array(1 + rng.below(99)).fill(0.5)] }) }),
-  () => ({ method: 'POST', path: '/generate', contentType: 'application/json', body: `{"z":[[${zeros(50)},NaN,${zeros(49)}]]}` }),
+  (rng) => ({
+    method: 'POST',
+    path: '/generate',
+    contentType: 'application/json',
+    body: JSON.stringify({ count: 257 + rng.below(1000) }),
+  }),
+  (rng) => ({
+    method: 'POST',
+    path: '/generate',
+    contentType: 'application/json',
+    body: JSON.stringify({ z: [new Array(1 + rng.below(99)).fill(0.5)] }),
+  }),
+  () => ({
+    method: 'POST',
+    path: '/generate',
+    contentType: 'application/json',
+    body: `{"z":[[${zeros(50)},NaN,${zeros(49)}]]}`,
+  }),
   () => ({ method: 'POST', path: '/generate', contentType: 'application/json', body: '{"count": 4,' }),
   () => ({ method: 'POST', path: '/generate', contentType: 'text/plain', body: 'count=4' }),
-  () => ({ method: 'POST', path: '/generate', contentType: 'application/json', body: JSON.stringify({ pad: 'x'.repeat(1.1 * 2 ** 20) }) }),
+  () => ({
+    method: 'POST',
+    path: '/generate',
+    contentType: 'application/json',
+    body: JSON.stringify({ pad: 'x'.repeat(1.1 * 2 ** 20) }),
+  }),
   () => ({ method: 'GET', path: '/no/such/route', contentType: 'application/json', body: '' }),
   () => ({ method: 'POST', path: '/traverse', contentType: 'application/json', body: '{"index":-1}' }),
 ];
@@ -58,7 +78,15 @@ function makeCases(n: number): Case[] {
     if (i % 2 === 1) return { good: false, ...BAD[rng.below(BAD.length)](rng) };
     const count = 1 + rng.below(4);
     const png = rng.below(4) === 0;
-    return { good: true, method: 'POST', path: '/generate', contentType: 'application/json', body: JSON.stringify({ count, seed: rng.below(1e6), ...(png ? { format: 'png' } : {}) }), count, png };
+    return {
+      good: true,
+      method: 'POST',
+      path: '/generate',
+      contentType: 'application/json',
+      body: JSON.stringify({ count, seed: rng.below(1e6), ...(png ? { format: 'png' } : {}) }),
+      count,
+      png,
+    };
   });
 }
 
@@ -98,7 +126,12 @@ const keepAlive = new Agent({ keepAlive: true, maxSockets: 32 });
 
 describe('load: 1,000 requests, half malformed, concurrency 32', () => {
   it('0 crashes, every good one 200 with the right shape, every bad one 4xx, RSS growth < 50 MB', async () => {
-    const health = async () => JSON.parse((await send(server.url, { good: true, method: 'GET', path: '/health', contentType: '', body: '' })).body.toString()) as { rssMb: number; requests: number };
+    const health = async () =>
+      JSON.parse(
+        (
+          await send(server.url, { good: true, method: 'GET', path: '/health', contentType: '', body: '' })
+        ).body.toString(),
+      ) as { rssMb: number; requests: number };
     // Warm-up (allocator pools, JIT) before the baseline.
     for (const c of makeCases(64)) await send(server.url, c);
     const rssBefore = rssMib(server.child.pid!) ?? (await health()).rssMb;
@@ -125,20 +158,34 @@ describe('load: 1,000 requests, half malformed, concurrency 32', () => {
           const img = await decodeGray(r.body);
           const cols = Math.ceil(Math.sqrt(r.c.count!));
           const rows = Math.ceil(r.c.count! / cols);
-          if (img.width !== cols * 58 + 2 || img.height !== rows * 58 + 2) problems.push(`png ${img.width}×${img.height} for ${r.c.count}`);
+          if (img.width !== cols * 58 + 2 || img.height !== rows * 58 + 2)
+            problems.push(`png ${img.width}×${img.height} for ${r.c.count}`);
         } else {
           const j = JSON.parse(r.body.toString()) as { shape: number[]; images: number[][] };
-          if (j.shape.join() !== `${r.c.count},1,28,28` || j.images.length !== r.c.count || j.images.some((im) => im.length !== 784 || im.some((v) => !(v >= -1 && v <= 1)))) problems.push(`json shape ${j.shape} for ${r.c.count}`);
+          if (
+            j.shape.join() !== `${r.c.count},1,28,28` ||
+            j.images.length !== r.c.count ||
+            j.images.some((im) => im.length !== 784 || im.some((v) => !(v >= -1 && v <= 1)))
+          )
+            problems.push(`json shape ${j.shape} for ${r.c.count}`);
         }
       } else {
-        const j = r.type.includes('application/json') ? (JSON.parse(r.body.toString()) as { error?: string; field?: string }) : {};
-        if (r.status < 400 || r.status >= 500 || typeof j.error !== 'string' || typeof j.field !== 'string') problems.push(`bad ${r.c.path} ${r.c.body.slice(0, 60)} → ${r.status} ${r.body.toString().slice(0, 120)}`);
+        const j = r.type.includes('application/json')
+          ? (JSON.parse(r.body.toString()) as { error?: string; field?: string })
+          : {};
+        if (r.status < 400 || r.status >= 500 || typeof j.error !== 'string' || typeof j.field !== 'string')
+          problems.push(`bad ${r.c.path} ${r.c.body.slice(0, 60)} → ${r.status} ${r.body.toString().slice(0, 120)}`);
       }
     }
     const h = await health();
     const rssAfter = rssMib(server.child.pid!) ?? h.rssMb;
-    const latencies = results.filter((r) => r.c.good).map((r) => r.ms).sort((a, b) => a - b);
-    const statuses = Object.entries(results.reduce<Record<number, number>>((m, r) => ((m[r.status] = (m[r.status] ?? 0) + 1), m), {}));
+    const latencies = results
+      .filter((r) => r.c.good)
+      .map((r) => r.ms)
+      .sort((a, b) => a - b);
+    const statuses = Object.entries(
+      results.reduce<Record<number, number>>((m, r) => ((m[r.status] = (m[r.status] ?? 0) + 1), m), {}),
+    );
     console.log(
       `[load] ${results.length} requests in ${seconds.toFixed(1)} s (${(results.length / seconds).toFixed(0)} req/s), statuses ${statuses.map(([s, n]) => `${s}×${n}`).join(' ')}, ` +
         `good p50 ${latencies[Math.floor(latencies.length / 2)].toFixed(1)} ms p99 ${latencies[Math.floor(latencies.length * 0.99)].toFixed(1)} ms, RSS ${rssBefore.toFixed(1)} → ${rssAfter.toFixed(1)} MiB`,
@@ -156,7 +203,9 @@ describe('load: 1,000 requests, half malformed, concurrency 32', () => {
     // 503 + Retry-After, so the server never holds more than 34 requests' worth of work.
     // (bench/burst.ts --retry has the refused clients retry until all 128 are served.)
     const r = await burst(server.url, server.child.pid!, { requests: 128, retry: false });
-    const statuses = Object.entries(r.statuses).map(([s, n]) => `${s}×${n}`).join(' ');
+    const statuses = Object.entries(r.statuses)
+      .map(([s, n]) => `${s}×${n}`)
+      .join(' ');
     const [before, peak, hwm, after] = [r.rssBeforeMib, r.peakRssMib, r.hwmMib, r.rssAfterMib].map((v) => v.toFixed(0));
     console.log(
       `[burst] 128 × 256 images at once in ${r.seconds.toFixed(1)} s, statuses ${statuses}; ` +
@@ -178,10 +227,14 @@ describe('load: 1,000 requests, half malformed, concurrency 32', () => {
     const body = JSON.stringify({ count: 2, seed: 1 });
     const url = new URL('/generate', server.url);
     const answer = new Promise<number>((resolve, reject) => {
-      const req = request(url, { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode ?? 0));
-      });
+      const req = request(
+        url,
+        { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+        (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode ?? 0));
+        },
+      );
       req.on('error', reject);
       req.write(body.slice(0, 5)); // the request is in flight: headers and part of the body sent
       setTimeout(() => {
@@ -193,7 +246,9 @@ describe('load: 1,000 requests, half malformed, concurrency 32', () => {
     expect(await answer).toBe(200);
     const t1 = performance.now();
     expect(await server.exited).toBe(0);
-    console.log(`[sigterm] answered ${(t1 - t0).toFixed(0)} ms, exited ${(performance.now() - t0).toFixed(0)} ms after the request started`);
+    console.log(
+      `[sigterm] answered ${(t1 - t0).toFixed(0)} ms, exited ${(performance.now() - t0).toFixed(0)} ms after the request started`,
+    );
     expect(server.stderr()).toMatch(/shutting down\s+signal=SIGTERM[\s\S]*stopped/);
   }, 30_000);
 });

@@ -29,9 +29,11 @@ async function refusal(options: { model?: string; run?: string }): Promise<Pipel
 }
 
 describe('resolveModelDir', () => {
-  it('follows a run\'s latest pointer to the export folder beside it', async () => {
+  it("follows a run's latest pointer to the export folder beside it", async () => {
     expect(await resolveModelDir({ run: 'good' })).toBe(join(root, 'artifacts', 'export', 'good', '00000020'));
-    expect(await resolveModelDir({ model: 'artifacts/export/good/00000020' })).toBe(join(root, 'artifacts', 'export', 'good', '00000020'));
+    expect(await resolveModelDir({ model: 'artifacts/export/good/00000020' })).toBe(
+      join(root, 'artifacts', 'export', 'good', '00000020'),
+    );
   });
   it('refuses a latest pointer that leads out of its folder', async () => {
     const e = await refusal({ run: 'hostile' });

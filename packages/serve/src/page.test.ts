@@ -16,7 +16,8 @@ import { createServer } from './server.js';
  */
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 const available = existsSync(CHROMIUM);
-if (!available) console.log(`[skip] serve page test: ${CHROMIUM} not found (apt-get install chromium, or set CHROMIUM)`);
+if (!available)
+  console.log(`[skip] serve page test: ${CHROMIUM} not found (apt-get install chromium, or set CHROMIUM)`);
 
 describe.skipIf(!available)('the web page in chromium', () => {
   let root: string;
@@ -33,7 +34,10 @@ describe.skipIf(!available)('the web page in chromium', () => {
     model = await loadGenerator(fx.modelDir);
     app = await createServer({ model });
     base = await app.listen({ port: 0, host: '127.0.0.1' });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
+    });
     page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
     page.on('console', (m) => {
       if (m.type() === 'error') consoleErrors.push(m.text());
@@ -50,9 +54,18 @@ describe.skipIf(!available)('the web page in chromium', () => {
 
   /** Waits for the n-th completed render, then returns the grid image's bytes as the page shows them. */
   async function rendered(n: number): Promise<{ src: string; png: Buffer }> {
-    await page.waitForFunction((k) => Number(document.body.dataset.rendered ?? 0) >= k && (document.getElementById('grid') as HTMLImageElement).complete, n, { timeout: 20_000 });
+    await page.waitForFunction(
+      (k) =>
+        Number(document.body.dataset.rendered ?? 0) >= k &&
+        (document.getElementById('grid') as HTMLImageElement).complete,
+      n,
+      { timeout: 20_000 },
+    );
     const src = await page.$eval('#grid', (img) => (img as HTMLImageElement).src);
-    const bytes = await page.evaluate(async (url) => Array.from(new Uint8Array(await (await fetch(url)).arrayBuffer())), src);
+    const bytes = await page.evaluate(
+      async (url) => Array.from(new Uint8Array(await (await fetch(url)).arrayBuffer())),
+      src,
+    );
     return { src, png: Buffer.from(bytes) };
   }
 
@@ -63,7 +76,10 @@ describe.skipIf(!available)('the web page in chromium', () => {
     const grid = await decodeGray(first.png);
     // 64 samples, 8 × 8 tiles of 56 px + 2 px padding: 8·58 + 2 = 466.
     expect([grid.width, grid.height]).toEqual([466, 466]);
-    const size = await page.$eval('#traversal', (img) => [(img as HTMLImageElement).naturalWidth, (img as HTMLImageElement).naturalHeight]);
+    const size = await page.$eval('#traversal', (img) => [
+      (img as HTMLImageElement).naturalWidth,
+      (img as HTMLImageElement).naturalHeight,
+    ]);
     expect(size).toEqual([10 * 58 + 2, 4 * 58 + 2]);
     await expect.poll(() => page.textContent('#traversal-caption')).toMatch(/E9 r = -?\d\.\d{3}/);
   });
@@ -91,7 +107,11 @@ describe.skipIf(!available)('the web page in chromium', () => {
       (el as HTMLInputElement).value = '2';
       el.dispatchEvent(new Event('input', { bubbles: true }));
     });
-    await page.waitForFunction(() => /z\[5\] = 2\.00/.test(document.getElementById('grid-caption')!.textContent ?? ''), undefined, { timeout: 20_000 });
+    await page.waitForFunction(
+      () => /z\[5\] = 2\.00/.test(document.getElementById('grid-caption')!.textContent ?? ''),
+      undefined,
+      { timeout: 20_000 },
+    );
     const moved = await rendered(5);
     expect(moved.png.equals(before.png)).toBe(false);
     expect(await page.textContent('#value-out')).toBe('2.00');
@@ -101,7 +121,9 @@ describe.skipIf(!available)('the web page in chromium', () => {
   it('shows a server error on the page instead of failing silently, and saves a screenshot', async () => {
     await page.fill('#index', '100'); // out of range for d_z = 100: the server answers 400 naming the field
     await page.dispatchEvent('#index', 'change');
-    await expect.poll(() => page.textContent('#error'), { timeout: 20_000 }).toMatch(/index 100 is out of range: the latent size is 100 \((fix\.)?index\)/);
+    await expect
+      .poll(() => page.textContent('#error'), { timeout: 20_000 })
+      .toMatch(/index 100 is out of range: the latent size is 100 \((fix\.)?index\)/);
     await page.fill('#index', '5');
     await page.dispatchEvent('#index', 'change');
     await expect.poll(() => page.textContent('#error'), { timeout: 20_000 }).toBe('');
@@ -111,6 +133,9 @@ describe.skipIf(!available)('the web page in chromium', () => {
     await page.screenshot({ path, fullPage: true });
     expect(existsSync(path)).toBe(true);
     console.log(`[page] screenshot: ${path}`);
-    expect(consoleErrors.filter((e) => !/400 \(Bad Request\)/.test(e)), consoleErrors.join(' | ')).toEqual([]);
+    expect(
+      consoleErrors.filter((e) => !/400 \(Bad Request\)/.test(e)),
+      consoleErrors.join(' | '),
+    ).toEqual([]);
   });
 });

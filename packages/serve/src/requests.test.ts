@@ -24,7 +24,16 @@ describe('parseGenerate', () => {
   });
 
   it('takes z as vectors or one vector, and fix sets a coordinate', () => {
-    const r = parseGenerate({ z: [[1, 2, 3, 4], [5, 6, 7, 8]], fix: { index: 0, value: -2 } }, D);
+    const r = parseGenerate(
+      {
+        z: [
+          [1, 2, 3, 4],
+          [5, 6, 7, 8],
+        ],
+        fix: { index: 0, value: -2 },
+      },
+      D,
+    );
     expect(r).toMatchObject({ count: 2, seed: null });
     expect(Array.from(r.z)).toEqual([-2, 2, 3, 4, -2, 6, 7, 8]);
     expect(Array.from(parseGenerate({ z: [0.5, 0, 0, 1] }, D).z)).toEqual([0.5, 0, 0, 1]);
@@ -46,7 +55,16 @@ describe('parseGenerate', () => {
     [{ count: '4' }, 'count', /got "4"/],
     [{ seed: -1 }, 'seed', /seed must be an integer from 0 to 4294967295/],
     [{ z: [[1, 2, 3]] }, 'z[0]', /z\[0\] has 3 values; the model's latent size is 4/],
-    [{ z: [[1, 2, 3, 4], [1, 2, 3, 4, 5]] }, 'z[1]', /has 5 values/],
+    [
+      {
+        z: [
+          [1, 2, 3, 4],
+          [1, 2, 3, 4, 5],
+        ],
+      },
+      'z[1]',
+      /has 5 values/,
+    ],
     [{ z: [1, 2, 3] }, 'z', /z has 3 values/],
     [{ z: [[1, 2, NaN, 4]] }, 'z[0][2]', /z\[0\]\[2\] must be a finite float32 number \(\|x\| ≤ 3\.4028235e38\)/],
     [{ z: [[1, 2, 1e39, 4]] }, 'z[0][2]', /got 1e\+39/],
@@ -85,7 +103,10 @@ describe('parseGenerate', () => {
 
   it('rejects more than 256 vectors in z', () => {
     const z = Array.from({ length: 257 }, () => [0, 0, 0, 0]);
-    expect(rejection(() => parseGenerate({ z }, D))).toMatchObject({ field: 'z', message: 'z has 257 vectors, at most 256 per request' });
+    expect(rejection(() => parseGenerate({ z }, D))).toMatchObject({
+      field: 'z',
+      message: 'z has 257 vectors, at most 256 per request',
+    });
   });
 });
 
@@ -128,7 +149,10 @@ describe('parseTraverse', () => {
 describe('parseJsonLenient', () => {
   it('reads NaN and ±Infinity tokens (Python json.dumps) so validation can name the field', () => {
     expect(parseJsonLenient('{"z": [[1, NaN, -Infinity, Infinity]]}')).toEqual({ z: [[1, NaN, -Infinity, Infinity]] });
-    expect(parseJsonLenient('{"s": "NaN in a string", "t": "a \\" NaN"}')).toEqual({ s: 'NaN in a string', t: 'a " NaN' });
+    expect(parseJsonLenient('{"s": "NaN in a string", "t": "a \\" NaN"}')).toEqual({
+      s: 'NaN in a string',
+      t: 'a " NaN',
+    });
     expect(() => parseJsonLenient('{"a": 1')).toThrow();
     expect(() => parseJsonLenient('{"a": NaNa}')).toThrow();
   });

@@ -38,7 +38,9 @@ export function parseJsonLenient(text: string): unknown {
   } catch (first) {
     if (!/NaN|Infinity/.test(text)) throw first;
     const marked = markNonFinite(text);
-    return JSON.parse(marked, (_key, v: unknown) => (typeof v === 'string' && v.startsWith(MARK) ? Number(v.slice(MARK.length)) : v));
+    return JSON.parse(marked, (_key, v: unknown) =>
+      typeof v === 'string' && v.startsWith(MARK) ? Number(v.slice(MARK.length)) : v,
+    );
   }
 }
 
@@ -82,18 +84,34 @@ const finite = z
   })
   .refine(isFiniteFloat32, { error: (iss) => `must be ${FLOAT32_RULE}, got ${describe(iss.input)}` });
 const intIn = (lo: number, hi: number) =>
-  z.number({ error: (iss) => (iss.input === undefined ? 'is required' : `must be an integer from ${lo} to ${hi}, got ${describe(iss.input)}`) }).refine((v) => Number.isInteger(v) && v >= lo && v <= hi, { error: (iss) => `must be an integer from ${lo} to ${hi}, got ${describe(iss.input)}` });
+  z
+    .number({
+      error: (iss) =>
+        iss.input === undefined ? 'is required' : `must be an integer from ${lo} to ${hi}, got ${describe(iss.input)}`,
+    })
+    .refine((v) => Number.isInteger(v) && v >= lo && v <= hi, {
+      error: (iss) => `must be an integer from ${lo} to ${hi}, got ${describe(iss.input)}`,
+    });
 const seedField = intIn(0, 0xffffffff);
-const format = z.enum(['json', 'png', 'f32'], { error: (iss) => `must be "json", "png" or "f32", got ${describe(iss.input)}` });
+const format = z.enum(['json', 'png', 'f32'], {
+  error: (iss) => `must be "json", "png" or "f32", got ${describe(iss.input)}`,
+});
 
 const generateSchema = z
   .object({
     count: intIn(1, MAX_COUNT).optional(),
     seed: seedField.optional(),
     /** Latent vectors: [count][d_z], or one vector [d_z]. */
-    z: z.array(z.unknown(), { error: 'must be an array of latent vectors: [[z0, z1, ...], ...] or one vector [z0, z1, ...]' }).optional(),
+    z: z
+      .array(z.unknown(), {
+        error: 'must be an array of latent vectors: [[z0, z1, ...], ...] or one vector [z0, z1, ...]',
+      })
+      .optional(),
     /** Sets one latent coordinate in every vector (the page's slider). */
-    fix: z.object({ index: intIn(0, 1 << 20), value: finite }).strict().optional(),
+    fix: z
+      .object({ index: intIn(0, 1 << 20), value: finite })
+      .strict()
+      .optional(),
     format: format.optional(),
     cols: intIn(1, MAX_COUNT).optional(),
     scale: intIn(1, 8).optional(),
@@ -104,7 +122,11 @@ const traverseSchema = z
   .object({
     seed: seedField.optional(),
     index: intIn(0, 1 << 20),
-    values: z.array(finite).min(1, { error: 'needs at least one value' }).max(MAX_TRAVERSE_VALUES, { error: `takes at most ${MAX_TRAVERSE_VALUES} values` }).optional(),
+    values: z
+      .array(finite)
+      .min(1, { error: 'needs at least one value' })
+      .max(MAX_TRAVERSE_VALUES, { error: `takes at most ${MAX_TRAVERSE_VALUES} values` })
+      .optional(),
     rows: intIn(1, MAX_TRAVERSE_ROWS).optional(),
     format: format.optional(),
     scale: intIn(1, 8).optional(),
@@ -143,15 +165,32 @@ function chooseFormat(bodyFormat: ImageFormat | undefined, accept: string | unde
   return 'json';
 }
 
-export function parseGenerate(body: unknown, latentDim: number, accept?: string, randomSeed: () => number = defaultSeed): GenerateRequest {
+export function parseGenerate(
+  body: unknown,
+  latentDim: number,
+  accept?: string,
+  randomSeed: () => number = defaultSeed,
+): GenerateRequest {
   const b = validate(generateSchema, body === undefined ? {} : body);
   let zValues: Float32Array;
   let count: number;
   let seed: number | null = null;
   if (b.z !== undefined) {
-    if (b.seed !== undefined) throw new RequestError(400, 'give either seed or z, not both', 'seed', 'drop seed to use your z, or drop z to sample from the seed');
+    if (b.seed !== undefined)
+      throw new RequestError(
+        400,
+        'give either seed or z, not both',
+        'seed',
+        'drop seed to use your z, or drop z to sample from the seed',
+      );
     const rows = latentRows(b.z, latentDim);
-    if (b.count !== undefined && b.count !== rows.length) throw new RequestError(400, `count ${b.count} differs from the ${rows.length} vectors in z`, 'count', 'drop count when sending z');
+    if (b.count !== undefined && b.count !== rows.length)
+      throw new RequestError(
+        400,
+        `count ${b.count} differs from the ${rows.length} vectors in z`,
+        'count',
+        'drop count when sending z',
+      );
     count = rows.length;
     zValues = new Float32Array(count * latentDim);
     rows.forEach((row, i) => zValues.set(row, i * latentDim));
@@ -161,10 +200,23 @@ export function parseGenerate(body: unknown, latentDim: number, accept?: string,
     zValues = sampleLatents(seed, count, latentDim);
   }
   if (b.fix) {
-    if (b.fix.index >= latentDim) throw new RequestError(400, `fix.index ${b.fix.index} is out of range: the latent size is ${latentDim}`, 'fix.index', `use 0 to ${latentDim - 1}`);
+    if (b.fix.index >= latentDim)
+      throw new RequestError(
+        400,
+        `fix.index ${b.fix.index} is out of range: the latent size is ${latentDim}`,
+        'fix.index',
+        `use 0 to ${latentDim - 1}`,
+      );
     fixLatent(zValues, latentDim, b.fix.index, b.fix.value);
   }
-  return { z: zValues, count, seed, format: chooseFormat(b.format, accept), cols: Math.min(b.cols ?? Math.ceil(Math.sqrt(count)), count), scale: b.scale ?? 2 };
+  return {
+    z: zValues,
+    count,
+    seed,
+    format: chooseFormat(b.format, accept),
+    cols: Math.min(b.cols ?? Math.ceil(Math.sqrt(count)), count),
+    scale: b.scale ?? 2,
+  };
 }
 
 /**
@@ -182,8 +234,20 @@ function latentRows(zBody: unknown[], latentDim: number): number[][] {
   }
   return rows.map((row, i) => {
     const field = nested ? `z[${i}]` : 'z';
-    if (!Array.isArray(row)) throw new RequestError(400, `${field} must be an array of ${latentDim} numbers, got ${describe(row)}`, field, hint);
-    if (row.length !== latentDim) throw new RequestError(400, `${field} has ${row.length} values; the model's latent size is ${latentDim}`, field, hint);
+    if (!Array.isArray(row))
+      throw new RequestError(
+        400,
+        `${field} must be an array of ${latentDim} numbers, got ${describe(row)}`,
+        field,
+        hint,
+      );
+    if (row.length !== latentDim)
+      throw new RequestError(
+        400,
+        `${field} has ${row.length} values; the model's latent size is ${latentDim}`,
+        field,
+        hint,
+      );
     row.forEach((v, j) => {
       if (!isFiniteFloat32(v)) {
         const at = `${field}[${j}]`;
@@ -194,22 +258,39 @@ function latentRows(zBody: unknown[], latentDim: number): number[][] {
   });
 }
 
-export function parseTraverse(body: unknown, latentDim: number, accept?: string, randomSeed: () => number = defaultSeed): TraverseRequest {
+export function parseTraverse(
+  body: unknown,
+  latentDim: number,
+  accept?: string,
+  randomSeed: () => number = defaultSeed,
+): TraverseRequest {
   const b = validate(traverseSchema, body === undefined ? {} : body);
-  if (b.index >= latentDim) throw new RequestError(400, `index ${b.index} is out of range: the latent size is ${latentDim}`, 'index', `use 0 to ${latentDim - 1}`);
+  if (b.index >= latentDim)
+    throw new RequestError(
+      400,
+      `index ${b.index} is out of range: the latent size is ${latentDim}`,
+      'index',
+      `use 0 to ${latentDim - 1}`,
+    );
   const values = b.values ?? linspace(-2, 2, 10); // E9: 10 evenly spaced values in [−2, 2]
   const rows = b.rows ?? 1;
   if (rows * values.length > MAX_COUNT) {
     const field = b.rows === undefined ? 'values' : 'rows';
     const images = rows * values.length;
-    const message =
-      `rows × values = ${rows} × ${values.length} = ${images} images, more than ${MAX_COUNT} per request`;
-    const hint =
-      `at most ${MAX_COUNT} images per request: lower rows or send fewer values (rows × values ≤ ${MAX_COUNT})`;
+    const message = `rows × values = ${rows} × ${values.length} = ${images} images, more than ${MAX_COUNT} per request`;
+    const hint = `at most ${MAX_COUNT} images per request: lower rows or send fewer values (rows × values ≤ ${MAX_COUNT})`;
     throw new RequestError(400, message, field, hint);
   }
   const seed = b.seed ?? randomSeed();
-  return { z: traversalLatents(seed, rows, latentDim, b.index, values), seed, index: b.index, values, rows, format: chooseFormat(b.format, accept), scale: b.scale ?? 2 };
+  return {
+    z: traversalLatents(seed, rows, latentDim, b.index, values),
+    seed,
+    index: b.index,
+    values,
+    rows,
+    format: chooseFormat(b.format, accept),
+    scale: b.scale ?? 2,
+  };
 }
 
 function defaultSeed(): number {
@@ -217,13 +298,19 @@ function defaultSeed(): number {
 }
 
 function validate<S extends z.ZodType>(schema: S, body: unknown): z.output<S> {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new RequestError(400, 'the body must be a JSON object', 'body', 'send e.g. {"count": 16, "seed": 1}');
+  if (typeof body !== 'object' || body === null || Array.isArray(body))
+    throw new RequestError(400, 'the body must be a JSON object', 'body', 'send e.g. {"count": 16, "seed": 1}');
   const r = schema.safeParse(body);
   if (r.success) return r.data;
   const issue = r.error.issues[0];
   if (issue.code === 'unrecognized_keys') {
     const key = (issue as { keys: string[] }).keys[0];
-    throw new RequestError(400, `unknown field "${key}"`, fieldPath([...issue.path, key]), 'see GET / or the README for the accepted fields');
+    throw new RequestError(
+      400,
+      `unknown field "${key}"`,
+      fieldPath([...issue.path, key]),
+      'see GET / or the README for the accepted fields',
+    );
   }
   const field = fieldPath(issue.path);
   const hint =
@@ -235,7 +322,10 @@ function validate<S extends z.ZodType>(schema: S, body: unknown): z.output<S> {
 
 /** ['z', 3, 5] → "z[3][5]", ['fix', 'index'] → "fix.index". */
 export function fieldPath(path: PropertyKey[]): string {
-  return path.reduce<string>((s, p) => (typeof p === 'number' ? `${s}[${p}]` : s ? `${s}.${String(p)}` : String(p)), '') || 'body';
+  return (
+    path.reduce<string>((s, p) => (typeof p === 'number' ? `${s}[${p}]` : s ? `${s}.${String(p)}` : String(p)), '') ||
+    'body'
+  );
 }
 
 function describe(v: unknown): string {

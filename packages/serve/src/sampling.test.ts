@@ -19,7 +19,7 @@ describe('sampleLatents', () => {
 });
 
 describe('traversal', () => {
-  it('linspace(−2, 2, 10) is E9\'s sweep', () => {
+  it("linspace(−2, 2, 10) is E9's sweep", () => {
     const v = linspace(-2, 2, 10);
     expect(v).toHaveLength(10);
     expect(v[0]).toBe(-2);

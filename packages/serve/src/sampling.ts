@@ -25,7 +25,13 @@ export function linspace(lo: number, hi: number, n: number): number[] {
  * z[index] set to that value and the other coordinates fixed. Returns z [rows · values, d_z], row-major
  * by base vector then value (a grid with one row per base vector).
  */
-export function traversalLatents(seed: number, rows: number, latentDim: number, index: number, values: number[]): Float32Array {
+export function traversalLatents(
+  seed: number,
+  rows: number,
+  latentDim: number,
+  index: number,
+  values: number[],
+): Float32Array {
   const base = sampleLatents(seed, rows, latentDim);
   const out = new Float32Array(rows * values.length * latentDim);
   for (let r = 0; r < rows; r++) {

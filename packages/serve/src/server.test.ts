@@ -27,7 +27,12 @@ afterAll(async () => {
 });
 
 const post = (url: string, payload: unknown, headers: Record<string, string> = {}) =>
-  app.inject({ method: 'POST', url, payload: typeof payload === 'string' ? payload : JSON.stringify(payload), headers: { 'content-type': 'application/json', ...headers } });
+  app.inject({
+    method: 'POST',
+    url,
+    payload: typeof payload === 'string' ? payload : JSON.stringify(payload),
+    headers: { 'content-type': 'application/json', ...headers },
+  });
 
 describe('model', () => {
   it('reads the export manifest: d_z, image shape, parity', () => {
@@ -37,7 +42,9 @@ describe('model', () => {
   });
 
   it('refuses a folder that is not an export, and finds the latest export of a run', async () => {
-    const e = await loadGenerator(join(root, 'runs', 'fixture', 'checkpoints', '00001234')).catch((err: unknown) => err);
+    const e = await loadGenerator(join(root, 'runs', 'fixture', 'checkpoints', '00001234')).catch(
+      (err: unknown) => err,
+    );
     expect(isPipelineError(e) && e.message).toMatch(/written by stage "train-checkpoint", expected "export"/);
     process.env.WGAN_ARTIFACTS = root;
     try {
@@ -84,7 +91,8 @@ describe('routes', () => {
     expect(body.images).toHaveLength(3);
     expect(body.images[0]).toHaveLength(784);
     const session = await ort.InferenceSession.create(join(model.dir, 'generator.onnx'));
-    const direct = (await session.run({ z: new ort.Tensor('float32', sampleLatents(11, 3, 100), [3, 100]) })).image.data as Float32Array;
+    const direct = (await session.run({ z: new ort.Tensor('float32', sampleLatents(11, 3, 100), [3, 100]) })).image
+      .data as Float32Array;
     expect(body.images.flat()).toEqual(Array.from(direct));
     await session.release();
     const again = (await post('/generate', { count: 3, seed: 11 })).json() as typeof body;
@@ -93,14 +101,16 @@ describe('routes', () => {
     expect(other.images).not.toEqual(body.images);
   });
 
-  it('POST /generate with z uses the client\'s vectors; fix changes one coordinate', async () => {
+  it("POST /generate with z uses the client's vectors; fix changes one coordinate", async () => {
     const z = Array.from(sampleLatents(11, 2, 100));
     const rows = [z.slice(0, 100), z.slice(100)];
     const withZ = (await post('/generate', { z: rows })).json() as { seed: null; images: number[][] };
     const withSeed = (await post('/generate', { count: 2, seed: 11 })).json() as { images: number[][] };
     expect(withZ.seed).toBeNull();
     expect(withZ.images).toEqual(withSeed.images);
-    const fixed = (await post('/generate', { count: 2, seed: 11, fix: { index: 5, value: 2 } })).json() as { images: number[][] };
+    const fixed = (await post('/generate', { count: 2, seed: 11, fix: { index: 5, value: 2 } })).json() as {
+      images: number[][];
+    };
     expect(fixed.images).not.toEqual(withSeed.images);
   });
 
@@ -129,7 +139,13 @@ describe('routes', () => {
   it('POST /traverse sweeps one latent index (E9) and reports r', async () => {
     const res = await post('/traverse', { seed: 4, index: 7, rows: 2 });
     expect(res.statusCode).toBe(200);
-    const body = res.json() as { values: number[]; shape: number[]; meanIntensity: number[]; r: number; images: number[][] };
+    const body = res.json() as {
+      values: number[];
+      shape: number[];
+      meanIntensity: number[];
+      r: number;
+      images: number[][];
+    };
     expect(body.values).toHaveLength(10);
     expect(body.shape).toEqual([20, 1, 28, 28]);
     expect(body.meanIntensity).toHaveLength(20);
@@ -152,13 +168,27 @@ describe('bad input: a 4xx with a JSON error naming the field, and the server ke
     ['count 0', '/generate', { count: 0 }, {}, 400, 'count'],
     ['count 257', '/generate', { count: 257 }, {}, 400, 'count'],
     ['wrong z length', '/generate', { z: [new Array(99).fill(0)] }, {}, 400, 'z[0]'],
-    ['NaN in z (Python-style JSON)', '/generate', `{"z": [[${new Array(99).fill(0).join(',')}, NaN]]}`, {}, 400, 'z[0][99]'],
+    [
+      'NaN in z (Python-style JSON)',
+      '/generate',
+      `{"z": [[${new Array(99).fill(0).join(',')}, NaN]]}`,
+      {},
+      400,
+      'z[0][99]',
+    ],
     ['NaN as null', '/generate', { z: [[...new Array(99).fill(0), null]] }, {}, 400, 'z[0][99]'],
     ['malformed JSON', '/generate', '{"count": ', {}, 400, 'body'],
     ['unknown field', '/generate', { count: 1, extra: true }, {}, 400, 'extra'],
     ['traverse index out of range', '/traverse', { index: 100 }, {}, 400, 'index'],
     ['wrong content type', '/generate', 'count=1', { 'content-type': 'text/plain' }, 415, 'content-type'],
-    ['form content type', '/generate', 'count=1', { 'content-type': 'application/x-www-form-urlencoded' }, 415, 'content-type'],
+    [
+      'form content type',
+      '/generate',
+      'count=1',
+      { 'content-type': 'application/x-www-form-urlencoded' },
+      415,
+      'content-type',
+    ],
   ] as const)('%s → %i', async (_name, url, payload, headers, status, field) => {
     const res = await post(url, payload, headers as Record<string, string>);
     expect(res.statusCode).toBe(status);
@@ -174,7 +204,11 @@ describe('bad input: a 4xx with a JSON error naming the field, and the server ke
   });
 
   it('unknown route or method → 404 naming url', async () => {
-    for (const [method, url] of [['GET', '/nope'], ['DELETE', '/health'], ['GET', '/generate']] as const) {
+    for (const [method, url] of [
+      ['GET', '/nope'],
+      ['DELETE', '/health'],
+      ['GET', '/generate'],
+    ] as const) {
       const res = await app.inject({ method, url });
       expect(res.statusCode).toBe(404);
       expect(res.json()).toMatchObject({ field: 'url', error: `unknown route ${method} ${url}` });

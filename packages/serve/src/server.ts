@@ -120,7 +120,15 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
     try {
       done(null, parseJsonLenient(body));
     } catch (e) {
-      done(new RequestError(400, `the body is not valid JSON: ${(e as Error).message}`, 'body', 'send a JSON object, e.g. {"count": 16}'), undefined);
+      done(
+        new RequestError(
+          400,
+          `the body is not valid JSON: ${(e as Error).message}`,
+          'body',
+          'send a JSON object, e.g. {"count": 16}',
+        ),
+        undefined,
+      );
     }
   });
 
@@ -147,11 +155,23 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
     const status = error.statusCode ?? 500;
     if (status >= 400 && status < 500) return reply.code(status).send(fastifyClientError(error, bodyLimit));
     logger?.error('request failed', { error: error.message });
-    return reply.code(500).send({ error: `internal error: ${error.message}`, field: 'server', hint: 'the server keeps running; report this with the request' });
+    return reply
+      .code(500)
+      .send({
+        error: `internal error: ${error.message}`,
+        field: 'server',
+        hint: 'the server keeps running; report this with the request',
+      });
   });
 
   app.setNotFoundHandler((request, reply) => {
-    reply.code(404).send({ error: `unknown route ${request.method} ${request.url.split('?')[0]}`, field: 'url', hint: 'routes: GET /, GET /health, GET /model, POST /generate, POST /traverse' });
+    reply
+      .code(404)
+      .send({
+        error: `unknown route ${request.method} ${request.url.split('?')[0]}`,
+        field: 'url',
+        hint: 'routes: GET /, GET /health, GET /model, POST /generate, POST /traverse',
+      });
   });
 
   app.get('/', (_req, reply) => reply.type('text/html; charset=utf-8').send(page));
@@ -217,7 +237,10 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
       const images = await generateChunked(model, r.z, n);
       const means = meanIntensities(images, n);
       // E9's r: Pearson correlation of z_index with the images' mean intensity (all rows pooled).
-      const correlation = pearson(Array.from({ length: n }, (_, j) => r.values[j % r.values.length]), means);
+      const correlation = pearson(
+        Array.from({ length: n }, (_, j) => r.values[j % r.values.length]),
+        means,
+      );
       const headers = { 'x-seed': String(r.seed), 'x-e9-r': String(correlation) };
       if (r.format === 'png') return pngPayload(model, images, n, r.values.length, r.scale, headers);
       if (r.format === 'f32') return f32Payload(model, images, n, headers);
@@ -293,7 +316,11 @@ function rows(images: Float32Array, n: number): number[][] {
 function fastifyClientError(error: FastifyError, bodyLimit: number): { error: string; field: string; hint: string } {
   switch (error.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return { error: `the body is larger than ${bodyLimit} bytes`, field: 'body', hint: `send at most ${MAX_COUNT} latent vectors per request (or raise --body-limit)` };
+      return {
+        error: `the body is larger than ${bodyLimit} bytes`,
+        field: 'body',
+        hint: `send at most ${MAX_COUNT} latent vectors per request (or raise --body-limit)`,
+      };
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return { error: error.message, field: 'content-type', hint: 'send the body as application/json' };
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':

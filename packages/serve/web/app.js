@@ -5,7 +5,11 @@ const $ = (id) => document.getElementById(id);
 const state = { latentDim: 0, busy: false, pending: false, gridUrl: null, travUrl: null };
 
 async function post(path, body) {
-  const res = await fetch(path, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'image/png' }, body: JSON.stringify(body) });
+  const res = await fetch(path, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'image/png' },
+    body: JSON.stringify(body),
+  });
   if (!res.ok) {
     const e = await res.json().catch(() => ({ error: res.statusText, field: '?' }));
     throw new Error(`${e.error} (${e.field})`);
@@ -41,15 +45,24 @@ async function render() {
     $('error').textContent = '';
     const cols = Math.ceil(Math.sqrt(r.count));
     const [grid, trav] = await Promise.all([
-      post('/generate', { seed: r.seed, count: r.count, cols, scale: 2, format: 'png', ...(r.fix ? { fix: r.fix } : {}) }),
+      post('/generate', {
+        seed: r.seed,
+        count: r.count,
+        cols,
+        scale: 2,
+        format: 'png',
+        ...(r.fix ? { fix: r.fix } : {}),
+      }),
       post('/traverse', { seed: r.seed, index: r.index, rows: 4, scale: 2, format: 'png' }),
     ]);
     show($('grid'), 'gridUrl', await grid.blob());
     show($('traversal'), 'travUrl', await trav.blob());
     $('grid').dataset.seed = String(r.seed);
-    $('grid-caption').textContent = `seed ${r.seed}, ${r.count} samples${r.fix ? `, z[${r.fix.index}] = ${r.fix.value.toFixed(2)}` : ''}`;
+    $('grid-caption').textContent =
+      `seed ${r.seed}, ${r.count} samples${r.fix ? `, z[${r.fix.index}] = ${r.fix.value.toFixed(2)}` : ''}`;
     const e9 = Number(trav.headers.get('x-e9-r'));
-    $('traversal-caption').textContent = `z[${r.index}] from −2 to 2 (10 steps), 4 vectors of seed ${r.seed}; E9 r = ${Number.isFinite(e9) ? e9.toFixed(3) : 'n/a'}`;
+    $('traversal-caption').textContent =
+      `z[${r.index}] from −2 to 2 (10 steps), 4 vectors of seed ${r.seed}; E9 r = ${Number.isFinite(e9) ? e9.toFixed(3) : 'n/a'}`;
     document.body.dataset.rendered = String(Number(document.body.dataset.rendered ?? 0) + 1);
   } catch (e) {
     $('error').textContent = e.message;
@@ -67,7 +80,8 @@ async function init() {
     const m = await (await fetch('/model')).json();
     state.latentDim = m.latentDim;
     $('index').max = String(m.latentDim - 1);
-    $('model').textContent = `run ${m.run}, iteration ${m.iteration}, d_z = ${m.latentDim}, opset ${m.opset}, parity with tfjs ${m.parity.maxAbsError.toExponential(1)}`;
+    $('model').textContent =
+      `run ${m.run}, iteration ${m.iteration}, d_z = ${m.latentDim}, opset ${m.opset}, parity with tfjs ${m.parity.maxAbsError.toExponential(1)}`;
   } catch (e) {
     $('model').textContent = `cannot read /model: ${e.message}`;
   }

@@ -32,22 +32,53 @@ function spec(name: string): StudySpec {
   return parseStudySpec({
     name,
     train: {
-      config: { latentDim: 8, generatorHidden: [8], criticHidden: [8], milestones: [0], diagnosticsSamples: 16, fixedSamples: 4 },
-      flags: { data, iterations, 'batch-size': 8, backend: 'wasm', 'log-every': 50, 'snapshot-every': 0, 'checkpoint-every': 50 },
+      config: {
+        latentDim: 8,
+        generatorHidden: [8],
+        criticHidden: [8],
+        milestones: [0],
+        diagnosticsSamples: 16,
+        fixedSamples: 4,
+      },
+      flags: {
+        data,
+        iterations,
+        'batch-size': 8,
+        backend: 'wasm',
+        'log-every': 50,
+        'snapshot-every': 0,
+        'checkpoint-every': 50,
+      },
     },
-    grids: [{ name: 'gp', axes: [{ flag: 'lr', values: [1e-4, 2e-4, 4e-4, 8e-4] }, { flag: 'lambda', values: [1, 10] }] }],
+    grids: [
+      {
+        name: 'gp',
+        axes: [
+          { flag: 'lr', values: [1e-4, 2e-4, 4e-4, 8e-4] },
+          { flag: 'lambda', values: [1, 10] },
+        ],
+      },
+    ],
     seeds: [1],
   });
 }
 
-interface Row { workers: number; wallS: number; runsPerMin: number; overheadMs: number; jobS: number }
+interface Row {
+  workers: number;
+  wallS: number;
+  runsPerMin: number;
+  overheadMs: number;
+  jobS: number;
+}
 const rows: Row[] = [];
 for (const workers of [1, 2]) {
   const root = join(tmp, `root-${workers}`);
   const queueName = `bench-${workers}`;
   const connection = connectionFor(redis.url);
   const s = spec(`bench-${workers}`);
-  const timedWorkers = Array.from({ length: workers }, () => startWorker({ root, connection, queueName, log: () => {} }));
+  const timedWorkers = Array.from({ length: workers }, () =>
+    startWorker({ root, connection, queueName, log: () => {} }),
+  );
   const events = new QueueEvents(queueName, { connection });
   await events.waitUntilReady();
   const t0 = performance.now();
@@ -65,16 +96,28 @@ for (const workers of [1, 2]) {
     const r = j.returnvalue as { insideMs?: number };
     overhead += d - (r.insideMs ?? d);
   }
-  rows.push({ workers, wallS, runsPerMin: (jobs.length / wallS) * 60, overheadMs: overhead / jobs.length, jobS: jobTime / jobs.length / 1000 });
+  rows.push({
+    workers,
+    wallS,
+    runsPerMin: (jobs.length / wallS) * 60,
+    overheadMs: overhead / jobs.length,
+    jobS: jobTime / jobs.length / 1000,
+  });
   await Promise.all(timedWorkers.map((w) => w.close()));
   await events.close();
   await queue.close();
 }
 await redis.stop();
 await rm(tmp, { recursive: true, force: true });
-process.stdout.write(`8 runs × ${iterations} iterations (tiny model), ${availableParallelism()} cores (${cpus()[0]?.model ?? '?'})\n`);
-process.stdout.write('| workers | wall s | runs/min | mean s per job | queue overhead per job, ms (in job) |\n|---|---|---|---|---|\n');
+process.stdout.write(
+  `8 runs × ${iterations} iterations (tiny model), ${availableParallelism()} cores (${cpus()[0]?.model ?? '?'})\n`,
+);
+process.stdout.write(
+  '| workers | wall s | runs/min | mean s per job | queue overhead per job, ms (in job) |\n|---|---|---|---|---|\n',
+);
 for (const r of rows) {
-  process.stdout.write(`| ${r.workers} | ${r.wallS.toFixed(1)} | ${r.runsPerMin.toFixed(2)} | ${r.jobS.toFixed(1)} | ${r.overheadMs.toFixed(1)} |\n`);
+  process.stdout.write(
+    `| ${r.workers} | ${r.wallS.toFixed(1)} | ${r.runsPerMin.toFixed(2)} | ${r.jobS.toFixed(1)} | ${r.overheadMs.toFixed(1)} |\n`,
+  );
 }
 process.stdout.write(`speed-up 2 vs 1 workers: ${(rows[0].wallS / rows[1].wallS).toFixed(2)}×\n`);

@@ -12,7 +12,8 @@ import { expandRuns, readStudySpec } from './spec.js';
  */
 const positive = (v: string) => {
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new PipelineError(`"${v}" is not a positive integer`, 'option', 'give a whole number ≥ 1');
+  if (!Number.isInteger(n) || n < 1)
+    throw new PipelineError(`"${v}" is not a positive integer`, 'option', 'give a whole number ≥ 1');
   return n;
 };
 
@@ -37,7 +38,12 @@ program
     const root = artifactsRoot();
     await saveSpec(spec, root);
     const concurrency = o.concurrency ?? defaultConcurrency(spec);
-    const results = await runLocal(spec, { root, evaluate: spec.evaluate, concurrency, progress: o.progress ? undefined : false });
+    const results = await runLocal(spec, {
+      root,
+      evaluate: spec.evaluate,
+      concurrency,
+      progress: o.progress ? undefined : false,
+    });
     const { dir, report } = await writeReport(spec, root);
     process.stdout.write(`${reportMarkdown(report)}\n→ ${dir}/report.md\n`);
     if (results.some((r) => r.status === 'failed')) process.exitCode = 1;
@@ -52,16 +58,25 @@ program
     const spec = await readStudySpec(specPath);
     await saveSpec(spec, artifactsRoot());
     const r = await submitStudy(spec, connectionFor(o.redis), o.queue);
-    process.stdout.write(`${spec.name}: ${r.runs} runs (${r.alreadyQueued} already queued), report job ${r.parentId}\n`);
+    process.stdout.write(
+      `${spec.name}: ${r.runs} runs (${r.alreadyQueued} already queued), report job ${r.parentId}\n`,
+    );
   });
 
 program
   .command('worker')
-  .description('take study jobs from Redis until stopped (Ctrl-C); artifacts go to $WGAN_ARTIFACTS, shared by every worker')
+  .description(
+    'take study jobs from Redis until stopped (Ctrl-C); artifacts go to $WGAN_ARTIFACTS, shared by every worker',
+  )
   .requiredOption('--redis <url>', 'Redis URL, e.g. redis://host:6379')
   .option('--queue <name>', 'BullMQ queue name', QUEUE_NAME)
   .option('--concurrency <n>', 'jobs at once on this worker', positive, 1)
-  .option('--lock-ms <n>', "BullMQ job lock: a dead worker's job returns to the queue after this long", positive, 30_000)
+  .option(
+    '--lock-ms <n>',
+    "BullMQ job lock: a dead worker's job returns to the queue after this long",
+    positive,
+    30_000,
+  )
   .action(async (o) => {
     const worker = startWorker({
       root: artifactsRoot(),

@@ -3,7 +3,14 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { acquireArtifactLock, folderInside, isPipelineError, PipelineError, workspaceRoot, writeFileAtomic } from '@wgan/core';
+import {
+  acquireArtifactLock,
+  folderInside,
+  isPipelineError,
+  PipelineError,
+  workspaceRoot,
+  writeFileAtomic,
+} from '@wgan/core';
 import { canonicalJson, sha256Hex, trainArgs, type EvaluateSettings, type RunPlan } from './spec.js';
 
 /**
@@ -189,7 +196,9 @@ export class StageFailure extends Error {
     readonly busy: boolean,
   ) {
     const last = outcome.tail.trim().split('\n').slice(-3).join(' | ');
-    super(`${stage} exited with ${outcome.signal ?? outcome.code}${busy ? ' (another writer holds the run)' : ''}: ${last}`);
+    super(
+      `${stage} exited with ${outcome.signal ?? outcome.code}${busy ? ' (another writer holds the run)' : ''}: ${last}`,
+    );
     this.name = 'StageFailure';
   }
 }
@@ -255,10 +264,15 @@ async function runJobLocked(plan: RunPlan, options: JobOptions): Promise<RunResu
       signal: options.signal,
       onSpawn: (pid) => options.onStage?.('train', pid),
     });
-    if (outcome.code !== 0) throw new StageFailure('train', outcome, outcome.code === 2 && /is being written by/.test(outcome.tail));
+    if (outcome.code !== 0)
+      throw new StageFailure('train', outcome, outcome.code === 2 && /is being written by/.test(outcome.tail));
     manifest = await completedRun(plan, paths.run);
     if (!manifest) {
-      throw new StageFailure('train', { ...outcome, tail: `${outcome.tail}\n(no sealed manifest after train exited 0)` }, false);
+      throw new StageFailure(
+        'train',
+        { ...outcome, tail: `${outcome.tail}\n(no sealed manifest after train exited 0)` },
+        false,
+      );
     }
   }
   const elapsedMs = manifest.meta?.elapsedMs;
@@ -271,8 +285,16 @@ async function runJobLocked(plan: RunPlan, options: JobOptions): Promise<RunResu
   };
   if (options.evaluate) metrics = { ...metrics, ...(await ensureEvaluation(plan, paths, options, env)) };
   const result: RunResult = {
-    run: plan.name, study: plan.study, grid: plan.grid, cell: plan.cell, seed: plan.seed, configHash: plan.configHash,
-    status: 'done', trained, weights: weightsOf(manifest), metrics,
+    run: plan.name,
+    study: plan.study,
+    grid: plan.grid,
+    cell: plan.cell,
+    seed: plan.seed,
+    configHash: plan.configHash,
+    status: 'done',
+    trained,
+    weights: weightsOf(manifest),
+    metrics,
   };
   await writeResult(paths.result, result);
   return result;
@@ -295,7 +317,16 @@ async function ensureEvaluation(
   const reportPath = join(paths.eval, 'report.json');
   // an evaluation is an atomic artifact: a report.json there is a finished one
   if (!existsSync(join(paths.eval, 'manifest.json'))) {
-    const args = ['--run', plan.name, '--checkpoint', 'latest', '--classifier', settings.classifier, '--out', paths.eval];
+    const args = [
+      '--run',
+      plan.name,
+      '--checkpoint',
+      'latest',
+      '--classifier',
+      settings.classifier,
+      '--out',
+      paths.eval,
+    ];
     if (settings.samples !== undefined) args.push('--samples', String(settings.samples));
     if (settings.seed !== undefined) args.push('--seed', String(settings.seed));
     if (settings.backend !== undefined) args.push('--backend', settings.backend);
@@ -308,7 +339,12 @@ async function ensureEvaluation(
   }
   const report = await readJson<EvalReport>(reportPath);
   if (!report) {
-    throw new PipelineError('evaluation has no report.json', reportPath, 'remove the evaluation folder and run the job again', 1);
+    throw new PipelineError(
+      'evaluation has no report.json',
+      reportPath,
+      'remove the evaluation folder and run the job again',
+      1,
+    );
   }
   return {
     inceptionScore: report.inceptionScore.fake,
@@ -326,9 +362,17 @@ export async function writeResult(path: string, result: RunResult): Promise<void
 /** The failed-run record a study reports when a run used up its attempts. */
 export function failedResult(plan: RunPlan, error: unknown, attempts: number): RunResult {
   return {
-    run: plan.name, study: plan.study, grid: plan.grid, cell: plan.cell, seed: plan.seed, configHash: plan.configHash,
-    status: 'failed', trained: null, weights: null,
+    run: plan.name,
+    study: plan.study,
+    grid: plan.grid,
+    cell: plan.cell,
+    seed: plan.seed,
+    configHash: plan.configHash,
+    status: 'failed',
+    trained: null,
+    weights: null,
     metrics: { inceptionScore: null, frechet: null, e10: null, wasserstein: null, trainSeconds: null },
-    error: error instanceof Error ? error.message : String(error), attempts,
+    error: error instanceof Error ? error.message : String(error),
+    attempts,
   };
 }

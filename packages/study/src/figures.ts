@@ -26,11 +26,13 @@ export function studyFigures(report: StudyReport): Figure[] {
     const [rowAxis, colAxis] = axes;
     const rows = [...new Set(cells.map((c) => formatValue(c.axes[rowAxis])))];
     const cols = [...new Set(cells.map((c) => formatValue(c.axes[colAxis])))];
-    const values = rows.map((r) => cols.map((c) => {
-      const cell = cells.find((x) => formatValue(x.axes[rowAxis]) === r && formatValue(x.axes[colAxis]) === c);
-      const s = cell?.metrics[metric.key];
-      return s && s.n > 0 ? s.mean : null;
-    }));
+    const values = rows.map((r) =>
+      cols.map((c) => {
+        const cell = cells.find((x) => formatValue(x.axes[rowAxis]) === r && formatValue(x.axes[colAxis]) === c);
+        const s = cell?.metrics[metric.key];
+        return s && s.n > 0 ? s.mean : null;
+      }),
+    );
     figures.push({
       file: `heatmap-${grid}.png`,
       spec: heatmap({
@@ -52,7 +54,13 @@ export function studyFigures(report: StudyReport): Figure[] {
       return s && s.n > 0 ? [{ cell: c.cell, mean: s.mean, lo: s.ci95?.[0] ?? s.mean, hi: s.ci95?.[1] ?? s.mean }] : [];
     });
     if (points.length) {
-      const x = { field: 'cell', type: 'nominal', title: 'cell', sort: points.map((p) => p.cell), axis: { labelAngle: -30 } };
+      const x = {
+        field: 'cell',
+        type: 'nominal',
+        title: 'cell',
+        sort: points.map((p) => p.cell),
+        axis: { labelAngle: -30 },
+      };
       figures.push({
         file: 'intervals.png',
         spec: {
@@ -67,7 +75,11 @@ export function studyFigures(report: StudyReport): Figure[] {
           layer: [
             {
               mark: { type: 'rule', color: '#000000', strokeWidth: 1.5 },
-              encoding: { x, y: { field: 'lo', type: 'quantitative', title: metric.label, scale: { zero: false } }, y2: { field: 'hi' } },
+              encoding: {
+                x,
+                y: { field: 'lo', type: 'quantitative', title: metric.label, scale: { zero: false } },
+                y2: { field: 'hi' },
+              },
             },
             {
               mark: { type: 'point', filled: true, size: 60, color: '#000000' },

@@ -35,8 +35,23 @@ const study = (grids: unknown[]) =>
   parseStudySpec({
     name: 'local',
     train: {
-      config: { latentDim: 8, generatorHidden: [8], criticHidden: [8], milestones: [0], diagnosticsSamples: 16, fixedSamples: 4 },
-      flags: { data, iterations: 30, 'batch-size': 8, backend: 'wasm', 'log-every': 10, 'snapshot-every': 0, 'checkpoint-every': 10 },
+      config: {
+        latentDim: 8,
+        generatorHidden: [8],
+        criticHidden: [8],
+        milestones: [0],
+        diagnosticsSamples: 16,
+        fixedSamples: 4,
+      },
+      flags: {
+        data,
+        iterations: 30,
+        'batch-size': 8,
+        backend: 'wasm',
+        'log-every': 10,
+        'snapshot-every': 0,
+        'checkpoint-every': 10,
+      },
     },
     grids,
     seeds: [1, 2],
@@ -48,8 +63,19 @@ describe('study run (local executor)', () => {
   it('trains and evaluates every run, reports intervals from the evaluations, and reports a failing cell as failed', async () => {
     const spec = study([{ name: 'gp' }, { name: 'broken', flags: { 'n-critic': 0 } }]);
     const lines: string[] = [];
-    const results = await runLocal(spec, { root, evaluate: spec.evaluate, concurrency: 2, progress: false, log: (l) => lines.push(l) });
-    expect(results.map((r) => `${r.grid}:${r.status}`)).toEqual(['gp:done', 'gp:done', 'broken:failed', 'broken:failed']);
+    const results = await runLocal(spec, {
+      root,
+      evaluate: spec.evaluate,
+      concurrency: 2,
+      progress: false,
+      log: (l) => lines.push(l),
+    });
+    expect(results.map((r) => `${r.grid}:${r.status}`)).toEqual([
+      'gp:done',
+      'gp:done',
+      'broken:failed',
+      'broken:failed',
+    ]);
     expect(results[2].attempts).toBe(2);
     expect(results[2].error).toMatch(/train exited with 2/);
 
@@ -57,8 +83,15 @@ describe('study run (local executor)', () => {
     const onDisk = JSON.parse(await readFile(join(dir, 'report.json'), 'utf8')) as StudyReport;
     expect(onDisk.counts).toEqual({ runs: 4, done: 2, failed: 2, missing: 0 });
     const artifact = await readArtifact(dir);
-    expect(Object.keys(artifact.manifest.files).sort()).toEqual(['intervals.png', 'report.html', 'report.json', 'report.md']);
-    expect((artifact.manifest.meta as { runs: { run: string }[] }).runs.map((r) => r.run)).toEqual(expandRuns(spec).map((p) => p.name));
+    expect(Object.keys(artifact.manifest.files).sort()).toEqual([
+      'intervals.png',
+      'report.html',
+      'report.json',
+      'report.md',
+    ]);
+    expect((artifact.manifest.meta as { runs: { run: string }[] }).runs.map((r) => r.run)).toEqual(
+      expandRuns(spec).map((p) => p.name),
+    );
 
     // the cell's numbers are the evaluations' (report.json of each run), summarised over the two seeds
     const gp = report.cells.find((c) => c.cell === 'gp')!;
@@ -66,7 +99,9 @@ describe('study run (local executor)', () => {
     for (const r of results.slice(0, 2)) {
       const evalDirs = readdirSync(join(root, 'eval')).filter((d) => d.startsWith(r.run));
       expect(evalDirs).toHaveLength(1);
-      const ev = JSON.parse(await readFile(join(root, 'eval', evalDirs[0], 'report.json'), 'utf8')) as { frechet: { fakeVsTest: number } };
+      const ev = JSON.parse(await readFile(join(root, 'eval', evalDirs[0], 'report.json'), 'utf8')) as {
+        frechet: { fakeVsTest: number };
+      };
       fds.push(ev.frechet.fakeVsTest);
       expect(r.metrics.frechet).toBe(ev.frechet.fakeVsTest);
     }
@@ -77,7 +112,13 @@ describe('study run (local executor)', () => {
     expect(await readFile(join(dir, 'report.md'), 'utf8')).toMatch(/## Runs that did not finish/);
 
     // the same runs again: complete with the same config hash → skipped, nothing retrained
-    const again = await runLocal(study([{ name: 'gp' }]), { root, evaluate: spec.evaluate, concurrency: 2, progress: false, log: () => {} });
+    const again = await runLocal(study([{ name: 'gp' }]), {
+      root,
+      evaluate: spec.evaluate,
+      concurrency: 2,
+      progress: false,
+      log: () => {},
+    });
     expect(again.map((r) => r.trained)).toEqual(['skipped', 'skipped']);
     expect(again.map((r) => r.metrics)).toEqual(results.slice(0, 2).map((r) => r.metrics));
     expect(existsSync(join(root, 'runs', results[0].run, 'manifest.json'))).toBe(true);

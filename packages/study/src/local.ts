@@ -11,7 +11,9 @@ import { expandRuns, type RunPlan, type StudySpec } from './spec.js';
 
 /** Cores ÷ threads per run (the spec's `threads` flag; 1 when unset), at least 1. */
 export function defaultConcurrency(spec: StudySpec, cores = availableParallelism()): number {
-  const threads = Number(spec.train.flags.threads ?? spec.grids.map((g) => g.flags.threads).find((t) => t !== undefined) ?? 1);
+  const threads = Number(
+    spec.train.flags.threads ?? spec.grids.map((g) => g.flags.threads).find((t) => t !== undefined) ?? 1,
+  );
   return Math.max(1, Math.floor(cores / Math.max(1, threads || cores)));
 }
 
@@ -58,7 +60,13 @@ function makeDisplay(total: number, concurrency: number, options: LocalOptions):
     };
   }
   const multi = new cliProgress.MultiBar(
-    { clearOnComplete: false, hideCursor: true, barsize: 12, format: '{label} [{bar}] {value}/{total} {status}', stream: process.stderr },
+    {
+      clearOnComplete: false,
+      hideCursor: true,
+      barsize: 12,
+      format: '{label} [{bar}] {value}/{total} {status}',
+      stream: process.stderr,
+    },
     cliProgress.Presets.shades_grey,
   );
   const studyBar = multi.create(total, 0, { label: `study, ${concurrency} at once`.padEnd(24), status: '' });
@@ -105,8 +113,7 @@ export async function runLocal(spec: StudySpec, options: LocalOptions): Promise<
           if (attempt === spec.attempts || options.signal?.aborted) {
             result = failedResult(plan, e, attempt);
             await writeResult(runPaths(options.root, plan, options.evaluate).result, result);
-          }
-          else await new Promise((r) => setTimeout(r, 1000 * 2 ** (attempt - 1)));
+          } else await new Promise((r) => setTimeout(r, 1000 * 2 ** (attempt - 1)));
         }
       }
       results[index] = result as RunResult;

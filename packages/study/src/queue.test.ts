@@ -38,11 +38,15 @@ interface WorkerProc {
 }
 
 function startCliWorker(root: string): WorkerProc {
-  const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'worker', '--redis', redis.url, '--queue', QUEUE, '--lock-ms', '6000'], {
-    cwd: workspaceRoot(),
-    env: { ...process.env, WGAN_ARTIFACTS: root },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', CLI, 'worker', '--redis', redis.url, '--queue', QUEUE, '--lock-ms', '6000'],
+    {
+      cwd: workspaceRoot(),
+      env: { ...process.env, WGAN_ARTIFACTS: root },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
   workers.push(child);
   const log: string[] = [];
   child.stderr!.on('data', (d: Buffer) => log.push(...d.toString().split('\n').filter(Boolean)));
@@ -51,7 +55,10 @@ function startCliWorker(root: string): WorkerProc {
 
 function cli(args: string[], root: string): Promise<{ code: number | null; stderr: string; stdout: string }> {
   return new Promise((resolve) => {
-    const c = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], { cwd: workspaceRoot(), env: { ...process.env, WGAN_ARTIFACTS: root } });
+    const c = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], {
+      cwd: workspaceRoot(),
+      env: { ...process.env, WGAN_ARTIFACTS: root },
+    });
     let stderr = '';
     let stdout = '';
     c.stderr.on('data', (d: Buffer) => (stderr += d));
@@ -87,8 +94,23 @@ describe.skipIf(missing)('study on BullMQ with a real redis-server', () => {
     spec = parseStudySpec({
       name: 'tiny',
       train: {
-        config: { latentDim: 8, generatorHidden: [8], criticHidden: [8], milestones: [0], diagnosticsSamples: 16, fixedSamples: 4 },
-        flags: { data, iterations: 150, 'batch-size': 8, backend: 'wasm', 'log-every': 10, 'snapshot-every': 0, 'checkpoint-every': 10 },
+        config: {
+          latentDim: 8,
+          generatorHidden: [8],
+          criticHidden: [8],
+          milestones: [0],
+          diagnosticsSamples: 16,
+          fixedSamples: 4,
+        },
+        flags: {
+          data,
+          iterations: 150,
+          'batch-size': 8,
+          backend: 'wasm',
+          'log-every': 10,
+          'snapshot-every': 0,
+          'checkpoint-every': 10,
+        },
       },
       grids: [{ name: 'gp', axes: [{ flag: 'lr', values: [1e-4, 2e-4, 4e-4] }] }],
       seeds: [1, 2],
@@ -137,7 +159,10 @@ describe.skipIf(missing)('study on BullMQ with a real redis-server', () => {
     let victim: { worker: WorkerProc; run: string } | null = null;
     await until('a run in the middle of training', 90_000, async () => {
       for (const w of [a, b]) {
-        const started = w.log.map((l) => /run (r-[0-9a-f]+) \(/.exec(l)?.[1]).filter(Boolean).at(-1);
+        const started = w.log
+          .map((l) => /run (r-[0-9a-f]+) \(/.exec(l)?.[1])
+          .filter(Boolean)
+          .at(-1);
         if (!started) continue;
         const runDir = join(root, 'runs', started);
         const latest = join(runDir, 'checkpoints', 'latest');
@@ -151,9 +176,14 @@ describe.skipIf(missing)('study on BullMQ with a real redis-server', () => {
     });
     victim!.worker.child.kill('SIGKILL');
     // the run's train process goes with its worker (the parent-watch preload): no orphan writes the run
-    const trainPid = Number(victim!.worker.log.map((l) => new RegExp(`run ${victim!.run} train pid (\\d+)`).exec(l)?.[1]).filter(Boolean).at(-1));
+    const trainPid = Number(
+      victim!.worker.log
+        .map((l) => new RegExp(`run ${victim!.run} train pid (\\d+)`).exec(l)?.[1])
+        .filter(Boolean)
+        .at(-1),
+    );
     expect(trainPid).toBeGreaterThan(0);
-    await until('the killed worker\'s train process to exit', 10_000, () => !running(trainPid));
+    await until("the killed worker's train process to exit", 10_000, () => !running(trainPid));
     const replacement = startCliWorker(root);
     // Redis goes away and comes back while the surviving workers hold jobs
     await new Promise((r) => setTimeout(r, 1500));
@@ -168,8 +198,14 @@ describe.skipIf(missing)('study on BullMQ with a real redis-server', () => {
 
     // exactly once: every run started training once; the killed one resumed once, from a checkpoint
     for (const p of plans) {
-      const log = (await readFile(join(root, 'runs', p.name, 'train.log.jsonl'), 'utf8')).split('\n').filter(Boolean).map((l) => JSON.parse(l) as { msg: string; iteration?: number });
-      expect(log.filter((l) => l.msg === 'starting'), p.name).toHaveLength(1);
+      const log = (await readFile(join(root, 'runs', p.name, 'train.log.jsonl'), 'utf8'))
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as { msg: string; iteration?: number });
+      expect(
+        log.filter((l) => l.msg === 'starting'),
+        p.name,
+      ).toHaveLength(1);
       const resumed = log.filter((l) => l.msg === 'resuming');
       if (p.name === victim!.run) {
         expect(resumed).toHaveLength(1);
@@ -181,7 +217,13 @@ describe.skipIf(missing)('study on BullMQ with a real redis-server', () => {
     expect(a.log.concat(b.log, replacement.log).join('\n')).not.toMatch(/internal error/);
 
     // the local executor on another artifacts root: the same runs, the same final weights
-    const local = await runLocal(spec, { root: join(tmp, 'local'), evaluate: false, concurrency: 2, progress: false, log: () => {} });
+    const local = await runLocal(spec, {
+      root: join(tmp, 'local'),
+      evaluate: false,
+      concurrency: 2,
+      progress: false,
+      log: () => {},
+    });
     expect(local.map((r) => r.status)).toEqual(plans.map(() => 'done'));
     for (const r of local) {
       const remote = byRun.get(r.run) as { weights: unknown };

@@ -1,6 +1,15 @@
 import { DelayedError, FlowProducer, Queue, Worker, type ConnectionOptions, type Job } from 'bullmq';
 import { PipelineError } from '@wgan/core';
-import { failedResult, RunBusy, runJob, runPaths, StageFailure, writeResult, type RunResult, type StageCommand } from './executor.js';
+import {
+  failedResult,
+  RunBusy,
+  runJob,
+  runPaths,
+  StageFailure,
+  writeResult,
+  type RunResult,
+  type StageCommand,
+} from './executor.js';
 import { writeReport } from './report.js';
 import { expandRuns, specHash, type RunPlan, type StudySpec } from './spec.js';
 
@@ -60,7 +69,11 @@ export interface SubmitResult {
 }
 
 /** Adds the study's flow; the spec is validated (and runs expanded) before anything is queued. */
-export async function submitStudy(spec: StudySpec, connection: ConnectionOptions, queueName = QUEUE_NAME): Promise<SubmitResult> {
+export async function submitStudy(
+  spec: StudySpec,
+  connection: ConnectionOptions,
+  queueName = QUEUE_NAME,
+): Promise<SubmitResult> {
   const plans = expandRuns(spec);
   const queue = new Queue(queueName, { connection });
   const flow = new FlowProducer({ connection });
@@ -150,7 +163,8 @@ export function startWorker(options: WorkerOptions): Worker {
         throw new DelayedError();
       }
       log(`run ${plan.name} attempt ${attempt} failed: ${(e as Error).message}`);
-      if (attempt >= attempts) await writeResult(runPaths(options.root, plan, evaluate).result, failedResult(plan, e, attempt));
+      if (attempt >= attempts)
+        await writeResult(runPaths(options.root, plan, evaluate).result, failedResult(plan, e, attempt));
       throw e;
     }
   };

@@ -7,7 +7,15 @@ import { summarize, welchTest } from './stats.js';
 
 const spec = parseStudySpec({
   name: 'grid',
-  grids: [{ name: 'gp', axes: [{ flag: 'lr', values: [1e-4, 1e-3] }, { flag: 'lambda', values: [1, 10] }] }],
+  grids: [
+    {
+      name: 'gp',
+      axes: [
+        { flag: 'lr', values: [1e-4, 1e-3] },
+        { flag: 'lambda', values: [1, 10] },
+      ],
+    },
+  ],
   seeds: [1, 2, 3],
   evaluate: { classifier: 'artifacts/classifier/mnist' },
 });
@@ -20,8 +28,15 @@ function results(): RunResult[] {
     const failed = p.cell === 'gp lr=0.001 lambda=10' && p.seed === 3;
     const fd = 10 * (cells.indexOf(p.cell) + 1) + p.seed;
     return {
-      run: p.name, study: p.study, grid: p.grid, cell: p.cell, seed: p.seed, configHash: p.configHash,
-      status: failed ? 'failed' : 'done', trained: failed ? null : 'fresh', weights: null,
+      run: p.name,
+      study: p.study,
+      grid: p.grid,
+      cell: p.cell,
+      seed: p.seed,
+      configHash: p.configHash,
+      status: failed ? 'failed' : 'done',
+      trained: failed ? null : 'fresh',
+      weights: null,
       metrics: failed
         ? { inceptionScore: null, frechet: null, e10: null, wasserstein: null, trainSeconds: null }
         : { inceptionScore: 5 - fd / 100, frechet: fd, e10: 0.5, wasserstein: 1, trainSeconds: 60 + p.seed },
@@ -53,7 +68,8 @@ describe('study report', () => {
     const report = summarizeStudy(spec, results());
     const figures = studyFigures(report);
     expect(figures.map((f) => f.file)).toEqual(['heatmap-gp.png']);
-    const cells = (figures[0].spec as unknown as { data: { values: { row: string; col: string; value: number }[] } }).data.values;
+    const cells = (figures[0].spec as unknown as { data: { values: { row: string; col: string; value: number }[] } })
+      .data.values;
     expect(cells).toContainEqual({ row: '0.0001', col: '1', value: 12 });
     expect(cells).toContainEqual({ row: '0.001', col: '10', value: 41.5 });
   });

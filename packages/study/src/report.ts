@@ -67,7 +67,10 @@ export async function buildReport(spec: StudySpec, root: string): Promise<StudyR
   const plans = expandRuns(spec);
   const resultsDir = join(folderInside(root, 'study name', 'studies', spec.name), 'results');
   const results = await Promise.all(plans.map((p) => readResult(join(resultsDir, `${p.name}.json`))));
-  return summarizeStudy(spec, plans.map((p, i) => results[i] ?? { run: p.name, cell: p.cell, seed: p.seed, status: 'missing' as const }));
+  return summarizeStudy(
+    spec,
+    plans.map((p, i) => results[i] ?? { run: p.name, cell: p.cell, seed: p.seed, status: 'missing' as const }),
+  );
 }
 
 export function summarizeStudy(spec: StudySpec, runs: StudyReport['runs']): StudyReport {
@@ -82,7 +85,9 @@ export function summarizeStudy(spec: StudySpec, runs: StudyReport['runs']): Stud
     }
     const r = byRun.get(p.name);
     const status = r?.status ?? 'missing';
-    cells.get(p.cell)!.runs.push({ run: p.name, seed: p.seed, status, ...(r && 'error' in r && r.error ? { error: r.error } : {}) });
+    cells
+      .get(p.cell)!
+      .runs.push({ run: p.name, seed: p.seed, status, ...(r && 'error' in r && r.error ? { error: r.error } : {}) });
     if (r && r.status === 'done') {
       const v = values.get(p.cell)!;
       for (const m of METRICS) {
@@ -92,7 +97,8 @@ export function summarizeStudy(spec: StudySpec, runs: StudyReport['runs']): Stud
     }
   }
   for (const [cell, summary] of cells) {
-    for (const [key, xs] of Object.entries(values.get(cell)!)) summary.metrics[key as keyof RunMetrics] = summarize(xs as number[]);
+    for (const [key, xs] of Object.entries(values.get(cell)!))
+      summary.metrics[key as keyof RunMetrics] = summarize(xs as number[]);
   }
   const primary: keyof RunMetrics = [...cells.values()].some((c) => c.metrics.frechet) ? 'frechet' : 'trainSeconds';
   const better = METRICS.find((m) => m.key === primary)!.better;
@@ -176,10 +182,21 @@ export function reportMarkdown(report: StudyReport): string {
   });
   const significant = report.comparisons.filter((c) => c.significant);
   const listed = significant.length ? significant.map((c) => `${c.a} vs ${c.b}`).join('; ') : 'none';
-  lines.push('', `Significant differences (Welch, α = 0.05, ${report.comparisons.length} pairs, uncorrected): ${listed}.`);
-  const bad = report.cells.flatMap((c) => c.runs.filter((r) => r.status !== 'done').map((r) => ({ ...r, cell: c.cell })));
+  lines.push(
+    '',
+    `Significant differences (Welch, α = 0.05, ${report.comparisons.length} pairs, uncorrected): ${listed}.`,
+  );
+  const bad = report.cells.flatMap((c) =>
+    c.runs.filter((r) => r.status !== 'done').map((r) => ({ ...r, cell: c.cell })),
+  );
   if (bad.length) {
-    lines.push('', '## Runs that did not finish', '', '| run | cell | seed | status | error |', '|---|---|---|---|---|');
+    lines.push(
+      '',
+      '## Runs that did not finish',
+      '',
+      '| run | cell | seed | status | error |',
+      '|---|---|---|---|---|',
+    );
     for (const r of bad) {
       const error = (r.error ?? '').replace(/\|/g, '\\|').slice(0, 200);
       lines.push(`| ${r.run} | ${r.cell} | ${r.seed} | ${r.status} | ${error} |`);
@@ -206,7 +223,12 @@ export function reportHtml(markdown: string, title: string, images: string[] = [
   };
   for (const line of markdown.split('\n')) {
     if (line.startsWith('|')) {
-      table.push(line.slice(1, -1).split(' | ').map((c) => c.trim()));
+      table.push(
+        line
+          .slice(1, -1)
+          .split(' | ')
+          .map((c) => c.trim()),
+      );
       continue;
     }
     flush();
@@ -249,7 +271,14 @@ export async function writeReport(spec: StudySpec, root: string): Promise<{ dir:
       const figures = await drawFigures(report);
       for (const f of figures) await writeFile(join(tmp, f.file), f.png);
       const images = figures.map((f) => `![${f.file}](${f.file})`).join('\n');
-      await writeFile(join(tmp, 'report.html'), reportHtml(markdown, `Study ${spec.name}`, figures.map((f) => f.file)));
+      await writeFile(
+        join(tmp, 'report.html'),
+        reportHtml(
+          markdown,
+          `Study ${spec.name}`,
+          figures.map((f) => f.file),
+        ),
+      );
       if (images) await writeFile(join(tmp, 'report.md'), `${markdown}\n${images}\n`);
     },
   );

@@ -6,7 +6,14 @@ const base = {
   name: 'ring',
   train: { config: { milestones: [0] }, flags: { iterations: 100, 'batch-size': 8 } },
   grids: [
-    { name: 'clip', flags: { loss: 'clip' }, axes: [{ flag: 'lr', values: [1e-4, 5e-4] }, { flag: 'clip-value', values: [0.01, 0.1] }] },
+    {
+      name: 'clip',
+      flags: { loss: 'clip' },
+      axes: [
+        { flag: 'lr', values: [1e-4, 5e-4] },
+        { flag: 'clip-value', values: [0.01, 0.1] },
+      ],
+    },
     { name: 'gp', flags: { loss: 'gp' }, axes: [{ flag: 'lambda', values: [1, 10] }] },
   ],
   seeds: [1, 2, 3],
@@ -27,12 +34,31 @@ describe('study spec', () => {
     const runs = expandRuns(parseStudySpec(base));
     expect(runs).toHaveLength((4 + 2) * 3);
     expect(runs.slice(0, 7).map((r) => `${r.cell}/${r.seed}`)).toEqual([
-      'clip lr=0.0001 clip-value=0.01/1', 'clip lr=0.0001 clip-value=0.01/2', 'clip lr=0.0001 clip-value=0.01/3',
-      'clip lr=0.0001 clip-value=0.1/1', 'clip lr=0.0001 clip-value=0.1/2', 'clip lr=0.0001 clip-value=0.1/3',
+      'clip lr=0.0001 clip-value=0.01/1',
+      'clip lr=0.0001 clip-value=0.01/2',
+      'clip lr=0.0001 clip-value=0.01/3',
+      'clip lr=0.0001 clip-value=0.1/1',
+      'clip lr=0.0001 clip-value=0.1/2',
+      'clip lr=0.0001 clip-value=0.1/3',
       'clip lr=0.0005 clip-value=0.01/1',
     ]);
     expect(new Set(runs.map((r) => r.name)).size).toBe(runs.length);
-    expect(trainArgs(runs[0])).toEqual(['--name', runs[0].name, '--iterations', '100', '--batch-size', '8', '--loss', 'clip', '--lr', '0.0001', '--clip-value', '0.01', '--seed', '1']);
+    expect(trainArgs(runs[0])).toEqual([
+      '--name',
+      runs[0].name,
+      '--iterations',
+      '100',
+      '--batch-size',
+      '8',
+      '--loss',
+      'clip',
+      '--lr',
+      '0.0001',
+      '--clip-value',
+      '0.01',
+      '--seed',
+      '1',
+    ]);
   });
 
   it('names a run by its resolved config, whatever the key order or the study', () => {
@@ -51,7 +77,9 @@ describe('study spec', () => {
     const badFlag = refusal({ ...base, grids: [{ name: 'g', axes: [{ flag: 'learning-rate', values: [1] }] }] });
     expect(badFlag.where).toBe('grids.0.axes.0.flag');
     expect(badFlag.message).toMatch(/unknown train flag "learning-rate"/);
-    expect(refusal({ ...base, grids: [{ name: 'g', axes: [{ flag: 'lr', values: [] }] }] }).where).toBe('grids.0.axes.0.values');
+    expect(refusal({ ...base, grids: [{ name: 'g', axes: [{ flag: 'lr', values: [] }] }] }).where).toBe(
+      'grids.0.axes.0.values',
+    );
     expect(refusal({ ...base, name: '../up' }).where).toBe('name');
     const seedFlag = refusal({ ...base, train: { flags: { seed: 3 } } });
     expect(seedFlag.where).toMatch(/^train\.flags/);
@@ -61,7 +89,13 @@ describe('study spec', () => {
   });
 
   it('refuses two cells that are one run', () => {
-    const spec = parseStudySpec({ ...base, grids: [{ name: 'a', flags: { lr: 1e-4 } }, { name: 'b', axes: [{ flag: 'lr', values: [1e-4] }] }] });
+    const spec = parseStudySpec({
+      ...base,
+      grids: [
+        { name: 'a', flags: { lr: 1e-4 } },
+        { name: 'b', axes: [{ flag: 'lr', values: [1e-4] }] },
+      ],
+    });
     expect(() => expandRuns(spec)).toThrow(/are the same run/);
   });
 });

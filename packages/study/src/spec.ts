@@ -12,15 +12,37 @@ import { artifactName, PipelineError } from '@wgan/core';
 
 /** Train CLI flags a study may set (its own `--name`, `--seed`, `--resume` and friends are the study's). */
 export const TRAIN_FLAGS = [
-  'data', 'model', 'loss', 'log-c-coefficient', 'latent-dim', 'noise', 'generator-hidden', 'critic-hidden',
-  'iterations', 'batch-size', 'n-critic', 'lambda', 'clip-value', 'lr', 'beta1', 'beta2', 'implementation',
-  'threads', 'penalty', 'backend', 'log-every', 'snapshot-every', 'checkpoint-every',
+  'data',
+  'model',
+  'loss',
+  'log-c-coefficient',
+  'latent-dim',
+  'noise',
+  'generator-hidden',
+  'critic-hidden',
+  'iterations',
+  'batch-size',
+  'n-critic',
+  'lambda',
+  'clip-value',
+  'lr',
+  'beta1',
+  'beta2',
+  'implementation',
+  'threads',
+  'penalty',
+  'backend',
+  'log-every',
+  'snapshot-every',
+  'checkpoint-every',
 ] as const;
 export type TrainFlag = (typeof TRAIN_FLAGS)[number];
 
 const flagValue = z.union([z.string().min(1), z.number().finite(), z.array(z.number().int().positive()).min(1)]);
 export type FlagValue = z.infer<typeof flagValue>;
-const flagName = z.enum(TRAIN_FLAGS, { error: (i) => `unknown train flag "${String(i.input)}"; one of ${TRAIN_FLAGS.join(', ')}` });
+const flagName = z.enum(TRAIN_FLAGS, {
+  error: (i) => `unknown train flag "${String(i.input)}"; one of ${TRAIN_FLAGS.join(', ')}`,
+});
 const flags = z.partialRecord(flagName, flagValue);
 
 const axisSchema = z
@@ -39,10 +61,15 @@ const gridSchema = z
   .superRefine((g, ctx) => {
     const seen = new Set<string>();
     g.axes.forEach((a, i) => {
-      if (seen.has(a.flag)) ctx.addIssue({ code: 'custom', path: ['axes', i, 'flag'], message: `axis "${a.flag}" appears twice` });
+      if (seen.has(a.flag))
+        ctx.addIssue({ code: 'custom', path: ['axes', i, 'flag'], message: `axis "${a.flag}" appears twice` });
       seen.add(a.flag);
       if (a.flag in g.flags) {
-        ctx.addIssue({ code: 'custom', path: ['axes', i, 'flag'], message: `"${a.flag}" is both a grid flag and an axis` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['axes', i, 'flag'],
+          message: `"${a.flag}" is both a grid flag and an axis`,
+        });
       }
     });
   });
@@ -87,7 +114,8 @@ export const studySpecSchema = z
   .superRefine((s, ctx) => {
     const seen = new Set<string>();
     s.grids.forEach((g, i) => {
-      if (seen.has(g.name)) ctx.addIssue({ code: 'custom', path: ['grids', i, 'name'], message: `grid "${g.name}" appears twice` });
+      if (seen.has(g.name))
+        ctx.addIssue({ code: 'custom', path: ['grids', i, 'name'], message: `grid "${g.name}" appears twice` });
       seen.add(g.name);
     });
   });

@@ -4,7 +4,16 @@ import { summarize, tCdf, tQuantile, welchTest } from './stats.js';
 describe('Student t', () => {
   it('has the textbook 97.5% quantiles', () => {
     // two-sided 95% critical values (any t table)
-    const table: [number, number][] = [[1, 12.706], [2, 4.303], [3, 3.182], [4, 2.776], [5, 2.571], [10, 2.228], [30, 2.042], [120, 1.98]];
+    const table: [number, number][] = [
+      [1, 12.706],
+      [2, 4.303],
+      [3, 3.182],
+      [4, 2.776],
+      [5, 2.571],
+      [10, 2.228],
+      [30, 2.042],
+      [120, 1.98],
+    ];
     for (const [df, q] of table) expect(tQuantile(0.975, df)).toBeCloseTo(q, 3);
     expect(tQuantile(0.975, 1e6)).toBeCloseTo(1.96, 3);
   });
@@ -31,7 +40,10 @@ describe('summaries and Welch', () => {
 
   it("matches SciPy's Welch test", () => {
     const a = [19.8, 20.4, 19.6, 17.8, 18.5, 18.9, 18.3, 18.9, 19.5, 22.0];
-    const b = [28.2, 26.6, 20.1, 23.3, 25.2, 22.1, 17.7, 27.6, 20.6, 13.7, 23.2, 17.5, 20.6, 18.0, 23.9, 21.6, 24.3, 20.4, 23.9, 13.3];
+    const b = [
+      28.2, 26.6, 20.1, 23.3, 25.2, 22.1, 17.7, 27.6, 20.6, 13.7, 23.2, 17.5, 20.6, 18.0, 23.9, 21.6, 24.3, 20.4, 23.9,
+      13.3,
+    ];
     const w = welchTest(a, b)!;
     // scipy.stats.ttest_ind(a, b, equal_var=False): t = -2.225512039969852, df = 24.524634944257343,
     // p = 0.035484530830010394

@@ -25,7 +25,12 @@ import { seed001Critic, seed001Generator, denseStack } from '../src/models/archi
 import { initialValues } from '../src/models/network.js';
 import type { NetworkSpec } from '../src/models/spec.js';
 import type { IterationInputs } from '../src/trainer.js';
-import { DEFAULT_TUNING, WebgpuFusedTrainer, defaultOptimizer, type KernelTuning } from '../src/trainers/webgpu-fused/trainer.js';
+import {
+  DEFAULT_TUNING,
+  WebgpuFusedTrainer,
+  defaultOptimizer,
+  type KernelTuning,
+} from '../src/trainers/webgpu-fused/trainer.js';
 import { DEFAULT_TILE_CHOICE, TILES, type TileConfig } from '../src/trainers/webgpu-fused/kernels/matmul.js';
 
 const program = new Command('fused-webgpu')
@@ -53,14 +58,18 @@ const opts = program.parse().opts<Record<string, string | boolean | undefined>>(
 const int = (key: string, fallback?: number): number => {
   const raw = opts[key];
   const v = raw === undefined ? fallback : Number(raw);
-  if (v === undefined || !Number.isInteger(v) || v < 0) throw new Error(`--${key} needs a non-negative integer, got ${raw}`);
+  if (v === undefined || !Number.isInteger(v) || v < 0)
+    throw new Error(`--${key} needs a non-negative integer, got ${raw}`);
   return v;
 };
 
 function parseTile(text: string): TileConfig {
   if (TILES[text]) return TILES[text];
   const m = /^(\d+)x(\d+):(\d+)x(\d+):k(\d+)$/.exec(text);
-  if (!m) throw new Error(`tile "${text}": use a name (${Object.keys(TILES).join(', ')}) or WXxWY:RMxRN:kTK, e.g. 16x8:4x4:k16`);
+  if (!m)
+    throw new Error(
+      `tile "${text}": use a name (${Object.keys(TILES).join(', ')}) or WXxWY:RMxRN:kTK, e.g. 16x8:4x4:k16`,
+    );
   const [wx, wy, rm, rn, tk] = m.slice(1).map(Number);
   return { wx, wy, rm, rn, tk };
 }
@@ -82,8 +91,20 @@ function models(name: string): { gen: NetworkSpec; critic: NetworkSpec } {
   if (name === 'tiny') {
     const lrelu = { type: 'leakyRelu', alpha: 0.2 } as const;
     return {
-      gen: { role: 'generator', inputSize: 16, outputSize: 64, layers: denseStack([16, 32, 48, 64], lrelu, { type: 'tanh' }), init: { scheme: 'torch-default' } },
-      critic: { role: 'critic', inputSize: 64, outputSize: 1, layers: denseStack([64, 32, 16, 1], lrelu, null), init: { scheme: 'torch-default' } },
+      gen: {
+        role: 'generator',
+        inputSize: 16,
+        outputSize: 64,
+        layers: denseStack([16, 32, 48, 64], lrelu, { type: 'tanh' }),
+        init: { scheme: 'torch-default' },
+      },
+      critic: {
+        role: 'critic',
+        inputSize: 64,
+        outputSize: 1,
+        layers: denseStack([64, 32, 16, 1], lrelu, null),
+        init: { scheme: 'torch-default' },
+      },
     };
   }
   throw new Error(`--model ${name}: use seed001 or tiny`);
@@ -102,7 +123,11 @@ async function loadDatasetImages(dir: string, d: number): Promise<Float32Array> 
 }
 
 function drawInputs(rng: Rng, nC: number, B: number, dz: number, nTrain: number): IterationInputs {
-  return drawIterationInputs(rng, new BatchSampler(nTrain, B, rng.nextUint32()), { nCritic: nC, batchSize: B, latentDim: dz });
+  return drawIterationInputs(rng, new BatchSampler(nTrain, B, rng.nextUint32()), {
+    nCritic: nC,
+    batchSize: B,
+    latentDim: dz,
+  });
 }
 
 const median = (xs: number[]): number => {
@@ -112,7 +137,14 @@ const median = (xs: number[]): number => {
 
 async function main(): Promise<void> {
   const modelName = String(opts.model);
-  const loss = opts.loss === 'clip' ? 'clip' : opts.loss === 'gp' ? 'gp' : (() => { throw new Error(`--loss ${opts.loss}: use gp or clip`); })();
+  const loss =
+    opts.loss === 'clip'
+      ? 'clip'
+      : opts.loss === 'gp'
+        ? 'gp'
+        : (() => {
+            throw new Error(`--loss ${opts.loss}: use gp or clip`);
+          })();
   const B = int('batch');
   const nC = int('nCritic');
   const iters = int('iters');
@@ -134,10 +166,26 @@ async function main(): Promise<void> {
   };
   const t0 = performance.now();
   const images =
-    typeof opts.data === 'string' ? await loadDatasetImages(opts.data, d) : rng.fillUniform(new Float32Array(int('trainRows', modelName === 'tiny' ? 1024 : 60000) * d), -1, 1);
+    typeof opts.data === 'string'
+      ? await loadDatasetImages(opts.data, d)
+      : rng.fillUniform(new Float32Array(int('trainRows', modelName === 'tiny' ? 1024 : 60000) * d), -1, 1);
   const nTrain = images.length / d;
   const tuning = tuningFromFlags();
-  const trainer = await WebgpuFusedTrainer.create({ device, generatorSpec: gen, criticSpec: critic, initial: state, trainImages: images, loss, lambda: 10, clipValue: 0.01, nCritic: nC, batchSize: B, optimizerG: defaultOptimizer(loss), optimizerD: defaultOptimizer(loss), tuning });
+  const trainer = await WebgpuFusedTrainer.create({
+    device,
+    generatorSpec: gen,
+    criticSpec: critic,
+    initial: state,
+    trainImages: images,
+    loss,
+    lambda: 10,
+    clipValue: 0.01,
+    nCritic: nC,
+    batchSize: B,
+    optimizerG: defaultOptimizer(loss),
+    optimizerD: defaultOptimizer(loss),
+    tuning,
+  });
   const setupMs = performance.now() - t0;
 
   const tDraw = performance.now();
@@ -146,8 +194,19 @@ async function main(): Promise<void> {
 
   const counts = trainer.dispatchCounts();
   console.log(`device: ${info.device}`);
-  console.log(`model ${modelName} (G ${gen.layers.filter((l) => l.type === 'dense').map((l) => (l.type === 'dense' ? l.units : 0)).join('→')}, D ${critic.inputSize}→…→1), loss ${loss}, B ${B}, nCritic ${nC}, ${nTrain} training images; setup ${setupMs.toFixed(0)} ms`);
-  console.log(`dispatches per iteration: ${Object.entries(counts).map(([k, v]) => `${k} ${v}`).join(', ')} (one command buffer, one submit)`);
+  console.log(
+    `model ${modelName} (G ${gen.layers
+      .filter((l) => l.type === 'dense')
+      .map((l) => (l.type === 'dense' ? l.units : 0))
+      .join(
+        '→',
+      )}, D ${critic.inputSize}→…→1), loss ${loss}, B ${B}, nCritic ${nC}, ${nTrain} training images; setup ${setupMs.toFixed(0)} ms`,
+  );
+  console.log(
+    `dispatches per iteration: ${Object.entries(counts)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')} (one command buffer, one submit)`,
+  );
 
   let k = 0;
   const next = () => pool[k++ % pool.length];
@@ -181,17 +240,28 @@ async function main(): Promise<void> {
   }
   const stats = await trainer.readStats();
   const msPerIter = median(roundMs);
-  console.log(`ms/iteration (median of ${rounds} rounds × ${iters} pipelined iterations): ${msPerIter.toFixed(3)}  [rounds: ${roundMs.map((x) => x.toFixed(3)).join(', ')}]`);
-  console.log(`ms/iteration, one awaited iteration at a time (median of ${syncMs.length}): ${median(syncMs).toFixed(3)}`);
-  console.log(`host ms/iteration inside iteration() (pack inputs + writeBuffer + encode ${counts.total} dispatches): ${median(hostMs).toFixed(3)}`);
+  console.log(
+    `ms/iteration (median of ${rounds} rounds × ${iters} pipelined iterations): ${msPerIter.toFixed(3)}  [rounds: ${roundMs.map((x) => x.toFixed(3)).join(', ')}]`,
+  );
+  console.log(
+    `ms/iteration, one awaited iteration at a time (median of ${syncMs.length}): ${median(syncMs).toFixed(3)}`,
+  );
+  console.log(
+    `host ms/iteration inside iteration() (pack inputs + writeBuffer + encode ${counts.total} dispatches): ${median(hostMs).toFixed(3)}`,
+  );
   console.log(`host ms/iteration to draw the inputs with Rng (not in the figures above): ${drawMsPerIter.toFixed(3)}`);
   const s = stats[stats.length - 1];
-  if (s) console.log(`last stats: lossD ${s.lossD.toFixed(4)} lossG ${s.lossG.toFixed(4)} gp ${s.gp.toFixed(4)} ‖∇D‖ ${s.gradNormMean.toFixed(4)} ± ${s.gradNormStd.toFixed(4)}`);
+  if (s)
+    console.log(
+      `last stats: lossD ${s.lossD.toFixed(4)} lossG ${s.lossG.toFixed(4)} gp ${s.gp.toFixed(4)} ‖∇D‖ ${s.gradNormMean.toFixed(4)} ± ${s.gradNormStd.toFixed(4)}`,
+    );
 
   const profile: { group: string; dispatches: number; msPerIter: number }[] = [];
   if (opts.profile) {
     const dispatches = trainer.describeDispatches();
-    const timeSubset = async (only: (d: { kind: string; label: string; info: string }, i: number) => boolean): Promise<number> => {
+    const timeSubset = async (
+      only: (d: { kind: string; label: string; info: string }, i: number) => boolean,
+    ): Promise<number> => {
       trainer.benchmarkSubmit(only);
       await device.queue.onSubmittedWorkDone();
       const start = performance.now();
@@ -203,21 +273,41 @@ async function main(): Promise<void> {
       profile.push({ group: kind, dispatches: counts[kind], msPerIter: await timeSubset((d) => d.kind === kind) });
     }
     const shapes = new Map<string, number>();
-    for (const d of dispatches) if (d.kind === 'matmul') shapes.set(`${d.info} ${d.label}`, (shapes.get(`${d.info} ${d.label}`) ?? 0) + 1);
+    for (const d of dispatches)
+      if (d.kind === 'matmul') shapes.set(`${d.info} ${d.label}`, (shapes.get(`${d.info} ${d.label}`) ?? 0) + 1);
     const shapeTimes: typeof profile = [];
-    for (const [key, n] of shapes) shapeTimes.push({ group: key, dispatches: n, msPerIter: await timeSubset((d) => d.kind === 'matmul' && `${d.info} ${d.label}` === key) });
+    for (const [key, n] of shapes)
+      shapeTimes.push({
+        group: key,
+        dispatches: n,
+        msPerIter: await timeSubset((d) => d.kind === 'matmul' && `${d.info} ${d.label}` === key),
+      });
     shapeTimes.sort((a, b) => b.msPerIter - a.msPerIter);
     profile.push(...shapeTimes);
     console.log('\nGPU time per kernel class / matmul shape (M×N×K variant), each submitted alone per iteration:');
-    for (const p of profile) console.log(`  ${p.msPerIter.toFixed(3).padStart(8)} ms/iter  ${String(p.dispatches).padStart(4)} dispatches  ${(p.msPerIter * 1000 / p.dispatches).toFixed(1).padStart(7)} µs each  ${p.group}`);
+    for (const p of profile)
+      console.log(
+        `  ${p.msPerIter.toFixed(3).padStart(8)} ms/iter  ${String(p.dispatches).padStart(4)} dispatches  ${((p.msPerIter * 1000) / p.dispatches).toFixed(1).padStart(7)} µs each  ${p.group}`,
+      );
     // Restore meaningful weights after the meaningless profiling submits.
     await trainer.setState(state);
   }
 
   const result = {
-    device: info.device, model: modelName, loss, batch: B, nCritic: nC, trainImages: nTrain,
-    msPerIter, roundMs, syncMsMedian: median(syncMs), hostMsPerIter: median(hostMs), drawMsPerIter,
-    dispatches: counts, tuning, profile,
+    device: info.device,
+    model: modelName,
+    loss,
+    batch: B,
+    nCritic: nC,
+    trainImages: nTrain,
+    msPerIter,
+    roundMs,
+    syncMsMedian: median(syncMs),
+    hostMsPerIter: median(hostMs),
+    drawMsPerIter,
+    dispatches: counts,
+    tuning,
+    profile,
   };
   console.log(JSON.stringify(result));
   if (typeof opts.json === 'string') writeFileSync(opts.json, `${JSON.stringify(result, null, 2)}\n`);

@@ -1,7 +1,16 @@
 import { existsSync } from 'node:fs';
 import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { followPointer, PipelineError, readArtifact, writeArtifact, writeFileAtomic, type Artifact, type ParentRef, type RngState } from '@wgan/core';
+import {
+  followPointer,
+  PipelineError,
+  readArtifact,
+  writeArtifact,
+  writeFileAtomic,
+  type Artifact,
+  type ParentRef,
+  type RngState,
+} from '@wgan/core';
 import { readNetwork, readTensorFile, writeNetwork, writeTensorFile } from './models/serialize.js';
 import type { NetworkSpec } from './models/spec.js';
 import type { OptimizerState, TrainerState } from './trainer.js';
@@ -72,7 +81,13 @@ async function readOptimizer(dir: string, base: string): Promise<OptimizerState>
 /** Writes a checkpoint atomically, then points `latest` at it. */
 export async function writeCheckpoint(
   runDir: string,
-  content: { config: TrainConfig; state: CheckpointState; specs: { generator: NetworkSpec; critic: NetworkSpec }; trainer: TrainerState; parents: ParentRef[] },
+  content: {
+    config: TrainConfig;
+    state: CheckpointState;
+    specs: { generator: NetworkSpec; critic: NetworkSpec };
+    trainer: TrainerState;
+    parents: ParentRef[];
+  },
 ): Promise<string> {
   const name = checkpointName(content.state.iteration);
   const dir = join(checkpointsDir(runDir), name);
@@ -84,7 +99,15 @@ export async function writeCheckpoint(
       packageVersion: pkg.version,
       config,
       parents: content.parents,
-      meta: { iteration: state.iteration, epoch: state.sampler.epoch, model: config.model, loss: config.loss, latentDim: config.latentDim, backend: state.backend, implementation: state.implementation },
+      meta: {
+        iteration: state.iteration,
+        epoch: state.sampler.epoch,
+        model: config.model,
+        loss: config.loss,
+        latentDim: config.latentDim,
+        backend: state.backend,
+        implementation: state.implementation,
+      },
     },
     async (tmp) => {
       await writeNetwork(tmp, 'generator', specs.generator, trainer.generator);
@@ -101,16 +124,34 @@ export async function writeCheckpoint(
 /** The folder of a run's checkpoint: `latest` (the default) or an iteration number. */
 export async function resolveCheckpoint(runDir: string, which: 'latest' | number = 'latest'): Promise<string> {
   const base = checkpointsDir(runDir);
-  if (!existsSync(base)) throw new PipelineError('run has no checkpoints folder', base, 'train the run first (`npx nx run train:pipeline`), or pass --run <name> of an existing run');
+  if (!existsSync(base))
+    throw new PipelineError(
+      'run has no checkpoints folder',
+      base,
+      'train the run first (`npx nx run train:pipeline`), or pass --run <name> of an existing run',
+    );
   if (which === 'latest') {
     const pointer = join(base, 'latest');
-    if (!existsSync(pointer)) throw new PipelineError('run has no complete checkpoint yet (no checkpoints/latest)', pointer, 'train the run first: `npx nx run train:pipeline` (or `train --name <run>`), or pass --checkpoint <iteration>');
-    return followPointer(pointer, CHECKPOINT_NAME, 'the run folder is damaged: rerun train, or pass --checkpoint <iteration>');
+    if (!existsSync(pointer))
+      throw new PipelineError(
+        'run has no complete checkpoint yet (no checkpoints/latest)',
+        pointer,
+        'train the run first: `npx nx run train:pipeline` (or `train --name <run>`), or pass --checkpoint <iteration>',
+      );
+    return followPointer(
+      pointer,
+      CHECKPOINT_NAME,
+      'the run folder is damaged: rerun train, or pass --checkpoint <iteration>',
+    );
   }
   const dir = join(base, checkpointName(which));
   if (!existsSync(dir)) {
     const have = await listCheckpoints(runDir);
-    throw new PipelineError(`checkpoint ${checkpointName(which)} not found`, dir, have.length ? `use one of: ${have.join(', ')} (or latest)` : 'no checkpoints yet: `npx nx run train:pipeline`');
+    throw new PipelineError(
+      `checkpoint ${checkpointName(which)} not found`,
+      dir,
+      have.length ? `use one of: ${have.join(', ')} (or latest)` : 'no checkpoints yet: `npx nx run train:pipeline`',
+    );
   }
   return dir;
 }
@@ -147,7 +188,9 @@ export async function readCheckpoint(dir: string): Promise<Checkpoint> {
 /** Removes old checkpoints: keeps the newest `keep`, every milestone, and the one `latest` names. */
 export async function pruneCheckpoints(runDir: string, keep: number, milestones: number[]): Promise<number[]> {
   const all = await listCheckpoints(runDir);
-  const latest = existsSync(join(checkpointsDir(runDir), 'latest')) ? Number((await readFile(join(checkpointsDir(runDir), 'latest'), 'utf8')).trim()) : -1;
+  const latest = existsSync(join(checkpointsDir(runDir), 'latest'))
+    ? Number((await readFile(join(checkpointsDir(runDir), 'latest'), 'utf8')).trim())
+    : -1;
   const kept = new Set([...all.slice(-keep), ...all.filter((i) => milestones.includes(i)), latest]);
   const removed = all.filter((i) => !kept.has(i));
   for (const i of removed) await rm(join(checkpointsDir(runDir), checkpointName(i)), { recursive: true, force: true });

@@ -11,16 +11,39 @@ import { train } from './loop.js';
 const num = (v: string) => Number(v);
 const program = new Command()
   .name('train')
-  .description('Train a GAN or the VAE on a data-prep artifact — the WGAN (gradient penalty or weight clipping), the vanilla GAN, the LSGAN, the DCGAN, or seed 002\'s VAE; resumable')
+  .description(
+    "Train a GAN or the VAE on a data-prep artifact — the WGAN (gradient penalty or weight clipping), the vanilla GAN, the LSGAN, the DCGAN, or seed 002's VAE; resumable",
+  )
   .option('--name <run>', 'run name → <artifacts root>/runs/<run> (one plain folder name)')
-  .option('--data <dir>', 'data-prep artifact inside the artifacts root: data/<id> or artifacts/data/<id> (default data/mnist)')
-  .option('--model <name>', 'mlp (seed 001 WGAN MLPs, default) | gan-mlp (seed 002 vanilla-GAN MLPs) | dcgan (seed 002 DCGAN) | vae (seed 002 VAE: d_z 20, B 128, 9,360 iterations = 20 epochs, Adam 1e-3)')
-  .option('--loss <name>', 'gp (WGAN-GP; default for mlp) | clip (weight clipping) | bce (default for gan-mlp, dcgan) | bce-saturating | lsgan; the VAE trains on its ELBO')
-  .option('--log-c-coefficient <c>', 'VAE: coefficient of Σ log C(λ) in the continuous-Bernoulli likelihood (0 = BCE, the seed\'s run; 1 = exact)', num)
+  .option(
+    '--data <dir>',
+    'data-prep artifact inside the artifacts root: data/<id> or artifacts/data/<id> (default data/mnist)',
+  )
+  .option(
+    '--model <name>',
+    'mlp (seed 001 WGAN MLPs, default) | gan-mlp (seed 002 vanilla-GAN MLPs) | dcgan (seed 002 DCGAN) | vae (seed 002 VAE: d_z 20, B 128, 9,360 iterations = 20 epochs, Adam 1e-3)',
+  )
+  .option(
+    '--loss <name>',
+    'gp (WGAN-GP; default for mlp) | clip (weight clipping) | bce (default for gan-mlp, dcgan) | bce-saturating | lsgan; the VAE trains on its ELBO',
+  )
+  .option(
+    '--log-c-coefficient <c>',
+    "VAE: coefficient of Σ log C(λ) in the continuous-Bernoulli likelihood (0 = BCE, the seed's run; 1 = exact)",
+    num,
+  )
   .option('--latent-dim <n>', 'd_z (mlp: 100, seed 000 allows 64 | 100 | 128; gan-mlp, dcgan: 10; vae: 20)', num)
   .option('--noise <normal|uniform>', 'p(z): N(0, I) (mlp, vae) or U(−1, 1) (gan-mlp, dcgan: seed 002)')
-  .option('--generator-hidden <sizes>', 'MLP generator / VAE decoder widths, comma-separated (mlp: 256,512,1024; gan-mlp: 1024,1024; vae: 400,600,800)', (v: string) => v.split(',').map(Number))
-  .option('--critic-hidden <sizes>', 'MLP critic / VAE encoder widths, comma-separated (mlp: 512,256; gan-mlp: 256,256; vae: 512,256,128)', (v: string) => v.split(',').map(Number))
+  .option(
+    '--generator-hidden <sizes>',
+    'MLP generator / VAE decoder widths, comma-separated (mlp: 256,512,1024; gan-mlp: 1024,1024; vae: 400,600,800)',
+    (v: string) => v.split(',').map(Number),
+  )
+  .option(
+    '--critic-hidden <sizes>',
+    'MLP critic / VAE encoder widths, comma-separated (mlp: 512,256; gan-mlp: 256,256; vae: 512,256,128)',
+    (v: string) => v.split(',').map(Number),
+  )
   .option('--iterations <n>', 'generator iterations', num)
   .option('--batch-size <n>', 'batch size', num)
   .option('--n-critic <n>', 'critic steps per generator step', num)
@@ -47,32 +70,69 @@ const program = new Command()
 
 await runCli(async () => {
   const o = program.parse().opts();
-  const optimizerFlags = Object.fromEntries(Object.entries({ lr: o.lr, beta1: o.beta1, beta2: o.beta2 }).filter(([, v]) => v !== undefined));
+  const optimizerFlags = Object.fromEntries(
+    Object.entries({ lr: o.lr, beta1: o.beta1, beta2: o.beta2 }).filter(([, v]) => v !== undefined),
+  );
   const opt = Object.keys(optimizerFlags).length ? optimizerFlags : undefined;
   const config = resolveTrainConfig({
     file: o.config,
     overrides: {
-      name: o.name, data: o.data, model: o.model, loss: o.loss, logCCoefficient: o.logCCoefficient, latentDim: o.latentDim, noise: o.noise, generatorHidden: o.generatorHidden, criticHidden: o.criticHidden, iterations: o.iterations, batchSize: o.batchSize, nCritic: o.nCritic,
-      lambda: o.lambda, clipValue: o.clipValue, implementation: o.implementation, threads: o.threads, penalty: o.penalty, seed: o.seed, backend: o.backend, logEvery: o.logEvery,
-      snapshotEvery: o.snapshotEvery, checkpointEvery: o.checkpointEvery, optimizerG: opt, optimizerD: opt,
+      name: o.name,
+      data: o.data,
+      model: o.model,
+      loss: o.loss,
+      logCCoefficient: o.logCCoefficient,
+      latentDim: o.latentDim,
+      noise: o.noise,
+      generatorHidden: o.generatorHidden,
+      criticHidden: o.criticHidden,
+      iterations: o.iterations,
+      batchSize: o.batchSize,
+      nCritic: o.nCritic,
+      lambda: o.lambda,
+      clipValue: o.clipValue,
+      implementation: o.implementation,
+      threads: o.threads,
+      penalty: o.penalty,
+      seed: o.seed,
+      backend: o.backend,
+      logEvery: o.logEvery,
+      snapshotEvery: o.snapshotEvery,
+      checkpointEvery: o.checkpointEvery,
+      optimizerG: opt,
+      optimizerD: opt,
     },
   });
   if (o.dryRun) {
     // with --resume, the config that will run: the checkpoint's, and the requested settings it does not apply
     const runDir = artifactPaths.run(config.name, '--name');
-    const saved = o.resume && !o.fresh && existsSync(join(runDir, 'checkpoints', 'latest')) ? (await readCheckpoint(await resolveCheckpoint(runDir))).config : null;
+    const saved =
+      o.resume && !o.fresh && existsSync(join(runDir, 'checkpoints', 'latest'))
+        ? (await readCheckpoint(await resolveCheckpoint(runDir))).config
+        : null;
     const resumed = saved ? resumedConfig(config, saved) : null;
-    const plan = resumed ? { config: resumed.config, notApplied: resumed.ignored, resumes: runDir } : { config, writes: runDir };
+    const plan = resumed
+      ? { config: resumed.config, notApplied: resumed.ignored, resumes: runDir }
+      : { config, writes: runDir };
     process.stdout.write(`${JSON.stringify(plan, null, 2)}\n`);
     return;
   }
-  const logger = createLogger({ name: 'train', file: join(artifactPaths.run(config.name, '--name'), 'train.log.jsonl') });
+  const logger = createLogger({
+    name: 'train',
+    file: join(artifactPaths.run(config.name, '--name'), 'train.log.jsonl'),
+  });
   const abort = new AbortController();
   process.once('SIGINT', () => {
     process.stderr.write('\nSIGINT: finishing the iteration and writing a checkpoint (Ctrl-C again to kill)\n');
     abort.abort();
     process.once('SIGINT', () => process.exit(130));
   });
-  const result = await train(config, { logger, resume: o.resume, fresh: o.fresh, signal: abort.signal, progress: o.progress });
+  const result = await train(config, {
+    logger,
+    resume: o.resume,
+    fresh: o.fresh,
+    signal: abort.signal,
+    progress: o.progress,
+  });
   if (result.stopped) process.exitCode = 130;
 });

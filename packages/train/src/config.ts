@@ -13,8 +13,23 @@ import { GAN_LOSSES } from './losses.js';
  * The per-model defaults (MODEL_DEFAULTS) and per-loss defaults (LOSS_DEFAULTS: optimisers, n_critic) are
  * applied beneath the user's values.
  */
-const adam = z.object({ type: z.literal('adam'), lr: z.number().positive(), beta1: z.number().min(0).lt(1), beta2: z.number().min(0).lt(1), eps: z.number().positive() }).strict();
-const rmsprop = z.object({ type: z.literal('rmsprop'), lr: z.number().positive(), alpha: z.number().min(0).lt(1), eps: z.number().positive() }).strict();
+const adam = z
+  .object({
+    type: z.literal('adam'),
+    lr: z.number().positive(),
+    beta1: z.number().min(0).lt(1),
+    beta2: z.number().min(0).lt(1),
+    eps: z.number().positive(),
+  })
+  .strict();
+const rmsprop = z
+  .object({
+    type: z.literal('rmsprop'),
+    lr: z.number().positive(),
+    alpha: z.number().min(0).lt(1),
+    eps: z.number().positive(),
+  })
+  .strict();
 const optimizer = z.discriminatedUnion('type', [adam, rmsprop]);
 
 /** The GANs' losses, and `elbo`: the VAE's negative evidence lower bound (model `vae` only). */
@@ -137,14 +152,39 @@ export const OPTIMIZER_DEFAULTS: Record<(typeof LOSSES)[number], { optimizerG: u
  */
 export const MODEL_DEFAULTS: Record<ModelFamily, Record<string, unknown>> = {
   mlp: { loss: 'gp' },
-  'gan-mlp': { loss: 'bce', latentDim: 10, noise: 'uniform', batchSize: 128, generatorHidden: [1024, 1024], criticHidden: [256, 256], iterations: 10 * 468 },
+  'gan-mlp': {
+    loss: 'bce',
+    latentDim: 10,
+    noise: 'uniform',
+    batchSize: 128,
+    generatorHidden: [1024, 1024],
+    criticHidden: [256, 256],
+    iterations: 10 * 468,
+  },
   // the conv critic has no closed-form ∇ₓD: a WGAN-GP run of it (`--loss gp`) uses nested autodiff
   dcgan: { loss: 'bce', latentDim: 10, noise: 'uniform', batchSize: 128, iterations: 5 * 468, penalty: 'autodiff' },
-  vae: { loss: 'elbo', latentDim: 20, batchSize: 128, iterations: 20 * 468, generatorHidden: [400, 600, 800], criticHidden: [512, 256, 128], snapshotEvery: 468, checkpointEvery: 468, milestones: [0] },
+  vae: {
+    loss: 'elbo',
+    latentDim: 20,
+    batchSize: 128,
+    iterations: 20 * 468,
+    generatorHidden: [400, 600, 800],
+    criticHidden: [512, 256, 128],
+    snapshotEvery: 468,
+    checkpointEvery: 468,
+    milestones: [0],
+  },
 };
 
 /** Critic steps per generator step by loss: WGANs 5 (seed 000), the other GANs 1 (seeds 002, 004), the VAE one batch. */
-export const N_CRITIC_DEFAULTS: Record<(typeof LOSSES)[number], number> = { gp: 5, clip: 5, bce: 1, 'bce-saturating': 1, lsgan: 1, elbo: 1 };
+export const N_CRITIC_DEFAULTS: Record<(typeof LOSSES)[number], number> = {
+  gp: 5,
+  clip: 5,
+  bce: 1,
+  'bce-saturating': 1,
+  lsgan: 1,
+  elbo: 1,
+};
 
 /** Settings that do not go with model `vae`, each with the error it gets. */
 function checkModel(user: Record<string, unknown>, where: string): void {
@@ -152,15 +192,44 @@ function checkModel(user: Record<string, unknown>, where: string): void {
   const bad = (key: string, message: string, hint: string) => {
     throw new PipelineError(message, `${where}: ${key}`, hint);
   };
-  if (vae && user.loss !== undefined && user.loss !== 'elbo') bad('loss', `--loss ${String(user.loss)} is a GAN loss; the VAE is trained on its ELBO`, 'drop --loss for --model vae (tune the likelihood with --log-c-coefficient)');
-  if (!vae && user.loss === 'elbo') bad('loss', 'loss "elbo" is the VAE\'s objective', 'add --model vae, or pick a GAN loss (gp, clip, bce, bce-saturating, lsgan)');
-  if (vae && user.nCritic !== undefined && user.nCritic !== 1) bad('nCritic', `the VAE takes one batch per iteration (nCritic = 1), not ${String(user.nCritic)}`, 'drop --n-critic for --model vae');
-  if (vae && user.implementation !== undefined && user.implementation !== 'auto' && user.implementation !== 'tfjs-autodiff') {
-    bad('implementation', `implementation ${String(user.implementation)} trains GANs only`, 'use --implementation auto (or tfjs-autodiff) for --model vae');
+  if (vae && user.loss !== undefined && user.loss !== 'elbo')
+    bad(
+      'loss',
+      `--loss ${String(user.loss)} is a GAN loss; the VAE is trained on its ELBO`,
+      'drop --loss for --model vae (tune the likelihood with --log-c-coefficient)',
+    );
+  if (!vae && user.loss === 'elbo')
+    bad(
+      'loss',
+      'loss "elbo" is the VAE\'s objective',
+      'add --model vae, or pick a GAN loss (gp, clip, bce, bce-saturating, lsgan)',
+    );
+  if (vae && user.nCritic !== undefined && user.nCritic !== 1)
+    bad(
+      'nCritic',
+      `the VAE takes one batch per iteration (nCritic = 1), not ${String(user.nCritic)}`,
+      'drop --n-critic for --model vae',
+    );
+  if (
+    vae &&
+    user.implementation !== undefined &&
+    user.implementation !== 'auto' &&
+    user.implementation !== 'tfjs-autodiff'
+  ) {
+    bad(
+      'implementation',
+      `implementation ${String(user.implementation)} trains GANs only`,
+      'use --implementation auto (or tfjs-autodiff) for --model vae',
+    );
   }
   if (user.model === 'dcgan') {
     for (const key of ['generatorHidden', 'criticHidden']) {
-      if (user[key] !== undefined) bad(key, `${key} does not apply to the dcgan model (its layers are the seed's)`, 'remove it, or use --model mlp / gan-mlp');
+      if (user[key] !== undefined)
+        bad(
+          key,
+          `${key} does not apply to the dcgan model (its layers are the seed's)`,
+          'remove it, or use --model mlp / gan-mlp',
+        );
     }
   }
 }
@@ -176,19 +245,30 @@ export function resolveTrainConfig(layers: { file?: string; overrides?: Record<s
   const where = layers.file ?? 'flags';
   const user = deepMerge(fromFile, overrides);
   checkModel(user, where);
-  const model = typeof user.model === 'string' && (MODELS as readonly string[]).includes(user.model) ? (user.model as ModelFamily) : 'mlp';
+  const model =
+    typeof user.model === 'string' && (MODELS as readonly string[]).includes(user.model)
+      ? (user.model as ModelFamily)
+      : 'mlp';
   const modelDefaults = MODEL_DEFAULTS[model];
   const lossName = user.loss ?? modelDefaults.loss;
-  const loss = typeof lossName === 'string' && (LOSSES as readonly string[]).includes(lossName) ? (lossName as (typeof LOSSES)[number]) : 'gp';
+  const loss =
+    typeof lossName === 'string' && (LOSSES as readonly string[]).includes(lossName)
+      ? (lossName as (typeof LOSSES)[number])
+      : 'gp';
   const defaults = OPTIMIZER_DEFAULTS[loss];
   // A user optimiser of another type replaces the default instead of merging with it.
   const merged = deepMerge({ optimizerG: defaults.optimizerG, optimizerD: defaults.optimizerD }, {});
   for (const key of ['optimizerG', 'optimizerD'] as const) {
     const u = user[key] as Record<string, unknown> | undefined;
     if (u && typeof u === 'object' && 'type' in u && u.type !== (merged[key] as { type: string }).type) merged[key] = u;
-    else if (u !== undefined) merged[key] = deepMerge(merged[key] as Record<string, unknown>, u as Record<string, unknown>);
+    else if (u !== undefined)
+      merged[key] = deepMerge(merged[key] as Record<string, unknown>, u as Record<string, unknown>);
   }
-  const config = parseConfig(trainSchema, { ...modelDefaults, nCritic: N_CRITIC_DEFAULTS[loss], ...user, ...merged }, where);
+  const config = parseConfig(
+    trainSchema,
+    { ...modelDefaults, nCritic: N_CRITIC_DEFAULTS[loss], ...user, ...merged },
+    where,
+  );
   checkTrainPaths(config);
   return config;
 }

@@ -117,7 +117,12 @@ export function e7FromWeights(weights: readonly ArrayLike<number>[], clipValue: 
 
 /** E7 of a critic's trainable parameters, by name from its spec. */
 export function e7Clipping(critic: NetworkSpec, values: NamedValues, clipValue: number): E7 {
-  return e7FromWeights(paramSpecs(critic).filter((p) => p.trainable).map((p) => values.get(p.name) as Float32Array), clipValue);
+  return e7FromWeights(
+    paramSpecs(critic)
+      .filter((p) => p.trainable)
+      .map((p) => values.get(p.name) as Float32Array),
+    clipValue,
+  );
 }
 
 export interface EpochDiagnostics {
@@ -164,7 +169,9 @@ export async function epochDiagnostics(o: {
       const fake = generator.apply(tf.tensor2d(z, [N, o.latentDim]));
       const s = critic.apply(tf.concat([x, fake], 0));
       const xhat = interpolate(x, fake, tf.tensor1d(eps));
-      const g = supportsClosedForm(critic) ? criticInputGradient(critic, xhat).gradient : criticInputGradientAutodiff(critic, xhat);
+      const g = supportsClosedForm(critic)
+        ? criticInputGradient(critic, xhat).gradient
+        : criticInputGradientAutodiff(critic, xhat);
       return [s, rowNorms(g)];
     });
     const sv = (await scores.data()) as Float32Array;

@@ -4,7 +4,14 @@ import { PipelineError, readFloat32, writeFloat32, type Rng } from '@wgan/core';
 import { webgpuDevice, type BackendName } from '@wgan/core/backend';
 import type { Checkpoint } from './checkpoint.js';
 import type { TrainConfig } from './config.js';
-import { dcganDiscriminator, dcganGenerator, seed001Critic, seed001Generator, seed002Discriminator, seed002Generator } from './models/architectures.js';
+import {
+  dcganDiscriminator,
+  dcganGenerator,
+  seed001Critic,
+  seed001Generator,
+  seed002Discriminator,
+  seed002Generator,
+} from './models/architectures.js';
 import { isWasserstein, type GanLoss } from './losses.js';
 import { seed002Decoder, seed002Encoder } from './vae/architectures.js';
 import { createVaeTrainer } from './vae/create.js';
@@ -21,18 +28,31 @@ import type { IterationStats, Trainer, TrainerState, WganStepSettings } from './
  * loss; its spec's role says what it is: a `critic` (WGAN losses: a raw score) or a `discriminator`
  * (bce, lsgan: a logit, or a score for least squares; no sigmoid layer — the losses take logits).
  */
-export function modelSpecs(config: Pick<TrainConfig, 'model' | 'latentDim' | 'generatorHidden' | 'criticHidden'> & { loss?: TrainConfig['loss'] }): { generator: NetworkSpec; critic: NetworkSpec } {
+export function modelSpecs(
+  config: Pick<TrainConfig, 'model' | 'latentDim' | 'generatorHidden' | 'criticHidden'> & {
+    loss?: TrainConfig['loss'];
+  },
+): { generator: NetworkSpec; critic: NetworkSpec } {
   const role = !config.loss || config.loss === 'elbo' || isWasserstein(config.loss) ? 'critic' : 'discriminator';
   switch (config.model) {
     case 'mlp':
-      return { generator: seed001Generator(config.latentDim, config.generatorHidden), critic: { ...seed001Critic(config.criticHidden), role } };
+      return {
+        generator: seed001Generator(config.latentDim, config.generatorHidden),
+        critic: { ...seed001Critic(config.criticHidden), role },
+      };
     case 'gan-mlp':
-      return { generator: seed002Generator(config.latentDim, config.generatorHidden), critic: seed002Discriminator(config.criticHidden, role) };
+      return {
+        generator: seed002Generator(config.latentDim, config.generatorHidden),
+        critic: seed002Discriminator(config.criticHidden, role),
+      };
     case 'dcgan':
       return { generator: dcganGenerator(config.latentDim), critic: dcganDiscriminator(role) };
     case 'vae':
       // seed 002's VAE: the decoder in the generator's place, the encoder in the critic's
-      return { generator: seed002Decoder(config.latentDim, config.generatorHidden), critic: seed002Encoder(config.latentDim, config.criticHidden) };
+      return {
+        generator: seed002Decoder(config.latentDim, config.generatorHidden),
+        critic: seed002Encoder(config.latentDim, config.criticHidden),
+      };
   }
 }
 
@@ -43,7 +63,12 @@ export function modelSpecs(config: Pick<TrainConfig, 'model' | 'latentDim' | 'ge
 export async function buildModels(config: TrainConfig, rng: Rng, runDir: string, checkpoint: Checkpoint | null) {
   const zFile = join(runDir, 'z_fixed.f32');
   if (checkpoint) {
-    if (!existsSync(zFile)) throw new PipelineError('z_fixed.f32 is missing from the run folder', zFile, 'the run folder is damaged: start over with --fresh');
+    if (!existsSync(zFile))
+      throw new PipelineError(
+        'z_fixed.f32 is missing from the run folder',
+        zFile,
+        'the run folder is damaged: start over with --fresh',
+      );
     const specs = checkpoint.specs;
     return {
       specs,
@@ -61,7 +86,9 @@ export async function buildModels(config: TrainConfig, rng: Rng, runDir: string,
 }
 
 /** The settings of one GAN iteration, from the run's config: the one object every trainer is given. */
-export function stepSettings(config: Pick<TrainConfig, 'loss' | 'lambda' | 'clipValue' | 'nCritic' | 'batchSize' | 'optimizerG' | 'optimizerD'>): WganStepSettings<GanLoss> {
+export function stepSettings(
+  config: Pick<TrainConfig, 'loss' | 'lambda' | 'clipValue' | 'nCritic' | 'batchSize' | 'optimizerG' | 'optimizerD'>,
+): WganStepSettings<GanLoss> {
   const { lambda, clipValue, nCritic, batchSize, optimizerG, optimizerD } = config;
   return { loss: ganLoss(config.loss), lambda, clipValue, nCritic, batchSize, optimizerG, optimizerD };
 }
@@ -93,10 +120,21 @@ export interface GanTrainerRequest {
 /** The GAN trainer for a request: the only place trainers are constructed (train, E4, experiments, bench). */
 export async function createGanTrainer(r: GanTrainerRequest): Promise<Trainer<IterationStats>> {
   const { settings } = r;
-  const data = { generator: r.generator, critic: r.critic, images: r.images, imageCount: r.imageCount, latentDim: r.latentDim };
+  const data = {
+    generator: r.generator,
+    critic: r.critic,
+    images: r.images,
+    imageCount: r.imageCount,
+    latentDim: r.latentDim,
+  };
   const wgan = isWganSettings(settings) ? settings : null;
   const manualApplies = wgan !== null && supportsManualMlp(r.generator, r.critic);
-  const notDense = (name: string, fix: string) => new PipelineError(`${name} needs a WGAN loss (gp, clip) and dense-chain networks with LeakyReLU/ReLU hidden layers`, 'implementation', fix);
+  const notDense = (name: string, fix: string) =>
+    new PipelineError(
+      `${name} needs a WGAN loss (gp, clip) and dense-chain networks with LeakyReLU/ReLU hidden layers`,
+      'implementation',
+      fix,
+    );
   // the fused and onnx trainers start from the networks' values and fresh optimiser state
   const initialState = async (): Promise<TrainerState> => ({
     generator: await r.generator.readValues(),
@@ -108,8 +146,20 @@ export async function createGanTrainer(r: GanTrainerRequest): Promise<Trainer<It
   const manual = (s: WganStepSettings) => new TfjsManualTrainer({ ...s, ...data });
   const fused = async (s: WganStepSettings) => {
     const gpu = webgpuDevice();
-    if (r.backend !== 'webgpu' || !gpu) throw new PipelineError('webgpu-fused needs the webgpu backend', 'implementation', 'add --backend webgpu (on a machine with a GPU), or use --implementation auto');
-    return WebgpuFusedTrainer.create({ ...s, device: gpu.device, generatorSpec: r.generator.spec, criticSpec: r.critic.spec, initial: await initialState(), trainImages: r.images });
+    if (r.backend !== 'webgpu' || !gpu)
+      throw new PipelineError(
+        'webgpu-fused needs the webgpu backend',
+        'implementation',
+        'add --backend webgpu (on a machine with a GPU), or use --implementation auto',
+      );
+    return WebgpuFusedTrainer.create({
+      ...s,
+      device: gpu.device,
+      generatorSpec: r.generator.spec,
+      criticSpec: r.critic.spec,
+      initial: await initialState(),
+      trainImages: r.images,
+    });
   };
   const onnx = async (s: WganStepSettings) =>
     (await import('./trainers/onnx-cpu/trainer.js')).OnnxCpuTrainer.create({
@@ -153,11 +203,19 @@ export async function createTrainer(
   o: { generator: Network; critic: Network; images: Float32Array; imageCount: number; backend: BackendName },
 ): Promise<Trainer> {
   if (config.model === 'vae') return createVaeTrainer(config, o);
-  return createGanTrainer({ ...o, settings: stepSettings(config), implementation: config.implementation, penalty: config.penalty, threads: config.threads, latentDim: config.latentDim });
+  return createGanTrainer({
+    ...o,
+    settings: stepSettings(config),
+    implementation: config.implementation,
+    penalty: config.penalty,
+    threads: config.threads,
+    latentDim: config.latentDim,
+  });
 }
 
 /** The config's loss as a GAN loss (every model but the VAE); `elbo` is refused by resolveTrainConfig already. */
 export function ganLoss(loss: TrainConfig['loss']): GanLoss {
-  if (loss === 'elbo') throw new PipelineError('loss "elbo" is the VAE\'s objective, not a GAN loss', 'loss', 'train it with --model vae');
+  if (loss === 'elbo')
+    throw new PipelineError('loss "elbo" is the VAE\'s objective, not a GAN loss', 'loss', 'train it with --model vae');
   return loss;
 }

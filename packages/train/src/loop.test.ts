@@ -64,8 +64,19 @@ describe('config validation', () => {
   });
 
   it('takes RMSprop 5e-5 for clip runs and lets a flag change one optimiser field', () => {
-    expect(resolveTrainConfig({ overrides: { loss: 'clip' } }).optimizerD).toEqual({ type: 'rmsprop', lr: 5e-5, alpha: 0.99, eps: 1e-8 });
-    expect(resolveTrainConfig({ overrides: { optimizerG: { lr: 1e-4 } } }).optimizerG).toEqual({ type: 'adam', lr: 1e-4, beta1: 0, beta2: 0.9, eps: 1e-8 });
+    expect(resolveTrainConfig({ overrides: { loss: 'clip' } }).optimizerD).toEqual({
+      type: 'rmsprop',
+      lr: 5e-5,
+      alpha: 0.99,
+      eps: 1e-8,
+    });
+    expect(resolveTrainConfig({ overrides: { optimizerG: { lr: 1e-4 } } }).optimizerG).toEqual({
+      type: 'adam',
+      lr: 1e-4,
+      beta1: 0,
+      beta2: 0.9,
+      eps: 1e-8,
+    });
     expect(resolveTrainConfig({}).optimizerD).toEqual({ type: 'adam', lr: 2e-4, beta1: 0, beta2: 0.9, eps: 1e-8 });
   });
 });
@@ -78,7 +89,21 @@ describe('memory', () => {
     const generator = Network.create(specs.generator, rng);
     const critic = Network.create(specs.critic, rng);
     const images = rng.fillUniform(new Float32Array(64 * 784), -1, 1);
-    const trainer = new TfjsAutodiffTrainer({ generator, critic, images, imageCount: 64, loss: 'gp', lambda: 10, clipValue: 0.01, nCritic: 5, batchSize: 8, latentDim: 64, penalty: 'closed-form', optimizerG: config.optimizerG, optimizerD: config.optimizerD });
+    const trainer = new TfjsAutodiffTrainer({
+      generator,
+      critic,
+      images,
+      imageCount: 64,
+      loss: 'gp',
+      lambda: 10,
+      clipValue: 0.01,
+      nCritic: 5,
+      batchSize: 8,
+      latentDim: 64,
+      penalty: 'closed-form',
+      optimizerG: config.optimizerG,
+      optimizerD: config.optimizerD,
+    });
     const sampler = new BatchSampler(64, 8, 1);
     const run = async (n: number) => {
       for (let i = 0; i < n; i++) {
@@ -99,7 +124,10 @@ describe('the training loop', () => {
     const config = tinyConfig(data, { name: 'loop', iterations: 40, milestones: [0, 20] });
     const result = await train(config, { logger: quiet, progress: false });
     const dir = result.runDir;
-    const lines = (await readFile(join(dir, 'metrics.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+    const lines = (await readFile(join(dir, 'metrics.jsonl'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(lines.map((l) => l.iteration)).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
     expect(lines[0]).toMatchObject({ epoch: 0, backend: 'wasm', clipFraction: null });
     expect(lines[39].epoch).toBe(Math.floor((39 * 5) / (128 / 8))); // 16 batches per epoch, 5 per iteration
@@ -123,7 +151,13 @@ describe('the training loop', () => {
 
   it('stops on a NaN/Inf loss with an error naming the iteration, keeping the last good checkpoint', async () => {
     const huge = { type: 'adam', lr: 1e30, beta1: 0, beta2: 0.9, eps: 1e-8 };
-    const config = tinyConfig(data, { name: 'diverge', iterations: 20, logEvery: 1, optimizerD: huge, optimizerG: huge });
+    const config = tinyConfig(data, {
+      name: 'diverge',
+      iterations: 20,
+      logEvery: 1,
+      optimizerD: huge,
+      optimizerG: huge,
+    });
     const err = await train(config, { logger: quiet, progress: false }).catch((e) => e);
     expect(err).toBeInstanceOf(PipelineError);
     expect(err.message).toMatch(/training diverged at iteration \d+: lossD = (NaN|-?Infinity)/);
@@ -146,22 +180,46 @@ const tsx = fileURLToPath(new URL('../../../node_modules/.bin/tsx', import.meta.
 
 describe('kill and resume', () => {
   function metricsWithoutTiming(text: string): string[] {
-    return text.trim().split('\n').map((l) => {
-      const { wallMs: _w, msPerIter: _m, ...rest } = JSON.parse(l);
-      return JSON.stringify(rest);
-    });
+    return text
+      .trim()
+      .split('\n')
+      .map((l) => {
+        const { wallMs: _w, msPerIter: _m, ...rest } = JSON.parse(l);
+        return JSON.stringify(rest);
+      });
   }
 
   it('Ctrl-C (SIGINT) writes a checkpoint, exits 130, and the run resumes from it', async () => {
     const configFile = join(root, 'sigint.json');
-    await writeFile(configFile, JSON.stringify({ data, latentDim: 64, generatorHidden: [8], criticHidden: [8], batchSize: 8, iterations: 100000, backend: 'wasm', logEvery: 5, snapshotEvery: 0, checkpointEvery: 1000, milestones: [0], diagnosticsSamples: 16, fixedSamples: 4 }));
+    await writeFile(
+      configFile,
+      JSON.stringify({
+        data,
+        latentDim: 64,
+        generatorHidden: [8],
+        criticHidden: [8],
+        batchSize: 8,
+        iterations: 100000,
+        backend: 'wasm',
+        logEvery: 5,
+        snapshotEvery: 0,
+        checkpointEvery: 1000,
+        milestones: [0],
+        diagnosticsSamples: 16,
+        fixedSamples: 4,
+      }),
+    );
     const env = { ...process.env, WGAN_ARTIFACTS: root, CI: 'true' };
-    const child = spawn(tsx, [cli, '--config', configFile, '--name', 'sigint', '--no-progress'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(tsx, [cli, '--config', configFile, '--name', 'sigint', '--no-progress'], {
+      env,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     let stderr = '';
     child.stderr.on('data', (d) => (stderr += d));
     const dir = join(root, 'runs', 'sigint');
     const deadline = Date.now() + 60_000;
-    while (Date.now() < deadline && !existsSync(join(dir, 'metrics.jsonl'))) await new Promise((r) => setTimeout(r, 50));
+    while (Date.now() < deadline && !existsSync(join(dir, 'metrics.jsonl')))
+      await new Promise((r) => setTimeout(r, 50));
     await new Promise((r) => setTimeout(r, 1500));
     child.kill('SIGINT');
     const code = await new Promise((r) => child.once('exit', r));
@@ -171,42 +229,95 @@ describe('kill and resume', () => {
     expect(stoppedAt % 1000).not.toBe(0); // an extra checkpoint, written because of the signal
     const metadata = JSON.parse(await readFile(join(dir, 'metadata.json'), 'utf8'));
     expect(metadata).toMatchObject({ step: stoppedAt, completed: false });
-    const resumed = spawnSync(tsx, [cli, '--config', configFile, '--name', 'sigint', '--resume', '--iterations', String(stoppedAt + 3), '--no-progress'], { env, encoding: 'utf8' });
+    const resumed = spawnSync(
+      tsx,
+      [
+        cli,
+        '--config',
+        configFile,
+        '--name',
+        'sigint',
+        '--resume',
+        '--iterations',
+        String(stoppedAt + 3),
+        '--no-progress',
+      ],
+      { env, encoding: 'utf8' },
+    );
     expect(resumed.status, resumed.stderr).toBe(0);
     expect(await listCheckpoints(dir)).toContain(stoppedAt + 3);
   }, 120_000);
 
-  it.each(['onnx-cpu', 'tfjs-manual'])('%s: a run killed with SIGKILL and resumed gives the same metrics and the same final weights as an unbroken run', async (implementation) => {
-    const configFile = join(root, `kill-${implementation}.json`);
-    const base = { implementation, data, latentDim: 64, generatorHidden: [8], criticHidden: [8], batchSize: 8, iterations: 60, backend: 'wasm', logEvery: 3, snapshotEvery: 0, checkpointEvery: 7, milestones: [0], diagnosticsSamples: 16, fixedSamples: 4 };
-    await writeFile(configFile, JSON.stringify(base));
-    const env = { ...process.env, WGAN_ARTIFACTS: root, CI: 'true' };
-    const unbroken = spawnSync(tsx, [cli, '--config', configFile, '--name', `unbroken-${implementation}`, '--no-progress'], { env, encoding: 'utf8' });
-    expect(unbroken.status, unbroken.stderr).toBe(0);
+  it.each(['onnx-cpu', 'tfjs-manual'])(
+    '%s: a run killed with SIGKILL and resumed gives the same metrics and the same final weights as an unbroken run',
+    async (implementation) => {
+      const configFile = join(root, `kill-${implementation}.json`);
+      const base = {
+        implementation,
+        data,
+        latentDim: 64,
+        generatorHidden: [8],
+        criticHidden: [8],
+        batchSize: 8,
+        iterations: 60,
+        backend: 'wasm',
+        logEvery: 3,
+        snapshotEvery: 0,
+        checkpointEvery: 7,
+        milestones: [0],
+        diagnosticsSamples: 16,
+        fixedSamples: 4,
+      };
+      await writeFile(configFile, JSON.stringify(base));
+      const env = { ...process.env, WGAN_ARTIFACTS: root, CI: 'true' };
+      const unbroken = spawnSync(
+        tsx,
+        [cli, '--config', configFile, '--name', `unbroken-${implementation}`, '--no-progress'],
+        { env, encoding: 'utf8' },
+      );
+      expect(unbroken.status, unbroken.stderr).toBe(0);
 
-    // kill once some checkpoints exist, mid-run
-    const child = spawn(tsx, [cli, '--config', configFile, '--name', `killed-${implementation}`, '--no-progress'], { env, stdio: 'ignore', detached: true });
-    const killedDir = join(root, 'runs', `killed-${implementation}`);
-    const deadline = Date.now() + 60_000;
-    while (Date.now() < deadline && (await listCheckpoints(killedDir)).filter((i) => i > 0).length < 2) await new Promise((r) => setTimeout(r, 50));
-    process.kill(-child.pid!, 'SIGKILL');
-    await new Promise((r) => child.once('exit', r));
-    const reached = (await listCheckpoints(killedDir)).at(-1)!;
-    expect(reached).toBeGreaterThan(0);
-    expect(reached).toBeLessThan(60);
+      // kill once some checkpoints exist, mid-run
+      const child = spawn(tsx, [cli, '--config', configFile, '--name', `killed-${implementation}`, '--no-progress'], {
+        env,
+        stdio: 'ignore',
+        detached: true,
+      });
+      const killedDir = join(root, 'runs', `killed-${implementation}`);
+      const deadline = Date.now() + 60_000;
+      while (Date.now() < deadline && (await listCheckpoints(killedDir)).filter((i) => i > 0).length < 2)
+        await new Promise((r) => setTimeout(r, 50));
+      process.kill(-child.pid!, 'SIGKILL');
+      await new Promise((r) => child.once('exit', r));
+      const reached = (await listCheckpoints(killedDir)).at(-1)!;
+      expect(reached).toBeGreaterThan(0);
+      expect(reached).toBeLessThan(60);
 
-    const resumed = spawnSync(tsx, [cli, '--config', configFile, '--name', `killed-${implementation}`, '--resume', '--no-progress'], { env, encoding: 'utf8' });
-    expect(resumed.status, resumed.stderr).toBe(0);
-    expect(resumed.stderr).toContain('resuming');
+      const resumed = spawnSync(
+        tsx,
+        [cli, '--config', configFile, '--name', `killed-${implementation}`, '--resume', '--no-progress'],
+        { env, encoding: 'utf8' },
+      );
+      expect(resumed.status, resumed.stderr).toBe(0);
+      expect(resumed.stderr).toContain('resuming');
 
-    expect(resumed.stderr).toContain(`implementation=${implementation}`);
-    const a = metricsWithoutTiming(await readFile(join(root, 'runs', `unbroken-${implementation}`, 'metrics.jsonl'), 'utf8'));
-    const b = metricsWithoutTiming(await readFile(join(killedDir, 'metrics.jsonl'), 'utf8'));
-    expect(b).toHaveLength(60);
-    expect(b).toEqual(a);
-    const final = (run: string, file: string) => sha256File(join(root, 'runs', run, 'checkpoints', '00000060', file));
-    for (const file of ['generator.weights.bin', 'critic.weights.bin', 'optimizer-critic.weights.bin', 'optimizer-generator.weights.bin']) {
-      expect(await final(`killed-${implementation}`, file)).toBe(await final(`unbroken-${implementation}`, file));
-    }
-  }, 240_000);
+      expect(resumed.stderr).toContain(`implementation=${implementation}`);
+      const a = metricsWithoutTiming(
+        await readFile(join(root, 'runs', `unbroken-${implementation}`, 'metrics.jsonl'), 'utf8'),
+      );
+      const b = metricsWithoutTiming(await readFile(join(killedDir, 'metrics.jsonl'), 'utf8'));
+      expect(b).toHaveLength(60);
+      expect(b).toEqual(a);
+      const final = (run: string, file: string) => sha256File(join(root, 'runs', run, 'checkpoints', '00000060', file));
+      for (const file of [
+        'generator.weights.bin',
+        'critic.weights.bin',
+        'optimizer-critic.weights.bin',
+        'optimizer-generator.weights.bin',
+      ]) {
+        expect(await final(`killed-${implementation}`, file)).toBe(await final(`unbroken-${implementation}`, file));
+      }
+    },
+    240_000,
+  );
 });

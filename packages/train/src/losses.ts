@@ -56,7 +56,9 @@ export function gradientPenalty(gradNorms: tf.Tensor1D, lambda: number): tf.Scal
  * max(s, 0) − s·y + log(1 + e^−|s|) (seed 002's bce_loss).
  */
 export function bceWithLogits(logits: tf.Tensor, target: 0 | 1): tf.Scalar {
-  return tf.mean(tf.add(tf.sub(tf.relu(logits), tf.mul(logits, target)), tf.log1p(tf.exp(tf.neg(tf.abs(logits)))))) as tf.Scalar;
+  return tf.mean(
+    tf.add(tf.sub(tf.relu(logits), tf.mul(logits, target)), tf.log1p(tf.exp(tf.neg(tf.abs(logits))))),
+  ) as tf.Scalar;
 }
 
 /** Vanilla GAN discriminator loss (seed 002): BCE(D(x), 1) + BCE(D(G(z)), 0). */
@@ -71,7 +73,10 @@ export function bceGeneratorLoss(logitsFake: tf.Tensor): tf.Scalar {
 
 /** Least-squares GAN discriminator loss (seed 002): ½E[(D(x) − 1)²] + ½E[D(G(z))²]. */
 export function lsganDiscriminatorLoss(scoresReal: tf.Tensor, scoresFake: tf.Tensor): tf.Scalar {
-  return tf.add(tf.mul(tf.mean(tf.square(tf.sub(scoresReal, 1))), 0.5), tf.mul(tf.mean(tf.square(scoresFake)), 0.5)) as tf.Scalar;
+  return tf.add(
+    tf.mul(tf.mean(tf.square(tf.sub(scoresReal, 1))), 0.5),
+    tf.mul(tf.mean(tf.square(scoresFake)), 0.5),
+  ) as tf.Scalar;
 }
 
 /** Least-squares GAN generator loss (seed 002): ½E[(D(G(z)) − 1)²]. */

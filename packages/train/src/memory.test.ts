@@ -16,7 +16,10 @@ describe('tensor bookkeeping of networks and optimisers', () => {
     const net = Network.create(spec, Rng.fromSeed(1));
     expect(tf.memory().numTensors).toBe(before + 4); // the four parameters, nothing else
     net.assign(await net.readValues());
-    for (const config of [{ type: 'adam', lr: 1e-3, beta1: 0.5, beta2: 0.9, eps: 1e-8 }, { type: 'rmsprop', lr: 1e-3, alpha: 0.99, eps: 1e-8 }] as const) {
+    for (const config of [
+      { type: 'adam', lr: 1e-3, beta1: 0.5, beta2: 0.9, eps: 1e-8 },
+      { type: 'rmsprop', lr: 1e-3, alpha: 0.99, eps: 1e-8 },
+    ] as const) {
       const opt = createOptimizer(config);
       const params = net.trainableNames().map((name) => ({ name, variable: net.get(name) }));
       const grads = params.map((p) => tf.onesLike(p.variable));

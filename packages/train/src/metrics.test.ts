@@ -15,9 +15,21 @@ describe('metrics lines and running means', () => {
   it('writes the statistics, Ŵ₁ = dReal − dFake, the running means and the timing', () => {
     const s = { lossD: -1, gp: 0.5, dReal: 2, dFake: 0.5 };
     const r = addToRunning(freshRunning(fields, 3), fields, 3, s);
-    expect(metricsLine({ iteration: 7, epoch: 3 }, s, r, fields, { wallMs: 12.6, msPerIter: 1.23456, backend: 'wasm' })).toEqual({
-      iteration: 7, epoch: 3, lossD: -1, gp: 0.5, dReal: 2, dFake: 0.5, wassersteinGap: 1.5,
-      lossDRunning: -1, gpRunning: 0.5, wallMs: 13, msPerIter: 1.235, backend: 'wasm',
+    expect(
+      metricsLine({ iteration: 7, epoch: 3 }, s, r, fields, { wallMs: 12.6, msPerIter: 1.23456, backend: 'wasm' }),
+    ).toEqual({
+      iteration: 7,
+      epoch: 3,
+      lossD: -1,
+      gp: 0.5,
+      dReal: 2,
+      dFake: 0.5,
+      wassersteinGap: 1.5,
+      lossDRunning: -1,
+      gpRunning: 0.5,
+      wallMs: 13,
+      msPerIter: 1.235,
+      backend: 'wasm',
     });
   });
 });

@@ -29,7 +29,12 @@ export function freshRunning(fields: readonly string[], epoch: number): RunningM
 }
 
 /** The running sums after one more iteration of `epoch` (a new epoch restarts them). */
-export function addToRunning(running: RunningMeans, fields: readonly string[], epoch: number, stats: StatsRecord): RunningMeans {
+export function addToRunning(
+  running: RunningMeans,
+  fields: readonly string[],
+  epoch: number,
+  stats: StatsRecord,
+): RunningMeans {
   const base = epoch === running.epoch ? running : freshRunning(fields, epoch);
   return { ...base, sums: Object.fromEntries(fields.map((f) => [f, base.sums[f] + stats[f]])), count: base.count + 1 };
 }

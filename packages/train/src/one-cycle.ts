@@ -35,7 +35,12 @@ export interface OneCycle {
 export async function runOneCycle(checkpointDir: string, options: { seed: number }): Promise<OneCycle> {
   const ckpt = await readCheckpoint(checkpointDir);
   const config = ckpt.config;
-  if (config.model === 'vae') throw new PipelineError('E4 (one cycle of n_critic critic updates and one generator update) is defined for GAN runs; this checkpoint is a VAE\'s', checkpointDir, 'skip E4 for VAE runs (evaluate does)');
+  if (config.model === 'vae')
+    throw new PipelineError(
+      "E4 (one cycle of n_critic critic updates and one generator update) is defined for GAN runs; this checkpoint is a VAE's",
+      checkpointDir,
+      'skip E4 for VAE runs (evaluate does)',
+    );
   const data = await loadDataset(resolve(workspaceRoot(), config.data), ['train']);
   const generator = Network.fromValues(ckpt.specs.generator, ckpt.trainer.generator, 'cycle-generator');
   const critic = Network.fromValues(ckpt.specs.critic, ckpt.trainer.critic, 'cycle-critic');
@@ -60,9 +65,19 @@ export async function runOneCycle(checkpointDir: string, options: { seed: number
   }
   try {
     await trainer.setState(ckpt.trainer);
-    const trainable = (values: Map<string, Float32Array>, spec: typeof ckpt.specs.critic) => paramSpecs(spec).filter((p) => p.trainable).map((p) => values.get(p.name) as Float32Array);
-    const before = { critic: trainable(ckpt.trainer.critic, ckpt.specs.critic), generator: trainable(ckpt.trainer.generator, ckpt.specs.generator) };
-    const inputs = drawIterationInputs(Rng.fromSeed(options.seed), new BatchSampler(data.train.count, config.batchSize, options.seed), config);
+    const trainable = (values: Map<string, Float32Array>, spec: typeof ckpt.specs.critic) =>
+      paramSpecs(spec)
+        .filter((p) => p.trainable)
+        .map((p) => values.get(p.name) as Float32Array);
+    const before = {
+      critic: trainable(ckpt.trainer.critic, ckpt.specs.critic),
+      generator: trainable(ckpt.trainer.generator, ckpt.specs.generator),
+    };
+    const inputs = drawIterationInputs(
+      Rng.fromSeed(options.seed),
+      new BatchSampler(data.train.count, config.batchSize, options.seed),
+      config,
+    );
     let result: Pick<OneCycle, 'lossD' | 'lossDMean' | 'lossG'>;
     if (trainer instanceof TfjsAutodiffTrainer) {
       const { lossD, lossG } = await trainer.cycle(inputs);
@@ -73,7 +88,10 @@ export async function runOneCycle(checkpointDir: string, options: { seed: number
       result = { lossDMean: stats.lossD, lossG: stats.lossG };
     }
     const state = await trainer.getState();
-    const after = { critic: trainable(state.critic, ckpt.specs.critic), generator: trainable(state.generator, ckpt.specs.generator) };
+    const after = {
+      critic: trainable(state.critic, ckpt.specs.critic),
+      generator: trainable(state.generator, ckpt.specs.generator),
+    };
     return { implementation: trainer.implementation, nCritic: config.nCritic, ...result, before, after };
   } finally {
     trainer.dispose();

@@ -13,7 +13,11 @@ describe('RMSprop (PyTorch semantics: ε outside the root)', () => {
     const opt = createOptimizer(cfg);
     const p = tf.variable(tf.tensor1d([1, -2]));
     const named = [{ name: 'p', variable: p }];
-    const grads = [[0.5, -1], [0.1, 2], [-0.3, 0]];
+    const grads = [
+      [0.5, -1],
+      [0.1, 2],
+      [-0.3, 0],
+    ];
     const ref = [1, -2];
     const v = [0, 0];
     for (const g of grads) {
@@ -55,11 +59,22 @@ describe('RMSprop (PyTorch semantics: ε outside the root)', () => {
 
 describe('useFastMatMulGradients', () => {
   it('gives the same gradients as tfjs for plain and transposed products', async () => {
-    const a = tf.tensor2d([[1, 2, 3], [4, 5, 6]]);
-    const b = tf.tensor2d([[0.5, -1], [2, 0.25], [-3, 1]]);
-    const w = tf.tensor2d([[1, -2], [0.5, 3]]);
+    const a = tf.tensor2d([
+      [1, 2, 3],
+      [4, 5, 6],
+    ]);
+    const b = tf.tensor2d([
+      [0.5, -1],
+      [2, 0.25],
+      [-3, 1],
+    ]);
+    const w = tf.tensor2d([
+      [1, -2],
+      [0.5, 3],
+    ]);
     const loss = (x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.mul(tf.matMul(x as tf.Tensor2D, y as tf.Tensor2D), w));
-    const lossT = (x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.mul(tf.matMul(x as tf.Tensor2D, y as tf.Tensor2D, false, true), w));
+    const lossT = (x: tf.Tensor, y: tf.Tensor) =>
+      tf.sum(tf.mul(tf.matMul(x as tf.Tensor2D, y as tf.Tensor2D, false, true), w));
     const bT = tf.transpose(b);
     const stock = await Promise.all([...tf.grads(loss)([a, b]), ...tf.grads(lossT)([a, bT])].map((t) => t.array()));
     useFastMatMulGradients();

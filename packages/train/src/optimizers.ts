@@ -35,7 +35,10 @@ export function createOptimizer(config: OptimizerConfig): Optimizer {
 abstract class SlottedOptimizer implements Optimizer {
   step = 0;
   protected slots = new Map<string, tf.Variable>();
-  constructor(readonly config: OptimizerConfig, private readonly slotNames: string[]) {}
+  constructor(
+    readonly config: OptimizerConfig,
+    private readonly slotNames: string[],
+  ) {}
 
   protected slot(param: string, slot: string, like: tf.Tensor): tf.Variable {
     const key = `${param}/${slot}`;
@@ -51,18 +54,23 @@ abstract class SlottedOptimizer implements Optimizer {
 
   async getState(): Promise<OptimizerState> {
     const slots: NamedTensor[] = [];
-    for (const [name, v] of [...this.slots].sort(([a], [b]) => a.localeCompare(b))) slots.push({ name, shape: v.shape, values: (await v.data()) as Float32Array });
+    for (const [name, v] of [...this.slots].sort(([a], [b]) => a.localeCompare(b)))
+      slots.push({ name, shape: v.shape, values: (await v.data()) as Float32Array });
     return { kind: this.config.type, step: this.step, slots };
   }
 
   setState(state: OptimizerState): void {
-    if (state.kind !== this.config.type) throw new Error(`optimizer state is ${state.kind}, this optimizer is ${this.config.type}`);
+    if (state.kind !== this.config.type)
+      throw new Error(`optimizer state is ${state.kind}, this optimizer is ${this.config.type}`);
     for (const v of this.slots.values()) v.dispose();
     this.slots.clear();
     for (const s of state.slots) {
       const slot = s.name.split('/').pop() ?? '';
       if (!this.slotNames.includes(slot)) throw new Error(`unknown ${this.config.type} slot ${s.name}`);
-      this.slots.set(s.name, tf.tidy(() => tf.variable(tf.tensor(s.values, s.shape, 'float32'), false)));
+      this.slots.set(
+        s.name,
+        tf.tidy(() => tf.variable(tf.tensor(s.values, s.shape, 'float32'), false)),
+      );
     }
     this.step = state.step;
   }

@@ -14,8 +14,16 @@ export interface IgnoredSetting {
   checkpoint: unknown;
 }
 
-export function resumedConfig(requested: TrainConfig, saved: TrainConfig): { config: TrainConfig; ignored: IgnoredSetting[] } {
-  const config: TrainConfig = { ...saved, iterations: requested.iterations, logEvery: requested.logEvery, backend: requested.backend };
+export function resumedConfig(
+  requested: TrainConfig,
+  saved: TrainConfig,
+): { config: TrainConfig; ignored: IgnoredSetting[] } {
+  const config: TrainConfig = {
+    ...saved,
+    iterations: requested.iterations,
+    logEvery: requested.logEvery,
+    backend: requested.backend,
+  };
   const changeable = new Set<string>(RESUME_CHANGEABLE);
   const keys = new Set([...Object.keys(requested), ...Object.keys(saved)]);
   const ignored: IgnoredSetting[] = [];
@@ -30,5 +38,7 @@ export function resumedConfig(requested: TrainConfig, saved: TrainConfig): { con
 
 /** One line naming each ignored key: "lambda (requested 5, checkpoint 10), ...". */
 export function describeIgnored(ignored: IgnoredSetting[]): string {
-  return ignored.map((i) => `${i.key} (requested ${JSON.stringify(i.requested)}, checkpoint ${JSON.stringify(i.checkpoint)})`).join(', ');
+  return ignored
+    .map((i) => `${i.key} (requested ${JSON.stringify(i.requested)}, checkpoint ${JSON.stringify(i.checkpoint)})`)
+    .join(', ');
 }

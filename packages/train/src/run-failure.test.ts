@@ -21,7 +21,12 @@ vi.mock('./run-files.js', async (importOriginal) => {
     ...real,
     writeSnapshot: async (runDir: string, iteration: number, ...rest: unknown[]) => {
       if (iteration === failAt.iteration) {
-        throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC', errno: -28, syscall: 'write', path: join(runDir, 'snapshots') });
+        throw Object.assign(new Error('ENOSPC: no space left on device, write'), {
+          code: 'ENOSPC',
+          errno: -28,
+          syscall: 'write',
+          path: join(runDir, 'snapshots'),
+        });
       }
       return (real.writeSnapshot as (...a: unknown[]) => Promise<unknown>)(runDir, iteration, ...rest);
     },
@@ -46,7 +51,9 @@ afterAll(async () => {
 describe('a run that fails on a full disk', () => {
   it('before its first checkpoint: the ENOSPC error surfaces and no partial run folder is left', async () => {
     failAt.iteration = 0;
-    const e = await train(tinyConfig(data, { name: 'full-disk' }), { logger: silentLogger(), progress: false }).catch((err: unknown) => err);
+    const e = await train(tinyConfig(data, { name: 'full-disk' }), { logger: silentLogger(), progress: false }).catch(
+      (err: unknown) => err,
+    );
     expect((e as NodeJS.ErrnoException).code).toBe('ENOSPC');
     expect(existsSync(join(root, 'runs', 'full-disk'))).toBe(false);
     expect(existsSync(join(root, 'runs', '.full-disk.lock'))).toBe(false);
@@ -80,8 +87,30 @@ describe('a real full disk (tmpfs)', () => {
     const tinyData = await makeTinyData(artifacts);
     if (!mountTinyTmpfs(join(artifacts, 'runs'))) ctx.skip();
     try {
-      const args = [cli, '--name', 'r', '--data', tinyData, '--latent-dim', '64', '--generator-hidden', '64', '--critic-hidden', '64', '--batch-size', '8', '--iterations', '20', '--backend', 'wasm', '--no-progress'];
-      const r = spawnSync(tsx, args, { env: { ...process.env, WGAN_ARTIFACTS: artifacts, CI: 'true' }, encoding: 'utf8' });
+      const args = [
+        cli,
+        '--name',
+        'r',
+        '--data',
+        tinyData,
+        '--latent-dim',
+        '64',
+        '--generator-hidden',
+        '64',
+        '--critic-hidden',
+        '64',
+        '--batch-size',
+        '8',
+        '--iterations',
+        '20',
+        '--backend',
+        'wasm',
+        '--no-progress',
+      ];
+      const r = spawnSync(tsx, args, {
+        env: { ...process.env, WGAN_ARTIFACTS: artifacts, CI: 'true' },
+        encoding: 'utf8',
+      });
       expect(r.status, r.stderr).toBe(1);
       expect(r.stderr).toMatch(/error: no space left on the device.* of .*runs\/r.*\(ENOSPC\)/);
       expect(r.stderr).toContain('fix: free disk space on the filesystem holding');

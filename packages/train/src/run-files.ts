@@ -16,17 +16,28 @@ export function snapshotBase(runDir: string, iteration: number): string {
 let warnedNoSharp = false;
 
 /** G(z_fixed) as raw float32 [n, 784] and as a grid PNG (8 columns for the seed's 64). */
-export async function writeSnapshot(runDir: string, iteration: number, images: Float32Array, count: number): Promise<void> {
+export async function writeSnapshot(
+  runDir: string,
+  iteration: number,
+  images: Float32Array,
+  count: number,
+): Promise<void> {
   await mkdir(join(runDir, 'snapshots'), { recursive: true });
   const base = snapshotBase(runDir, iteration);
   await writeFloat32(`${base}.f32.tmp`, images);
   await rename(`${base}.f32.tmp`, `${base}.f32`);
   try {
-    await writeFileAtomic(`${base}.png`, await gridPng(images, count, { cols: Math.ceil(Math.sqrt(count)), pad: 2, scale: 2 }));
+    await writeFileAtomic(
+      `${base}.png`,
+      await gridPng(images, count, { cols: Math.ceil(Math.sqrt(count)), pad: 2, scale: 2 }),
+    );
   } catch (e) {
     // Only where sharp is absent (a bundle run on a GPU machine): the raw snapshot is what counts; render draws it later.
     if (!/sharp/i.test(String((e as Error).message))) throw e;
-    if (!warnedNoSharp) process.stderr.write(`snapshots: PNGs skipped (${(e as Error).message.split('\n')[0]}); the .f32 files are written\n`);
+    if (!warnedNoSharp)
+      process.stderr.write(
+        `snapshots: PNGs skipped (${(e as Error).message.split('\n')[0]}); the .f32 files are written\n`,
+      );
     warnedNoSharp = true;
   }
 }
@@ -57,7 +68,10 @@ export interface RunMetadata {
 }
 
 export async function writeMetadata(runDir: string, meta: Omit<RunMetadata, 'updatedAt'>): Promise<void> {
-  await writeFileAtomic(join(runDir, 'metadata.json'), `${JSON.stringify({ ...meta, updatedAt: new Date().toISOString() }, null, 2)}\n`);
+  await writeFileAtomic(
+    join(runDir, 'metadata.json'),
+    `${JSON.stringify({ ...meta, updatedAt: new Date().toISOString() }, null, 2)}\n`,
+  );
 }
 
 export async function writeJson(path: string, value: unknown): Promise<void> {
@@ -69,6 +83,7 @@ export async function removeTemporaries(runDir: string): Promise<void> {
   for (const sub of ['checkpoints', 'snapshots', '.']) {
     const dir = join(runDir, sub);
     if (!existsSync(dir)) continue;
-    for (const name of await readdir(dir)) if (name.includes('.tmp')) await rm(join(dir, name), { recursive: true, force: true });
+    for (const name of await readdir(dir))
+      if (name.includes('.tmp')) await rm(join(dir, name), { recursive: true, force: true });
   }
 }

@@ -66,7 +66,9 @@ describe('names and paths', () => {
     expect((e as PipelineError).where).toBe('--name');
   });
   it.each(['', '.', '..', '../x', '/abs', 'artifacts/../..'])('--data %j is refused naming --data', (path) => {
-    expect(() => resolveTrainConfig({ overrides: { data: path } })).toThrow(expect.objectContaining({ where: '--data' }));
+    expect(() => resolveTrainConfig({ overrides: { data: path } })).toThrow(
+      expect.objectContaining({ where: '--data' }),
+    );
   });
   it('the default data path follows WGAN_ARTIFACTS', () => {
     const config = resolveTrainConfig({});
@@ -75,7 +77,10 @@ describe('names and paths', () => {
 
   it('`train --name .. --fresh` exits 2 naming --name and leaves the artifacts root as it was', () => {
     const before = snapshotTree(root);
-    const r = spawnSync(tsx, [cli, '--name', '..', '--fresh', '--data', data, '--no-progress'], { env: { ...process.env, WGAN_ARTIFACTS: root }, encoding: 'utf8' });
+    const r = spawnSync(tsx, [cli, '--name', '..', '--fresh', '--data', data, '--no-progress'], {
+      env: { ...process.env, WGAN_ARTIFACTS: root },
+      encoding: 'utf8',
+    });
     expect(r.status, r.stderr).toBe(2);
     expect(r.stderr).toContain('(--name)');
     expect(r.stderr).not.toMatch(/\n\s+at /);
@@ -100,9 +105,21 @@ describe('one writer per run', () => {
   it('a stale lock of a dead process is taken over with a log line', async () => {
     const dead = spawnSync(process.execPath, ['-e', '0']).pid!;
     const runDir = join(root, 'runs', 'stale');
-    await writeFile(lockPathFor(runDir), JSON.stringify({ pid: dead, host: hostname(), stage: 'train', startedAt: '2026-01-01T00:00:00.000Z', command: 'train' }));
+    await writeFile(
+      lockPathFor(runDir),
+      JSON.stringify({
+        pid: dead,
+        host: hostname(),
+        stage: 'train',
+        startedAt: '2026-01-01T00:00:00.000Z',
+        command: 'train',
+      }),
+    );
     const lines: string[] = [];
-    const result = await train(tinyConfig(data, { name: 'stale', iterations: 3 }), { logger: recordingLogger(lines), progress: false });
+    const result = await train(tinyConfig(data, { name: 'stale', iterations: 3 }), {
+      logger: recordingLogger(lines),
+      progress: false,
+    });
     expect(result.iterations).toBe(3);
     expect(lines.some((l) => l.includes('taking over the lock') && l.includes(`pid ${dead}`))).toBe(true);
     expect(existsSync(lockPathFor(runDir))).toBe(false);
@@ -110,18 +127,43 @@ describe('one writer per run', () => {
 
   it('a second train with the same --name (even --fresh) is refused with exit 2 naming the holder; the first goes on intact', async () => {
     const configFile = join(root, 'concurrent.json');
-    await writeFile(configFile, JSON.stringify({ data, latentDim: 64, generatorHidden: [8], criticHidden: [8], batchSize: 8, iterations: 100000, backend: 'wasm', logEvery: 5, snapshotEvery: 0, checkpointEvery: 1000, milestones: [0], diagnosticsSamples: 16, fixedSamples: 4 }));
+    await writeFile(
+      configFile,
+      JSON.stringify({
+        data,
+        latentDim: 64,
+        generatorHidden: [8],
+        criticHidden: [8],
+        batchSize: 8,
+        iterations: 100000,
+        backend: 'wasm',
+        logEvery: 5,
+        snapshotEvery: 0,
+        checkpointEvery: 1000,
+        milestones: [0],
+        diagnosticsSamples: 16,
+        fixedSamples: 4,
+      }),
+    );
     const env = { ...process.env, WGAN_ARTIFACTS: root, CI: 'true' };
-    const first = spawn(tsx, [cli, '--config', configFile, '--name', 'shared', '--seed', '1', '--no-progress'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+    const first = spawn(tsx, [cli, '--config', configFile, '--name', 'shared', '--seed', '1', '--no-progress'], {
+      env,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     let firstErr = '';
     first.stderr.on('data', (d) => (firstErr += d));
     const dir = join(root, 'runs', 'shared');
     const deadline = Date.now() + 60_000;
-    while (Date.now() < deadline && !existsSync(join(dir, 'metrics.jsonl'))) await new Promise((r) => setTimeout(r, 50));
+    while (Date.now() < deadline && !existsSync(join(dir, 'metrics.jsonl')))
+      await new Promise((r) => setTimeout(r, 50));
     const holder = JSON.parse(await readFile(lockPathFor(dir), 'utf8'));
     expect(holder.stage).toBe('train');
     for (const extra of [[], ['--fresh']]) {
-      const second = spawnSync(tsx, [cli, '--config', configFile, '--name', 'shared', '--seed', '2', '--no-progress', ...extra], { env, encoding: 'utf8' });
+      const second = spawnSync(
+        tsx,
+        [cli, '--config', configFile, '--name', 'shared', '--seed', '2', '--no-progress', ...extra],
+        { env, encoding: 'utf8' },
+      );
       expect(second.status, second.stderr).toBe(2);
       expect(second.stderr).toContain(`is being written by pid ${holder.pid} on ${hostname()} (train`);
       expect(second.stderr).toContain('(--name)');

@@ -28,7 +28,13 @@ export class BatchSampler {
   private epoch: number;
   private batch: number;
 
-  constructor(readonly n: number, readonly batchSize: number, readonly seed: number, start: SamplerPosition = { epoch: 0, batch: 0 }, options: BatchSamplerOptions = {}) {
+  constructor(
+    readonly n: number,
+    readonly batchSize: number,
+    readonly seed: number,
+    start: SamplerPosition = { epoch: 0, batch: 0 },
+    options: BatchSamplerOptions = {},
+  ) {
     if (batchSize > n) throw new RangeError(`batch size ${batchSize} exceeds the ${n} training examples`);
     this.batchesPerEpoch = Math.floor(n / batchSize);
     this.shuffle = options.shuffle ?? true;
@@ -39,7 +45,9 @@ export class BatchSampler {
 
   /** The row order of `epoch`: the seeded permutation, or 0 … n − 1 without shuffling. */
   private orderOf(epoch: number): Uint32Array {
-    return this.shuffle ? epochPermutation(this.seed, epoch, this.n) : Uint32Array.from({ length: this.n }, (_, i) => i);
+    return this.shuffle
+      ? epochPermutation(this.seed, epoch, this.n)
+      : Uint32Array.from({ length: this.n }, (_, i) => i);
   }
 
   get position(): SamplerPosition {
@@ -74,7 +82,11 @@ export function drawLatents(rng: Rng, count: number, latentDim: number, noise: L
 }
 
 /** Draws one generator iteration's random inputs in the contract's fixed order (see trainer.ts). */
-export function drawIterationInputs(rng: Rng, sampler: BatchSampler, shape: { nCritic: number; batchSize: number; latentDim: number; noise?: LatentNoise }): IterationInputs {
+export function drawIterationInputs(
+  rng: Rng,
+  sampler: BatchSampler,
+  shape: { nCritic: number; batchSize: number; latentDim: number; noise?: LatentNoise },
+): IterationInputs {
   const { nCritic, batchSize: B, latentDim, noise } = shape;
   const inputs: IterationInputs = { indices: [], zCritic: [], eps: [], zGen: new Float32Array(0) };
   for (let c = 0; c < nCritic; c++) {

@@ -19,8 +19,20 @@ beforeAll(async () => {
 
 const B = 3;
 const dz = 2;
-const gSpec: NetworkSpec = { role: 'generator', inputSize: dz, outputSize: 4, layers: denseStack([dz, 3, 4], { type: 'leakyRelu', alpha: 0.2 }, { type: 'tanh' }), init: { scheme: 'torch-default' } };
-const dSpec: NetworkSpec = { role: 'critic', inputSize: 4, outputSize: 1, layers: denseStack([4, 3, 1], { type: 'leakyRelu', alpha: 0.2 }, null), init: { scheme: 'torch-default' } };
+const gSpec: NetworkSpec = {
+  role: 'generator',
+  inputSize: dz,
+  outputSize: 4,
+  layers: denseStack([dz, 3, 4], { type: 'leakyRelu', alpha: 0.2 }, { type: 'tanh' }),
+  init: { scheme: 'torch-default' },
+};
+const dSpec: NetworkSpec = {
+  role: 'critic',
+  inputSize: 4,
+  outputSize: 1,
+  layers: denseStack([4, 3, 1], { type: 'leakyRelu', alpha: 0.2 }, null),
+  init: { scheme: 'torch-default' },
+};
 
 const rng = Rng.fromSeed(2024);
 const images = rng.fillUniform(new Float32Array(6 * 4), -1, 1);
@@ -52,7 +64,7 @@ function adamStep(theta: number[], g: number[], t: number, lr = 2e-4, beta1 = 0,
   return theta.map((p, i) => {
     const m = (1 - beta1) * g[i];
     const v = (1 - beta2) * g[i] * g[i];
-    return p - (lr / (1 - beta1 ** t)) * m / (Math.sqrt(v) / Math.sqrt(1 - beta2 ** t) + eps);
+    return p - ((lr / (1 - beta1 ** t)) * m) / (Math.sqrt(v) / Math.sqrt(1 - beta2 ** t) + eps);
   });
 }
 
@@ -80,7 +92,21 @@ describe('one 1+1 cycle of WGAN-GP with Adam on a toy', () => {
     const critic = Network.fromValues(dSpec, await dInit.readValues(), 'd');
     const theta0G = await flat(generator);
     const theta0D = await flat(critic);
-    const trainer = new TfjsAutodiffTrainer({ generator, critic, images, imageCount: 6, loss: 'gp', lambda: 10, clipValue: 0.01, nCritic: 1, batchSize: B, latentDim: dz, penalty: 'closed-form', optimizerG: { type: 'adam', lr: 2e-4, beta1: 0, beta2: 0.9, eps: 1e-8 }, optimizerD: { type: 'adam', lr: 2e-4, beta1: 0, beta2: 0.9, eps: 1e-8 } });
+    const trainer = new TfjsAutodiffTrainer({
+      generator,
+      critic,
+      images,
+      imageCount: 6,
+      loss: 'gp',
+      lambda: 10,
+      clipValue: 0.01,
+      nCritic: 1,
+      batchSize: B,
+      latentDim: dz,
+      penalty: 'closed-form',
+      optimizerG: { type: 'adam', lr: 2e-4, beta1: 0, beta2: 0.9, eps: 1e-8 },
+      optimizerD: { type: 'adam', lr: 2e-4, beta1: 0, beta2: 0.9, eps: 1e-8 },
+    });
     trainer.iteration(inputs);
     const [stats] = await trainer.readStats();
 
@@ -103,7 +129,8 @@ describe('one 1+1 cycle of WGAN-GP with Adam on a toy', () => {
 
     // --- float64 reference of the generator step (against the critic as updated, noise included)
     const D1 = toRef(ours1D, [4, 3, 1], 'none');
-    const lossG = (theta: number[]) => -mean(rows(inputs.zGen, dz).map((z) => forwardRef(D1, forwardRef(toRef(theta, [dz, 3, 4], 'tanh'), z))[0]));
+    const lossG = (theta: number[]) =>
+      -mean(rows(inputs.zGen, dz).map((z) => forwardRef(D1, forwardRef(toRef(theta, [dz, 3, 4], 'tanh'), z))[0]));
     expect(stats.lossG).toBeCloseTo(lossG(theta0G), 4);
     const gradG = finiteDifferences(lossG, theta0G);
     const theta1G = adamStep(theta0G, gradG, 1);
@@ -114,7 +141,21 @@ describe('one 1+1 cycle of WGAN-GP with Adam on a toy', () => {
   it('leaves the critic unchanged in the generator step and the generator unchanged in critic steps', async () => {
     const generator = Network.fromValues(gSpec, await gInit.readValues(), 'g');
     const critic = Network.fromValues(dSpec, await dInit.readValues(), 'd');
-    const trainer = new TfjsAutodiffTrainer({ generator, critic, images, imageCount: 6, loss: 'gp', lambda: 10, clipValue: 0.01, nCritic: 0, batchSize: B, latentDim: dz, penalty: 'closed-form', optimizerG: { type: 'adam', lr: 1e-2, beta1: 0, beta2: 0.9, eps: 1e-8 }, optimizerD: { type: 'adam', lr: 1e-2, beta1: 0, beta2: 0.9, eps: 1e-8 } });
+    const trainer = new TfjsAutodiffTrainer({
+      generator,
+      critic,
+      images,
+      imageCount: 6,
+      loss: 'gp',
+      lambda: 10,
+      clipValue: 0.01,
+      nCritic: 0,
+      batchSize: B,
+      latentDim: dz,
+      penalty: 'closed-form',
+      optimizerG: { type: 'adam', lr: 1e-2, beta1: 0, beta2: 0.9, eps: 1e-8 },
+      optimizerD: { type: 'adam', lr: 1e-2, beta1: 0, beta2: 0.9, eps: 1e-8 },
+    });
     const d0 = await flat(critic);
     const g0 = await flat(generator);
     trainer.iteration({ indices: [], zCritic: [], eps: [], zGen: inputs.zGen }); // generator step only
@@ -124,8 +165,24 @@ describe('one 1+1 cycle of WGAN-GP with Adam on a toy', () => {
 
     const g1 = await flat(generator);
     // a critic step (with its generator forward for the fakes) must not move G: run one through the private path
-    const trainer2 = new TfjsAutodiffTrainer({ generator, critic, images, imageCount: 6, loss: 'gp', lambda: 10, clipValue: 0.01, nCritic: 1, batchSize: B, latentDim: dz, penalty: 'closed-form', optimizerG: { type: 'adam', lr: 1e-2, beta1: 0, beta2: 0.9, eps: 1e-8 }, optimizerD: { type: 'adam', lr: 1e-2, beta1: 0, beta2: 0.9, eps: 1e-8 } });
-    (trainer2 as unknown as { criticStep: (i: Uint32Array, z: Float32Array, e: Float32Array) => tf.Tensor }).criticStep(inputs.indices[0], inputs.zCritic[0], inputs.eps[0]).dispose();
+    const trainer2 = new TfjsAutodiffTrainer({
+      generator,
+      critic,
+      images,
+      imageCount: 6,
+      loss: 'gp',
+      lambda: 10,
+      clipValue: 0.01,
+      nCritic: 1,
+      batchSize: B,
+      latentDim: dz,
+      penalty: 'closed-form',
+      optimizerG: { type: 'adam', lr: 1e-2, beta1: 0, beta2: 0.9, eps: 1e-8 },
+      optimizerD: { type: 'adam', lr: 1e-2, beta1: 0, beta2: 0.9, eps: 1e-8 },
+    });
+    (trainer2 as unknown as { criticStep: (i: Uint32Array, z: Float32Array, e: Float32Array) => tf.Tensor })
+      .criticStep(inputs.indices[0], inputs.zCritic[0], inputs.eps[0])
+      .dispose();
     expect(await flat(generator)).toEqual(g1);
     expect(await flat(critic)).not.toEqual(d0);
     trainer2.dispose();
@@ -137,7 +194,21 @@ describe('weight clipping', () => {
     const generator = Network.fromValues(gSpec, await gInit.readValues(), 'g');
     const critic = Network.fromValues(dSpec, await dInit.readValues(), 'd');
     const c = 0.05;
-    const trainer = new TfjsAutodiffTrainer({ generator, critic, images, imageCount: 6, loss: 'clip', lambda: 0, clipValue: c, nCritic: 5, batchSize: B, latentDim: dz, penalty: 'closed-form', optimizerG: { type: 'rmsprop', lr: 5e-3, alpha: 0.99, eps: 1e-8 }, optimizerD: { type: 'rmsprop', lr: 5e-3, alpha: 0.99, eps: 1e-8 } });
+    const trainer = new TfjsAutodiffTrainer({
+      generator,
+      critic,
+      images,
+      imageCount: 6,
+      loss: 'clip',
+      lambda: 0,
+      clipValue: c,
+      nCritic: 5,
+      batchSize: B,
+      latentDim: dz,
+      penalty: 'closed-form',
+      optimizerG: { type: 'rmsprop', lr: 5e-3, alpha: 0.99, eps: 1e-8 },
+      optimizerD: { type: 'rmsprop', lr: 5e-3, alpha: 0.99, eps: 1e-8 },
+    });
     const r = Rng.fromSeed(5);
     for (let it = 0; it < 3; it++) {
       trainer.iteration({

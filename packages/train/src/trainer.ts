@@ -48,7 +48,16 @@ export type IterationStats = {
 };
 
 /** The GAN trainers' statistics, in the order they are stored on the device. */
-export const STAT_FIELDS = ['lossD', 'lossG', 'dReal', 'dFake', 'gp', 'gradNormMean', 'gradNormStd', 'clipFraction'] as const;
+export const STAT_FIELDS = [
+  'lossD',
+  'lossG',
+  'dReal',
+  'dFake',
+  'gp',
+  'gradNormMean',
+  'gradNormStd',
+  'clipFraction',
+] as const;
 /** GAN statistics that must stay finite (a NaN stops the run) and that get running means. */
 export const GAN_LOSS_FIELDS = ['lossD', 'lossG'] as const;
 export const GAN_RUNNING_FIELDS = ['lossD', 'lossG', 'gp'] as const;

@@ -2,16 +2,29 @@ import { describe, expect, it } from 'vitest';
 import { LONG_RUN, decideLongRun, fusedVsTorch, planSteps, stepLimit, type CheckPaths } from './plan.js';
 
 const paths: CheckPaths = {
-  node: '/tmp/gpu/node', app: '.gpu-carry/app.mjs', python: 'python3', anchor: '.gpu-carry/anchors/torch_wgan_gp.py',
-  mnist: '.gpu-carry/mnist', out: '/out', work: '/work',
+  node: '/tmp/gpu/node',
+  app: '.gpu-carry/app.mjs',
+  python: 'python3',
+  anchor: '.gpu-carry/anchors/torch_wgan_gp.py',
+  mnist: '.gpu-carry/mnist',
+  out: '/out',
+  work: '/work',
 };
 
 describe('the GPU check plan', () => {
   it('runs the adapter first and every step under a limit that fits the 9-minute call', () => {
     const steps = planSteps('full', paths);
     expect(steps[0].id).toBe('adapter');
-    expect(steps.map((s) => s.id)).toEqual(['adapter', 'kernel-tests', 'bench-fused', 'bench-torch', 'prep',
-      'train-short', 'classifier', 'evaluate-short']);
+    expect(steps.map((s) => s.id)).toEqual([
+      'adapter',
+      'kernel-tests',
+      'bench-fused',
+      'bench-torch',
+      'prep',
+      'train-short',
+      'classifier',
+      'evaluate-short',
+    ]);
     for (const s of steps) expect(s.limitS).toBeGreaterThan(0);
     // Each step's own limit leaves room for the others inside the device tool's 10-minute command.
     expect(Math.max(...steps.map((s) => s.limitS))).toBeLessThanOrEqual(150);
@@ -34,7 +47,7 @@ describe('the GPU check plan', () => {
 });
 
 describe('stepLimit', () => {
-  it('cuts a step\'s limit to the whole budget left, never below 0', () => {
+  it("cuts a step's limit to the whole budget left, never below 0", () => {
     expect(stepLimit(150, 400)).toBe(150);
     expect(stepLimit(150, 99.7)).toBe(99);
     expect(stepLimit(150, -3)).toBe(0);
@@ -61,7 +74,7 @@ describe('decideLongRun', () => {
 });
 
 describe('fusedVsTorch', () => {
-  it('divides the fused ms/iteration by the anchor\'s, null when either is missing', () => {
+  it("divides the fused ms/iteration by the anchor's, null when either is missing", () => {
     expect(fusedVsTorch({ msPerIter: 3 }, { ms_per_iter: 4 })).toEqual({ fusedMs: 3, torchMs: 4, ratio: 0.75 });
     expect(fusedVsTorch({ msPerIter: 3 }, undefined)).toBeNull();
     expect(fusedVsTorch(undefined, { ms_per_iter: 4 })).toBeNull();

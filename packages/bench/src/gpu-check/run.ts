@@ -10,7 +10,18 @@ import { spawn } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync, type WriteStream } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Command } from 'commander';
-import { LONG_RUN, LONG_RUN_NAME, SHORT_RUN_NAME, decideLongRun, fusedVsTorch, planSteps, stepLimit, trainArgs, type Size, type Step } from './plan.js';
+import {
+  LONG_RUN,
+  LONG_RUN_NAME,
+  SHORT_RUN_NAME,
+  decideLongRun,
+  fusedVsTorch,
+  planSteps,
+  stepLimit,
+  trainArgs,
+  type Size,
+  type Step,
+} from './plan.js';
 
 const opts = new Command('gpu-check')
   .description('Adapter, kernel tests, bench against PyTorch, a scored short run and a timed long run, as JSON.')
@@ -46,7 +57,12 @@ const paths = {
   work: resolve(opts.work),
 };
 const env = { ...process.env, WGAN_ARTIFACTS: resolve(opts.work), CI: 'true' };
-const skip = new Set(opts.skip.split(',').map((s) => s.trim()).filter(Boolean));
+const skip = new Set(
+  opts.skip
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean),
+);
 const LOG_CAP = 256 * 1024;
 
 interface StepResult {
@@ -62,7 +78,11 @@ interface StepResult {
 }
 
 /** Runs a command in its own process group; kills the group at the limit. Output → log file (capped) and stdout. */
-function runCommand(id: string, command: string[], limitS: number): Promise<{ code: number | null; timedOut: boolean }> {
+function runCommand(
+  id: string,
+  command: string[],
+  limitS: number,
+): Promise<{ code: number | null; timedOut: boolean }> {
   const log: WriteStream = createWriteStream(join(out, `${id}.log`));
   let written = 0;
   const sink = (chunk: Buffer) => {
@@ -113,10 +133,18 @@ async function runStep(step: Step, results: StepResult[]): Promise<StepResult> {
   if (missing.length) return skipped(`${missing.join(', ')} did not pass`);
   if (limitS < 5) return skipped(`budget spent (${remainingS().toFixed(0)} s left)`);
   if (step.needsTorch) {
-    const probe = await runCommand(`${step.id}-torch-probe`, [opts.python, '-c',
-      'import torch; print("torch", torch.__version__, "cuda", torch.cuda.is_available())'], 30);
+    const probe = await runCommand(
+      `${step.id}-torch-probe`,
+      [opts.python, '-c', 'import torch; print("torch", torch.__version__, "cuda", torch.cuda.is_available())'],
+      30,
+    );
     if (probe.code !== 0) {
-      const result: StepResult = { ...base, status: size === 'tiny' ? 'skipped' : 'failed', limitS, reason: `no PyTorch in ${opts.python}` };
+      const result: StepResult = {
+        ...base,
+        status: size === 'tiny' ? 'skipped' : 'failed',
+        limitS,
+        reason: `no PyTorch in ${opts.python}`,
+      };
       return result;
     }
   }
@@ -149,24 +177,39 @@ const results: StepResult[] = [];
 for (const step of planSteps(size, paths)) {
   const r = await runStep(step, results);
   if (r.status !== 'passed' && r.reason) process.stdout.write(`=== gpu-check ${step.id}: ${r.status} (${r.reason})\n`);
-  if (step.id === 'train-short' && r.status === 'passed') r.result = collectRun(SHORT_RUN_NAME, 'train-short.json').meta;
-  if (step.id === 'evaluate-short' && r.status === 'passed') r.result = collectEvaluation(SHORT_RUN_NAME, 'evaluate-short.json');
+  if (step.id === 'train-short' && r.status === 'passed')
+    r.result = collectRun(SHORT_RUN_NAME, 'train-short.json').meta;
+  if (step.id === 'evaluate-short' && r.status === 'passed')
+    r.result = collectEvaluation(SHORT_RUN_NAME, 'evaluate-short.json');
   results.push(r);
 }
 
 const short = results.find((r) => r.id === 'train-short');
-const shortMs = short?.status === 'passed' ? (short.result as { msPerIter?: number } | null)?.msPerIter ?? null : null;
+const shortMs =
+  short?.status === 'passed' ? ((short.result as { msPerIter?: number } | null)?.msPerIter ?? null) : null;
 const long = decideLongRun(shortMs, remainingS(), LONG_RUN[size]);
 process.stdout.write(`\n=== gpu-check train-long: ${long.run ? 'runs' : 'not run'}: ${long.reason}\n`);
 if (long.run && !skip.has('train-long')) {
-  const step: Step = { id: 'train-long', what: `${long.iterations} fused iterations, timed`, limitS: long.limitS,
-    command: [paths.node, paths.app, ...trainArgs(size, LONG_RUN_NAME, long.iterations, paths.work)] };
+  const step: Step = {
+    id: 'train-long',
+    what: `${long.iterations} fused iterations, timed`,
+    limitS: long.limitS,
+    command: [paths.node, paths.app, ...trainArgs(size, LONG_RUN_NAME, long.iterations, paths.work)],
+  };
   const r = await runStep(step, results);
   if (r.status === 'passed') r.result = collectRun(LONG_RUN_NAME, 'train-long.json').meta;
   results.push({ ...r, reason: long.reason });
 } else {
-  results.push({ id: 'train-long', what: `${long.iterations} fused iterations, timed`, command: '', status: 'skipped',
-    exitCode: null, seconds: 0, limitS: 0, reason: skip.has('train-long') ? '--skip' : long.reason });
+  results.push({
+    id: 'train-long',
+    what: `${long.iterations} fused iterations, timed`,
+    command: '',
+    status: 'skipped',
+    exitCode: null,
+    seconds: 0,
+    limitS: 0,
+    reason: skip.has('train-long') ? '--skip' : long.reason,
+  });
 }
 
 const failed = results.filter((r) => r.status === 'failed' || r.status === 'timeout');
@@ -178,13 +221,21 @@ const summary = {
   carry: existsSync(carry) ? carry : null,
   passed: failed.length === 0,
   /** ms per generator iteration, fused WebGPU / PyTorch (≤ 1 means the fused trainer is faster). */
-  fusedVsTorch: fusedVsTorch(results.find((r) => r.id === 'bench-fused')?.result,
-    results.find((r) => r.id === 'bench-torch')?.result),
+  fusedVsTorch: fusedVsTorch(
+    results.find((r) => r.id === 'bench-fused')?.result,
+    results.find((r) => r.id === 'bench-torch')?.result,
+  ),
   steps: results,
 };
 writeFileSync(join(out, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
 process.stdout.write(`\n=== gpu-check ${summary.passed ? 'passed' : 'FAILED'} in ${summary.seconds} s (${size}):\n`);
-for (const r of results) process.stdout.write(`  ${r.id.padEnd(15)} ${r.status.padEnd(8)} ${String(r.seconds).padStart(6)} s${r.reason ? `  ${r.reason}` : ''}\n`);
-if (summary.fusedVsTorch) process.stdout.write(`  fused ${summary.fusedVsTorch.fusedMs.toFixed(2)} ms vs torch ${summary.fusedVsTorch.torchMs.toFixed(2)} ms per iteration: ratio ${summary.fusedVsTorch.ratio}\n`);
+for (const r of results)
+  process.stdout.write(
+    `  ${r.id.padEnd(15)} ${r.status.padEnd(8)} ${String(r.seconds).padStart(6)} s${r.reason ? `  ${r.reason}` : ''}\n`,
+  );
+if (summary.fusedVsTorch)
+  process.stdout.write(
+    `  fused ${summary.fusedVsTorch.fusedMs.toFixed(2)} ms vs torch ${summary.fusedVsTorch.torchMs.toFixed(2)} ms per iteration: ratio ${summary.fusedVsTorch.ratio}\n`,
+  );
 process.stdout.write(`results: ${join(out, 'summary.json')}\n`);
 process.exitCode = summary.passed ? 0 : 1;

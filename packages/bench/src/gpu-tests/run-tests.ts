@@ -18,14 +18,17 @@ const FILES: Record<string, () => Promise<unknown>> = {
 };
 
 const opts = new Command('kernel-tests')
-  .description('Runs the WebGPU test files on this machine\'s adapter, without vitest.')
+  .description("Runs the WebGPU test files on this machine's adapter, without vitest.")
   .option('--files <names>', `comma-separated, of ${Object.keys(FILES).join(', ')}`, Object.keys(FILES).join(','))
   .option('--grep <regex>', 'only tests whose "suite > name" matches')
   .option('--json <file>', 'write the results as JSON here')
   .parse()
   .opts<{ files: string; grep?: string; json?: string }>();
 
-const names = opts.files.split(',').map((s) => s.trim()).filter(Boolean);
+const names = opts.files
+  .split(',')
+  .map((s) => s.trim())
+  .filter(Boolean);
 const unknown = names.filter((n) => !(n in FILES));
 if (unknown.length) {
   process.stderr.write(`kernel-tests: unknown --files ${unknown.join(', ')}; use ${Object.keys(FILES).join(', ')}\n`);
@@ -37,7 +40,9 @@ for (const file of names) {
   await FILES[file]();
   const results = await runRegistered(filter, (r) => {
     const tail = r.status === 'failed' ? `\n${r.error}` : '';
-    process.stdout.write(`${r.status === 'passed' ? 'ok  ' : r.status === 'skipped' ? 'skip' : 'FAIL'} ${file}: ${r.name} (${r.ms.toFixed(0)} ms)${tail}\n`);
+    process.stdout.write(
+      `${r.status === 'passed' ? 'ok  ' : r.status === 'skipped' ? 'skip' : 'FAIL'} ${file}: ${r.name} (${r.ms.toFixed(0)} ms)${tail}\n`,
+    );
   });
   files.push({ file, results });
 }
@@ -51,8 +56,10 @@ const summary = {
   skipped: count('skipped'),
   files,
 };
-process.stdout.write(`kernel-tests: ${summary.passed} passed, ${summary.failed} failed, ${summary.skipped} skipped` +
-  ` on ${summary.adapter ? `${summary.adapter.description} (${summary.adapter.backend})` : 'no adapter'}\n`);
+process.stdout.write(
+  `kernel-tests: ${summary.passed} passed, ${summary.failed} failed, ${summary.skipped} skipped` +
+    ` on ${summary.adapter ? `${summary.adapter.description} (${summary.adapter.backend})` : 'no adapter'}\n`,
+);
 if (opts.json) writeFileSync(opts.json, `${JSON.stringify(summary, null, 2)}\n`);
 // A run where everything skipped (no adapter) is not a pass.
 process.exitCode = summary.failed > 0 || summary.passed === 0 ? 1 : 0;

@@ -52,11 +52,13 @@ export const describe = Object.assign((name: string, fn: () => void) => suite(na
 export const it = Object.assign((name: string, fn: TestFn, _timeout?: number) => record(name, fn), {
   skip: (name: string, fn: TestFn) => record(name, fn, true),
   skipIf: (condition: unknown) => (name: string, fn: TestFn) => record(name, fn, Boolean(condition)),
-  each: <T>(table: readonly T[]) => (name: string, fn: (value: T) => unknown, _timeout?: number) =>
-    table.forEach((value, index) => {
-      const args = (Array.isArray(value) ? value : [value]) as unknown[];
-      record(format(name, value, index), () => (fn as (...a: unknown[]) => unknown)(...args));
-    }),
+  each:
+    <T>(table: readonly T[]) =>
+    (name: string, fn: (value: T) => unknown, _timeout?: number) =>
+      table.forEach((value, index) => {
+        const args = (Array.isArray(value) ? value : [value]) as unknown[];
+        record(format(name, value, index), () => (fn as (...a: unknown[]) => unknown)(...args));
+      }),
 });
 export const test = it;
 
@@ -100,7 +102,8 @@ type Matchers = Record<string, (...args: unknown[]) => void>;
 
 function matchers(actual: unknown, negate: boolean, label: string | undefined): Matchers {
   const check = (pass: boolean, what: string) => {
-    if (pass === negate) throw new AssertionError(`${label ? `${label}: ` : ''}expected ${show(actual)} ${negate ? 'not ' : ''}${what}`);
+    if (pass === negate)
+      throw new AssertionError(`${label ? `${label}: ` : ''}expected ${show(actual)} ${negate ? 'not ' : ''}${what}`);
   };
   const num = (v: unknown) => v as number;
   return {
@@ -111,7 +114,8 @@ function matchers(actual: unknown, negate: boolean, label: string | undefined): 
     toBeGreaterThanOrEqual: (e) => check(num(actual) >= num(e), `to be ≥ ${show(e)}`),
     toBeLessThan: (e) => check(num(actual) < num(e), `to be < ${show(e)}`),
     toBeLessThanOrEqual: (e) => check(num(actual) <= num(e), `to be ≤ ${show(e)}`),
-    toBeCloseTo: (e, digits = 2) => check(Math.abs(num(actual) - num(e)) < 10 ** -num(digits) / 2, `to be close to ${e}`),
+    toBeCloseTo: (e, digits = 2) =>
+      check(Math.abs(num(actual) - num(e)) < 10 ** -num(digits) / 2, `to be close to ${e}`),
     toBeNaN: () => check(Number.isNaN(actual), 'to be NaN'),
     toBeTruthy: () => check(Boolean(actual), 'to be truthy'),
     toBeFalsy: () => check(!actual, 'to be falsy'),
@@ -120,7 +124,8 @@ function matchers(actual: unknown, negate: boolean, label: string | undefined): 
     toBeNull: () => check(actual === null, 'to be null'),
     toHaveLength: (e) => check((actual as { length: number }).length === e, `to have length ${e}`),
     toContain: (e) => check((actual as { includes(x: unknown): boolean }).includes(e), `to contain ${show(e)}`),
-    toMatch: (e) => check(e instanceof RegExp ? e.test(String(actual)) : String(actual).includes(String(e)), `to match ${e}`),
+    toMatch: (e) =>
+      check(e instanceof RegExp ? e.test(String(actual)) : String(actual).includes(String(e)), `to match ${e}`),
     toMatchObject: (e) => check(matchesObject(actual, e), `to match object ${show(e)}`),
     toThrow: (e) => {
       let threw = false;
@@ -131,7 +136,10 @@ function matchers(actual: unknown, negate: boolean, label: string | undefined): 
         threw = true;
         error = err;
       }
-      check(threw && thrownMatches(error, e), `to throw ${e === undefined ? '' : String(e)} (got ${threw ? show(error) : 'no throw'})`);
+      check(
+        threw && thrownMatches(error, e),
+        `to throw ${e === undefined ? '' : String(e)} (got ${threw ? show(error) : 'no throw'})`,
+      );
     },
   };
 }
@@ -162,7 +170,10 @@ function rejects(actual: unknown, label: string | undefined): Record<string, (..
 
 export const expect = Object.assign(
   (actual: unknown, label?: string): Matchers & { not: Matchers; rejects: ReturnType<typeof rejects> } =>
-    Object.assign(matchers(actual, false, label), { not: matchers(actual, true, label), rejects: rejects(actual, label) }),
+    Object.assign(matchers(actual, false, label), {
+      not: matchers(actual, true, label),
+      rejects: rejects(actual, label),
+    }),
   {
     stringMatching: (re: RegExp | string): Asymmetric => ({
       asymmetricMatch: (a) => typeof a === 'string' && (re instanceof RegExp ? re.test(a) : a.includes(re)),

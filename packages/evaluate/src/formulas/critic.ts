@@ -28,7 +28,8 @@ export interface E10 {
 }
 
 export function e10OrderingAccuracy(dReal: ArrayLike<number>, dFake: ArrayLike<number>): E10 {
-  if (dReal.length !== dFake.length || dReal.length === 0) throw new RangeError(`E10 needs K > 0 pairs, got ${dReal.length} real and ${dFake.length} fake scores`);
+  if (dReal.length !== dFake.length || dReal.length === 0)
+    throw new RangeError(`E10 needs K > 0 pairs, got ${dReal.length} real and ${dFake.length} fake scores`);
   let correct = 0;
   for (let k = 0; k < dReal.length; k++) if (dReal[k] > dFake[k]) correct++;
   return { pairs: dReal.length, correct, accuracy: correct / dReal.length };

@@ -5,7 +5,8 @@
  * at 0, 2,000, 10,000 and the final iteration, so `drifts` holds every consecutive pair.
  */
 export function meanAbsDifference(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  if (a.length !== b.length || a.length === 0) throw new RangeError(`E8: snapshots of ${a.length} and ${b.length} values`);
+  if (a.length !== b.length || a.length === 0)
+    throw new RangeError(`E8: snapshots of ${a.length} and ${b.length} values`);
   let s = 0;
   for (let i = 0; i < a.length; i++) s += Math.abs(a[i] - b[i]);
   return s / a.length;
@@ -27,7 +28,9 @@ export interface E8 {
 export function e8FixedNoiseDrift(snapshots: readonly Snapshot[]): E8 {
   const sorted = [...snapshots].sort((a, b) => a.iteration - b.iteration);
   if (sorted.length < 3) throw new RangeError(`E8 needs three snapshots, got ${sorted.length}`);
-  const drifts = sorted.slice(1).map((s, i) => ({ from: sorted[i].iteration, to: s.iteration, d: meanAbsDifference(s.images, sorted[i].images) }));
+  const drifts = sorted
+    .slice(1)
+    .map((s, i) => ({ from: sorted[i].iteration, to: s.iteration, d: meanAbsDifference(s.images, sorted[i].images) }));
   return { iterations: sorted.map((s) => s.iteration), d12: drifts[0].d, d23: drifts[1].d, drifts };
 }
 
@@ -36,7 +39,10 @@ export function e8FixedNoiseDrift(snapshots: readonly Snapshot[]): E8 {
  * milestones 0, 2,000 and 10,000 where present, and the last one (final). With fewer than three of
  * those, the first, the one nearest the middle and the last available snapshot.
  */
-export function driftIterations(available: readonly number[], milestones: readonly number[] = [0, 2000, 10000]): number[] {
+export function driftIterations(
+  available: readonly number[],
+  milestones: readonly number[] = [0, 2000, 10000],
+): number[] {
   const sorted = [...new Set(available)].sort((a, b) => a - b);
   if (sorted.length < 3) return sorted;
   const last = sorted[sorted.length - 1];

@@ -21,7 +21,8 @@ export interface GaussianStats {
 
 /** Mean and unbiased covariance of features [count, dim] (row-major). */
 export function gaussianStats(features: ArrayLike<number>, count: number, dim: number): GaussianStats {
-  if (features.length !== count * dim) throw new RangeError(`gaussianStats: ${features.length} values is not [${count}, ${dim}]`);
+  if (features.length !== count * dim)
+    throw new RangeError(`gaussianStats: ${features.length} values is not [${count}, ${dim}]`);
   if (count < 2) throw new RangeError('gaussianStats needs at least two feature vectors');
   const mean = new Float64Array(dim);
   for (let i = 0; i < count; i++) for (let j = 0; j < dim; j++) mean[j] += features[i * dim + j];
@@ -44,7 +45,8 @@ export function gaussianStatsFromGram(count: number, mean: Float64Array, gram: F
   const dim = mean.length;
   if (gram.length !== dim * dim) throw new RangeError(`gram has ${gram.length} values, expected ${dim}×${dim}`);
   const covariance = new Matrix(dim, dim);
-  for (let i = 0; i < dim; i++) for (let j = 0; j < dim; j++) covariance.set(i, j, (gram[i * dim + j] + gram[j * dim + i]) / 2 / (count - 1));
+  for (let i = 0; i < dim; i++)
+    for (let j = 0; j < dim; j++) covariance.set(i, j, (gram[i * dim + j] + gram[j * dim + i]) / 2 / (count - 1));
   return { count, dim, mean, covariance };
 }
 
@@ -87,7 +89,12 @@ export function frechetDistanceTo(reference: FrechetReference, other: GaussianSt
   if (a.dim !== other.dim) throw new RangeError(`frechetDistance: ${a.dim}- vs ${other.dim}-dimensional features`);
   let meanTerm = 0;
   for (let j = 0; j < a.dim; j++) meanTerm += (a.mean[j] - other.mean[j]) ** 2;
-  return meanTerm + a.covariance.trace() + other.covariance.trace() - 2 * traceSqrtProductWithRoot(reference.sqrtCovariance, other.covariance);
+  return (
+    meanTerm +
+    a.covariance.trace() +
+    other.covariance.trace() -
+    2 * traceSqrtProductWithRoot(reference.sqrtCovariance, other.covariance)
+  );
 }
 
 export function frechetDistance(a: GaussianStats, b: GaussianStats): number {
@@ -95,6 +102,12 @@ export function frechetDistance(a: GaussianStats, b: GaussianStats): number {
 }
 
 /** FD straight from two feature sets [nA, dim] and [nB, dim]. */
-export function frechetDistanceOfFeatures(a: ArrayLike<number>, nA: number, b: ArrayLike<number>, nB: number, dim: number): number {
+export function frechetDistanceOfFeatures(
+  a: ArrayLike<number>,
+  nA: number,
+  b: ArrayLike<number>,
+  nB: number,
+  dim: number,
+): number {
   return frechetDistance(gaussianStats(a, nA, dim), gaussianStats(b, nB, dim));
 }

@@ -25,7 +25,8 @@ export interface ChiSquare {
 
 export function chiSquareUniform(counts: readonly number[]): ChiSquare {
   const total = counts.reduce((s, c) => s + c, 0);
-  if (counts.length < 2 || total === 0) throw new RangeError('chiSquareUniform needs at least two classes and one observation');
+  if (counts.length < 2 || total === 0)
+    throw new RangeError('chiSquareUniform needs at least two classes and one observation');
   const expected = total / counts.length;
   const chiSquare = counts.reduce((s, o) => s + (o - expected) ** 2 / expected, 0);
   const degreesOfFreedom = counts.length - 1;
@@ -73,7 +74,10 @@ export function regularizedGammaQ(a: number, x: number): number {
 /** ln Γ(x) for x > 0 (Lanczos, g = 7, n = 9; ~1e-15 relative). */
 export function logGamma(x: number): number {
   const g = 7;
-  const c = [0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059, 12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7];
+  const c = [
+    0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059,
+    12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7,
+  ];
   if (x < 0.5) return Math.log(Math.PI / Math.abs(Math.sin(Math.PI * x))) - logGamma(1 - x);
   const z = x - 1;
   let a = c[0];

@@ -11,7 +11,8 @@ export const INCEPTION_EPS = 1e-12;
 
 export function inceptionScore(probs: ArrayLike<number>, classes = 10): number {
   const n = probs.length / classes;
-  if (!Number.isInteger(n) || n === 0) throw new RangeError(`inceptionScore: ${probs.length} values is not [N, ${classes}]`);
+  if (!Number.isInteger(n) || n === 0)
+    throw new RangeError(`inceptionScore: ${probs.length} values is not [N, ${classes}]`);
   const py = new Float64Array(classes);
   for (let i = 0; i < n; i++) for (let k = 0; k < classes; k++) py[k] += probs[i * classes + k];
   for (let k = 0; k < classes; k++) py[k] /= n;

@@ -31,5 +31,11 @@ export interface E7 {
 
 export function e7ClipUtilization(weights: readonly ArrayLike<number>[], clipValue: number): E7 {
   const e = e7FromWeights(weights, clipValue);
-  return { clipValue, weights: e.weights, fracAtBound: e.clipFraction, meanAbsWeight: e.meanAbsWeight, maxAbsRatio: e.maxRatio };
+  return {
+    clipValue,
+    weights: e.weights,
+    fracAtBound: e.clipFraction,
+    meanAbsWeight: e.meanAbsWeight,
+    maxAbsRatio: e.maxRatio,
+  };
 }

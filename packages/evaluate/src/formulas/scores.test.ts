@@ -50,7 +50,8 @@ describe('class histogram and chi-square to uniform', () => {
   it('matches closed forms and tables of the chi-square upper tail', () => {
     // Even degrees of freedom 2k: Q(k, y) = e^{−y} Σ_{i<k} y^i / i!.
     for (const y of [0.3, 2, 7.5, 40]) expect(regularizedGammaQ(2, y)).toBeCloseTo(Math.exp(-y) * (1 + y), 12);
-    for (const y of [0.3, 2, 7.5]) expect(regularizedGammaQ(3, y)).toBeCloseTo(Math.exp(-y) * (1 + y + (y * y) / 2), 12);
+    for (const y of [0.3, 2, 7.5])
+      expect(regularizedGammaQ(3, y)).toBeCloseTo(Math.exp(-y) * (1 + y + (y * y) / 2), 12);
     // χ²(9) critical values: 16.919 at p = 0.05, 21.666 at p = 0.01 (standard tables).
     expect(regularizedGammaQ(4.5, 16.919 / 2)).toBeCloseTo(0.05, 4);
     expect(regularizedGammaQ(4.5, 21.666 / 2)).toBeCloseTo(0.01, 4);
@@ -89,8 +90,14 @@ describe('Fréchet distance', () => {
 
   it('matches a float64 reference for non-commuting 2×2 covariances', () => {
     // For 2×2 SPD M = Σ1Σ2 (real positive eigenvalues): tr(M^½) = √(tr M + 2√det M).
-    const s1 = new Matrix([[2, 0.6], [0.6, 1]]);
-    const s2 = new Matrix([[1, -0.3], [-0.3, 0.5]]);
+    const s1 = new Matrix([
+      [2, 0.6],
+      [0.6, 1],
+    ]);
+    const s2 = new Matrix([
+      [1, -0.3],
+      [-0.3, 0.5],
+    ]);
     const m = s1.mmul(s2);
     const det = m.get(0, 0) * m.get(1, 1) - m.get(0, 1) * m.get(1, 0);
     expect(traceSqrtProduct(s1, s2)).toBeCloseTo(Math.sqrt(m.trace() + 2 * Math.sqrt(det)), 10);
@@ -101,7 +108,10 @@ describe('Fréchet distance', () => {
     const s = gaussianStats(f, 3, 2);
     expect(Array.from(s.mean)).toEqual([3, 6]);
     // x: 1, 3, 5 → var 4; y: 2, 6, 10 → var 16; cov 8.
-    expect(s.covariance.to2DArray()).toEqual([[4, 8], [8, 16]]);
+    expect(s.covariance.to2DArray()).toEqual([
+      [4, 8],
+      [8, 16],
+    ]);
   });
 
   it('grows with a mean shift and a scale change of the same data', () => {

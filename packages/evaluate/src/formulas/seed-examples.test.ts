@@ -61,7 +61,9 @@ describe('E4 one training cycle', () => {
   });
 
   it('refuses parameter lists of different shapes', () => {
-    expect(() => e4CycleDeltas({ nCritic: 1, lossD: [1] }, { critic: [[1, 2]], generator: [] }, { critic: [[1]], generator: [] })).toThrow(/values/);
+    expect(() =>
+      e4CycleDeltas({ nCritic: 1, lossD: [1] }, { critic: [[1, 2]], generator: [] }, { critic: [[1]], generator: [] }),
+    ).toThrow(/values/);
   });
 });
 
@@ -126,7 +128,10 @@ describe('E8 fixed-noise drift', () => {
     expect(round3(e8.d12)).toBe(0.25);
     expect(round3(e8.d23)).toBe(0.2);
     expect(e8.d23).toBeCloseTo(10035 / 50176, 12);
-    expect(e8.drifts.map((d) => [d.from, d.to])).toEqual([[0, 2000], [2000, 10000]]);
+    expect(e8.drifts.map((d) => [d.from, d.to])).toEqual([
+      [0, 2000],
+      [2000, 10000],
+    ]);
   });
 
   it('is the mean absolute difference', () => {

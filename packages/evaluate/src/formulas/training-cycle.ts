@@ -21,9 +21,13 @@ export interface CycleParameters {
 }
 
 /** L̄_D as the trainer reported it (the mean of its critic losses), or the mean of the per-step losses given. */
-export function e4CycleDeltas(losses: { nCritic: number; lossDMean?: number; lossD?: readonly number[] }, before: CycleParameters, after: CycleParameters): E4 {
+export function e4CycleDeltas(
+  losses: { nCritic: number; lossDMean?: number; lossD?: readonly number[] },
+  before: CycleParameters,
+  after: CycleParameters,
+): E4 {
   const lossDMean = losses.lossD ? mean(losses.lossD) : losses.lossDMean;
-  if (lossDMean === undefined) throw new Error('E4 needs the cycle\'s critic losses (lossD) or their mean (lossDMean)');
+  if (lossDMean === undefined) throw new Error("E4 needs the cycle's critic losses (lossD) or their mean (lossDMean)");
   return {
     nCritic: losses.nCritic,
     ...(losses.lossD ? { lossD: [...losses.lossD] } : {}),

@@ -18,8 +18,14 @@ export function traversalValues(count = 10, lo = -2, hi = 2): number[] {
 }
 
 /** images: [values.length, pixels] row-major. */
-export function e9TraversalCorrelation(latentIndex: number, values: readonly number[], images: ArrayLike<number>, pixels = 784): E9 {
-  if (images.length !== values.length * pixels) throw new RangeError(`E9: ${images.length} values for ${values.length} images of ${pixels} pixels`);
+export function e9TraversalCorrelation(
+  latentIndex: number,
+  values: readonly number[],
+  images: ArrayLike<number>,
+  pixels = 784,
+): E9 {
+  if (images.length !== values.length * pixels)
+    throw new RangeError(`E9: ${images.length} values for ${values.length} images of ${pixels} pixels`);
   const meanIntensity = values.map((_, j) => {
     let s = 0;
     for (let i = j * pixels; i < (j + 1) * pixels; i++) s += images[i];

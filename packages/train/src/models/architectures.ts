@@ -22,7 +22,11 @@ export const IMAGE_SIZE = 784;
 export const SEED001_GENERATOR_HIDDEN = [256, 512, 1024];
 export const SEED001_CRITIC_HIDDEN = [512, 256];
 
-export function seed001Generator(latentDim: number, hidden: number[] = SEED001_GENERATOR_HIDDEN, outputSize = IMAGE_SIZE): NetworkSpec {
+export function seed001Generator(
+  latentDim: number,
+  hidden: number[] = SEED001_GENERATOR_HIDDEN,
+  outputSize = IMAGE_SIZE,
+): NetworkSpec {
   return {
     role: 'generator',
     inputSize: latentDim,
@@ -61,7 +65,10 @@ export function seed002Generator(latentDim: number, hidden: number[] = SEED002_G
   };
 }
 
-export function seed002Discriminator(hidden: number[] = SEED002_DISCRIMINATOR_HIDDEN, role: 'critic' | 'discriminator' = 'discriminator'): NetworkSpec {
+export function seed002Discriminator(
+  hidden: number[] = SEED002_DISCRIMINATOR_HIDDEN,
+  role: 'critic' | 'discriminator' = 'discriminator',
+): NetworkSpec {
   return {
     role,
     inputSize: IMAGE_SIZE,

@@ -77,29 +77,55 @@ function plan(k: number, s: number, p: number): SubpixelPlan {
  * x [N, H, W, C_in], kernel [k, k, C_out, C_in] (tfjs's conv2dTranspose layout) → [N, s·H, s·W, C_out],
  * equal to tf.conv2dTranspose(x, kernel, [N, s·H, s·W, C_out], s, 'same') (no bias).
  */
-export function convTranspose2dSubpixel(x: tf.Tensor4D, kernel: tf.Tensor4D, stride: number, padding: number): tf.Tensor4D {
+export function convTranspose2dSubpixel(
+  x: tf.Tensor4D,
+  kernel: tf.Tensor4D,
+  stride: number,
+  padding: number,
+): tf.Tensor4D {
   const [k, , cOut, cIn] = kernel.shape;
   const s = stride;
-  if (k - s !== 2 * padding) throw new Error(`convTranspose2dSubpixel: needs kernel − stride = 2·padding, got k ${k}, s ${s}, p ${padding}`);
+  if (k - s !== 2 * padding)
+    throw new Error(`convTranspose2dSubpixel: needs kernel − stride = 2·padding, got k ${k}, s ${s}, p ${padding}`);
   const { taps, padBefore, padAfter, offsets, interleave, selection } = plan(k, s, padding);
   return tf.tidy(() => {
     const [n, h, w] = x.shape;
     const flat = tf.reshape(tf.transpose(kernel, [0, 1, 3, 2]), [k * k, cIn * cOut]);
     const sub = tf.matMul(tf.tensor2d(selection, [taps * taps * s * s, k * k]), flat); // [(τr, τc, α, β), (ci, co)]
-    const subKernel = tf.reshape(tf.transpose(tf.reshape(sub, [taps, taps, s, s, cIn, cOut]), [0, 1, 4, 2, 3, 5]), [taps, taps, cIn, s * s * cOut]) as tf.Tensor4D;
-    const padded = padBefore || padAfter ? tf.pad(x, [[0, 0], [padBefore, padAfter], [padBefore, padAfter], [0, 0]]) : x;
+    const subKernel = tf.reshape(tf.transpose(tf.reshape(sub, [taps, taps, s, s, cIn, cOut]), [0, 1, 4, 2, 3, 5]), [
+      taps,
+      taps,
+      cIn,
+      s * s * cOut,
+    ]) as tf.Tensor4D;
+    const padded =
+      padBefore || padAfter
+        ? tf.pad(x, [
+            [0, 0],
+            [padBefore, padAfter],
+            [padBefore, padAfter],
+            [0, 0],
+          ])
+        : x;
     const z = tf.conv2d(padded, subKernel, 1, 'valid'); // [N, H + pads − K' + 1, …, s²·C_out]
     if (s === 1) return tf.slice(z, [0, offsets[0], offsets[0], 0], [n, h, w, cOut]) as tf.Tensor4D;
     if (interleave) {
       // the DCGAN's case (k 4, s 2, p 1): conv rows j = a + α, blocks in order (α = 1, α = 0) → rows 2j + 1 − α
       const [, hz, wz] = z.shape;
-      const rowsInOrder = tf.reshape(tf.transpose(tf.reshape(z, [n, hz, wz, s, s, cOut]), [0, 1, 3, 2, 4, 5]), [n, hz * s, wz * s, cOut]);
+      const rowsInOrder = tf.reshape(tf.transpose(tf.reshape(z, [n, hz, wz, s, s, cOut]), [0, 1, 3, 2, 4, 5]), [
+        n,
+        hz * s,
+        wz * s,
+        cOut,
+      ]);
       return tf.slice(rowsInOrder, [0, interleave.shift, interleave.shift, 0], [n, h * s, w * s, cOut]) as tf.Tensor4D;
     }
     // each phase at its offset, stacked as [α, β, N, H, W, C]; then row a·s + α, column b·s + β. (Concat on
     // the outer axis and one transpose: wasm's gradients of stack (Unpack) and of an inner-axis concat
     // (SplitV) take seconds / a tenth of a second at this size; an outer-axis split is a copy.)
-    const phases = offsets.flatMap((oa, a) => offsets.map((ob, b) => tf.slice(z, [0, oa, ob, (a * s + b) * cOut], [n, h, w, cOut])));
+    const phases = offsets.flatMap((oa, a) =>
+      offsets.map((ob, b) => tf.slice(z, [0, oa, ob, (a * s + b) * cOut], [n, h, w, cOut])),
+    );
     const blocks = tf.reshape(tf.concat(phases, 0), [s, s, n, h, w, cOut]);
     return tf.reshape(tf.transpose(blocks, [2, 3, 0, 4, 1, 5]), [n, h * s, w * s, cOut]) as tf.Tensor4D;
   });

@@ -32,7 +32,12 @@ export interface DenseChain {
   params: { name: string; offset: number; shape: number[] }[];
 }
 
-const ACTIVATIONS: Record<string, ActivationKind> = { leakyRelu: 'leakyRelu', relu: 'relu', tanh: 'tanh', sigmoid: 'sigmoid' };
+const ACTIVATIONS: Record<string, ActivationKind> = {
+  leakyRelu: 'leakyRelu',
+  relu: 'relu',
+  tanh: 'tanh',
+  sigmoid: 'sigmoid',
+};
 
 /** Reads a NetworkSpec as a dense chain; anything else (conv, batchNorm, dropout, ...) is refused. */
 export function denseChain(spec: NetworkSpec): DenseChain {
@@ -43,24 +48,58 @@ export function denseChain(spec: NetworkSpec): DenseChain {
     if (layer.type === 'dense') {
       const prev = layers[layers.length - 1];
       const inputs = prev ? prev.units : spec.inputSize;
-      if (layer.inputs !== inputs) throw new PipelineError(`dense layer ${index} takes ${layer.inputs} inputs but receives ${inputs}`, where, 'fix the layer sizes of the network spec');
-      layers.push({ index, inputs, units: layer.units, activation: 'none', alpha: 0, kernelOffset: offset, biasOffset: offset + inputs * layer.units });
+      if (layer.inputs !== inputs)
+        throw new PipelineError(
+          `dense layer ${index} takes ${layer.inputs} inputs but receives ${inputs}`,
+          where,
+          'fix the layer sizes of the network spec',
+        );
+      layers.push({
+        index,
+        inputs,
+        units: layer.units,
+        activation: 'none',
+        alpha: 0,
+        kernelOffset: offset,
+        biasOffset: offset + inputs * layer.units,
+      });
       offset += inputs * layer.units + layer.units;
       return;
     }
     const kind = ACTIVATIONS[layer.type];
     const last = layers[layers.length - 1];
-    if (!kind) throw new PipelineError(`layer ${index} (${layer.type}) is not supported by the fused trainers`, where, 'use a dense chain (dense layers with leakyRelu/relu/tanh/sigmoid), or the tfjs trainer');
-    if (!last || last.activation !== 'none') throw new PipelineError(`activation layer ${index} does not follow a dense layer`, where, 'put exactly one activation after each dense layer');
+    if (!kind)
+      throw new PipelineError(
+        `layer ${index} (${layer.type}) is not supported by the fused trainers`,
+        where,
+        'use a dense chain (dense layers with leakyRelu/relu/tanh/sigmoid), or the tfjs trainer',
+      );
+    if (!last || last.activation !== 'none')
+      throw new PipelineError(
+        `activation layer ${index} does not follow a dense layer`,
+        where,
+        'put exactly one activation after each dense layer',
+      );
     last.activation = kind;
     if (layer.type === 'leakyRelu') {
-      if (!(layer.alpha >= 0)) throw new PipelineError(`leakyRelu alpha ${layer.alpha} < 0`, where, 'the fused backward pass reads the slope from the sign of the output: use alpha ≥ 0');
+      if (!(layer.alpha >= 0))
+        throw new PipelineError(
+          `leakyRelu alpha ${layer.alpha} < 0`,
+          where,
+          'the fused backward pass reads the slope from the sign of the output: use alpha ≥ 0',
+        );
       last.alpha = layer.alpha;
     }
   });
-  if (layers.length === 0) throw new PipelineError('network has no dense layer', where, 'give the network at least one dense layer');
+  if (layers.length === 0)
+    throw new PipelineError('network has no dense layer', where, 'give the network at least one dense layer');
   const outputSize = layers[layers.length - 1].units;
-  if (outputSize !== spec.outputSize) throw new PipelineError(`last dense layer has ${outputSize} units, spec.outputSize is ${spec.outputSize}`, where, 'make outputSize match the last layer');
+  if (outputSize !== spec.outputSize)
+    throw new PipelineError(
+      `last dense layer has ${outputSize} units, spec.outputSize is ${spec.outputSize}`,
+      where,
+      'make outputSize match the last layer',
+    );
   const params: DenseChain['params'] = [];
   let flat = 0;
   for (const p of paramSpecs(spec)) {
@@ -78,8 +117,18 @@ export function flatten(chain: DenseChain, values: Map<string, Float32Array>, wh
     const name = `${p.name}${suffix}`;
     const v = values.get(name);
     const n = sizeOf(p.shape);
-    if (!v) throw new PipelineError(`${what}: no value for ${name}`, what, 'pass the full state of the network (every parameter of paramSpecs)');
-    if (v.length !== n) throw new PipelineError(`${what}: ${name} has ${v.length} values, expected ${n} for shape [${p.shape}]`, what, 'the state does not match the network spec');
+    if (!v)
+      throw new PipelineError(
+        `${what}: no value for ${name}`,
+        what,
+        'pass the full state of the network (every parameter of paramSpecs)',
+      );
+    if (v.length !== n)
+      throw new PipelineError(
+        `${what}: ${name} has ${v.length} values, expected ${n} for shape [${p.shape}]`,
+        what,
+        'the state does not match the network spec',
+      );
     out.set(v, p.offset);
   }
   return out;

@@ -27,7 +27,10 @@ export class Network {
     for (const p of paramSpecs(spec)) {
       const v = values.get(p.name);
       if (!v) throw new Error(`no value for parameter ${p.name}`);
-      if (v.length !== sizeOf(p.shape)) throw new Error(`parameter ${p.name} has ${v.length} values, expected ${sizeOf(p.shape)} for shape [${p.shape}]`);
+      if (v.length !== sizeOf(p.shape))
+        throw new Error(
+          `parameter ${p.name} has ${v.length} values, expected ${sizeOf(p.shape)} for shape [${p.shape}]`,
+        );
       const initial = tf.tensor(v, p.shape, 'float32');
       variables.set(p.name, tf.variable(initial, p.trainable, `${namePrefix}/${p.name}/${uniqueSuffix()}`));
       initial.dispose(); // the variable holds its own copy
@@ -43,12 +46,16 @@ export class Network {
 
   /** Trainable variables, in order (what optimisers update and E4 concatenates). */
   trainable(): tf.Variable[] {
-    return paramSpecs(this.spec).filter((p) => p.trainable).map((p) => this.get(p.name));
+    return paramSpecs(this.spec)
+      .filter((p) => p.trainable)
+      .map((p) => this.get(p.name));
   }
 
   /** Trainable parameter names, in the same order as trainable(). */
   trainableNames(): string[] {
-    return paramSpecs(this.spec).filter((p) => p.trainable).map((p) => p.name);
+    return paramSpecs(this.spec)
+      .filter((p) => p.trainable)
+      .map((p) => p.name);
   }
 
   /**
@@ -58,14 +65,20 @@ export class Network {
    * (a VAE decoder's logits are its output before the final sigmoid); the result is then [N, features].
    * `trace` collects each layer's per-example output shape.
    */
-  apply(x: tf.Tensor, options: { training?: boolean; seed?: number; batchStats?: BatchStat[]; layers?: number; trace?: number[][] } = {}): tf.Tensor2D {
+  apply(
+    x: tf.Tensor,
+    options: { training?: boolean; seed?: number; batchStats?: BatchStat[]; layers?: number; trace?: number[][] } = {},
+  ): tf.Tensor2D {
     const training = options.training ?? false;
     const count = options.layers ?? this.spec.layers.length;
     let h: tf.Tensor = x;
     const layers = this.spec.layers;
     for (let i = 0; i < count; i++) {
       const next = i + 1 < count ? layers[i + 1] : undefined;
-      if (next?.type === 'maxPool2d' && (layers[i].type === 'relu' || (layers[i].type === 'leakyRelu' && (layers[i] as { alpha: number }).alpha > 0))) {
+      if (
+        next?.type === 'maxPool2d' &&
+        (layers[i].type === 'relu' || (layers[i].type === 'leakyRelu' && (layers[i] as { alpha: number }).alpha > 0))
+      ) {
         // pool, then activate: a monotone activation commutes with max (same values, same argmax), and
         // runs on 4× fewer values — the DCGAN critic's LeakyReLU → maxpool pairs
         options.trace?.push(h.shape.slice(1));
@@ -118,7 +131,14 @@ export interface BatchStat {
   variance: tf.Tensor1D;
 }
 
-function applyLayer(layer: LayerSpec, i: number, h: tf.Tensor, net: Network, training: boolean, options: { seed?: number; batchStats?: BatchStat[] }): tf.Tensor {
+function applyLayer(
+  layer: LayerSpec,
+  i: number,
+  h: tf.Tensor,
+  net: Network,
+  training: boolean,
+  options: { seed?: number; batchStats?: BatchStat[] },
+): tf.Tensor {
   const n = h.shape[0];
   switch (layer.type) {
     case 'dense':
@@ -132,7 +152,9 @@ function applyLayer(layer: LayerSpec, i: number, h: tf.Tensor, net: Network, tra
     case 'sigmoid':
       return tf.sigmoid(h);
     case 'dropout':
-      return training && layer.rate > 0 ? tf.dropout(h, layer.rate, undefined, options.seed === undefined ? undefined : options.seed + i) : h;
+      return training && layer.rate > 0
+        ? tf.dropout(h, layer.rate, undefined, options.seed === undefined ? undefined : options.seed + i)
+        : h;
     case 'reshape':
       return h.reshape([n, ...layer.shape]);
     case 'flatten':
@@ -144,7 +166,12 @@ function applyLayer(layer: LayerSpec, i: number, h: tf.Tensor, net: Network, tra
       if (training) {
         const { mean, variance } = tf.moments(h, axes);
         const count = axes.reduce((c, k) => c * h.shape[k], 1);
-        options.batchStats?.push({ layer: i, count, mean: tf.keep(mean as tf.Tensor1D), variance: tf.keep(variance as tf.Tensor1D) });
+        options.batchStats?.push({
+          layer: i,
+          count,
+          mean: tf.keep(mean as tf.Tensor1D),
+          variance: tf.keep(variance as tf.Tensor1D),
+        });
         // (x − μ)·γ/√(σ² + ε) + β with broadcasting ops: the same numbers as tf.batchNorm, whose gradient
         // tiles its per-feature factors to the input's size (wasm's Tile: ~0.3 s per DCGAN layer)
         const scale = tf.mul(gamma, tf.rsqrt(tf.add(variance, layer.epsilon)));
@@ -153,14 +180,18 @@ function applyLayer(layer: LayerSpec, i: number, h: tf.Tensor, net: Network, tra
       return tf.batchNorm(h, net.get(`${i}.movingMean`), net.get(`${i}.movingVariance`), beta, gamma, layer.epsilon);
     }
     case 'conv2d':
-      return tf.add(tf.conv2d(h as tf.Tensor4D, net.get(`${i}.kernel`) as tf.Tensor4D, layer.stride, layer.padding), net.get(`${i}.bias`));
+      return tf.add(
+        tf.conv2d(h as tf.Tensor4D, net.get(`${i}.kernel`) as tf.Tensor4D, layer.stride, layer.padding),
+        net.get(`${i}.bias`),
+      );
     case 'maxPool2d':
       return tf.maxPool(h as tf.Tensor4D, layer.size, layer.stride, 'valid');
     case 'convTranspose2d': {
       const [, hIn, wIn] = h.shape as number[];
       const hOut = (hIn - 1) * layer.stride - 2 * layer.padding + layer.kernel;
       const wOut = (wIn - 1) * layer.stride - 2 * layer.padding + layer.kernel;
-      if (layer.kernel - layer.stride !== 2 * layer.padding) throw new Error(`convTranspose2d: only padding = (kernel − stride) / 2 maps onto tfjs's 'same' (layer ${i})`);
+      if (layer.kernel - layer.stride !== 2 * layer.padding)
+        throw new Error(`convTranspose2d: only padding = (kernel − stride) / 2 maps onto tfjs's 'same' (layer ${i})`);
       const kernel = net.get(`${i}.kernel`) as tf.Tensor4D;
       // wasm/cpu: one XNNPACK conv2d + interleave (their conv2dTranspose kernel is a plain loop); the same numbers
       const y = SUBPIXEL_BACKENDS.has(tf.getBackend())

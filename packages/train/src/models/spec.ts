@@ -61,13 +61,30 @@ export function paramSpecs(spec: NetworkSpec): ParamSpec[] {
   spec.layers.forEach((layer, i) => {
     switch (layer.type) {
       case 'dense':
-        out.push({ name: `${i}.kernel`, shape: [layer.inputs, layer.units], trainable: true }, { name: `${i}.bias`, shape: [layer.units], trainable: true });
+        out.push(
+          { name: `${i}.kernel`, shape: [layer.inputs, layer.units], trainable: true },
+          { name: `${i}.bias`, shape: [layer.units], trainable: true },
+        );
         break;
       case 'conv2d':
-        out.push({ name: `${i}.kernel`, shape: [layer.kernel, layer.kernel, layer.inChannels, layer.filters], trainable: true }, { name: `${i}.bias`, shape: [layer.filters], trainable: true });
+        out.push(
+          {
+            name: `${i}.kernel`,
+            shape: [layer.kernel, layer.kernel, layer.inChannels, layer.filters],
+            trainable: true,
+          },
+          { name: `${i}.bias`, shape: [layer.filters], trainable: true },
+        );
         break;
       case 'convTranspose2d':
-        out.push({ name: `${i}.kernel`, shape: [layer.kernel, layer.kernel, layer.filters, layer.inChannels], trainable: true }, { name: `${i}.bias`, shape: [layer.filters], trainable: true });
+        out.push(
+          {
+            name: `${i}.kernel`,
+            shape: [layer.kernel, layer.kernel, layer.filters, layer.inChannels],
+            trainable: true,
+          },
+          { name: `${i}.bias`, shape: [layer.filters], trainable: true },
+        );
         break;
       case 'batchNorm':
         out.push(
@@ -90,7 +107,9 @@ export function sizeOf(shape: readonly number[]): number {
 
 /** Trainable parameter count (E3's n_G and n_D). */
 export function countTrainable(spec: NetworkSpec): number {
-  return paramSpecs(spec).filter((p) => p.trainable).reduce((s, p) => s + sizeOf(p.shape), 0);
+  return paramSpecs(spec)
+    .filter((p) => p.trainable)
+    .reduce((s, p) => s + sizeOf(p.shape), 0);
 }
 
 /** True when the network is a chain of dense layers with pointwise activations only (the fast paths). */
@@ -103,7 +122,9 @@ export function isDenseChain(spec: NetworkSpec): boolean {
  * [−1, 1], sigmoid [0, 1], otherwise null (unbounded). export writes it into its manifest (`range`).
  */
 export function outputRange(spec: NetworkSpec): [number, number] | null {
-  const last = [...spec.layers].reverse().find((l) => l.type !== 'dropout' && l.type !== 'reshape' && l.type !== 'flatten');
+  const last = [...spec.layers]
+    .reverse()
+    .find((l) => l.type !== 'dropout' && l.type !== 'reshape' && l.type !== 'flatten');
   if (last?.type === 'tanh') return [-1, 1];
   if (last?.type === 'sigmoid') return [0, 1];
   return null;

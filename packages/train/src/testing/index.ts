@@ -18,8 +18,21 @@ export async function makeTinyData(root: string, count = 128): Promise<string> {
 export function tinyConfig(data: string, overrides: Record<string, unknown> = {}): TrainConfig {
   return resolveTrainConfig({
     overrides: {
-      name: 'tiny', data, latentDim: 64, generatorHidden: [8], criticHidden: [8], batchSize: 8, iterations: 30, backend: 'wasm',
-      logEvery: 5, snapshotEvery: 0, checkpointEvery: 10, milestones: [0], diagnosticsSamples: 16, fixedSamples: 4, ...overrides,
+      name: 'tiny',
+      data,
+      latentDim: 64,
+      generatorHidden: [8],
+      criticHidden: [8],
+      batchSize: 8,
+      iterations: 30,
+      backend: 'wasm',
+      logEvery: 5,
+      snapshotEvery: 0,
+      checkpointEvery: 10,
+      milestones: [0],
+      diagnosticsSamples: 16,
+      fixedSamples: 4,
+      ...overrides,
     },
   });
 }
@@ -30,7 +43,11 @@ export function tinyConfig(data: string, overrides: Record<string, unknown> = {}
  */
 export function tinyDcganCritic(hidden?: number): NetworkSpec {
   const head: NetworkSpec['layers'] = hidden
-    ? [{ type: 'dense', inputs: 48, units: hidden }, { type: 'leakyRelu', alpha: 0.01 }, { type: 'dense', inputs: hidden, units: 1 }]
+    ? [
+        { type: 'dense', inputs: 48, units: hidden },
+        { type: 'leakyRelu', alpha: 0.01 },
+        { type: 'dense', inputs: hidden, units: 1 },
+      ]
     : [{ type: 'dense', inputs: 48, units: 1 }];
   return {
     role: 'critic',

@@ -29,7 +29,16 @@ export type RefNet = RefLayer[];
 export function refNet(spec: NetworkSpec, values: Map<string, Float32Array>): RefNet {
   const net: RefNet = [];
   spec.layers.forEach((l, i) => {
-    if (l.type === 'dense') net.push({ name: i, inputs: l.inputs, units: l.units, W: Float64Array.from(values.get(`${i}.kernel`)!), b: Float64Array.from(values.get(`${i}.bias`)!), act: 'none', alpha: 0 });
+    if (l.type === 'dense')
+      net.push({
+        name: i,
+        inputs: l.inputs,
+        units: l.units,
+        W: Float64Array.from(values.get(`${i}.kernel`)!),
+        b: Float64Array.from(values.get(`${i}.bias`)!),
+        act: 'none',
+        alpha: 0,
+      });
     else if (l.type === 'leakyRelu') Object.assign(net[net.length - 1], { act: 'leakyRelu', alpha: l.alpha });
     else if (l.type === 'relu' || l.type === 'tanh' || l.type === 'sigmoid') net[net.length - 1].act = l.type;
     else throw new Error(`reference: unsupported layer ${l.type}`);
@@ -118,12 +127,15 @@ export function zeroGrads(net: RefNet): Grads {
  * given) and returns the gradient with respect to the input.
  */
 export function backprop(net: RefNet, t: Trace, upstream: Float64Array, grads: Grads | null): Float64Array {
-  let delta = upstream.map((u, q) => u * actDeriv(net[net.length - 1].act, net[net.length - 1].alpha, t.pre[net.length - 1][q]));
+  let delta = upstream.map(
+    (u, q) => u * actDeriv(net[net.length - 1].act, net[net.length - 1].alpha, t.pre[net.length - 1][q]),
+  );
   for (let l = net.length - 1; l >= 0; l--) {
     const L = net[l];
     const a = t.inputs[l];
     if (grads) {
-      for (let p = 0; p < L.inputs; p++) for (let q = 0; q < L.units; q++) grads.W[l][p * L.units + q] += a[p] * delta[q];
+      for (let p = 0; p < L.inputs; p++)
+        for (let q = 0; q < L.units; q++) grads.W[l][p * L.units + q] += a[p] * delta[q];
       for (let q = 0; q < L.units; q++) grads.b[l][q] += delta[q];
     }
     const back = new Float64Array(L.inputs);
@@ -209,7 +221,15 @@ export interface CriticLoss {
 }
 
 /** L_D = mean D(x̃) − mean D(x) [+ λ mean (‖∇D(x̂)‖ − 1)²] and, if `grads` is given, its gradient. */
-export function criticLoss(critic: RefNet, real: Float64Array[], fake: Float64Array[], eps: ArrayLike<number>, lambda: number, gp: boolean, grads: Grads | null): CriticLoss {
+export function criticLoss(
+  critic: RefNet,
+  real: Float64Array[],
+  fake: Float64Array[],
+  eps: ArrayLike<number>,
+  lambda: number,
+  gp: boolean,
+  grads: Grads | null,
+): CriticLoss {
   const B = real.length;
   let dReal = 0;
   let dFake = 0;
@@ -251,7 +271,9 @@ export function generatorLoss(gen: RefNet, critic: RefNet, z: Float64Array[], gr
   return loss;
 }
 
-export type RefOptimizer = { type: 'adam'; lr: number; beta1: number; beta2: number; eps: number } | { type: 'rmsprop'; lr: number; alpha: number; eps: number };
+export type RefOptimizer =
+  | { type: 'adam'; lr: number; beta1: number; beta2: number; eps: number }
+  | { type: 'rmsprop'; lr: number; alpha: number; eps: number };
 
 export interface RefOptState {
   step: number;
@@ -294,20 +316,36 @@ export interface RefTrainer {
   criticOpt: RefOptState;
 }
 
-export function refTrainer(genSpec: NetworkSpec, criticSpec: NetworkSpec, gen: Map<string, Float32Array>, critic: Map<string, Float32Array>): RefTrainer {
+export function refTrainer(
+  genSpec: NetworkSpec,
+  criticSpec: NetworkSpec,
+  gen: Map<string, Float32Array>,
+  critic: Map<string, Float32Array>,
+): RefTrainer {
   const g = refNet(genSpec, gen);
   const c = refNet(criticSpec, critic);
-  return { gen: g, critic: c, genOpt: { step: 0, m: zeroGrads(g), v: zeroGrads(g) }, criticOpt: { step: 0, m: zeroGrads(c), v: zeroGrads(c) } };
+  return {
+    gen: g,
+    critic: c,
+    genOpt: { step: 0, m: zeroGrads(g), v: zeroGrads(g) },
+    criticOpt: { step: 0, m: zeroGrads(c), v: zeroGrads(c) },
+  };
 }
 
 /** One generator iteration (nCritic critic steps, one generator step) on the reference. */
-export function refIteration(r: RefTrainer, inputs: IterationInputs, trainImages: Float32Array, cfg: RefConfig): IterationStats {
+export function refIteration(
+  r: RefTrainer,
+  inputs: IterationInputs,
+  trainImages: Float32Array,
+  cfg: RefConfig,
+): IterationStats {
   const nC = inputs.indices.length;
   const B = inputs.indices[0].length;
   const d = r.critic[0].inputs;
   const dz = r.gen[0].inputs;
   const gp = cfg.loss === 'gp';
-  const rows = (z: Float32Array) => Array.from({ length: z.length / dz }, (_, i) => Float64Array.from(z.subarray(i * dz, (i + 1) * dz)));
+  const rows = (z: Float32Array) =>
+    Array.from({ length: z.length / dz }, (_, i) => Float64Array.from(z.subarray(i * dz, (i + 1) * dz)));
   let lossD = 0;
   let gpSum = 0;
   let last: CriticLoss | null = null;
@@ -328,7 +366,12 @@ export function refIteration(r: RefTrainer, inputs: IterationInputs, trainImages
   const std = Math.sqrt(norms.reduce((a, b) => a + (b - mean) ** 2, 0) / B); // population std, as E6
   let clipped = 0;
   let total = 0;
-  for (const L of r.critic) for (const p of [L.W, L.b]) for (const v of p) { total++; if (Math.abs(v) >= cfg.clipValue) clipped++; }
+  for (const L of r.critic)
+    for (const p of [L.W, L.b])
+      for (const v of p) {
+        total++;
+        if (Math.abs(v) >= cfg.clipValue) clipped++;
+      }
   return {
     lossD,
     lossG,
@@ -368,7 +411,13 @@ export function refChain(sizes: number[], theta: ArrayLike<number>, alpha: numbe
 }
 
 /** A reference chain with weights U(−1, 1)·scale/√fan-in and biases U(−0.1, 0.1) from `rand`. */
-export function randomRefNet(sizes: number[], rand: () => number, alpha: number, out: 'none' | 'tanh', scale = 1): RefNet {
+export function randomRefNet(
+  sizes: number[],
+  rand: () => number,
+  alpha: number,
+  out: 'none' | 'tanh',
+  scale = 1,
+): RefNet {
   const theta: number[] = [];
   sizes.slice(0, -1).forEach((n, k) => {
     for (let i = 0; i < n * sizes[k + 1]; i++) theta.push(((rand() * 2 - 1) * scale) / Math.sqrt(n));

@@ -7,7 +7,13 @@ import { Network, initialValues } from '../models/network.js';
 import type { NetworkSpec } from '../models/spec.js';
 import { BatchSampler, drawIterationInputs } from '../sampling.js';
 import { netValues, refIteration, refTrainer } from '../testing/reference.js';
-import { STAT_FIELDS, type IterationStats, type Trainer, type TrainerState, type WganStepSettings } from '../trainer.js';
+import {
+  STAT_FIELDS,
+  type IterationStats,
+  type Trainer,
+  type TrainerState,
+  type WganStepSettings,
+} from '../trainer.js';
 import { device } from './webgpu-fused/gpu.test-helpers.js';
 
 /**
@@ -53,9 +59,33 @@ interface Case {
 const CASES: Case[] = [
   { name: 'WGAN-GP, LeakyReLU critic', loss: 'gp', slope: 0.2, criticHidden: [20, 12], batchSize: 16, iterations: 3 },
   { name: 'WGAN-GP, ReLU critic, B = 12', loss: 'gp', slope: 0, criticHidden: [20], batchSize: 12, iterations: 3 },
-  { name: 'WGAN-GP, ‖∇D(x̂)‖ = 0 on the first critic step', loss: 'gp', slope: 0.2, criticHidden: [20], batchSize: 16, iterations: 2, zeroCriticOutput: true },
-  { name: 'weight clipping at the bound (RMSprop)', loss: 'clip', slope: 0.2, criticHidden: [20, 12], batchSize: 16, iterations: 3, expectClipped: true },
-  { name: 'WGAN-GP, resumed mid-epoch', loss: 'gp', slope: 0.2, criticHidden: [20, 12], batchSize: 16, iterations: 4, resumeAfter: 2 },
+  {
+    name: 'WGAN-GP, ‖∇D(x̂)‖ = 0 on the first critic step',
+    loss: 'gp',
+    slope: 0.2,
+    criticHidden: [20],
+    batchSize: 16,
+    iterations: 2,
+    zeroCriticOutput: true,
+  },
+  {
+    name: 'weight clipping at the bound (RMSprop)',
+    loss: 'clip',
+    slope: 0.2,
+    criticHidden: [20, 12],
+    batchSize: 16,
+    iterations: 3,
+    expectClipped: true,
+  },
+  {
+    name: 'WGAN-GP, resumed mid-epoch',
+    loss: 'gp',
+    slope: 0.2,
+    criticHidden: [20, 12],
+    batchSize: 16,
+    iterations: 4,
+    resumeAfter: 2,
+  },
 ];
 
 /** Cases a row cannot pass yet, with the fix that makes it pass (removed once that fix is merged). */
@@ -65,20 +95,46 @@ const KNOWN_FAILURES: Partial<Record<Row['implementation'], string[]>> = {};
 function specs(c: Case): { gen: NetworkSpec; critic: NetworkSpec } {
   const hidden = c.slope === 0 ? ({ type: 'relu' } as const) : ({ type: 'leakyRelu', alpha: c.slope } as const);
   return {
-    gen: { role: 'generator', inputSize: dz, outputSize: d, layers: denseStack([dz, 20, d], hidden, { type: 'tanh' }), init: { scheme: 'torch-default' } },
-    critic: { role: 'critic', inputSize: d, outputSize: 1, layers: denseStack([d, ...c.criticHidden, 1], hidden, null), init: { scheme: 'torch-default' } },
+    gen: {
+      role: 'generator',
+      inputSize: dz,
+      outputSize: d,
+      layers: denseStack([dz, 20, d], hidden, { type: 'tanh' }),
+      init: { scheme: 'torch-default' },
+    },
+    critic: {
+      role: 'critic',
+      inputSize: d,
+      outputSize: 1,
+      layers: denseStack([d, ...c.criticHidden, 1], hidden, null),
+      init: { scheme: 'torch-default' },
+    },
   };
 }
 
 function settings(c: Case): WganStepSettings {
   // ε = 1e-3 keeps Adam/RMSprop from amplifying float32 noise in gradients that are zero in exact arithmetic;
   // the clipping case's learning rate is large so that weights reach ±c within a few steps
-  const opt = c.loss === 'gp' ? { type: 'adam' as const, lr: 1e-3, beta1: 0.5, beta2: 0.9, eps: 1e-3 } : { type: 'rmsprop' as const, lr: 3e-3, alpha: 0.99, eps: 1e-3 };
-  return { loss: c.loss, lambda: 10, clipValue: 0.01, nCritic: 5, batchSize: c.batchSize, optimizerG: opt, optimizerD: opt };
+  const opt =
+    c.loss === 'gp'
+      ? { type: 'adam' as const, lr: 1e-3, beta1: 0.5, beta2: 0.9, eps: 1e-3 }
+      : { type: 'rmsprop' as const, lr: 3e-3, alpha: 0.99, eps: 1e-3 };
+  return {
+    loss: c.loss,
+    lambda: 10,
+    clipValue: 0.01,
+    nCritic: 5,
+    batchSize: c.batchSize,
+    optimizerG: opt,
+    optimizerD: opt,
+  };
 }
 
 /** max |got − want| / max |want| per tensor, the worst over tensors, and its name. */
-function worstTensorError(got: Map<string, Float32Array>, want: Map<string, Float64Array>): { worst: number; name: string } {
+function worstTensorError(
+  got: Map<string, Float32Array>,
+  want: Map<string, Float64Array>,
+): { worst: number; name: string } {
   let worst = 0;
   let name = '';
   for (const [k, w] of want) {
@@ -114,7 +170,10 @@ describe.each(IMPLEMENTATIONS)('$implementation against the float64 reference', 
 
   async function build(c: Case, s: WganStepSettings, state: TrainerState, images: Float32Array): Promise<Trainer> {
     const { gen, critic } = specs(c);
-    const nets = [Network.fromValues(gen, state.generator, 'parity-g'), Network.fromValues(critic, state.critic, 'parity-d')];
+    const nets = [
+      Network.fromValues(gen, state.generator, 'parity-g'),
+      Network.fromValues(critic, state.critic, 'parity-d'),
+    ];
     const trainer = await createGanTrainer({
       settings: s,
       implementation: row.implementation,
@@ -136,56 +195,76 @@ describe.each(IMPLEMENTATIONS)('$implementation against the float64 reference', 
   const known = KNOWN_FAILURES[row.implementation] ?? [];
   for (const c of CASES) {
     const test = !row.available ? it.skip : known.includes(c.name) ? it.fails : it;
-    test(c.name, async () => {
-      const s = settings(c);
-      const { gen, critic } = specs(c);
-      const rng = Rng.fromSeed(41);
-      const images = rng.fillUniform(new Float32Array(nTrain * d), -1, 1);
-      const g0 = initialValues(gen, rng);
-      const c0 = initialValues(critic, rng);
-      if (c.zeroCriticOutput) c0.get(`${critic.layers.length - 1}.kernel`)!.fill(0);
-      const kind = s.optimizerD.type;
-      const initial: TrainerState = { generator: g0, critic: c0, generatorOptimizer: { kind, step: 0, slots: [] }, criticOptimizer: { kind, step: 0, slots: [] } };
-      const ref = refTrainer(gen, critic, g0, c0);
-      let trainer = await build(c, s, initial, images);
-      const draw = Rng.fromSeed(7);
-      const sampler = new BatchSampler(nTrain, c.batchSize, 3);
-      const got: IterationStats[] = [];
-      const want: IterationStats[] = [];
-      for (let k = 0; k < c.iterations; k++) {
-        if (c.resumeAfter === k) {
-          got.push(...((await trainer.readStats()) as IterationStats[]));
-          const state = await trainer.getState();
-          expect(state.criticOptimizer.step).toBe(k * s.nCritic);
-          trainer = await build(c, s, state, images);
-          // the run goes on mid-epoch: 5 batches of 16 per iteration, 6 per epoch
-          expect((k * s.nCritic) % sampler.batchesPerEpoch).not.toBe(0);
+    test(
+      c.name,
+      async () => {
+        const s = settings(c);
+        const { gen, critic } = specs(c);
+        const rng = Rng.fromSeed(41);
+        const images = rng.fillUniform(new Float32Array(nTrain * d), -1, 1);
+        const g0 = initialValues(gen, rng);
+        const c0 = initialValues(critic, rng);
+        if (c.zeroCriticOutput) c0.get(`${critic.layers.length - 1}.kernel`)!.fill(0);
+        const kind = s.optimizerD.type;
+        const initial: TrainerState = {
+          generator: g0,
+          critic: c0,
+          generatorOptimizer: { kind, step: 0, slots: [] },
+          criticOptimizer: { kind, step: 0, slots: [] },
+        };
+        const ref = refTrainer(gen, critic, g0, c0);
+        let trainer = await build(c, s, initial, images);
+        const draw = Rng.fromSeed(7);
+        const sampler = new BatchSampler(nTrain, c.batchSize, 3);
+        const got: IterationStats[] = [];
+        const want: IterationStats[] = [];
+        for (let k = 0; k < c.iterations; k++) {
+          if (c.resumeAfter === k) {
+            got.push(...((await trainer.readStats()) as IterationStats[]));
+            const state = await trainer.getState();
+            expect(state.criticOptimizer.step).toBe(k * s.nCritic);
+            trainer = await build(c, s, state, images);
+            // the run goes on mid-epoch: 5 batches of 16 per iteration, 6 per epoch
+            expect((k * s.nCritic) % sampler.batchesPerEpoch).not.toBe(0);
+          }
+          const inputs = drawIterationInputs(draw, sampler, {
+            nCritic: s.nCritic,
+            batchSize: c.batchSize,
+            latentDim: dz,
+          });
+          trainer.iteration(inputs);
+          want.push(refIteration(ref, inputs, images, s));
         }
-        const inputs = drawIterationInputs(draw, sampler, { nCritic: s.nCritic, batchSize: c.batchSize, latentDim: dz });
-        trainer.iteration(inputs);
-        want.push(refIteration(ref, inputs, images, s));
-      }
-      got.push(...((await trainer.readStats()) as IterationStats[]));
-      expect(got).toHaveLength(c.iterations);
-      if (c.zeroCriticOutput) expect(want[0].gp).toBeGreaterThan(0);
-      if (c.expectClipped) expect(want[c.iterations - 1].clipFraction).toBeGreaterThan(0);
-      // a weight the float64 update takes past ±c can land one float32 ulp inside the bound (not clipped):
-      // the clip fraction may differ by that one weight
-      const criticCount = [...c0.values()].reduce((n, v) => n + v.length, 0);
-      got.forEach((st, k) => {
-        for (const f of STAT_FIELDS) {
-          const tol = f === 'clipFraction' ? 1.5 / criticCount : 1e-4;
-          if (Number.isNaN(want[k][f])) expect(st[f], `${f} at iteration ${k}`).toBeNaN();
-          else expect(Math.abs(st[f] - want[k][f]) / Math.max(1, Math.abs(want[k][f])), `${f} at iteration ${k}: ${st[f]} vs ${want[k][f]}`).toBeLessThanOrEqual(tol);
+        got.push(...((await trainer.readStats()) as IterationStats[]));
+        expect(got).toHaveLength(c.iterations);
+        if (c.zeroCriticOutput) expect(want[0].gp).toBeGreaterThan(0);
+        if (c.expectClipped) expect(want[c.iterations - 1].clipFraction).toBeGreaterThan(0);
+        // a weight the float64 update takes past ±c can land one float32 ulp inside the bound (not clipped):
+        // the clip fraction may differ by that one weight
+        const criticCount = [...c0.values()].reduce((n, v) => n + v.length, 0);
+        got.forEach((st, k) => {
+          for (const f of STAT_FIELDS) {
+            const tol = f === 'clipFraction' ? 1.5 / criticCount : 1e-4;
+            if (Number.isNaN(want[k][f])) expect(st[f], `${f} at iteration ${k}`).toBeNaN();
+            else
+              expect(
+                Math.abs(st[f] - want[k][f]) / Math.max(1, Math.abs(want[k][f])),
+                `${f} at iteration ${k}: ${st[f]} vs ${want[k][f]}`,
+              ).toBeLessThanOrEqual(tol);
+          }
+        });
+        const state = await trainer.getState();
+        for (const [net, refNet] of [
+          ['generator', ref.gen],
+          ['critic', ref.critic],
+        ] as const) {
+          const e = worstTensorError(state[net], netValues(refNet));
+          expect(e.worst, `${net} ${e.name}`).toBeLessThanOrEqual(1e-4);
         }
-      });
-      const state = await trainer.getState();
-      for (const [net, refNet] of [['generator', ref.gen], ['critic', ref.critic]] as const) {
-        const e = worstTensorError(state[net], netValues(refNet));
-        expect(e.worst, `${net} ${e.name}`).toBeLessThanOrEqual(1e-4);
-      }
-      expect(state.criticOptimizer.step).toBe(c.iterations * s.nCritic);
-      expect(state.generatorOptimizer.step).toBe(c.iterations);
-    }, 120_000);
+        expect(state.criticOptimizer.step).toBe(c.iterations * s.nCritic);
+        expect(state.generatorOptimizer.step).toBe(c.iterations);
+      },
+      120_000,
+    );
   }
 });

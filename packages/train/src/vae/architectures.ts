@@ -14,7 +14,11 @@ import type { NetworkSpec } from '../models/spec.js';
 export const SEED002_ENCODER_HIDDEN = [512, 256, 128];
 export const SEED002_DECODER_HIDDEN = [400, 600, 800];
 
-export function seed002Encoder(latentDim: number, hidden: number[] = SEED002_ENCODER_HIDDEN, inputSize = IMAGE_SIZE): NetworkSpec {
+export function seed002Encoder(
+  latentDim: number,
+  hidden: number[] = SEED002_ENCODER_HIDDEN,
+  inputSize = IMAGE_SIZE,
+): NetworkSpec {
   return {
     role: 'encoder',
     inputSize,
@@ -24,7 +28,11 @@ export function seed002Encoder(latentDim: number, hidden: number[] = SEED002_ENC
   };
 }
 
-export function seed002Decoder(latentDim: number, hidden: number[] = SEED002_DECODER_HIDDEN, outputSize = IMAGE_SIZE): NetworkSpec {
+export function seed002Decoder(
+  latentDim: number,
+  hidden: number[] = SEED002_DECODER_HIDDEN,
+  outputSize = IMAGE_SIZE,
+): NetworkSpec {
   return {
     role: 'decoder',
     inputSize: latentDim,
@@ -37,6 +45,9 @@ export function seed002Decoder(latentDim: number, hidden: number[] = SEED002_DEC
 /** The number of decoder layers that produce its logits (all but the final sigmoid); throws for another spec. */
 export function decoderLogitLayers(decoder: NetworkSpec): number {
   const last = decoder.layers[decoder.layers.length - 1];
-  if (last?.type !== 'sigmoid') throw new Error(`a VAE decoder must end in a sigmoid layer (its logits feed the likelihood); this one ends in ${last?.type ?? 'nothing'}`);
+  if (last?.type !== 'sigmoid')
+    throw new Error(
+      `a VAE decoder must end in a sigmoid layer (its logits feed the likelihood); this one ends in ${last?.type ?? 'nothing'}`,
+    );
   return decoder.layers.length - 1;
 }

@@ -9,8 +9,16 @@ import { VaeTrainer } from './trainer.js';
  * The VAE trainer for a resolved config (model `vae`): the loop's generator is the decoder and its critic
  * the encoder; optimizerG drives the decoder, optimizerD the encoder.
  */
-export function createVaeTrainer(config: TrainConfig, o: { generator: Network; critic: Network; images: Float32Array; imageCount: number }): VaeTrainer {
-  const common = { encoder: o.critic, decoder: o.generator, latentDim: config.latentDim, logCCoefficient: config.logCCoefficient };
+export function createVaeTrainer(
+  config: TrainConfig,
+  o: { generator: Network; critic: Network; images: Float32Array; imageCount: number },
+): VaeTrainer {
+  const common = {
+    encoder: o.critic,
+    decoder: o.generator,
+    latentDim: config.latentDim,
+    logCCoefficient: config.logCCoefficient,
+  };
   return new VaeTrainer({
     ...common,
     images: o.images,

@@ -88,7 +88,14 @@ export class VaeDiagnostics implements EpochReporter {
     const recon = await this.reconstruct(originals, n);
     await writeF32(join(dir, `reconstructions-${tag}.f32`), recon);
     files.push(`${VAE_DIR}/reconstructions-${tag}.f32`);
-    if (await writePng(join(dir, `reconstructions-${tag}.png`), interleaveRows(originals, recon, n, cols), 2 * n, { cols, pad: 2, scale: 2 })) files.push(`${VAE_DIR}/reconstructions-${tag}.png`);
+    if (
+      await writePng(join(dir, `reconstructions-${tag}.png`), interleaveRows(originals, recon, n, cols), 2 * n, {
+        cols,
+        pad: 2,
+        scale: 2,
+      })
+    )
+      files.push(`${VAE_DIR}/reconstructions-${tag}.png`);
 
     if (twoD && means) {
       if (!existsSync(join(dir, 'test-labels.u8'))) await writeFileAtomic(join(dir, 'test-labels.u8'), test.labels);
@@ -98,14 +105,23 @@ export class VaeDiagnostics implements EpochReporter {
       const manifold = await this.decode(manifoldLatents(side), side * side);
       await writeF32(join(dir, `manifold-${tag}.f32`), manifold);
       files.push(`${VAE_DIR}/manifold-${tag}.f32`);
-      if (await writePng(join(dir, `manifold-${tag}.png`), manifold, side * side, { cols: side, pad: 0 })) files.push(`${VAE_DIR}/manifold-${tag}.png`);
+      if (await writePng(join(dir, `manifold-${tag}.png`), manifold, side * side, { cols: side, pad: 0 }))
+        files.push(`${VAE_DIR}/manifold-${tag}.png`);
     }
 
     const train = ctx.running;
     return {
       epoch: ctx.epoch,
       iteration: ctx.iteration,
-      summary: { trainLoss: train.loss, trainRecon: train.recon, trainKl: train.kl, trainBce: train.bce, testLoss: figures.loss, testRecon: figures.recon, testKl: figures.kl },
+      summary: {
+        trainLoss: train.loss,
+        trainRecon: train.recon,
+        trainKl: train.kl,
+        trainBce: train.bce,
+        testLoss: figures.loss,
+        testRecon: figures.recon,
+        testKl: figures.kl,
+      },
       train,
       test: figures,
       files,
@@ -116,7 +132,11 @@ export class VaeDiagnostics implements EpochReporter {
    * The negative ELBO on the whole test set (one ε per image from `rng`), and with `keepMeans` every
    * image's μ(x) [n, d_z].
    */
-  private async testElbo(test: DataSplit, rng: Rng, keepMeans: boolean): Promise<{ figures: VaeTestFigures; means: Float32Array | null }> {
+  private async testElbo(
+    test: DataSplit,
+    rng: Rng,
+    keepMeans: boolean,
+  ): Promise<{ figures: VaeTestFigures; means: Float32Array | null }> {
     const { encoder, decoder, latentDim: d, logCCoefficient } = this.o;
     const chunk = this.o.chunk ?? 1000;
     const sums = new Float64Array(5); // loss, recon, kl, bce, logC
@@ -162,7 +182,12 @@ export class VaeDiagnostics implements EpochReporter {
 }
 
 /** Rows of `cols` originals, each followed by the row of their reconstructions: [2n, 784] (n a multiple of cols). */
-export function interleaveRows(originals: Float32Array, reconstructions: Float32Array, n: number, cols: number): Float32Array {
+export function interleaveRows(
+  originals: Float32Array,
+  reconstructions: Float32Array,
+  n: number,
+  cols: number,
+): Float32Array {
   const out = new Float32Array(2 * n * 784);
   let k = 0;
   for (let start = 0; start < n; start += cols) {

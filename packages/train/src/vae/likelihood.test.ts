@@ -1,7 +1,14 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Rng } from '@wgan/core';
 import { initBackend, tf } from '@wgan/core/backend';
-import { continuousBernoulliTerms, gaussianKl, klToStandardNormal, LOG_C_TAYLOR_BOUND, logNormalizer, reparameterize } from './likelihood.js';
+import {
+  continuousBernoulliTerms,
+  gaussianKl,
+  klToStandardNormal,
+  LOG_C_TAYLOR_BOUND,
+  logNormalizer,
+  reparameterize,
+} from './likelihood.js';
 import { manifoldLatents, normalQuantile } from './manifold.js';
 
 beforeAll(async () => {
@@ -32,11 +39,14 @@ async function values(t: tf.Tensor): Promise<Float32Array> {
 describe('log C(λ), the continuous Bernoulli log-normaliser', () => {
   const lambdas = [0.01, 0.3, 0.499, 0.5, 0.501, 0.9];
 
-  it.each(lambdas)('λ = %s: equals −log ∫₀¹ λ^x (1 − λ)^(1−x) dx (float64 Simpson) to float32 precision', async (lambda) => {
-    const got = (await values(logNormalizer(tf.tensor1d([logit(lambda)]))))[0];
-    const want = logCByIntegral(lambda);
-    expect(Math.abs(got - want)).toBeLessThan(1e-6);
-  });
+  it.each(lambdas)(
+    'λ = %s: equals −log ∫₀¹ λ^x (1 − λ)^(1−x) dx (float64 Simpson) to float32 precision',
+    async (lambda) => {
+      const got = (await values(logNormalizer(tf.tensor1d([logit(lambda)]))))[0];
+      const want = logCByIntegral(lambda);
+      expect(Math.abs(got - want)).toBeLessThan(1e-6);
+    },
+  );
 
   it('covers both branches (the Taylor series near λ = ½, the exact form elsewhere) and is log 2 at λ = ½', async () => {
     expect(lambdas.filter((p) => Math.abs(logit(p)) < LOG_C_TAYLOR_BOUND)).toEqual([0.499, 0.5, 0.501]);
@@ -101,7 +111,8 @@ describe('Gaussian KL', () => {
     const mu = tf.tensor2d(rng.fillNormal(new Float32Array(12), 0, 2), [4, 3]);
     const logVar = tf.tensor2d(rng.fillNormal(new Float32Array(12)), [4, 3]);
     for (const v of await values(gaussianKl(mu, logVar, mu, logVar))) expect(Math.abs(v)).toBeLessThan(1e-6);
-    for (const v of await values(klToStandardNormal(tf.zeros([2, 5]) as tf.Tensor2D, tf.zeros([2, 5]) as tf.Tensor2D))) expect(Math.abs(v)).toBe(0);
+    for (const v of await values(klToStandardNormal(tf.zeros([2, 5]) as tf.Tensor2D, tf.zeros([2, 5]) as tf.Tensor2D)))
+      expect(Math.abs(v)).toBe(0);
   });
 
   it.each([
@@ -109,9 +120,24 @@ describe('Gaussian KL', () => {
     [-1.2, 0.3, 0.4, 2.1],
     [2, 3, -1, 0.5],
   ])('KL(N(%s, %s²) ‖ N(%s, %s²)) equals ∫ q log(q/p) by quadrature', async (m1, s1, m2, s2) => {
-    const got = (await values(gaussianKl(tf.tensor2d([[m1]]), tf.tensor2d([[Math.log(s1 * s1)]]), tf.tensor2d([[m2]]), tf.tensor2d([[Math.log(s2 * s2)]]))))[0];
-    const logPdf = (z: number, m: number, s: number) => -0.5 * Math.log(2 * Math.PI) - Math.log(s) - ((z - m) * (z - m)) / (2 * s * s);
-    const want = simpson((z) => Math.exp(logPdf(z, m1, s1)) * (logPdf(z, m1, s1) - logPdf(z, m2, s2)), m1 - 12 * s1, m1 + 12 * s1, 20000);
+    const got = (
+      await values(
+        gaussianKl(
+          tf.tensor2d([[m1]]),
+          tf.tensor2d([[Math.log(s1 * s1)]]),
+          tf.tensor2d([[m2]]),
+          tf.tensor2d([[Math.log(s2 * s2)]]),
+        ),
+      )
+    )[0];
+    const logPdf = (z: number, m: number, s: number) =>
+      -0.5 * Math.log(2 * Math.PI) - Math.log(s) - ((z - m) * (z - m)) / (2 * s * s);
+    const want = simpson(
+      (z) => Math.exp(logPdf(z, m1, s1)) * (logPdf(z, m1, s1) - logPdf(z, m2, s2)),
+      m1 - 12 * s1,
+      m1 + 12 * s1,
+      20000,
+    );
     expect(Math.abs(got - want)).toBeLessThan(1e-5 * Math.max(1, want));
   });
 
@@ -125,7 +151,9 @@ describe('Gaussian KL', () => {
   });
 
   it('reparameterize: z = μ + ε·exp(v/2)', async () => {
-    const z = await values(reparameterize(tf.tensor2d([[1, -2]]), tf.tensor2d([[Math.log(4), 0]]), tf.tensor2d([[0.5, -1]])));
+    const z = await values(
+      reparameterize(tf.tensor2d([[1, -2]]), tf.tensor2d([[Math.log(4), 0]]), tf.tensor2d([[0.5, -1]])),
+    );
     expect(Array.from(z)).toEqual([2, -3]);
   });
 });

@@ -46,7 +46,11 @@ export function logNormalizer(logits: tf.Tensor): tf.Tensor {
  *   nll  = bce − coefficient·logC   (the reconstruction term, −log p(x|z) at coefficient 1).
  * x: [B, D] in [0, 1]; logits: [B, D] → each [B].
  */
-export function continuousBernoulliTerms(x: tf.Tensor2D, logits: tf.Tensor2D, coefficient: number): { nll: tf.Tensor1D; bce: tf.Tensor1D; logC: tf.Tensor1D } {
+export function continuousBernoulliTerms(
+  x: tf.Tensor2D,
+  logits: tf.Tensor2D,
+  coefficient: number,
+): { nll: tf.Tensor1D; bce: tf.Tensor1D; logC: tf.Tensor1D } {
   return tf.tidy(() => {
     const bce = tf.sum(tf.sub(tf.softplus(logits), tf.mul(x, logits)), 1) as tf.Tensor1D;
     const logC = tf.sum(logNormalizer(logits), 1) as tf.Tensor1D;
@@ -60,7 +64,12 @@ export function continuousBernoulliTerms(x: tf.Tensor2D, logits: tf.Tensor2D, co
  *   ½ Σ_j [v₂ − v₁ + (e^{v₁} + (μ₁ − μ₂)²) / e^{v₂} − 1].
  * All [B, d] → [B].
  */
-export function gaussianKl(mu1: tf.Tensor2D, logVar1: tf.Tensor2D, mu2: tf.Tensor2D, logVar2: tf.Tensor2D): tf.Tensor1D {
+export function gaussianKl(
+  mu1: tf.Tensor2D,
+  logVar1: tf.Tensor2D,
+  mu2: tf.Tensor2D,
+  logVar2: tf.Tensor2D,
+): tf.Tensor1D {
   return tf.tidy(() => {
     const ratio = tf.div(tf.add(tf.exp(logVar1), tf.square(tf.sub(mu1, mu2))), tf.exp(logVar2));
     return tf.mul(tf.sum(tf.sub(tf.add(tf.sub(logVar2, logVar1), ratio), 1), 1), 0.5) as tf.Tensor1D;
@@ -69,7 +78,9 @@ export function gaussianKl(mu1: tf.Tensor2D, logVar1: tf.Tensor2D, mu2: tf.Tenso
 
 /** KL(q(z|x) ‖ N(0, I)) = −½ Σ_j (1 + v − μ² − e^v) per example (seed 002's kl_loss): [B, d] → [B]. */
 export function klToStandardNormal(mu: tf.Tensor2D, logVar: tf.Tensor2D): tf.Tensor1D {
-  return tf.tidy(() => tf.mul(tf.sum(tf.sub(tf.add(1, logVar), tf.add(tf.square(mu), tf.exp(logVar))), 1), -0.5) as tf.Tensor1D);
+  return tf.tidy(
+    () => tf.mul(tf.sum(tf.sub(tf.add(1, logVar), tf.add(tf.square(mu), tf.exp(logVar))), 1), -0.5) as tf.Tensor1D,
+  );
 }
 
 /** The reparameterisation trick: z = μ + ε·e^{v/2}, ε ~ N(0, I) given. All [B, d]. */

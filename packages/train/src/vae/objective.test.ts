@@ -17,7 +17,13 @@ beforeAll(async () => {
  */
 type Params = Map<string, Float64Array>;
 
-function denseRelu(spec: NetworkSpec, p: Params, input: Float64Array, rows: number, stopBeforeSigmoid: boolean): Float64Array {
+function denseRelu(
+  spec: NetworkSpec,
+  p: Params,
+  input: Float64Array,
+  rows: number,
+  stopBeforeSigmoid: boolean,
+): Float64Array {
   let h = input;
   let width = spec.inputSize;
   spec.layers.forEach((layer, i) => {
@@ -45,7 +51,17 @@ function denseRelu(spec: NetworkSpec, p: Params, input: Float64Array, rows: numb
   return h;
 }
 
-function referenceLoss(enc: NetworkSpec, encParams: Params, dec: NetworkSpec, decParams: Params, x: Float64Array, eps: Float64Array, B: number, dz: number, c: number): number {
+function referenceLoss(
+  enc: NetworkSpec,
+  encParams: Params,
+  dec: NetworkSpec,
+  decParams: Params,
+  x: Float64Array,
+  eps: Float64Array,
+  B: number,
+  dz: number,
+  c: number,
+): number {
   const h = denseRelu(enc, encParams, x, B, false);
   const z = new Float64Array(B * dz);
   let kl = 0;
@@ -75,53 +91,65 @@ describe('the VAE objective', () => {
   const enc = seed002Encoder(dz, [4], 6);
   const dec = seed002Decoder(dz, [5], 6);
 
-  it.each([0, 1, 0.4])('log C coefficient %s: tfjs autodiff gradients of the negative ELBO match float64 central differences', async (c) => {
-    const rng = Rng.fromSeed(11);
-    const encoder = Network.create(enc, rng);
-    const decoder = Network.create(dec, rng);
-    const x = rng.fillUniform(new Float32Array(B * 6), 0, 1);
-    const eps = rng.fillNormal(new Float32Array(B * dz));
-    const xt = tf.tensor2d(x, [B, 6]);
-    const et = tf.tensor2d(eps, [B, dz]);
-    const { value, grads } = tf.variableGrads(() => {
-      const t = vaeObjective(encoder, decoder, xt, et, c);
-      tf.dispose([t.recon, t.kl, t.bce, t.logC]);
-      return t.loss;
-    }, [...encoder.trainable(), ...decoder.trainable()]);
+  it.each([0, 1, 0.4])(
+    'log C coefficient %s: tfjs autodiff gradients of the negative ELBO match float64 central differences',
+    async (c) => {
+      const rng = Rng.fromSeed(11);
+      const encoder = Network.create(enc, rng);
+      const decoder = Network.create(dec, rng);
+      const x = rng.fillUniform(new Float32Array(B * 6), 0, 1);
+      const eps = rng.fillNormal(new Float32Array(B * dz));
+      const xt = tf.tensor2d(x, [B, 6]);
+      const et = tf.tensor2d(eps, [B, dz]);
+      const { value, grads } = tf.variableGrads(() => {
+        const t = vaeObjective(encoder, decoder, xt, et, c);
+        tf.dispose([t.recon, t.kl, t.bce, t.logC]);
+        return t.loss;
+      }, [...encoder.trainable(), ...decoder.trainable()]);
 
-    // float64 copies of every parameter, by network (the two share names such as "0.kernel")
-    const params = { encoder: new Map() as Params, decoder: new Map() as Params };
-    const entries: { p: Float64Array; grad: Float32Array; label: string }[] = [];
-    for (const [net, which] of [[encoder, 'encoder'], [decoder, 'decoder']] as const) {
-      for (const name of net.trainableNames()) {
-        const p = Float64Array.from((await net.get(name).data()) as Float32Array);
-        params[which].set(name, p);
-        entries.push({ p, grad: (await grads[net.get(name).name].data()) as Float32Array, label: `${which} ${name}` });
+      // float64 copies of every parameter, by network (the two share names such as "0.kernel")
+      const params = { encoder: new Map() as Params, decoder: new Map() as Params };
+      const entries: { p: Float64Array; grad: Float32Array; label: string }[] = [];
+      for (const [net, which] of [
+        [encoder, 'encoder'],
+        [decoder, 'decoder'],
+      ] as const) {
+        for (const name of net.trainableNames()) {
+          const p = Float64Array.from((await net.get(name).data()) as Float32Array);
+          params[which].set(name, p);
+          entries.push({
+            p,
+            grad: (await grads[net.get(name).name].data()) as Float32Array,
+            label: `${which} ${name}`,
+          });
+        }
       }
-    }
-    const x64 = Float64Array.from(x);
-    const eps64 = Float64Array.from(eps);
-    const reference = () => referenceLoss(enc, params.encoder, dec, params.decoder, x64, eps64, B, dz, c);
+      const x64 = Float64Array.from(x);
+      const eps64 = Float64Array.from(eps);
+      const reference = () => referenceLoss(enc, params.encoder, dec, params.decoder, x64, eps64, B, dz, c);
 
-    expect((await value.data())[0]).toBeCloseTo(reference(), 4);
-    const h = 1e-6;
-    let checked = 0;
-    for (const { p, grad, label } of entries) {
-      for (let i = 0; i < p.length; i++) {
-        const keep = p[i];
-        p[i] = keep + h;
-        const up = reference();
-        p[i] = keep - h;
-        const down = reference();
-        p[i] = keep;
-        const fd = (up - down) / (2 * h);
-        expect(Math.abs(grad[i] - fd), `${label}[${i}]: autodiff ${grad[i]}, finite difference ${fd}`).toBeLessThan(2e-4 * (1 + Math.abs(fd)));
-        checked++;
+      expect((await value.data())[0]).toBeCloseTo(reference(), 4);
+      const h = 1e-6;
+      let checked = 0;
+      for (const { p, grad, label } of entries) {
+        for (let i = 0; i < p.length; i++) {
+          const keep = p[i];
+          p[i] = keep + h;
+          const up = reference();
+          p[i] = keep - h;
+          const down = reference();
+          p[i] = keep;
+          const fd = (up - down) / (2 * h);
+          expect(Math.abs(grad[i] - fd), `${label}[${i}]: autodiff ${grad[i]}, finite difference ${fd}`).toBeLessThan(
+            2e-4 * (1 + Math.abs(fd)),
+          );
+          checked++;
+        }
       }
-    }
-    expect(checked).toBe(6 * 4 + 4 + 4 * 4 + 4 + (2 * 5 + 5) + (5 * 6 + 6)); // every encoder and decoder parameter
-    tf.dispose([value, xt, et, ...Object.values(grads)]);
-    encoder.dispose();
-    decoder.dispose();
-  });
+      expect(checked).toBe(6 * 4 + 4 + 4 * 4 + 4 + (2 * 5 + 5) + (5 * 6 + 6)); // every encoder and decoder parameter
+      tf.dispose([value, xt, et, ...Object.values(grads)]);
+      encoder.dispose();
+      decoder.dispose();
+    },
+  );
 });

@@ -34,13 +34,25 @@ export function decodeLogits(decoder: Network, z: tf.Tensor2D): tf.Tensor2D {
 }
 
 /** The batch objective and its parts. x: [B, 784] in [0, 1]; eps: [B, d_z] standard normals. */
-export function vaeObjective(encoder: Network, decoder: Network, x: tf.Tensor2D, eps: tf.Tensor2D, logCCoefficient: number): VaeTerms {
+export function vaeObjective(
+  encoder: Network,
+  decoder: Network,
+  x: tf.Tensor2D,
+  eps: tf.Tensor2D,
+  logCCoefficient: number,
+): VaeTerms {
   return tf.tidy(() => {
     const { mu, logVar } = encode(encoder, x);
     const logits = decodeLogits(decoder, reparameterize(mu, logVar, eps));
     const { nll, bce, logC } = continuousBernoulliTerms(x, logits, logCCoefficient);
     const kl = klToStandardNormal(mu, logVar);
-    return { loss: tf.mean(tf.add(nll, kl)) as tf.Scalar, recon: tf.mean(nll) as tf.Scalar, kl: tf.mean(kl) as tf.Scalar, bce: tf.mean(bce) as tf.Scalar, logC: tf.mean(logC) as tf.Scalar };
+    return {
+      loss: tf.mean(tf.add(nll, kl)) as tf.Scalar,
+      recon: tf.mean(nll) as tf.Scalar,
+      kl: tf.mean(kl) as tf.Scalar,
+      bce: tf.mean(bce) as tf.Scalar,
+      logC: tf.mean(logC) as tf.Scalar,
+    };
   });
 }
 

@@ -50,8 +50,12 @@ export class VaeTrainer implements Trainer<VaeStats> {
 
   constructor(private readonly o: VaeTrainerOptions) {
     decoderLogitLayers(o.decoder.spec); // throws unless the decoder ends in a sigmoid
-    if (o.encoder.spec.outputSize !== 2 * o.latentDim) throw new Error(`the encoder outputs ${o.encoder.spec.outputSize} values, a VAE with d_z = ${o.latentDim} needs 2·d_z (μ, log σ²)`);
-    if (o.decoder.spec.inputSize !== o.latentDim) throw new Error(`the decoder takes ${o.decoder.spec.inputSize} inputs, d_z is ${o.latentDim}`);
+    if (o.encoder.spec.outputSize !== 2 * o.latentDim)
+      throw new Error(
+        `the encoder outputs ${o.encoder.spec.outputSize} values, a VAE with d_z = ${o.latentDim} needs 2·d_z (μ, log σ²)`,
+      );
+    if (o.decoder.spec.inputSize !== o.latentDim)
+      throw new Error(`the decoder takes ${o.decoder.spec.inputSize} inputs, d_z is ${o.latentDim}`);
     useFastMatMulGradients();
     this.images = tf.tensor2d(o.images, [o.imageCount, o.images.length / o.imageCount]);
     this.optDecoder = createOptimizer(o.optimizerDecoder);
@@ -66,7 +70,9 @@ export class VaeTrainer implements Trainer<VaeStats> {
   /** One step on batch indices[0] with ε = zCritic[0]; queues [loss, recon, kl, bce, logC]. */
   iteration(inputs: IterationInputs): void {
     const { encoder, decoder, batchSize: B, latentDim, logCCoefficient } = this.o;
-    const x = tf.tidy(() => toUnitInterval(tf.gather(this.images, tf.tensor1d(Int32Array.from(inputs.indices[0]), 'int32')) as tf.Tensor2D));
+    const x = tf.tidy(() =>
+      toUnitInterval(tf.gather(this.images, tf.tensor1d(Int32Array.from(inputs.indices[0]), 'int32')) as tf.Tensor2D),
+    );
     const eps = tf.tensor2d(inputs.zCritic[0], [B, latentDim]);
     let stats: tf.Tensor1D | null = null;
     const { value, grads } = tf.variableGrads(() => {
@@ -75,8 +81,14 @@ export class VaeTrainer implements Trainer<VaeStats> {
       tf.dispose([t.recon, t.kl, t.bce, t.logC]);
       return t.loss;
     }, [...encoder.trainable(), ...decoder.trainable()]);
-    this.optDecoder.apply(VaeTrainer.named(decoder), decoder.trainableNames().map((n) => grads[decoder.get(n).name]));
-    this.optEncoder.apply(VaeTrainer.named(encoder), encoder.trainableNames().map((n) => grads[encoder.get(n).name]));
+    this.optDecoder.apply(
+      VaeTrainer.named(decoder),
+      decoder.trainableNames().map((n) => grads[decoder.get(n).name]),
+    );
+    this.optEncoder.apply(
+      VaeTrainer.named(encoder),
+      encoder.trainableNames().map((n) => grads[encoder.get(n).name]),
+    );
     tf.dispose([value, x, eps, ...Object.values(grads)]);
     this.queue.push(stats as unknown as tf.Tensor1D);
   }

@@ -31,15 +31,28 @@ afterAll(async () => {
 });
 
 /** A tiny VAE on the tiny data (128 training images: 16 batches of 8 per epoch). */
-const tinyVae = (overrides: Record<string, unknown> = {}) => tinyConfig(data, { model: 'vae', latentDim: 2, generatorHidden: [8], criticHidden: [8], ...overrides });
+const tinyVae = (overrides: Record<string, unknown> = {}) =>
+  tinyConfig(data, { model: 'vae', latentDim: 2, generatorHidden: [8], criticHidden: [8], ...overrides });
 
 describe('config for --model vae', () => {
   it("applies seed 002's settings beneath the user's", () => {
     const c = resolveTrainConfig({ overrides: { model: 'vae' } });
-    expect(c).toMatchObject({ model: 'vae', loss: 'elbo', latentDim: 20, batchSize: 128, nCritic: 1, iterations: 9360, generatorHidden: [400, 600, 800], criticHidden: [512, 256, 128], logCCoefficient: 0 });
+    expect(c).toMatchObject({
+      model: 'vae',
+      loss: 'elbo',
+      latentDim: 20,
+      batchSize: 128,
+      nCritic: 1,
+      iterations: 9360,
+      generatorHidden: [400, 600, 800],
+      criticHidden: [512, 256, 128],
+      logCCoefficient: 0,
+    });
     expect(c.optimizerG).toEqual({ type: 'adam', lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8 });
     expect(c.optimizerD).toEqual(c.optimizerG);
-    expect(resolveTrainConfig({ overrides: { model: 'vae', latentDim: 2, iterations: 50, optimizerG: { lr: 5e-4 } } })).toMatchObject({ latentDim: 2, iterations: 50, optimizerG: { lr: 5e-4, beta1: 0.9 } });
+    expect(
+      resolveTrainConfig({ overrides: { model: 'vae', latentDim: 2, iterations: 50, optimizerG: { lr: 5e-4 } } }),
+    ).toMatchObject({ latentDim: 2, iterations: 50, optimizerG: { lr: 5e-4, beta1: 0.9 } });
     expect(resolveTrainConfig({}).latentDim).toBe(100); // the GAN's defaults are untouched
   });
 
@@ -70,7 +83,17 @@ describe('VaeTrainer', () => {
     const decoder = Network.create(specs.generator, rng);
     const encoder = Network.create(specs.critic, rng);
     const images = rng.fillUniform(new Float32Array(16 * 784), -1, 1).map((v) => (v > 0.3 ? 1 : -1));
-    const trainer = new VaeTrainer({ encoder, decoder, images, imageCount: 16, batchSize: 8, latentDim: 3, logCCoefficient: 1, optimizerDecoder: config.optimizerG, optimizerEncoder: config.optimizerD });
+    const trainer = new VaeTrainer({
+      encoder,
+      decoder,
+      images,
+      imageCount: 16,
+      batchSize: 8,
+      latentDim: 3,
+      logCCoefficient: 1,
+      optimizerDecoder: config.optimizerG,
+      optimizerEncoder: config.optimizerD,
+    });
     const sampler = new BatchSampler(16, 8, 1);
     const before = await trainer.getState();
     const losses: number[] = [];
@@ -102,13 +125,20 @@ describe('VaeTrainer', () => {
 
 describe('train() with --model vae', () => {
   it('writes loss/recon/kl metrics, per-epoch VAE diagnostics and checkpoints export and evaluate can read', async () => {
-    const result = await train(tinyVae({ name: 'vae', iterations: 40, checkpointEvery: 20, snapshotEvery: 20 }), { logger: quiet, progress: false });
+    const result = await train(tinyVae({ name: 'vae', iterations: 40, checkpointEvery: 20, snapshotEvery: 20 }), {
+      logger: quiet,
+      progress: false,
+    });
     const dir = result.runDir;
-    const lines = (await readFile(join(dir, 'metrics.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+    const lines = (await readFile(join(dir, 'metrics.jsonl'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(lines.map((l) => l.iteration)).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
     expect(lines.map((l) => l.epoch)).toEqual(Array.from({ length: 40 }, (_, i) => Math.floor(i / 16))); // one batch per iteration, 16 per epoch
     for (const l of lines) {
-      for (const f of ['loss', 'recon', 'kl', 'bce', 'logC', 'lossRunning', 'reconRunning', 'klRunning', 'bceRunning']) expect(Number.isFinite(l[f]), f).toBe(true);
+      for (const f of ['loss', 'recon', 'kl', 'bce', 'logC', 'lossRunning', 'reconRunning', 'klRunning', 'bceRunning'])
+        expect(Number.isFinite(l[f]), f).toBe(true);
       expect(l.loss).toBeCloseTo(l.recon + l.kl, 3);
       expect(l.recon).toBeCloseTo(l.bce, 4); // coefficient 0: the reconstruction term is the BCE
       expect(l).not.toHaveProperty('lossD');
@@ -117,12 +147,23 @@ describe('train() with --model vae', () => {
 
     const stats = JSON.parse(await readFile(join(dir, 'train-stats.json'), 'utf8'));
     expect(stats.E4).toBeNull();
-    expect(stats.epochs.map((e: { epoch: number; iteration: number }) => [e.epoch, e.iteration])).toEqual([[0, 16], [1, 32]]);
+    expect(stats.epochs.map((e: { epoch: number; iteration: number }) => [e.epoch, e.iteration])).toEqual([
+      [0, 16],
+      [1, 32],
+    ]);
     const e0 = stats.epochs[0];
     expect(e0.train.loss).toBeCloseTo(lines.slice(0, 16).reduce((s, l) => s + l.loss, 0) / 16, 3);
     expect(e0.test.count).toBe(16);
     expect(e0.test.loss).toBeCloseTo(e0.test.recon + e0.test.kl, 3);
-    for (const f of ['test-batch.f32', 'test-labels.u8', 'reconstructions-epoch-001.f32', 'reconstructions-epoch-001.png', 'latent-means-epoch-001.f32', 'manifold-epoch-001.f32', 'manifold-epoch-001.png']) {
+    for (const f of [
+      'test-batch.f32',
+      'test-labels.u8',
+      'reconstructions-epoch-001.f32',
+      'reconstructions-epoch-001.png',
+      'latent-means-epoch-001.f32',
+      'manifold-epoch-001.f32',
+      'manifold-epoch-001.png',
+    ]) {
       expect(existsSync(join(dir, 'vae', f)), f).toBe(true);
     }
     expect((await readFloat32(join(dir, 'vae', 'latent-means-epoch-001.f32'))).length).toBe(16 * 2);
@@ -151,11 +192,26 @@ describe('train() with --model vae', () => {
   }, 120_000);
 
   it('resumes exactly: 20 + 20 iterations give the same weights and optimiser state as 40', async () => {
-    await train(tinyVae({ name: 'vae-straight', iterations: 40, checkpointEvery: 20 }), { logger: quiet, progress: false });
-    await train(tinyVae({ name: 'vae-resumed', iterations: 20, checkpointEvery: 20 }), { logger: quiet, progress: false });
-    await train(tinyVae({ name: 'vae-resumed', iterations: 40, checkpointEvery: 20 }), { logger: quiet, progress: false, resume: true });
+    await train(tinyVae({ name: 'vae-straight', iterations: 40, checkpointEvery: 20 }), {
+      logger: quiet,
+      progress: false,
+    });
+    await train(tinyVae({ name: 'vae-resumed', iterations: 20, checkpointEvery: 20 }), {
+      logger: quiet,
+      progress: false,
+    });
+    await train(tinyVae({ name: 'vae-resumed', iterations: 40, checkpointEvery: 20 }), {
+      logger: quiet,
+      progress: false,
+      resume: true,
+    });
     const file = (run: string, f: string) => sha256File(join(root, 'runs', run, 'checkpoints', '00000040', f));
-    for (const f of ['generator.weights.bin', 'critic.weights.bin', 'optimizer-generator.weights.bin', 'optimizer-critic.weights.bin']) {
+    for (const f of [
+      'generator.weights.bin',
+      'critic.weights.bin',
+      'optimizer-generator.weights.bin',
+      'optimizer-critic.weights.bin',
+    ]) {
       expect(await file('vae-resumed', f), f).toBe(await file('vae-straight', f));
     }
   }, 120_000);

@@ -11,7 +11,12 @@ describe('GraphBuilder', () => {
     const y = g.node('Gemm', [x, w, b], 'gemm', { transB: 0, alpha: { float: 1 } });
     const a = g.node('LeakyRelu', [y], 'act', { alpha: { float: 0.2 } });
     g.output(a, 'y');
-    const bytes = g.encode({ inputs: [{ name: 'x', shape: ['N', 2] }], outputs: [{ name: 'y', shape: ['N', 3] }], producerVersion: '9.9.9', metadata: { k: 'v' } });
+    const bytes = g.encode({
+      inputs: [{ name: 'x', shape: ['N', 2] }],
+      outputs: [{ name: 'y', shape: ['N', 3] }],
+      producerVersion: '9.9.9',
+      metadata: { k: 'v' },
+    });
     const m = decodeModel(bytes);
     expect(Number(m.irVersion)).toBe(IR_VERSION);
     expect(Number(m.opsetImport[0].version)).toBe(OPSET);
@@ -31,9 +36,21 @@ describe('GraphBuilder', () => {
   it('runs in onnxruntime with a dynamic batch: y = leakyRelu(x·W + b)', async () => {
     const g = new GraphBuilder('tiny');
     const x = g.reserve('x');
-    const y = g.node('Gemm', [x, g.floatInitializer('w', [2, 1], new Float32Array([1, -2])), g.floatInitializer('b', [1], new Float32Array([0.25]))], 'gemm');
+    const y = g.node(
+      'Gemm',
+      [
+        x,
+        g.floatInitializer('w', [2, 1], new Float32Array([1, -2])),
+        g.floatInitializer('b', [1], new Float32Array([0.25])),
+      ],
+      'gemm',
+    );
     g.output(g.node('LeakyRelu', [y], 'act', { alpha: { float: 0.2 } }), 'y');
-    const bytes = g.encode({ inputs: [{ name: 'x', shape: ['N', 2] }], outputs: [{ name: 'y', shape: ['N', 1] }], producerVersion: '0' });
+    const bytes = g.encode({
+      inputs: [{ name: 'x', shape: ['N', 2] }],
+      outputs: [{ name: 'y', shape: ['N', 1] }],
+      producerVersion: '0',
+    });
     const s = await ort.InferenceSession.create(bytes);
     for (const rows of [1, 3]) {
       const input = new Float32Array([1, 1, 3, 1, 0, 0]).slice(0, rows * 2);

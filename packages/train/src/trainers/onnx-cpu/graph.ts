@@ -44,7 +44,14 @@ export class GraphBuilder {
     const size = dims.reduce((a, b) => a * b, 1);
     if (values.length !== size) throw new Error(`initializer ${stem}: ${values.length} values for dims [${dims}]`);
     const name = this.fresh(stem);
-    this.initializers.push(onnx.TensorProto.create({ name, dims, dataType: onnx.TensorProto.DataType.FLOAT, rawData: littleEndianBytes(values) }));
+    this.initializers.push(
+      onnx.TensorProto.create({
+        name,
+        dims,
+        dataType: onnx.TensorProto.DataType.FLOAT,
+        rawData: littleEndianBytes(values),
+      }),
+    );
     return name;
   }
 
@@ -52,7 +59,14 @@ export class GraphBuilder {
   int64Initializer(stem: string, values: number[]): string {
     const name = this.fresh(stem);
     const data = new BigInt64Array(values.map((v) => BigInt(v)));
-    this.initializers.push(onnx.TensorProto.create({ name, dims: [values.length], dataType: onnx.TensorProto.DataType.INT64, rawData: littleEndianBytes(data) }));
+    this.initializers.push(
+      onnx.TensorProto.create({
+        name,
+        dims: [values.length],
+        dataType: onnx.TensorProto.DataType.INT64,
+        rawData: littleEndianBytes(data),
+      }),
+    );
     return name;
   }
 
@@ -75,7 +89,9 @@ export class GraphBuilder {
   output(from: string, to: string): string {
     if (this.names.has(to)) throw new Error(`value name ${to} already used`);
     this.names.add(to);
-    this.nodes.push(onnx.NodeProto.create({ opType: 'Identity', input: [from], output: [to], name: this.fresh(`Identity_${to}`) }));
+    this.nodes.push(
+      onnx.NodeProto.create({ opType: 'Identity', input: [from], output: [to], name: this.fresh(`Identity_${to}`) }),
+    );
     return to;
   }
 
@@ -102,7 +118,13 @@ export class GraphBuilder {
   }
 
   /** Encodes the model: one graph, the given inputs/outputs, metadata as string properties. */
-  encode(options: { inputs: ValueInfo[]; outputs: ValueInfo[]; docString?: string; producerVersion: string; metadata?: Record<string, string> }): Uint8Array {
+  encode(options: {
+    inputs: ValueInfo[];
+    outputs: ValueInfo[];
+    docString?: string;
+    producerVersion: string;
+    metadata?: Record<string, string>;
+  }): Uint8Array {
     const model = onnx.ModelProto.create({
       irVersion: IR_VERSION,
       opsetImport: [onnx.OperatorSetIdProto.create({ domain: '', version: OPSET })],
@@ -117,7 +139,9 @@ export class GraphBuilder {
         input: options.inputs.map(valueInfo),
         output: options.outputs.map(valueInfo),
       }),
-      metadataProps: Object.entries(options.metadata ?? {}).map(([key, value]) => onnx.StringStringEntryProto.create({ key, value })),
+      metadataProps: Object.entries(options.metadata ?? {}).map(([key, value]) =>
+        onnx.StringStringEntryProto.create({ key, value }),
+      ),
     });
     const err = onnx.ModelProto.verify(model);
     if (err) throw new Error(`onnx-proto rejected the model: ${err}`);
@@ -131,14 +155,18 @@ export class GraphBuilder {
 }
 
 type Decoded<T> = { [K in keyof T]-?: NonNullable<T[K]> };
-export type DecodedNode = Decoded<InstanceType<typeof onnx.NodeProto>> & { attribute: Decoded<InstanceType<typeof onnx.AttributeProto>>[] };
+export type DecodedNode = Decoded<InstanceType<typeof onnx.NodeProto>> & {
+  attribute: Decoded<InstanceType<typeof onnx.AttributeProto>>[];
+};
 export type DecodedGraph = Omit<Decoded<InstanceType<typeof onnx.GraphProto>>, 'node' | 'initializer'> & {
   node: DecodedNode[];
   initializer: Decoded<InstanceType<typeof onnx.TensorProto>>[];
 };
 
 /** Decodes model bytes (tests read models back this way). Decoded messages carry every field, defaults included. */
-export function decodeModel(bytes: Uint8Array): Omit<InstanceType<typeof onnx.ModelProto>, 'graph'> & { graph: DecodedGraph } {
+export function decodeModel(
+  bytes: Uint8Array,
+): Omit<InstanceType<typeof onnx.ModelProto>, 'graph'> & { graph: DecodedGraph } {
   return onnx.ModelProto.decode(bytes) as Omit<InstanceType<typeof onnx.ModelProto>, 'graph'> & { graph: DecodedGraph };
 }
 
@@ -149,7 +177,11 @@ function valueInfo(v: ValueInfo): InstanceType<typeof onnx.ValueInfoProto> {
     type: onnx.TypeProto.create({
       tensorType: onnx.TypeProto.Tensor.create({
         elemType: onnx.TensorProto.DataType.FLOAT,
-        shape: onnx.TensorShapeProto.create({ dim: v.shape.map((d) => onnx.TensorShapeProto.Dimension.create(typeof d === 'number' ? { dimValue: d } : { dimParam: d })) }),
+        shape: onnx.TensorShapeProto.create({
+          dim: v.shape.map((d) =>
+            onnx.TensorShapeProto.Dimension.create(typeof d === 'number' ? { dimValue: d } : { dimParam: d }),
+          ),
+        }),
       }),
     }),
   });
@@ -158,10 +190,12 @@ function valueInfo(v: ValueInfo): InstanceType<typeof onnx.ValueInfoProto> {
 function attribute(name: string, value: AttributeValue): InstanceType<typeof onnx.AttributeProto> {
   const T = onnx.AttributeProto.AttributeType;
   if (typeof value === 'number') {
-    if (!Number.isInteger(value)) throw new Error(`attribute ${name}: ${value} is not an integer (use { float } for floats)`);
+    if (!Number.isInteger(value))
+      throw new Error(`attribute ${name}: ${value} is not an integer (use { float } for floats)`);
     return onnx.AttributeProto.create({ name, type: T.INT, i: value });
   }
-  if (typeof value === 'string') return onnx.AttributeProto.create({ name, type: T.STRING, s: new TextEncoder().encode(value) });
+  if (typeof value === 'string')
+    return onnx.AttributeProto.create({ name, type: T.STRING, s: new TextEncoder().encode(value) });
   if (Array.isArray(value)) return onnx.AttributeProto.create({ name, type: T.INTS, ints: value });
   if ('float' in value) return onnx.AttributeProto.create({ name, type: T.FLOAT, f: value.float });
   return onnx.AttributeProto.create({ name, type: T.FLOATS, floats: value.floats });

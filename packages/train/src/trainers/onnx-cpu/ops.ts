@@ -128,7 +128,12 @@ export class Ops {
   }
   /** Stacks scalars (shape []) into a vector. */
   stack(scalars: string[], stem = 'stack'): string {
-    return this.op('Concat', scalars.map((s) => this.reshape(s, [1])), stem, { axis: 0 });
+    return this.op(
+      'Concat',
+      scalars.map((s) => this.reshape(s, [1])),
+      stem,
+      { axis: 0 },
+    );
   }
   identity(a: string, stem = 'id'): string {
     return this.op('Identity', [a], stem);

@@ -4,7 +4,17 @@ import { PipelineError } from '@wgan/core';
 import { denseChain, type DenseChain } from '../../models/dense-chain.js';
 import type { NetworkSpec } from '../../models/spec.js';
 import type { NamedTensor } from '../../models/serialize.js';
-import { GAN_LOSS_FIELDS, GAN_RUNNING_FIELDS, STAT_FIELDS, type IterationInputs, type IterationStats, type OptimizerState, type Trainer, type TrainerState, type WganStepSettings } from '../../trainer.js';
+import {
+  GAN_LOSS_FIELDS,
+  GAN_RUNNING_FIELDS,
+  STAT_FIELDS,
+  type IterationInputs,
+  type IterationStats,
+  type OptimizerState,
+  type Trainer,
+  type TrainerState,
+  type WganStepSettings,
+} from '../../trainer.js';
 import type { OptimizerConfig } from '../../optimizers.js';
 import { adamStepScalars, buildGeneratorGraph, buildWganIterationGraph, slotNames } from './wgan-graph.js';
 
@@ -89,12 +99,28 @@ export class OnnxCpuTrainer implements Trainer<IterationStats> {
     const ort = await loadOnnxRuntime();
     const G = denseChain(o.generatorSpec);
     const D = denseChain(o.criticSpec);
-    if (D.outputSize !== 1) throw new PipelineError('the critic must output one score', 'critic spec', 'use a scalar critic');
+    if (D.outputSize !== 1)
+      throw new PipelineError('the critic must output one score', 'critic spec', 'use a scalar critic');
     if (o.loss === 'gp' && D.layers.slice(0, -1).some((l) => l.activation !== 'leakyRelu' && l.activation !== 'relu')) {
-      throw new PipelineError('the gradient penalty in closed form needs LeakyReLU/ReLU hidden layers in the critic', 'critic spec', 'use --implementation tfjs-autodiff');
+      throw new PipelineError(
+        'the gradient penalty in closed form needs LeakyReLU/ReLU hidden layers in the critic',
+        'critic spec',
+        'use --implementation tfjs-autodiff',
+      );
     }
-    if (D.layers[D.layers.length - 1].activation !== 'none') throw new PipelineError('the critic must end in a linear layer', 'critic spec', 'remove the output activation');
-    const graph = buildWganIterationGraph({ generator: G, critic: D, loss: o.loss, lambda: o.lambda, clipValue: o.clipValue, nCritic: o.nCritic, batchSize: o.batchSize, optimizerG: o.optimizerG, optimizerD: o.optimizerD });
+    if (D.layers[D.layers.length - 1].activation !== 'none')
+      throw new PipelineError('the critic must end in a linear layer', 'critic spec', 'remove the output activation');
+    const graph = buildWganIterationGraph({
+      generator: G,
+      critic: D,
+      loss: o.loss,
+      lambda: o.lambda,
+      clipValue: o.clipValue,
+      nCritic: o.nCritic,
+      batchSize: o.batchSize,
+      optimizerG: o.optimizerG,
+      optimizerD: o.optimizerD,
+    });
     const threads = onnxThreads(o.threads);
     const session = await ort.InferenceSession.create(graph.model, onnxSessionOptions(threads));
     const generator = await ort.InferenceSession.create(buildGeneratorGraph(G).model, onnxSessionOptions(threads));
@@ -114,20 +140,35 @@ export class OnnxCpuTrainer implements Trainer<IterationStats> {
       ['G', this.G, state.generator, this.o.optimizerG, state.generatorOptimizer],
       ['D', this.D, state.critic, this.o.optimizerD, state.criticOptimizer],
     ] as const) {
-      if (optState.kind !== opt.type) throw new PipelineError(`${prefix === 'G' ? 'generator' : 'critic'} optimiser state is ${optState.kind}, the run uses ${opt.type}`, 'optimizer state', 'resume with the optimiser the checkpoint was written with');
+      if (optState.kind !== opt.type)
+        throw new PipelineError(
+          `${prefix === 'G' ? 'generator' : 'critic'} optimiser state is ${optState.kind}, the run uses ${opt.type}`,
+          'optimizer state',
+          'resume with the optimiser the checkpoint was written with',
+        );
       const slots = new Map(optState.slots.map((s) => [s.name, s.values]));
       for (const q of chain.params) {
         const v = values.get(q.name);
-        if (!v || v.length !== q.shape.reduce((a, b) => a * b, 1)) throw new PipelineError(`no value of the right size for ${q.name}`, `${prefix} weights`, 'pass the full network state');
+        if (!v || v.length !== q.shape.reduce((a, b) => a * b, 1))
+          throw new PipelineError(
+            `no value of the right size for ${q.name}`,
+            `${prefix} weights`,
+            'pass the full network state',
+          );
         next[`${prefix}.${q.name}`] = this.tensor(Float32Array.from(v), q.shape);
         for (const s of slotNames(opt)) {
           const sv = slots.get(`${q.name}/${s}`);
-          next[`${prefix}.${q.name}.${s}`] = this.tensor(sv ? Float32Array.from(sv) : new Float32Array(v.length), q.shape);
+          next[`${prefix}.${q.name}.${s}`] = this.tensor(
+            sv ? Float32Array.from(sv) : new Float32Array(v.length),
+            q.shape,
+          );
         }
       }
     }
     this.state = next;
-    this.spare = Object.fromEntries(Object.entries(next).map(([name, t]) => [name, this.tensor(new Float32Array(t.size), t.dims as number[])]));
+    this.spare = Object.fromEntries(
+      Object.entries(next).map(([name, t]) => [name, this.tensor(new Float32Array(t.size), t.dims as number[])]),
+    );
     this.stepG = state.generatorOptimizer.step;
     this.stepD = state.criticOptimizer.step;
   }
@@ -195,10 +236,23 @@ export class OnnxCpuTrainer implements Trainer<IterationStats> {
 
   async getState(): Promise<TrainerState> {
     await this.settled();
-    const read = (prefix: string, chain: DenseChain) => new Map(chain.params.map((q) => [q.name, Float32Array.from(this.state[`${prefix}.${q.name}`].data as Float32Array)]));
+    const read = (prefix: string, chain: DenseChain) =>
+      new Map(
+        chain.params.map((q) => [q.name, Float32Array.from(this.state[`${prefix}.${q.name}`].data as Float32Array)]),
+      );
     const slots = (prefix: string, chain: DenseChain, opt: OptimizerConfig): NamedTensor[] =>
-      chain.params.flatMap((q) => slotNames(opt).map((s) => ({ name: `${q.name}/${s}`, shape: q.shape, values: Float32Array.from(this.state[`${prefix}.${q.name}.${s}`].data as Float32Array) })));
-    const optimizer = (prefix: string, chain: DenseChain, opt: OptimizerConfig, step: number): OptimizerState => ({ kind: opt.type, step, slots: slots(prefix, chain, opt) });
+      chain.params.flatMap((q) =>
+        slotNames(opt).map((s) => ({
+          name: `${q.name}/${s}`,
+          shape: q.shape,
+          values: Float32Array.from(this.state[`${prefix}.${q.name}.${s}`].data as Float32Array),
+        })),
+      );
+    const optimizer = (prefix: string, chain: DenseChain, opt: OptimizerConfig, step: number): OptimizerState => ({
+      kind: opt.type,
+      step,
+      slots: slots(prefix, chain, opt),
+    });
     return {
       generator: read('G', this.G),
       critic: read('D', this.D),

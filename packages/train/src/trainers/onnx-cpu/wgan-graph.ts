@@ -80,7 +80,16 @@ function forward(o: Ops, chain: DenseChain, p: Params, x: string, tag: string): 
  * Backward pass of a chain from dL/d(output after the activation): weight gradients into `grads` (when
  * given) and dL/dx when `wantInput`.
  */
-function backward(o: Ops, chain: DenseChain, p: Params, f: Forward, dOut: string, grads: Params | null, wantInput: boolean, tag: string): string | null {
+function backward(
+  o: Ops,
+  chain: DenseChain,
+  p: Params,
+  f: Forward,
+  dOut: string,
+  grads: Params | null,
+  wantInput: boolean,
+  tag: string,
+): string | null {
   const last = chain.layers[chain.layers.length - 1].activation;
   let dh = dOut;
   if (last === 'tanh') dh = o.mul(dOut, o.sub(o.scalar(1), o.square(f.output)), `${tag}_dtanh`);
@@ -162,9 +171,15 @@ export function buildWganIterationGraph(opts: WganGraphOptions): WganGraph {
     inputs.push({ name: g.reserve(name), shape });
     return name;
   };
-  const paramInputs = (chain: DenseChain, prefix: string): Params => Object.fromEntries(chain.params.map((q) => [q.name, declare(`${prefix}.${q.name}`, q.shape)]));
+  const paramInputs = (chain: DenseChain, prefix: string): Params =>
+    Object.fromEntries(chain.params.map((q) => [q.name, declare(`${prefix}.${q.name}`, q.shape)]));
   const slotInputs = (chain: DenseChain, prefix: string, opt: OptimizerConfig): Record<string, Params> =>
-    Object.fromEntries(slotNames(opt).map((s) => [s, Object.fromEntries(chain.params.map((q) => [q.name, declare(`${prefix}.${q.name}.${s}`, q.shape)]))]));
+    Object.fromEntries(
+      slotNames(opt).map((s) => [
+        s,
+        Object.fromEntries(chain.params.map((q) => [q.name, declare(`${prefix}.${q.name}.${s}`, q.shape)])),
+      ]),
+    );
 
   const gParams0 = paramInputs(G, 'G');
   const gSlots0 = slotInputs(G, 'G', opts.optimizerG);
@@ -186,12 +201,14 @@ export function buildWganIterationGraph(opts: WganGraphOptions): WganGraph {
   let last: { dReal: string; dFake: string; normMean: string; normStd: string } | null = null;
   // G does not change during the critic steps: every step's fakes in one forward pass (larger products run faster)
   const zAll = Array.from({ length: nCritic }, (_, c) => declare(`zc_${c}`, [B, dz]));
-  const fakesAll = nCritic > 0 ? forward(o, G, gParams0, nCritic > 1 ? o.concatRows(zAll, 'zc_all') : zAll[0], 'c_G').output : '';
+  const fakesAll =
+    nCritic > 0 ? forward(o, G, gParams0, nCritic > 1 ? o.concatRows(zAll, 'zc_all') : zAll[0], 'c_G').output : '';
   for (let c = 0; c < nCritic; c++) {
     const t = `c${c}`;
     const real = declare(`real_${c}`, [B, d]);
     const eps = declare(`eps_${c}`, [B, 1]);
-    const stepScalars = opts.optimizerD.type === 'adam' ? { stepSize: declare(`stepD_${c}`, []), epsHat: declare(`epsD_${c}`, []) } : {};
+    const stepScalars =
+      opts.optimizerD.type === 'adam' ? { stepSize: declare(`stepD_${c}`, []), epsHat: declare(`epsD_${c}`, []) } : {};
     const fake = nCritic > 1 ? o.rows(fakesAll, c * B, (c + 1) * B, `${t}_fake`) : fakesAll;
     const parts = [real, fake];
     if (gp) parts.push(o.add(fake, o.mul(eps, o.sub(real, fake)), `${t}_xhat`));
@@ -235,17 +252,34 @@ export function buildWganIterationGraph(opts: WganGraphOptions): WganGraph {
       const aRealFake = gp ? o.rows(f.inputs[k], 0, 2 * B, `${t}_arf${k}`) : f.inputs[k];
       const A = psi ? o.concatRows([aRealFake, psi], `${t}_A${k}`) : aRealFake;
       grads[`${layer.index}.kernel`] = o.gemm(A, deltas[k], { transA: true }, `${t}_dW${layer.index}`);
-      grads[`${layer.index}.bias`] = o.sum(gp ? o.rows(deltas[k], 0, 2 * B) : deltas[k], [0], `${t}_db${layer.index}`, false);
-      if (psi && k < K - 1) psi = o.mul(o.matmul(psi, dParams[`${layer.index}.kernel`]), o.rows(f.masks[k], 2 * B, 3 * B), `${t}_psi${k}`);
+      grads[`${layer.index}.bias`] = o.sum(
+        gp ? o.rows(deltas[k], 0, 2 * B) : deltas[k],
+        [0],
+        `${t}_db${layer.index}`,
+        false,
+      );
+      if (psi && k < K - 1)
+        psi = o.mul(o.matmul(psi, dParams[`${layer.index}.kernel`]), o.rows(f.masks[k], 2 * B, 3 * B), `${t}_psi${k}`);
     }
-    const next = optimizerStep(o, D, opts.optimizerD, dParams, dSlots, grads, stepScalars, gp ? null : opts.clipValue, `${t}_opt`);
+    const next = optimizerStep(
+      o,
+      D,
+      opts.optimizerD,
+      dParams,
+      dSlots,
+      grads,
+      stepScalars,
+      gp ? null : opts.clipValue,
+      `${t}_opt`,
+    );
     dParams = next.params;
     dSlots = next.slots;
   }
 
   // generator step against the updated critic
   const zg = declare('zg', [B, dz]);
-  const gScalars = opts.optimizerG.type === 'adam' ? { stepSize: declare('stepG', []), epsHat: declare('epsG', []) } : {};
+  const gScalars =
+    opts.optimizerG.type === 'adam' ? { stepSize: declare('stepG', []), epsHat: declare('epsG', []) } : {};
   const fg = forward(o, G, gParams0, zg, 'g_G');
   const fd = forward(o, D, dParams, fg.output, 'g_D');
   const lossG = o.neg(o.meanAll(fd.output), 'lossG');
@@ -256,14 +290,38 @@ export function buildWganIterationGraph(opts: WganGraphOptions): WganGraph {
   const gNext = optimizerStep(o, G, opts.optimizerG, gParams0, gSlots0, gGrads, gScalars, null, 'g_opt');
 
   // statistics, IterationStats order
-  const mean = (xs: string[]) => (xs.length ? o.div(xs.slice(1).reduce((acc, x) => o.add(acc, x), xs[0]), o.scalar(xs.length)) : o.scalar(NaN));
+  const mean = (xs: string[]) =>
+    xs.length
+      ? o.div(
+          xs.slice(1).reduce((acc, x) => o.add(acc, x), xs[0]),
+          o.scalar(xs.length),
+        )
+      : o.scalar(NaN);
   let clipFraction = o.scalar(NaN);
   if (!gp) {
     const total = D.params.reduce((s, q) => s + q.shape.reduce((a, b) => a * b, 1), 0);
-    const atBound = D.params.map((q) => o.sumAll(o.castFloat(o.equal(o.abs(dParams[q.name]), o.scalar(opts.clipValue)))));
-    clipFraction = o.div(atBound.slice(1).reduce((acc, x) => o.add(acc, x), atBound[0]), o.scalar(total), 'clipFraction');
+    const atBound = D.params.map((q) =>
+      o.sumAll(o.castFloat(o.equal(o.abs(dParams[q.name]), o.scalar(opts.clipValue)))),
+    );
+    clipFraction = o.div(
+      atBound.slice(1).reduce((acc, x) => o.add(acc, x), atBound[0]),
+      o.scalar(total),
+      'clipFraction',
+    );
   }
-  const stats = o.stack([mean(lossesD), lossG, last!.dReal, last!.dFake, gp ? mean(penalties) : o.scalar(0), last!.normMean, last!.normStd, clipFraction], 'stats_all');
+  const stats = o.stack(
+    [
+      mean(lossesD),
+      lossG,
+      last!.dReal,
+      last!.dFake,
+      gp ? mean(penalties) : o.scalar(0),
+      last!.normMean,
+      last!.normStd,
+      clipFraction,
+    ],
+    'stats_all',
+  );
 
   // outputs: every weight and slot, and the stats
   const outputs: ValueInfo[] = [];
@@ -274,14 +332,22 @@ export function buildWganIterationGraph(opts: WganGraphOptions): WganGraph {
     outputs.push({ name: produced ? g.rename(from, name) : g.output(from, name), shape });
     if (produced) renamed.add(name);
   };
-  for (const [prefix, chain, params, slots] of [['G', G, gNext.params, gNext.slots], ['D', D, dParams, dSlots]] as const) {
+  for (const [prefix, chain, params, slots] of [
+    ['G', G, gNext.params, gNext.slots],
+    ['D', D, dParams, dSlots],
+  ] as const) {
     for (const q of chain.params) {
       emit(params[q.name], `${prefix}.${q.name}.next`, q.shape);
       for (const [s, values] of Object.entries(slots)) emit(values[q.name], `${prefix}.${q.name}.${s}.next`, q.shape);
     }
   }
   emit(stats, 'stats', [8]);
-  const model = g.encode({ inputs, outputs, producerVersion: '0.1.0', docString: 'one WGAN generator iteration (critic steps + generator step + optimiser updates)' });
+  const model = g.encode({
+    inputs,
+    outputs,
+    producerVersion: '0.1.0',
+    docString: 'one WGAN generator iteration (critic steps + generator step + optimiser updates)',
+  });
   return { model, inputs, outputs, opTypes: g.opTypes() };
 }
 
@@ -296,7 +362,11 @@ export function buildGeneratorGraph(G: DenseChain): { model: Uint8Array; inputs:
     inputs.push({ name: p[q.name], shape: q.shape });
   }
   const out = forward(o, G, p, 'z', 'G').output;
-  const model = g.encode({ inputs, outputs: [{ name: g.output(out, 'x'), shape: ['N', G.outputSize] }], producerVersion: '0.1.0' });
+  const model = g.encode({
+    inputs,
+    outputs: [{ name: g.output(out, 'x'), shape: ['N', G.outputSize] }],
+    producerVersion: '0.1.0',
+  });
   return { model, inputs };
 }
 

@@ -1,12 +1,35 @@
 import { tf } from '@wgan/core/backend';
-import { discriminatorObjective, generatorObjective, gradientPenalty, interpolate, rowNorms, type GanLoss } from '../../losses.js';
+import {
+  discriminatorObjective,
+  generatorObjective,
+  gradientPenalty,
+  interpolate,
+  rowNorms,
+  type GanLoss,
+} from '../../losses.js';
 import { Network, updateBatchNormStats, type BatchStat } from '../../models/network.js';
 import { useConvGradients } from '../tfjs/conv-gradients.js';
 import { useFastMatMulGradients } from '../tfjs/fast-matmul.js';
 import { createOptimizer, type Optimizer } from '../../optimizers.js';
 import { criticInputGradient, criticInputGradientAutodiff, supportsClosedForm } from '../tfjs/penalty.js';
-import { applyTrainerState, clipFraction, ganIterationRecord, generateWith, readTrainerState, StatsQueue } from '../tfjs/common.js';
-import { GAN_LOSS_FIELDS, GAN_RUNNING_FIELDS, STAT_FIELDS, type IterationInputs, type IterationStats, type Trainer, type TrainerState, type WganStepSettings } from '../../trainer.js';
+import {
+  applyTrainerState,
+  clipFraction,
+  ganIterationRecord,
+  generateWith,
+  readTrainerState,
+  StatsQueue,
+} from '../tfjs/common.js';
+import {
+  GAN_LOSS_FIELDS,
+  GAN_RUNNING_FIELDS,
+  STAT_FIELDS,
+  type IterationInputs,
+  type IterationStats,
+  type Trainer,
+  type TrainerState,
+  type WganStepSettings,
+} from '../../trainer.js';
 
 export interface TfjsAutodiffTrainerOptions extends WganStepSettings<GanLoss> {
   generator: Network;
@@ -45,7 +68,8 @@ export class TfjsAutodiffTrainer implements Trainer<IterationStats> {
     if (o.penalty === 'closed-form' && o.loss === 'gp' && !supportsClosedForm(o.critic)) {
       throw new Error('the closed-form penalty needs a dense LeakyReLU/ReLU critic: use penalty "autodiff"');
     }
-    if (o.critic.spec.layers.some((l) => l.type === 'batchNorm')) throw new Error('a BatchNorm critic is not supported: the critic scores real and fake images in one batch');
+    if (o.critic.spec.layers.some((l) => l.type === 'batchNorm'))
+      throw new Error('a BatchNorm critic is not supported: the critic scores real and fake images in one batch');
     useFastMatMulGradients();
     useConvGradients();
     this.images = tf.tensor2d(o.images, [o.imageCount, o.images.length / o.imageCount]);
@@ -80,7 +104,10 @@ export class TfjsAutodiffTrainer implements Trainer<IterationStats> {
       let normStd: tf.Scalar = tf.scalar(NaN);
       if (loss === 'gp') {
         const xhat = interpolate(real, fake, epsT);
-        const g = this.o.penalty === 'closed-form' ? criticInputGradient(critic, xhat).gradient : criticInputGradientAutodiff(critic, xhat);
+        const g =
+          this.o.penalty === 'closed-form'
+            ? criticInputGradient(critic, xhat).gradient
+            : criticInputGradientAutodiff(critic, xhat);
         const norms = rowNorms(g);
         gp = gradientPenalty(norms, lambda);
         total = tf.add(total, gp) as tf.Scalar;
@@ -92,7 +119,10 @@ export class TfjsAutodiffTrainer implements Trainer<IterationStats> {
       return total;
     }, critic.trainable());
     const names = critic.trainableNames();
-    this.optD.apply(this.named(critic), names.map((n) => grads[critic.get(n).name]));
+    this.optD.apply(
+      this.named(critic),
+      names.map((n) => grads[critic.get(n).name]),
+    );
     tf.dispose([value, real, fake, epsT, ...Object.values(grads)]);
     if (loss === 'clip') {
       const c = this.o.clipValue;
@@ -106,18 +136,28 @@ export class TfjsAutodiffTrainer implements Trainer<IterationStats> {
     const { generator, critic, batchSize: B, latentDim } = this.o;
     const zT = tf.tensor2d(z, [B, latentDim]);
     const batchStats: BatchStat[] = [];
-    const { value, grads } = tf.variableGrads(() => generatorObjective(this.o.loss, critic.apply(generator.apply(zT, { training: true, batchStats }))), generator.trainable());
+    const { value, grads } = tf.variableGrads(
+      () => generatorObjective(this.o.loss, critic.apply(generator.apply(zT, { training: true, batchStats }))),
+      generator.trainable(),
+    );
     updateBatchNormStats(generator, batchStats);
-    this.optG.apply(this.named(generator), generator.trainableNames().map((n) => grads[generator.get(n).name]));
+    this.optG.apply(
+      this.named(generator),
+      generator.trainableNames().map((n) => grads[generator.get(n).name]),
+    );
     tf.dispose([zT, ...Object.values(grads)]);
     return value;
   }
 
   iteration(inputs: IterationInputs): void {
     const steps: tf.Tensor1D[] = [];
-    for (let c = 0; c < this.o.nCritic; c++) steps.push(this.criticStep(inputs.indices[c], inputs.zCritic[c], inputs.eps[c]));
+    for (let c = 0; c < this.o.nCritic; c++)
+      steps.push(this.criticStep(inputs.indices[c], inputs.zCritic[c], inputs.eps[c]));
     const lossG = this.generatorStep(inputs.zGen);
-    const clip = this.o.loss === 'clip' ? clipFraction(this.o.critic.trainable(), this.o.clipValue, this.criticWeightCount) : tf.scalar(NaN);
+    const clip =
+      this.o.loss === 'clip'
+        ? clipFraction(this.o.critic.trainable(), this.o.clipValue, this.criticWeightCount)
+        : tf.scalar(NaN);
     this.stats.push(ganIterationRecord(steps, lossG, clip));
   }
 
@@ -127,9 +167,12 @@ export class TfjsAutodiffTrainer implements Trainer<IterationStats> {
    */
   async cycle(inputs: IterationInputs): Promise<{ lossD: number[]; lossG: number }> {
     const steps: tf.Tensor1D[] = [];
-    for (let c = 0; c < this.o.nCritic; c++) steps.push(this.criticStep(inputs.indices[c], inputs.zCritic[c], inputs.eps[c]));
+    for (let c = 0; c < this.o.nCritic; c++)
+      steps.push(this.criticStep(inputs.indices[c], inputs.zCritic[c], inputs.eps[c]));
     const lossG = this.generatorStep(inputs.zGen);
-    const lossD = steps.length ? Array.from((await tf.stack(steps).slice([0, 0], [steps.length, 1]).data()) as Float32Array) : [];
+    const lossD = steps.length
+      ? Array.from((await tf.stack(steps).slice([0, 0], [steps.length, 1]).data()) as Float32Array)
+      : [];
     const g = (await lossG.data())[0];
     tf.dispose([...steps, lossG]);
     return { lossD, lossG: g };

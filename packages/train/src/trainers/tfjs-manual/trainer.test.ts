@@ -16,8 +16,20 @@ beforeAll(async () => {
 
 const dz = 64;
 const d = 20;
-const gSpec = (hidden: number[]): NetworkSpec => ({ role: 'generator', inputSize: dz, outputSize: d, layers: denseStack([dz, ...hidden, d], { type: 'leakyRelu', alpha: 0.2 }, { type: 'tanh' }), init: { scheme: 'torch-default' } });
-const dSpec = (hidden: number[]): NetworkSpec => ({ role: 'critic', inputSize: d, outputSize: 1, layers: denseStack([d, ...hidden, 1], { type: 'leakyRelu', alpha: 0.2 }, null), init: { scheme: 'torch-default' } });
+const gSpec = (hidden: number[]): NetworkSpec => ({
+  role: 'generator',
+  inputSize: dz,
+  outputSize: d,
+  layers: denseStack([dz, ...hidden, d], { type: 'leakyRelu', alpha: 0.2 }, { type: 'tanh' }),
+  init: { scheme: 'torch-default' },
+});
+const dSpec = (hidden: number[]): NetworkSpec => ({
+  role: 'critic',
+  inputSize: d,
+  outputSize: 1,
+  layers: denseStack([d, ...hidden, 1], { type: 'leakyRelu', alpha: 0.2 }, null),
+  init: { scheme: 'torch-default' },
+});
 
 async function parity(loss: 'gp' | 'clip', gHidden: number[], dHidden: number[]) {
   const rng = Rng.fromSeed(77);
@@ -26,12 +38,32 @@ async function parity(loss: 'gp' | 'clip', gHidden: number[], dHidden: number[])
   const d0 = await Network.create(dSpec(dHidden), rng).readValues();
   // ε = 1e-3 damps Adam's/RMSprop's amplification of gradients that are zero up to float32 noise (a hidden
   // unit's bias can get ~1e-9), which would otherwise move weights by ±lr at random in either trainer.
-  const opt = loss === 'gp' ? { type: 'adam' as const, lr: 1e-3, beta1: 0.5, beta2: 0.9, eps: 1e-3 } : { type: 'rmsprop' as const, lr: 1e-3, alpha: 0.99, eps: 1e-3 };
+  const opt =
+    loss === 'gp'
+      ? { type: 'adam' as const, lr: 1e-3, beta1: 0.5, beta2: 0.9, eps: 1e-3 }
+      : { type: 'rmsprop' as const, lr: 1e-3, alpha: 0.99, eps: 1e-3 };
   const make = (kind: 'auto' | 'manual'): { trainer: Trainer; g: Network; c: Network } => {
     const g = Network.fromValues(gSpec(gHidden), g0);
     const c = Network.fromValues(dSpec(dHidden), d0);
-    const o = { generator: g, critic: c, images, imageCount: 40, loss, lambda: 10, clipValue: 0.05, nCritic: 5, batchSize: 8, latentDim: dz, optimizerG: opt, optimizerD: opt };
-    return { trainer: kind === 'auto' ? new TfjsAutodiffTrainer({ ...o, penalty: 'closed-form' }) : new TfjsManualTrainer(o), g, c };
+    const o = {
+      generator: g,
+      critic: c,
+      images,
+      imageCount: 40,
+      loss,
+      lambda: 10,
+      clipValue: 0.05,
+      nCritic: 5,
+      batchSize: 8,
+      latentDim: dz,
+      optimizerG: opt,
+      optimizerD: opt,
+    };
+    return {
+      trainer: kind === 'auto' ? new TfjsAutodiffTrainer({ ...o, penalty: 'closed-form' }) : new TfjsManualTrainer(o),
+      g,
+      c,
+    };
   };
   const a = make('auto');
   const b = make('manual');
@@ -52,7 +84,10 @@ async function parity(loss: 'gp' | 'clip', gHidden: number[], dHidden: number[])
       else expect(Math.abs(w - v), `${k} at iteration ${i}`).toBeLessThan(1e-4 * Math.max(1, Math.abs(v)));
     }
   });
-  for (const [netA, netB] of [[a.g, b.g], [a.c, b.c]]) {
+  for (const [netA, netB] of [
+    [a.g, b.g],
+    [a.c, b.c],
+  ]) {
     const va = await netA.readValues();
     const vb = await netB.readValues();
     for (const [name, x] of va) {

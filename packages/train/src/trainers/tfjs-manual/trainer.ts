@@ -2,8 +2,24 @@ import { tf } from '@wgan/core/backend';
 import { matMulTransposeA, matMulTransposeB } from '../tfjs/fast-matmul.js';
 import type { Network } from '../../models/network.js';
 import { createOptimizer, type Optimizer, type OptimizerConfig } from '../../optimizers.js';
-import { applyTrainerState, clipFraction, ganIterationRecord, generateWith, readTrainerState, StatsQueue } from '../tfjs/common.js';
-import { GAN_LOSS_FIELDS, GAN_RUNNING_FIELDS, STAT_FIELDS, type IterationInputs, type IterationStats, type Trainer, type TrainerState, type WganStepSettings } from '../../trainer.js';
+import {
+  applyTrainerState,
+  clipFraction,
+  ganIterationRecord,
+  generateWith,
+  readTrainerState,
+  StatsQueue,
+} from '../tfjs/common.js';
+import {
+  GAN_LOSS_FIELDS,
+  GAN_RUNNING_FIELDS,
+  STAT_FIELDS,
+  type IterationInputs,
+  type IterationStats,
+  type Trainer,
+  type TrainerState,
+  type WganStepSettings,
+} from '../../trainer.js';
 
 /**
  * The WGAN step for dense-chain networks with every derivative written out — no gradient tape. Same
@@ -29,7 +45,13 @@ export function denseLayers(net: Network): DenseLayer[] {
   const out: DenseLayer[] = [];
   net.spec.layers.forEach((layer, i) => {
     if (layer.type === 'dense') {
-      out.push({ kernelName: `${i}.kernel`, biasName: `${i}.bias`, kernel: net.get(`${i}.kernel`), bias: net.get(`${i}.bias`), activation: { kind: 'none' } });
+      out.push({
+        kernelName: `${i}.kernel`,
+        biasName: `${i}.bias`,
+        kernel: net.get(`${i}.kernel`),
+        bias: net.get(`${i}.bias`),
+        activation: { kind: 'none' },
+      });
       return;
     }
     const last = out[out.length - 1];
@@ -49,7 +71,13 @@ export function supportsManualMlp(generator: Network, critic: Network): boolean 
     const g = denseLayers(generator);
     const d = denseLayers(critic);
     const hiddenOk = (layers: DenseLayer[]) => layers.slice(0, -1).every((l) => l.activation.kind === 'slope');
-    return hiddenOk(g) && hiddenOk(d) && d[d.length - 1].activation.kind === 'none' && critic.spec.outputSize === 1 && g[g.length - 1].activation.kind !== 'sigmoid';
+    return (
+      hiddenOk(g) &&
+      hiddenOk(d) &&
+      d[d.length - 1].activation.kind === 'none' &&
+      critic.spec.outputSize === 1 &&
+      g[g.length - 1].activation.kind !== 'sigmoid'
+    );
   } catch {
     return false;
   }
@@ -107,7 +135,13 @@ function masksOnly(layers: DenseLayer[], x: tf.Tensor2D): tf.Tensor2D[] {
  * Backward pass of a dense chain from dL/d(output) (after the output activation). Adds each layer's
  * kernel and bias gradient into `grads`; returns dL/dx when `wantInput`.
  */
-function backward(layers: DenseLayer[], f: Forward, dOut: tf.Tensor2D, grads: Map<string, tf.Tensor>, wantInput: boolean): tf.Tensor2D | null {
+function backward(
+  layers: DenseLayer[],
+  f: Forward,
+  dOut: tf.Tensor2D,
+  grads: Map<string, tf.Tensor>,
+  wantInput: boolean,
+): tf.Tensor2D | null {
   const last = layers[layers.length - 1].activation;
   let dh = dOut;
   if (last.kind === 'tanh') dh = tf.mul(dOut, tf.sub(1, tf.square(f.output))) as tf.Tensor2D;
@@ -133,7 +167,13 @@ function accumulate(grads: Map<string, tf.Tensor>, name: string, g: tf.Tensor): 
  * The penalty λ·mean_i(‖g_i‖ − 1)² for a dense critic, its weight gradients (added into `grads`), and the
  * per-sample norms. `masks` are the interpolates' slope masks.
  */
-function penaltyAndGradients(layers: DenseLayer[], masks: tf.Tensor2D[], batch: number, lambda: number, grads: Map<string, tf.Tensor>): { gp: tf.Scalar; norms: tf.Tensor1D } {
+function penaltyAndGradients(
+  layers: DenseLayer[],
+  masks: tf.Tensor2D[],
+  batch: number,
+  lambda: number,
+  grads: Map<string, tf.Tensor>,
+): { gp: tf.Scalar; norms: tf.Tensor1D } {
   const K = layers.length;
   // forward through the closed form; us[k] is the masked matrix that multiplies W_{k−1}ᵀ
   // (us[K−1] = m_{K−2} ⊙ W_{K−1}ᵀ, …, us[1] = m_0 ⊙ (us[2] W_1ᵀ), g = us[1] W_0ᵀ)
@@ -187,7 +227,8 @@ export class TfjsManualTrainer implements Trainer<IterationStats> {
   private readonly criticWeightCount: number;
 
   constructor(private readonly o: TfjsManualTrainerOptions) {
-    if (!supportsManualMlp(o.generator, o.critic)) throw new Error('tfjs-manual needs dense-chain networks with LeakyReLU/ReLU hidden layers and a scalar critic');
+    if (!supportsManualMlp(o.generator, o.critic))
+      throw new Error('tfjs-manual needs dense-chain networks with LeakyReLU/ReLU hidden layers and a scalar critic');
     this.g = denseLayers(o.generator);
     this.d = denseLayers(o.critic);
     this.optG = createOptimizer(o.optimizerG);
@@ -204,8 +245,14 @@ export class TfjsManualTrainer implements Trainer<IterationStats> {
   }
 
   private apply(opt: Optimizer, layers: DenseLayer[], grads: Map<string, tf.Tensor>): void {
-    const params = layers.flatMap((l) => [{ name: l.kernelName, variable: l.kernel }, { name: l.biasName, variable: l.bias }]);
-    opt.apply(params, params.map((p) => grads.get(p.name) as tf.Tensor));
+    const params = layers.flatMap((l) => [
+      { name: l.kernelName, variable: l.kernel },
+      { name: l.biasName, variable: l.bias },
+    ]);
+    opt.apply(
+      params,
+      params.map((p) => grads.get(p.name) as tf.Tensor),
+    );
   }
 
   /** One critic step; returns [lossD, dReal, dFake, gp, normMean, normStd] (kept). */
@@ -268,10 +315,12 @@ export class TfjsManualTrainer implements Trainer<IterationStats> {
 
   iteration(inputs: IterationInputs): void {
     const steps: tf.Tensor1D[] = [];
-    for (let c = 0; c < this.o.nCritic; c++) steps.push(this.criticStep(inputs.indices[c], inputs.zCritic[c], inputs.eps[c]));
+    for (let c = 0; c < this.o.nCritic; c++)
+      steps.push(this.criticStep(inputs.indices[c], inputs.zCritic[c], inputs.eps[c]));
     const lossG = this.generatorStep(inputs.zGen);
     const params = this.d.flatMap((l) => [l.kernel, l.bias]);
-    const clip = this.o.loss === 'clip' ? clipFraction(params, this.o.clipValue, this.criticWeightCount) : tf.scalar(NaN);
+    const clip =
+      this.o.loss === 'clip' ? clipFraction(params, this.o.clipValue, this.criticWeightCount) : tf.scalar(NaN);
     this.stats.push(ganIterationRecord(steps, lossG, clip));
   }
 

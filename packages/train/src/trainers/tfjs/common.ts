@@ -27,7 +27,10 @@ export class StatsQueue {
     const n = this.pending.length;
     this.pending = [];
     const k = this.fields.length;
-    return Array.from({ length: n }, (_, i) => Object.fromEntries(this.fields.map((f, j) => [f, values[i * k + j]])) as S);
+    return Array.from(
+      { length: n },
+      (_, i) => Object.fromEntries(this.fields.map((f, j) => [f, values[i * k + j]])) as S,
+    );
   }
 
   dispose(): void {
@@ -46,7 +49,16 @@ export function ganIterationRecord(steps: tf.Tensor1D[], lossG: tf.Scalar, clipF
     const all = steps.length ? tf.stack(steps) : tf.fill([1, 6], NaN);
     const mean = tf.mean(all, 0);
     const last = all.slice([all.shape[0] - 1, 0], [1, 6]).reshape([6]);
-    return tf.stack([mean.gather(0), lossG, last.gather(1), last.gather(2), mean.gather(3), last.gather(4), last.gather(5), clipFraction]) as tf.Tensor1D;
+    return tf.stack([
+      mean.gather(0),
+      lossG,
+      last.gather(1),
+      last.gather(2),
+      mean.gather(3),
+      last.gather(4),
+      last.gather(5),
+      clipFraction,
+    ]) as tf.Tensor1D;
   });
   tf.dispose([...steps, lossG, clipFraction]);
   return record;
@@ -54,14 +66,32 @@ export function ganIterationRecord(steps: tf.Tensor1D[], lossG: tf.Scalar, clipF
 
 /** The fraction of `params`' values with |w| = c exactly (E7's f), as a scalar. */
 export function clipFraction(params: tf.Variable[], c: number, count: number): tf.Scalar {
-  return tf.tidy(() => tf.div(tf.addN(params.map((v) => tf.sum(tf.cast(tf.equal(tf.abs(v), c), 'float32')))), count) as tf.Scalar);
+  return tf.tidy(
+    () => tf.div(tf.addN(params.map((v) => tf.sum(tf.cast(tf.equal(tf.abs(v), c), 'float32')))), count) as tf.Scalar,
+  );
 }
 
-export async function readTrainerState(generator: Network, critic: Network, optG: Optimizer, optD: Optimizer): Promise<TrainerState> {
-  return { generator: await generator.readValues(), critic: await critic.readValues(), generatorOptimizer: await optG.getState(), criticOptimizer: await optD.getState() };
+export async function readTrainerState(
+  generator: Network,
+  critic: Network,
+  optG: Optimizer,
+  optD: Optimizer,
+): Promise<TrainerState> {
+  return {
+    generator: await generator.readValues(),
+    critic: await critic.readValues(),
+    generatorOptimizer: await optG.getState(),
+    criticOptimizer: await optD.getState(),
+  };
 }
 
-export function applyTrainerState(state: TrainerState, generator: Network, critic: Network, optG: Optimizer, optD: Optimizer): void {
+export function applyTrainerState(
+  state: TrainerState,
+  generator: Network,
+  critic: Network,
+  optG: Optimizer,
+  optD: Optimizer,
+): void {
   generator.assign(state.generator);
   critic.assign(state.critic);
   optG.setState(state.generatorOptimizer);
@@ -69,7 +99,12 @@ export function applyTrainerState(state: TrainerState, generator: Network, criti
 }
 
 /** G(z) in inference mode: z [n, d_z] → values [n, outputSize]. */
-export async function generateWith(apply: (z: tf.Tensor2D) => tf.Tensor, z: Float32Array, n: number, latentDim: number): Promise<Float32Array> {
+export async function generateWith(
+  apply: (z: tf.Tensor2D) => tf.Tensor,
+  z: Float32Array,
+  n: number,
+  latentDim: number,
+): Promise<Float32Array> {
   const out = tf.tidy(() => apply(tf.tensor2d(z, [n, latentDim])));
   const values = (await out.data()) as Float32Array;
   out.dispose();

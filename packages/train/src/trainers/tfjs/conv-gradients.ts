@@ -26,7 +26,13 @@ import { tf } from '@wgan/core/backend';
  */
 let registered = false;
 
-type ConvAttrs = { strides: number | [number, number]; pad: 'valid' | 'same' | number; dimRoundingMode?: 'floor' | 'round' | 'ceil'; dataFormat?: 'NHWC' | 'NCHW'; dilations?: number | [number, number] };
+type ConvAttrs = {
+  strides: number | [number, number];
+  pad: 'valid' | 'same' | number;
+  dimRoundingMode?: 'floor' | 'round' | 'ceil';
+  dataFormat?: 'NHWC' | 'NCHW';
+  dilations?: number | [number, number];
+};
 
 function pair(v: number | [number, number]): [number, number] {
   return typeof v === 'number' ? [v, v] : v;
@@ -39,7 +45,14 @@ function pair(v: number | [number, number]): [number, number] {
  * im2col matrix cols [N·OH·OW, K_h·K_w·Ci] (its column order (kh, kw, ci) is the kernel's layout) and an
  * explicit transpose, which keeps the product on the wasm backend's fast path.
  */
-export function conv2dFilterGradient(x: tf.Tensor4D, dy: tf.Tensor4D, filterShape: [number, number, number, number], strides: number | [number, number], pad: 'valid' | 'same' | number, dimRoundingMode?: 'floor' | 'round' | 'ceil'): tf.Tensor4D {
+export function conv2dFilterGradient(
+  x: tf.Tensor4D,
+  dy: tf.Tensor4D,
+  filterShape: [number, number, number, number],
+  strides: number | [number, number],
+  pad: 'valid' | 'same' | number,
+  dimRoundingMode?: 'floor' | 'round' | 'ceil',
+): tf.Tensor4D {
   return tf.tidy(() => {
     const [kh, kw, ci, co] = filterShape;
     const [sh, sw] = pair(strides);
@@ -47,12 +60,30 @@ export function conv2dFilterGradient(x: tf.Tensor4D, dy: tf.Tensor4D, filterShap
     const { top, bottom, left, right } = info.padInfo;
     const [n] = x.shape;
     const [, oh, ow] = dy.shape;
-    if (oh !== info.outHeight || ow !== info.outWidth) throw new Error(`conv2dFilterGradient: dy is [${dy.shape}], the convolution gives ${info.outHeight}×${info.outWidth}`);
-    const xp = top || bottom || left || right ? tf.pad(x, [[0, 0], [top, bottom], [left, right], [0, 0]]) : x;
+    if (oh !== info.outHeight || ow !== info.outWidth)
+      throw new Error(
+        `conv2dFilterGradient: dy is [${dy.shape}], the convolution gives ${info.outHeight}×${info.outWidth}`,
+      );
+    const xp =
+      top || bottom || left || right
+        ? tf.pad(x, [
+            [0, 0],
+            [top, bottom],
+            [left, right],
+            [0, 0],
+          ])
+        : x;
     const taps: tf.Tensor4D[] = [];
     for (let i = 0; i < kh; i++) {
       for (let j = 0; j < kw; j++) {
-        taps.push(tf.stridedSlice(xp, [0, i, j, 0], [n, i + (oh - 1) * sh + 1, j + (ow - 1) * sw + 1, ci], [1, sh, sw, 1]) as tf.Tensor4D);
+        taps.push(
+          tf.stridedSlice(
+            xp,
+            [0, i, j, 0],
+            [n, i + (oh - 1) * sh + 1, j + (ow - 1) * sw + 1, ci],
+            [1, sh, sw, 1],
+          ) as tf.Tensor4D,
+        );
       }
     }
     const m = n * oh * ow;
@@ -70,19 +101,68 @@ function flipTranspose(w: tf.Tensor4D): tf.Tensor4D {
  * ∂L/∂x of y = conv2d(x, W, stride 1, pad) as the full convolution of dy with flip(W)ᵀ; null when a pad
  * exceeds k − 1 (not a case of this project's networks), for the caller to fall back on tfjs's kernel.
  */
-export function conv2dInputGradientStride1(xShape: number[], dy: tf.Tensor4D, w: tf.Tensor4D, pad: 'valid' | 'same' | number, dimRoundingMode?: 'floor' | 'round' | 'ceil'): tf.Tensor4D | null {
+export function conv2dInputGradientStride1(
+  xShape: number[],
+  dy: tf.Tensor4D,
+  w: tf.Tensor4D,
+  pad: 'valid' | 'same' | number,
+  dimRoundingMode?: 'floor' | 'round' | 'ceil',
+): tf.Tensor4D | null {
   const [kh, kw] = w.shape;
-  const { top, bottom, left, right } = tf.backend_util.computeConv2DInfo(xShape as [number, number, number, number], w.shape, 1, 1, pad, dimRoundingMode).padInfo;
+  const { top, bottom, left, right } = tf.backend_util.computeConv2DInfo(
+    xShape as [number, number, number, number],
+    w.shape,
+    1,
+    1,
+    pad,
+    dimRoundingMode,
+  ).padInfo;
   const pads = [kh - 1 - top, kh - 1 - bottom, kw - 1 - left, kw - 1 - right];
   if (pads.some((p) => p < 0)) return null;
-  return tf.conv2d(tf.pad(dy, [[0, 0], [pads[0], pads[1]], [pads[2], pads[3]], [0, 0]]), flipTranspose(w), 1, 'valid');
+  return tf.conv2d(
+    tf.pad(dy, [
+      [0, 0],
+      [pads[0], pads[1]],
+      [pads[2], pads[3]],
+      [0, 0],
+    ]),
+    flipTranspose(w),
+    1,
+    'valid',
+  );
 }
 
 /** ∂L/∂W of y = conv2d(x, W, stride 1, pad): one conv2d with the batch and channel axes swapped. */
-export function conv2dFilterGradientStride1(x: tf.Tensor4D, dy: tf.Tensor4D, filterShape: [number, number, number, number], pad: 'valid' | 'same' | number, dimRoundingMode?: 'floor' | 'round' | 'ceil'): tf.Tensor4D {
-  const { top, bottom, left, right } = tf.backend_util.computeConv2DInfo(x.shape, filterShape, 1, 1, pad, dimRoundingMode).padInfo;
-  const xp = top || bottom || left || right ? tf.pad(x, [[0, 0], [top, bottom], [left, right], [0, 0]]) : x;
-  const g = tf.conv2d(tf.transpose(xp, [3, 1, 2, 0]) as tf.Tensor4D, tf.transpose(dy, [1, 2, 0, 3]) as tf.Tensor4D, 1, 'valid'); // [Ci, kh, kw, Co]
+export function conv2dFilterGradientStride1(
+  x: tf.Tensor4D,
+  dy: tf.Tensor4D,
+  filterShape: [number, number, number, number],
+  pad: 'valid' | 'same' | number,
+  dimRoundingMode?: 'floor' | 'round' | 'ceil',
+): tf.Tensor4D {
+  const { top, bottom, left, right } = tf.backend_util.computeConv2DInfo(
+    x.shape,
+    filterShape,
+    1,
+    1,
+    pad,
+    dimRoundingMode,
+  ).padInfo;
+  const xp =
+    top || bottom || left || right
+      ? tf.pad(x, [
+          [0, 0],
+          [top, bottom],
+          [left, right],
+          [0, 0],
+        ])
+      : x;
+  const g = tf.conv2d(
+    tf.transpose(xp, [3, 1, 2, 0]) as tf.Tensor4D,
+    tf.transpose(dy, [1, 2, 0, 3]) as tf.Tensor4D,
+    1,
+    'valid',
+  ); // [Ci, kh, kw, Co]
   return tf.transpose(g, [1, 2, 0, 3]) as tf.Tensor4D;
 }
 
@@ -95,11 +175,29 @@ export function maxPoolRoutedGradient(x: tf.Tensor4D, dy: tf.Tensor4D, size: [nu
   const [, h, w] = dy.shape;
   const [fh, fw] = size;
   const cropped = h * fh !== H || w * fw !== W ? tf.slice(x, [0, 0, 0, 0], [n, h * fh, w * fw, c]) : x;
-  const windows = tf.reshape(tf.transpose(tf.reshape(cropped, [n, h, fh, w, fw, c]), [0, 1, 3, 5, 2, 4]), [n, h, w, c, fh * fw]);
+  const windows = tf.reshape(tf.transpose(tf.reshape(cropped, [n, h, fh, w, fw, c]), [0, 1, 3, 5, 2, 4]), [
+    n,
+    h,
+    w,
+    c,
+    fh * fw,
+  ]);
   const mask = tf.cast(tf.oneHot(tf.argMax(windows, 4) as tf.Tensor4D, fh * fw), 'float32'); // (wasm's OneHot ignores a float32 dtype)
   const routed = tf.mul(mask, tf.expandDims(dy, 4)); // [n, h, w, c, fh·fw]
-  const back = tf.reshape(tf.transpose(tf.reshape(routed, [n, h, w, c, fh, fw]), [0, 1, 4, 2, 5, 3]), [n, h * fh, w * fw, c]) as tf.Tensor4D;
-  return cropped === x ? back : (tf.pad(back, [[0, 0], [0, H - h * fh], [0, W - w * fw], [0, 0]]) as tf.Tensor4D);
+  const back = tf.reshape(tf.transpose(tf.reshape(routed, [n, h, w, c, fh, fw]), [0, 1, 4, 2, 5, 3]), [
+    n,
+    h * fh,
+    w * fw,
+    c,
+  ]) as tf.Tensor4D;
+  return cropped === x
+    ? back
+    : (tf.pad(back, [
+        [0, 0],
+        [0, H - h * fh],
+        [0, W - w * fw],
+        [0, 0],
+      ]) as tf.Tensor4D);
 }
 
 let maxPoolRegistered = false;
@@ -123,13 +221,20 @@ export function useConvGradients(): void {
     gradFunc: (dy, saved, attrs) => {
       const [x, filter] = saved as [tf.Tensor4D, tf.Tensor4D];
       const { strides, pad, dimRoundingMode, dataFormat, dilations } = attrs as unknown as ConvAttrs;
-      if (dataFormat === 'NCHW' || pair(dilations ?? 1).some((d) => d !== 1)) throw new Error('conv2d gradient: only NHWC without dilation');
+      if (dataFormat === 'NCHW' || pair(dilations ?? 1).some((d) => d !== 1))
+        throw new Error('conv2d gradient: only NHWC without dilation');
       const g = dy as tf.Tensor4D;
       const stride1 = pair(strides).every((v) => v === 1);
-      const tfjsInputGradient = () => tf.conv2dTranspose(g, filter, x.shape, strides, pad as 'valid' | 'same', dimRoundingMode);
+      const tfjsInputGradient = () =>
+        tf.conv2dTranspose(g, filter, x.shape, strides, pad as 'valid' | 'same', dimRoundingMode);
       return {
-        x: () => (stride1 ? conv2dInputGradientStride1(x.shape, g, filter, pad, dimRoundingMode) : null) ?? tfjsInputGradient(),
-        filter: () => (stride1 ? conv2dFilterGradientStride1(x, g, filter.shape, pad, dimRoundingMode) : conv2dFilterGradient(x, g, filter.shape, strides, pad, dimRoundingMode)),
+        x: () =>
+          (stride1 ? conv2dInputGradientStride1(x.shape, g, filter, pad, dimRoundingMode) : null) ??
+          tfjsInputGradient(),
+        filter: () =>
+          stride1
+            ? conv2dFilterGradientStride1(x, g, filter.shape, pad, dimRoundingMode)
+            : conv2dFilterGradient(x, g, filter.shape, strides, pad, dimRoundingMode),
       };
     },
   });
@@ -157,10 +262,15 @@ function registerMaxPoolGradient(): void {
     outputsToSave: [true],
     gradFunc: (dy, saved, attrs) => {
       const [x] = saved as [tf.Tensor4D];
-      const { filterSize, strides, pad } = attrs as unknown as { filterSize: number | [number, number]; strides: number | [number, number]; pad: string | number };
+      const { filterSize, strides, pad } = attrs as unknown as {
+        filterSize: number | [number, number];
+        strides: number | [number, number];
+        pad: string | number;
+      };
       const size = pair(filterSize);
       const stride = pair(strides);
-      if (size[0] !== stride[0] || size[1] !== stride[1] || pad !== 'valid') return maxPoolGradient!.gradFunc(dy, saved, attrs);
+      if (size[0] !== stride[0] || size[1] !== stride[1] || pad !== 'valid')
+        return maxPoolGradient!.gradFunc(dy, saved, attrs);
       return { x: () => maxPoolRoutedGradient(x, dy as tf.Tensor4D, size) };
     },
   });

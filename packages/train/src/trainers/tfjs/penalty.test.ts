@@ -6,14 +6,29 @@ import { Network } from '../../models/network.js';
 import type { NetworkSpec } from '../../models/spec.js';
 import { criticInputGradient, criticInputGradientAutodiff, supportsClosedForm } from './penalty.js';
 import { gradientPenalty, interpolate, rowNorms, wassersteinCriticLoss } from '../../losses.js';
-import { finiteDifferences, flattenRef, forwardRef, inputGradientRef, randomRefNet, relativeError, unflattenRef, type RefNet } from '../../testing/reference.js';
+import {
+  finiteDifferences,
+  flattenRef,
+  forwardRef,
+  inputGradientRef,
+  randomRefNet,
+  relativeError,
+  unflattenRef,
+  type RefNet,
+} from '../../testing/reference.js';
 
 beforeAll(async () => {
   await initBackend('wasm');
 });
 
 const sizes = [6, 5, 4, 1];
-const spec: NetworkSpec = { role: 'critic', inputSize: 6, outputSize: 1, layers: denseStack(sizes, { type: 'leakyRelu', alpha: 0.2 }, null), init: { scheme: 'torch-default' } };
+const spec: NetworkSpec = {
+  role: 'critic',
+  inputSize: 6,
+  outputSize: 1,
+  layers: denseStack(sizes, { type: 'leakyRelu', alpha: 0.2 }, null),
+  init: { scheme: 'torch-default' },
+};
 
 function toNetwork(ref: RefNet): Network {
   const values = new Map<string, Float32Array>();
@@ -68,19 +83,26 @@ describe('∇ₓD for the gradient penalty', () => {
     g.forEach((row, i) => expect(relativeError(row, inputGradientRef(ref, xhat[i]))).toBeLessThan(1e-5));
   });
 
-  it.each(['closed-form', 'autodiff'] as const)('%s: the critic loss with penalty has weight gradients equal to float64 finite differences', async (method) => {
-    const critic = toNetwork(ref);
-    const { grads, value } = tf.variableGrads(() => {
-      const x = tf.tensor2d(real);
-      const xf = tf.tensor2d(fake);
-      const xh = interpolate(x, xf, tf.tensor1d(eps));
-      const g = method === 'closed-form' ? criticInputGradient(critic, xh).gradient : criticInputGradientAutodiff(critic, xh);
-      return tf.add(wassersteinCriticLoss(critic.apply(x), critic.apply(xf)), gradientPenalty(rowNorms(g), lambda)) as tf.Scalar;
-    }, critic.trainable());
-    expect((await value.data())[0]).toBeCloseTo(lossRef(ref), 4);
-    const ours: number[] = [];
-    for (const name of critic.trainableNames()) ours.push(...(await grads[critic.get(name).name].data()));
-    const fd = finiteDifferences((theta) => lossRef(unflattenRef(ref, theta)), flattenRef(ref));
-    expect(relativeError(ours, fd)).toBeLessThan(1e-3);
-  });
+  it.each(['closed-form', 'autodiff'] as const)(
+    '%s: the critic loss with penalty has weight gradients equal to float64 finite differences',
+    async (method) => {
+      const critic = toNetwork(ref);
+      const { grads, value } = tf.variableGrads(() => {
+        const x = tf.tensor2d(real);
+        const xf = tf.tensor2d(fake);
+        const xh = interpolate(x, xf, tf.tensor1d(eps));
+        const g =
+          method === 'closed-form' ? criticInputGradient(critic, xh).gradient : criticInputGradientAutodiff(critic, xh);
+        return tf.add(
+          wassersteinCriticLoss(critic.apply(x), critic.apply(xf)),
+          gradientPenalty(rowNorms(g), lambda),
+        ) as tf.Scalar;
+      }, critic.trainable());
+      expect((await value.data())[0]).toBeCloseTo(lossRef(ref), 4);
+      const ours: number[] = [];
+      for (const name of critic.trainableNames()) ours.push(...(await grads[critic.get(name).name].data()));
+      const fd = finiteDifferences((theta) => lossRef(unflattenRef(ref, theta)), flattenRef(ref));
+      expect(relativeError(ours, fd)).toBeLessThan(1e-3);
+    },
+  );
 });

@@ -37,7 +37,10 @@ export function supportsClosedForm(critic: Network): boolean {
  * Closed-form ∇ₓD(x) for a dense-chain critic: x [B, d] → g [B, d], and D(x) [B, 1] from the same forward.
  */
 export function criticInputGradient(critic: Network, x: tf.Tensor2D): { gradient: tf.Tensor2D; scores: tf.Tensor2D } {
-  if (!supportsClosedForm(critic)) throw new Error('closed-form input gradient needs a dense critic with LeakyReLU/ReLU activations and a linear scalar output');
+  if (!supportsClosedForm(critic))
+    throw new Error(
+      'closed-form input gradient needs a dense critic with LeakyReLU/ReLU activations and a linear scalar output',
+    );
   const layers = critic.spec.layers;
   const dense: { kernel: tf.Tensor2D; mask: tf.Tensor2D | null }[] = [];
   let h: tf.Tensor2D = x;
@@ -76,7 +79,10 @@ export function registerSecondOrderGradients(): void {
     tf.registerGradient({
       kernelName,
       inputsToSave: ['a', 'b'],
-      gradFunc: (_dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => ({ a: () => tf.zerosLike(saved[0]), b: () => tf.zerosLike(saved[1]) }),
+      gradFunc: (_dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => ({
+        a: () => tf.zerosLike(saved[0]),
+        b: () => tf.zerosLike(saved[1]),
+      }),
     });
   }
 }

@@ -22,7 +22,11 @@ describe.skipIf(!device)('gradient penalty of a conv critic on webgpu', () => {
     const penalty = () => gradientPenalty(rowNorms(criticInputGradientAutodiff(net, x)), 10);
     const { value, grads } = tf.variableGrads(penalty, net.trainable());
     value.dispose();
-    for (const [name, index] of [['1.kernel', 3], ['4.kernel', 20], ['8.kernel', 7]] as const) {
+    for (const [name, index] of [
+      ['1.kernel', 3],
+      ['4.kernel', 20],
+      ['8.kernel', 7],
+    ] as const) {
       const v = net.get(name);
       const original = await v.data();
       const at = async (delta: number) => {
@@ -38,7 +42,9 @@ describe.skipIf(!device)('gradient penalty of a conv critic on webgpu', () => {
       const fd = ((await at(h)) - (await at(-h))) / (2 * h);
       v.assign(tf.tensor(original, v.shape));
       const auto = (await grads[v.name].data())[index];
-      expect(Math.abs(auto - fd), `${name}[${index}]: autodiff ${auto}, finite differences ${fd}`).toBeLessThan(1e-2 * Math.max(1, Math.abs(fd)));
+      expect(Math.abs(auto - fd), `${name}[${index}]: autodiff ${auto}, finite differences ${fd}`).toBeLessThan(
+        1e-2 * Math.max(1, Math.abs(fd)),
+      );
     }
     tf.dispose([x, ...Object.values(grads)]);
     net.dispose();

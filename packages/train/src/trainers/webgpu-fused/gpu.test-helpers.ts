@@ -41,7 +41,13 @@ export type Data = Float32Array | Uint32Array;
  * Runs one dispatch of `kernel` with the given storage contents (binding 1, 2, ... in order; the same
  * array object twice binds the same buffer twice) and returns every storage buffer's contents after.
  */
-export async function runKernel(dev: GPUDevice, kernel: KernelSource, uniform: ArrayBuffer, storage: Data[], workgroups: [number, number, number]): Promise<Float32Array[]> {
+export async function runKernel(
+  dev: GPUDevice,
+  kernel: KernelSource,
+  uniform: ArrayBuffer,
+  storage: Data[],
+  workgroups: [number, number, number],
+): Promise<Float32Array[]> {
   const buffers = new BufferSet(dev);
   const pipelines = new PipelineCache(dev);
   dev.pushErrorScope('validation');
@@ -64,7 +70,8 @@ export async function runKernel(dev: GPUDevice, kernel: KernelSource, uniform: A
   pass.end();
   dev.queue.submit([encoder.finish()]);
   const out: Float32Array[] = [];
-  for (let i = 0; i < storage.length; i++) out.push(new Float32Array(await readBuffer(dev, buffers, bound[i], 0, storage[i].length * 4)));
+  for (let i = 0; i < storage.length; i++)
+    out.push(new Float32Array(await readBuffer(dev, buffers, bound[i], 0, storage[i].length * 4)));
   const error = await dev.popErrorScope();
   buffers.destroyAll();
   if (error) throw new Error(`${kernel.label}: ${error.message}\n${kernel.code}`);

@@ -54,10 +54,17 @@ export class PipelineCache {
     let pipeline = this.pipelines.get(key);
     if (!pipeline) {
       const storage = kernel.bindings.filter((b) => b !== 'uniform').length;
-      if (storage > MAX_STORAGE_BUFFERS) throw new Error(`${kernel.label}: ${storage} storage buffers, more than the ${MAX_STORAGE_BUFFERS} every target device allows`);
+      if (storage > MAX_STORAGE_BUFFERS)
+        throw new Error(
+          `${kernel.label}: ${storage} storage buffers, more than the ${MAX_STORAGE_BUFFERS} every target device allows`,
+        );
       const layout = this.device.createBindGroupLayout({
         label: kernel.label,
-        entries: kernel.bindings.map((type, binding) => ({ binding, visibility: GPUShaderStage.COMPUTE, buffer: { type } })),
+        entries: kernel.bindings.map((type, binding) => ({
+          binding,
+          visibility: GPUShaderStage.COMPUTE,
+          buffer: { type },
+        })),
       });
       const module = this.device.createShaderModule({ label: kernel.label, code: kernel.code });
       pipeline = this.device.createComputePipeline({
@@ -111,16 +118,28 @@ export class PlanBuilder {
     private readonly buffers: BufferSet,
   ) {}
 
-  add(kernel: KernelSource, uniform: ArrayBuffer, buffers: GPUBuffer[], workgroups: [number, number, number], info = ''): void {
-    if (buffers.length !== kernel.bindings.length - 1) throw new Error(`${kernel.label}: ${buffers.length} buffers for ${kernel.bindings.length - 1} storage bindings`);
+  add(
+    kernel: KernelSource,
+    uniform: ArrayBuffer,
+    buffers: GPUBuffer[],
+    workgroups: [number, number, number],
+    info = '',
+  ): void {
+    if (buffers.length !== kernel.bindings.length - 1)
+      throw new Error(`${kernel.label}: ${buffers.length} buffers for ${kernel.bindings.length - 1} storage bindings`);
     if (uniform.byteLength > UNIFORM_STRIDE) throw new Error(`${kernel.label}: uniform of ${uniform.byteLength} bytes`);
     const max = this.device.limits.maxComputeWorkgroupsPerDimension;
-    if (workgroups.some((w) => w > max || w < 1)) throw new Error(`${kernel.label}: workgroups [${workgroups}] outside 1..${max}`);
+    if (workgroups.some((w) => w > max || w < 1))
+      throw new Error(`${kernel.label}: workgroups [${workgroups}] outside 1..${max}`);
     this.pending.push({ kernel, uniform, buffers, workgroups, info });
   }
 
   build(label: string): Plan {
-    const uniformBuffer = this.buffers.create(`${label}/uniforms`, Math.max(1, this.pending.length) * UNIFORM_STRIDE, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
+    const uniformBuffer = this.buffers.create(
+      `${label}/uniforms`,
+      Math.max(1, this.pending.length) * UNIFORM_STRIDE,
+      GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
+    );
     const bytes = new Uint8Array(Math.max(1, this.pending.length) * UNIFORM_STRIDE);
     const dispatches = this.pending.map((d, i) => {
       bytes.set(new Uint8Array(d.uniform), i * UNIFORM_STRIDE);
@@ -133,7 +152,14 @@ export class PlanBuilder {
           ...d.buffers.map((buffer, k) => ({ binding: k + 1, resource: { buffer } })),
         ],
       });
-      return { kind: d.kernel.kind, label: d.kernel.label, info: d.info, pipeline, bindGroup, workgroups: d.workgroups };
+      return {
+        kind: d.kernel.kind,
+        label: d.kernel.label,
+        info: d.info,
+        pipeline,
+        bindGroup,
+        workgroups: d.workgroups,
+      };
     });
     this.device.queue.writeBuffer(uniformBuffer, 0, bytes);
     this.pending.length = 0;
@@ -168,7 +194,13 @@ export class Plan {
 }
 
 /** Copies `size` bytes of `source` (from `offset`) back to the host. */
-export async function readBuffer(device: GPUDevice, buffers: BufferSet, source: GPUBuffer, offset: number, size: number): Promise<ArrayBuffer> {
+export async function readBuffer(
+  device: GPUDevice,
+  buffers: BufferSet,
+  source: GPUBuffer,
+  offset: number,
+  size: number,
+): Promise<ArrayBuffer> {
   const staging = buffers.create('readback', size, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST);
   try {
     const encoder = device.createCommandEncoder({ label: 'readback' });
@@ -186,6 +218,12 @@ export function writeLarge(device: GPUDevice, buffer: GPUBuffer, byteOffset: num
   const piece = 4 << 20; // floats
   for (let start = 0; start < data.length; start += piece) {
     const end = Math.min(data.length, start + piece);
-    device.queue.writeBuffer(buffer, byteOffset + start * 4, data.buffer as ArrayBuffer, data.byteOffset + start * 4, (end - start) * 4);
+    device.queue.writeBuffer(
+      buffer,
+      byteOffset + start * 4,
+      data.buffer as ArrayBuffer,
+      data.byteOffset + start * 4,
+      (end - start) * 4,
+    );
   }
 }

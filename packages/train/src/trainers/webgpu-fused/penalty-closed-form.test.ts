@@ -3,7 +3,16 @@ import { Rng } from '@wgan/core';
 import { denseStack } from '../../models/architectures.js';
 import { initialValues } from '../../models/network.js';
 import type { NetworkSpec } from '../../models/spec.js';
-import { criticLoss, forward, generatorLoss, inputGradient, refNet, zeroGrads, type Grads, type RefNet } from '../../testing/reference.js';
+import {
+  criticLoss,
+  forward,
+  generatorLoss,
+  inputGradient,
+  refNet,
+  zeroGrads,
+  type Grads,
+  type RefNet,
+} from '../../testing/reference.js';
 
 /**
  * The float64 reference's closed-form gradients against central finite differences (float64): the
@@ -12,9 +21,21 @@ import { criticLoss, forward, generatorLoss, inputGradient, refNet, zeroGrads, t
  */
 
 const lrelu = { type: 'leakyRelu', alpha: 0.2 } as const;
-const criticSpec: NetworkSpec = { role: 'critic', inputSize: 6, outputSize: 1, layers: denseStack([6, 5, 4, 1], lrelu, null), init: { scheme: 'torch-default' } };
+const criticSpec: NetworkSpec = {
+  role: 'critic',
+  inputSize: 6,
+  outputSize: 1,
+  layers: denseStack([6, 5, 4, 1], lrelu, null),
+  init: { scheme: 'torch-default' },
+};
 const reluCritic: NetworkSpec = { ...criticSpec, layers: denseStack([6, 7, 1], { type: 'relu' }, null) };
-const genSpec: NetworkSpec = { role: 'generator', inputSize: 3, outputSize: 6, layers: denseStack([3, 4, 5, 6], lrelu, { type: 'tanh' }), init: { scheme: 'torch-default' } };
+const genSpec: NetworkSpec = {
+  role: 'generator',
+  inputSize: 3,
+  outputSize: 6,
+  layers: denseStack([3, 4, 5, 6], lrelu, { type: 'tanh' }),
+  init: { scheme: 'torch-default' },
+};
 
 function rows(rng: Rng, n: number, d: number, scale = 1): Float64Array[] {
   return Array.from({ length: n }, () => rng.fillUniform(new Float64Array(d), -scale, scale));
@@ -77,7 +98,11 @@ describe('closed-form gradients vs float64 central finite differences', () => {
     const grads = zeroGrads(critic);
     const value = criticLoss(critic, real, fake, eps, 10, true, grads);
     expect(value.penalty).toBeGreaterThan(0.1); // the penalty term is really exercised
-    const { worst, checked } = worstRelativeError(critic, grads, () => criticLoss(critic, real, fake, eps, 10, true, null).loss);
+    const { worst, checked } = worstRelativeError(
+      critic,
+      grads,
+      () => criticLoss(critic, real, fake, eps, 10, true, null).loss,
+    );
     expect(checked).toBe(6 * 5 + 5 + 5 * 4 + 4 + 4 + 1);
     expect(worst).toBeLessThan(1e-3);
     // Biases get no penalty gradient; the output bias gets none at all (it cancels in the W-loss).

@@ -7,7 +7,14 @@ import type { NetworkSpec } from '../../models/spec.js';
 import { STAT_FIELDS, type IterationInputs, type IterationStats, type TrainerState } from '../../trainer.js';
 import { WebgpuFusedTrainer, defaultOptimizer, type FusedTrainerOptions } from './trainer.js';
 import { device } from './gpu.test-helpers.js';
-import { forward, netValues, refIteration, refTrainer, type RefConfig, type RefTrainer } from '../../testing/reference.js';
+import {
+  forward,
+  netValues,
+  refIteration,
+  refTrainer,
+  type RefConfig,
+  type RefTrainer,
+} from '../../testing/reference.js';
 
 const lrelu = { type: 'leakyRelu', alpha: 0.2 } as const;
 
@@ -22,14 +29,30 @@ function model(dz: number, genHidden: number[], d: number, criticHidden: number[
   return {
     dz,
     d,
-    gen: { role: 'generator', inputSize: dz, outputSize: d, layers: denseStack([dz, ...genHidden, d], lrelu, { type: 'tanh' }), init: { scheme: 'torch-default' } },
-    critic: { role: 'critic', inputSize: d, outputSize: 1, layers: denseStack([d, ...criticHidden, 1], lrelu, null), init: { scheme: 'torch-default' } },
+    gen: {
+      role: 'generator',
+      inputSize: dz,
+      outputSize: d,
+      layers: denseStack([dz, ...genHidden, d], lrelu, { type: 'tanh' }),
+      init: { scheme: 'torch-default' },
+    },
+    critic: {
+      role: 'critic',
+      inputSize: d,
+      outputSize: 1,
+      layers: denseStack([d, ...criticHidden, 1], lrelu, null),
+      init: { scheme: 'torch-default' },
+    },
   };
 }
 
 /** The inputs of one iteration, drawn in the contract's order (trainer.ts). */
 function drawInputs(rng: Rng, nC: number, B: number, dz: number, nTrain: number): IterationInputs {
-  return drawIterationInputs(rng, new BatchSampler(nTrain, B, rng.nextUint32()), { nCritic: nC, batchSize: B, latentDim: dz });
+  return drawIterationInputs(rng, new BatchSampler(nTrain, B, rng.nextUint32()), {
+    nCritic: nC,
+    batchSize: B,
+    latentDim: dz,
+  });
 }
 
 function freshState(m: Model, loss: 'gp' | 'clip', seed: number): TrainerState {
@@ -52,20 +75,51 @@ interface Setup {
   seed: number;
 }
 
-async function build(s: Setup, initial?: TrainerState): Promise<{ trainer: WebgpuFusedTrainer; ref: RefTrainer; images: Float32Array; cfg: RefConfig; options: FusedTrainerOptions }> {
+async function build(
+  s: Setup,
+  initial?: TrainerState,
+): Promise<{
+  trainer: WebgpuFusedTrainer;
+  ref: RefTrainer;
+  images: Float32Array;
+  cfg: RefConfig;
+  options: FusedTrainerOptions;
+}> {
   const state = initial ?? freshState(s.m, s.loss, s.seed);
   const images = Rng.fromSeed(s.seed + 1).fillUniform(new Float32Array(s.nTrain * s.m.d), -1, 1);
   const opt = defaultOptimizer(s.loss);
   // A larger clipping learning rate so that weights really reach ±c within a few steps.
   const o = s.loss === 'clip' ? { ...opt, lr: 3e-3 } : opt;
-  const options: FusedTrainerOptions = { device: device!, generatorSpec: s.m.gen, criticSpec: s.m.critic, initial: state, trainImages: images, loss: s.loss, lambda: 10, clipValue: 0.01, nCritic: s.nC, batchSize: s.B, optimizerG: o, optimizerD: o };
+  const options: FusedTrainerOptions = {
+    device: device!,
+    generatorSpec: s.m.gen,
+    criticSpec: s.m.critic,
+    initial: state,
+    trainImages: images,
+    loss: s.loss,
+    lambda: 10,
+    clipValue: 0.01,
+    nCritic: s.nC,
+    batchSize: s.B,
+    optimizerG: o,
+    optimizerD: o,
+  };
   const trainer = await WebgpuFusedTrainer.create(options);
   const ref = refTrainer(s.m.gen, s.m.critic, state.generator, state.critic);
-  return { trainer, ref, images, cfg: { loss: s.loss, lambda: 10, clipValue: 0.01, optimizerG: o, optimizerD: o }, options };
+  return {
+    trainer,
+    ref,
+    images,
+    cfg: { loss: s.loss, lambda: 10, clipValue: 0.01, optimizerG: o, optimizerD: o },
+    options,
+  };
 }
 
 /** max |gpu − ref| / max(|ref|) per tensor, worst over tensors (norm-wise relative error). */
-function worstTensorError(got: Map<string, Float32Array>, want: Map<string, Float64Array>): { worst: number; name: string } {
+function worstTensorError(
+  got: Map<string, Float32Array>,
+  want: Map<string, Float64Array>,
+): { worst: number; name: string } {
   let worst = 0;
   let name = '';
   for (const [k, w] of want) {
@@ -91,7 +145,10 @@ function expectStatsClose(got: IterationStats, want: IterationStats, tol: number
       expect(got[f], f).toBeNaN();
       continue;
     }
-    expect(Math.abs(got[f] - want[f]) / Math.max(1, Math.abs(want[f])), `${f}: ${got[f]} vs ${want[f]}`).toBeLessThanOrEqual(tol);
+    expect(
+      Math.abs(got[f] - want[f]) / Math.max(1, Math.abs(want[f])),
+      `${f}: ${got[f]} vs ${want[f]}`,
+    ).toBeLessThanOrEqual(tol);
   }
 }
 
@@ -113,7 +170,10 @@ async function compareRun(s: Setup, iterations: number): Promise<void> {
     const c = worstTensorError(state.critic, netValues(ref.critic));
     expect(g.worst, `generator ${g.name}`).toBeLessThanOrEqual(1e-4);
     expect(c.worst, `critic ${c.name}`).toBeLessThanOrEqual(1e-4);
-    if (process.env.WGAN_VERBOSE) console.log(`errors: generator ${g.worst.toExponential(2)} (${g.name}), critic ${c.worst.toExponential(2)} (${c.name})`);
+    if (process.env.WGAN_VERBOSE)
+      console.log(
+        `errors: generator ${g.worst.toExponential(2)} (${g.name}), critic ${c.worst.toExponential(2)} (${c.name})`,
+      );
     expect(state.criticOptimizer.step).toBe(iterations * s.nC);
     expect(state.generatorOptimizer.step).toBe(iterations);
     // Optimiser slots: v of the critic's first kernel, against the reference's.
@@ -160,8 +220,10 @@ describe.skipIf(!device)('WebgpuFusedTrainer state, determinism and resources', 
         b.trainer.iteration(inputs);
       }
       const [sa, sb] = [await a.trainer.getState(), await b.trainer.getState()];
-      for (const [name, v] of sa.critic) expect(Buffer.from(v.buffer).equals(Buffer.from(sb.critic.get(name)!.buffer)), name).toBe(true);
-      for (const [name, v] of sa.generator) expect(Buffer.from(v.buffer).equals(Buffer.from(sb.generator.get(name)!.buffer)), name).toBe(true);
+      for (const [name, v] of sa.critic)
+        expect(Buffer.from(v.buffer).equals(Buffer.from(sb.critic.get(name)!.buffer)), name).toBe(true);
+      for (const [name, v] of sa.generator)
+        expect(Buffer.from(v.buffer).equals(Buffer.from(sb.generator.get(name)!.buffer)), name).toBe(true);
       expect(await a.trainer.readStats()).toEqual(await b.trainer.readStats());
     } finally {
       a.trainer.dispose();
@@ -175,7 +237,20 @@ describe.skipIf(!device)('WebgpuFusedTrainer state, determinism and resources', 
     const inputs = [0, 1, 2].map(() => drawInputs(rng, tiny.nC, tiny.B, tiny.m.dz, tiny.nTrain));
     a.trainer.iteration(inputs[0]);
     const saved = await a.trainer.getState();
-    expect(saved.criticOptimizer.slots.map((t) => t.name)).toEqual(['0.kernel/m', '0.bias/m', '2.kernel/m', '2.bias/m', '4.kernel/m', '4.bias/m', '0.kernel/v', '0.bias/v', '2.kernel/v', '2.bias/v', '4.kernel/v', '4.bias/v']);
+    expect(saved.criticOptimizer.slots.map((t) => t.name)).toEqual([
+      '0.kernel/m',
+      '0.bias/m',
+      '2.kernel/m',
+      '2.bias/m',
+      '4.kernel/m',
+      '4.bias/m',
+      '0.kernel/v',
+      '0.bias/v',
+      '2.kernel/v',
+      '2.bias/v',
+      '4.kernel/v',
+      '4.bias/v',
+    ]);
     expect(saved.criticOptimizer.slots[0].shape).toEqual([16, 10]);
     a.trainer.iteration(inputs[1]);
     a.trainer.iteration(inputs[2]);
@@ -237,8 +312,15 @@ describe.skipIf(!device)('WebgpuFusedTrainer state, determinism and resources', 
   });
 
   it('refuses what it cannot train, naming the input', async () => {
-    const bad = { ...tiny.m.critic, layers: [...tiny.m.critic.layers.slice(0, 1), { type: 'tanh' as const }, ...tiny.m.critic.layers.slice(2)] };
-    await expect(build({ ...tiny, m: { ...tiny.m, critic: bad } })).rejects.toMatchObject({ message: 'critic layer 0 uses tanh', where: 'critic spec', hint: expect.stringMatching(/piecewise-linear/) });
+    const bad = {
+      ...tiny.m.critic,
+      layers: [...tiny.m.critic.layers.slice(0, 1), { type: 'tanh' as const }, ...tiny.m.critic.layers.slice(2)],
+    };
+    await expect(build({ ...tiny, m: { ...tiny.m, critic: bad } })).rejects.toMatchObject({
+      message: 'critic layer 0 uses tanh',
+      where: 'critic spec',
+      hint: expect.stringMatching(/piecewise-linear/),
+    });
     const conv = { ...tiny.m.critic, layers: [{ type: 'dropout' as const, rate: 0.1 }, ...tiny.m.critic.layers] };
     await expect(build({ ...tiny, m: { ...tiny.m, critic: conv } })).rejects.toThrow(PipelineError);
     const { trainer } = await build(tiny);

@@ -2,11 +2,29 @@
 import type { OptimizerConfig } from '../../optimizers.js';
 import { PipelineError } from '@wgan/core';
 import type { NetworkSpec } from '../../models/spec.js';
-import { GAN_LOSS_FIELDS, GAN_RUNNING_FIELDS, STAT_FIELDS, type IterationInputs, type IterationStats, type OptimizerState, type Trainer, type TrainerState, type WganStepSettings } from '../../trainer.js';
+import {
+  GAN_LOSS_FIELDS,
+  GAN_RUNNING_FIELDS,
+  STAT_FIELDS,
+  type IterationInputs,
+  type IterationStats,
+  type OptimizerState,
+  type Trainer,
+  type TrainerState,
+  type WganStepSettings,
+} from '../../trainer.js';
 import { BufferSet, PipelineCache, Plan, PlanBuilder, readBuffer, writeLarge, type Dispatch } from './gpu.js';
 import { grid2d, type ActivationKind } from './kernels/common.js';
 import { gatherKernel, gatherUniform } from './kernels/gather.js';
-import { DEFAULT_TILE_CHOICE, chooseTile, matmulKernel, matmulUniform, matmulWorkgroups, type MaskMode, type TileChoice } from './kernels/matmul.js';
+import {
+  DEFAULT_TILE_CHOICE,
+  chooseTile,
+  matmulKernel,
+  matmulUniform,
+  matmulWorkgroups,
+  type MaskMode,
+  type TileChoice,
+} from './kernels/matmul.js';
 import { optimizerKernel, optimizerUniform } from './kernels/optimizer.js';
 import { penaltyKernel, penaltyUniform } from './kernels/penalty.js';
 import { statsKernel, statsUniform } from './kernels/stats.js';
@@ -40,10 +58,11 @@ import { denseChain, flatten, unflatten, type DenseChain } from '../../models/de
  * iteration's statistics into 8 floats, copied into a ring of pending stats read back by readStats().
  */
 
-
 /** The seeds' optimisers: Adam(2e-4, β = (0, 0.9)) for WGAN-GP (seed 001), RMSprop(5e-5) for clipping. */
 export function defaultOptimizer(loss: 'gp' | 'clip'): OptimizerConfig {
-  return loss === 'gp' ? { type: 'adam', lr: 2e-4, beta1: 0, beta2: 0.9, eps: 1e-8 } : { type: 'rmsprop', lr: 5e-5, alpha: 0.99, eps: 1e-8 };
+  return loss === 'gp'
+    ? { type: 'adam', lr: 2e-4, beta1: 0, beta2: 0.9, eps: 1e-8 }
+    : { type: 'rmsprop', lr: 5e-5, alpha: 0.99, eps: 1e-8 };
 }
 
 export interface KernelTuning {
@@ -54,7 +73,11 @@ export interface KernelTuning {
   reduceWorkgroup: number;
 }
 
-export const DEFAULT_TUNING: KernelTuning = { tiles: DEFAULT_TILE_CHOICE, elementwiseWorkgroup: 128, reduceWorkgroup: 128 };
+export const DEFAULT_TUNING: KernelTuning = {
+  tiles: DEFAULT_TILE_CHOICE,
+  elementwiseWorkgroup: 128,
+  reduceWorkgroup: 128,
+};
 
 export interface FusedTrainerOptions extends WganStepSettings {
   /** Any GPUDevice; pass webgpuDevice().device to share tfjs's. */
@@ -146,7 +169,12 @@ export class WebgpuFusedTrainer implements Trainer<IterationStats> {
     const error = validation ?? oom;
     if (error) {
       trainer?.dispose();
-      throw new PipelineError(`WebGPU rejected the fused trainer: ${error.message}`, 'webgpu device', 'this is a bug or a device limit; run with --trainer tfjs meanwhile', 1);
+      throw new PipelineError(
+        `WebGPU rejected the fused trainer: ${error.message}`,
+        'webgpu device',
+        'this is a bug or a device limit; run with --trainer tfjs meanwhile',
+        1,
+      );
     }
     return trainer!;
   }
@@ -181,7 +209,11 @@ export class WebgpuFusedTrainer implements Trainer<IterationStats> {
     const rowsPerChunk = Math.max(1, Math.floor(this.device.limits.maxStorageBufferBindingSize / (d * 4)));
     for (let rowBase = 0; rowBase < this.trainRows; rowBase += rowsPerChunk) {
       const rowCount = Math.min(rowsPerChunk, this.trainRows - rowBase);
-      const buffer = this.buffers.create(`train[${rowBase}]`, rowCount * d * 4, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST);
+      const buffer = this.buffers.create(
+        `train[${rowBase}]`,
+        rowCount * d * 4,
+        GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST,
+      );
       writeLarge(this.device, buffer, 0, o.trainImages.subarray(rowBase * d, (rowBase + rowCount) * d));
       this.trainChunks.push({ buffer, rowBase, rowCount });
     }
@@ -276,12 +308,29 @@ export class WebgpuFusedTrainer implements Trainer<IterationStats> {
     layers.forEach((L, l) => {
       const a = l === 0 ? input : { buffer: hidden[l - 1], offset: 0, ld: L.inputs };
       const c = l === layers.length - 1 ? out : { buffer: hidden[l], offset: 0, ld: L.units };
-      this.mm(plan, { a, b: { buffer: net.params, offset: L.kernelOffset, ld: L.units }, c, M: rows, N: L.units, K: L.inputs, bias: L.biasOffset, activation: L.activation, alpha: L.alpha });
+      this.mm(plan, {
+        a,
+        b: { buffer: net.params, offset: L.kernelOffset, ld: L.units },
+        c,
+        M: rows,
+        N: L.units,
+        K: L.inputs,
+        bias: L.biasOffset,
+        activation: L.activation,
+        alpha: L.alpha,
+      });
     });
   }
 
   /** δ_l = act'_l(A_l) ⊙ (δ_{l+1} W_{l+1}ᵀ) for the hidden layers of `net`, from δ of its last layer. */
-  private backwardDeltas(plan: PlanBuilder, net: Net, rows: number, acts: GPUBuffer[], deltas: GPUBuffer[], lastDelta: Mat): void {
+  private backwardDeltas(
+    plan: PlanBuilder,
+    net: Net,
+    rows: number,
+    acts: GPUBuffer[],
+    deltas: GPUBuffer[],
+    lastDelta: Mat,
+  ): void {
     const layers = net.chain.layers;
     for (let l = layers.length - 2; l >= 0; l--) {
       const next = layers[l + 1];
@@ -302,9 +351,26 @@ export class WebgpuFusedTrainer implements Trainer<IterationStats> {
   }
 
   /** [dW_l ; db_l] = Aᵀ_{l−1} · δ_l into the gradient buffer, the bias row summing the first biasRows rows. */
-  private weightGradient(plan: PlanBuilder, net: Net, l: number, input: Mat, delta: Mat, rows: number, biasRows: number): void {
+  private weightGradient(
+    plan: PlanBuilder,
+    net: Net,
+    l: number,
+    input: Mat,
+    delta: Mat,
+    rows: number,
+    biasRows: number,
+  ): void {
     const L = net.chain.layers[l];
-    this.mm(plan, { a: input, transA: true, b: delta, c: { buffer: net.grads, offset: L.kernelOffset, ld: L.units }, M: L.inputs + 1, N: L.units, K: rows, biasRows });
+    this.mm(plan, {
+      a: input,
+      transA: true,
+      b: delta,
+      c: { buffer: net.grads, offset: L.kernelOffset, ld: L.units },
+      M: L.inputs + 1,
+      N: L.units,
+      K: rows,
+      biasRows,
+    });
   }
 
   private optimizerStep(plan: PlanBuilder, net: Net, scheduleIndex: number, clip: boolean, countClip: boolean): void {
@@ -315,7 +381,17 @@ export class WebgpuFusedTrainer implements Trainer<IterationStats> {
     bufs.push(net.v);
     if (clip) bufs.push(this.clipCount);
     const [x, y] = grid2d(Math.ceil(net.chain.size / wg), this.device.limits.maxComputeWorkgroupsPerDimension);
-    plan.add(kernel, optimizerUniform({ n: net.chain.size, schedule: this.layout.schedule + scheduleIndex * 8, countClip: countClip ? 1 : 0 }), bufs, [x, y, 1], `${net.chain.role} ${net.chain.size}`);
+    plan.add(
+      kernel,
+      optimizerUniform({
+        n: net.chain.size,
+        schedule: this.layout.schedule + scheduleIndex * 8,
+        countClip: countClip ? 1 : 0,
+      }),
+      bufs,
+      [x, y, 1],
+      `${net.chain.role} ${net.chain.size}`,
+    );
   }
 
   private buildIterationPlan(): Plan {
@@ -341,19 +417,28 @@ export class WebgpuFusedTrainer implements Trainer<IterationStats> {
     // Output-layer deltas: ±1/B for the W-loss rows, 1 for the x̂ rows; −1/B for L_G = −mean D(G(z)).
     const criticScale = buf.storage('critic/outputDelta', R);
     const scale = new Float32Array(R);
-    scale.fill(-1 / B, 0, B).fill(1 / B, B, 2 * B).fill(1, 2 * B);
+    scale
+      .fill(-1 / B, 0, B)
+      .fill(1 / B, B, 2 * B)
+      .fill(1, 2 * B);
     this.device.queue.writeBuffer(criticScale, 0, scale);
     const genScale = buf.storage('generator/outputDelta', B);
     this.device.queue.writeBuffer(genScale, 0, new Float32Array(B).fill(-1 / B));
 
     const plan = new PlanBuilder(this.device, this.pipelines, this.buffers);
     const zAt = (s: number): Mat => ({ buffer: this.inputs, offset: this.layout.z + s * B * dz, ld: dz });
-    const W = (net: Net, l: number): Mat => ({ buffer: net.params, offset: net.chain.layers[l].kernelOffset, ld: net.chain.layers[l].units });
+    const W = (net: Net, l: number): Mat => ({
+      buffer: net.params,
+      offset: net.chain.layers[l].kernelOffset,
+      ld: net.chain.layers[l].units,
+    });
     const x3Mat: Mat = { buffer: x3, offset: 0, ld: d };
     /** Input of critic layer l: x3 for l = 0, else A_{l−1}. */
-    const criticIn = (l: number): Mat => (l === 0 ? x3Mat : { buffer: criticActs[l - 1], offset: 0, ld: cl[l - 1].units });
+    const criticIn = (l: number): Mat =>
+      l === 0 ? x3Mat : { buffer: criticActs[l - 1], offset: 0, ld: cl[l - 1].units };
     const criticOutDelta: Mat = { buffer: criticScale, offset: 0, ld: 1 };
-    const criticDelta = (l: number): Mat => (l === cl.length - 1 ? criticOutDelta : { buffer: criticDeltas[l], offset: 0, ld: cl[l].units });
+    const criticDelta = (l: number): Mat =>
+      l === cl.length - 1 ? criticOutDelta : { buffer: criticDeltas[l], offset: 0, ld: cl[l].units };
     const wg = this.tuning.elementwiseWorkgroup;
     const maxDim = this.device.limits.maxComputeWorkgroupsPerDimension;
 
@@ -365,7 +450,17 @@ export class WebgpuFusedTrainer implements Trainer<IterationStats> {
       for (const chunk of this.trainChunks) {
         plan.add(
           gatherKernel(wg),
-          gatherUniform({ B, dim: d, idxOffset: this.layout.idx + c * B, epsOffset: this.layout.eps + c * B, rowBase: chunk.rowBase, rowCount: chunk.rowCount, fakeOffset: B * d, interpOffset: 2 * B * d, interp: gp ? 1 : 0 }),
+          gatherUniform({
+            B,
+            dim: d,
+            idxOffset: this.layout.idx + c * B,
+            epsOffset: this.layout.eps + c * B,
+            rowBase: chunk.rowBase,
+            rowCount: chunk.rowCount,
+            fakeOffset: B * d,
+            interpOffset: 2 * B * d,
+            interp: gp ? 1 : 0,
+          }),
           [chunk.buffer, this.inputs, this.inputs, x3],
           [gxW, gyW, 1],
           `${B}×${d}`,
@@ -375,10 +470,34 @@ export class WebgpuFusedTrainer implements Trainer<IterationStats> {
       this.backwardDeltas(plan, this.critic, R, criticActs, criticDeltas, criticOutDelta);
       if (gp) {
         // g = δ_1[x̂] W_1ᵀ, then G = ∂penalty/∂g over the x̂ rows of x3, then ψ_l over the x̂ rows of A_l.
-        this.mm(plan, { a: rowsFrom(criticDelta(0), 2 * B), b: W(this.critic, 0), transB: true, c: { buffer: gx, offset: 0, ld: d }, M: B, N: d, K: cl[0].units });
-        plan.add(penaltyKernel(this.tuning.reduceWorkgroup), penaltyUniform({ B, dim: d, gOffset: 0, outOffset: 2 * B * d, statsOffset: c * 2 * B, lambda: this.lambda }), [gx, x3, rowStats], [B, 1, 1], `${B}×${d}`);
+        this.mm(plan, {
+          a: rowsFrom(criticDelta(0), 2 * B),
+          b: W(this.critic, 0),
+          transB: true,
+          c: { buffer: gx, offset: 0, ld: d },
+          M: B,
+          N: d,
+          K: cl[0].units,
+        });
+        plan.add(
+          penaltyKernel(this.tuning.reduceWorkgroup),
+          penaltyUniform({ B, dim: d, gOffset: 0, outOffset: 2 * B * d, statsOffset: c * 2 * B, lambda: this.lambda }),
+          [gx, x3, rowStats],
+          [B, 1, 1],
+          `${B}×${d}`,
+        );
         for (let l = 0; l < cl.length - 1; l++) {
-          this.mm(plan, { a: rowsFrom(criticIn(l), 2 * B), b: W(this.critic, l), c: rowsFrom(criticIn(l + 1), 2 * B), M: B, N: cl[l].units, K: cl[l].inputs, mask: 'inPlace', maskActivation: cl[l].activation, alpha: cl[l].alpha });
+          this.mm(plan, {
+            a: rowsFrom(criticIn(l), 2 * B),
+            b: W(this.critic, l),
+            c: rowsFrom(criticIn(l + 1), 2 * B),
+            M: B,
+            N: cl[l].units,
+            K: cl[l].inputs,
+            mask: 'inPlace',
+            maskActivation: cl[l].activation,
+            alpha: cl[l].alpha,
+          });
         }
       }
       for (let l = 0; l < cl.length; l++) {
@@ -411,12 +530,28 @@ export class WebgpuFusedTrainer implements Trainer<IterationStats> {
       const delta: Mat = { buffer: genDeltas[l], offset: 0, ld: gl[l].units };
       this.weightGradient(plan, this.gen, l, input, delta, B, B);
       if (l > 0) {
-        this.mm(plan, { a: delta, b: W(this.gen, l), transB: true, c: { buffer: genDeltas[l - 1], offset: 0, ld: gl[l - 1].units }, M: B, N: gl[l].inputs, K: gl[l].units, mask: { buffer: genActs[l - 1], offset: 0, ld: gl[l - 1].units }, maskActivation: gl[l - 1].activation, alpha: gl[l - 1].alpha });
+        this.mm(plan, {
+          a: delta,
+          b: W(this.gen, l),
+          transB: true,
+          c: { buffer: genDeltas[l - 1], offset: 0, ld: gl[l - 1].units },
+          M: B,
+          N: gl[l].inputs,
+          K: gl[l].units,
+          mask: { buffer: genActs[l - 1], offset: 0, ld: gl[l - 1].units },
+          maskActivation: gl[l - 1].activation,
+          alpha: gl[l - 1].alpha,
+        });
       }
     }
     this.optimizerStep(plan, this.gen, nC, false, false);
 
-    plan.add(statsKernel(this.tuning.reduceWorkgroup), statsUniform({ nCritic: nC, B, rows: R, gp: gp ? 1 : 0, genOffset: nC * R, nClipParams: this.critic.chain.size }), [dOut, rowStats, this.clipCount, this.statsCurrent], [1, 1, 1]);
+    plan.add(
+      statsKernel(this.tuning.reduceWorkgroup),
+      statsUniform({ nCritic: nC, B, rows: R, gp: gp ? 1 : 0, genOffset: nC * R, nClipParams: this.critic.chain.size }),
+      [dOut, rowStats, this.clipCount, this.statsCurrent],
+      [1, 1, 1],
+    );
     return plan.build('iteration');
   }
 
@@ -465,7 +600,10 @@ export class WebgpuFusedTrainer implements Trainer<IterationStats> {
       f.set(inputs.zCritic[c], z + c * B * dz);
       f.set(inputs.eps[c], eps + c * B);
       u.set(inputs.indices[c], idx + c * B);
-      f.set(this.scheduleEntry(this.critic, this.critic.step + c + 1, this.loss === 'clip' ? this.clipValue : 0), schedule + c * 8);
+      f.set(
+        this.scheduleEntry(this.critic, this.critic.step + c + 1, this.loss === 'clip' ? this.clipValue : 0),
+        schedule + c * 8,
+      );
     }
     f.set(inputs.zGen, z + nC * B * dz);
     f.set(this.scheduleEntry(this.gen, this.gen.step + 1, 0), schedule + nC * 8);
@@ -496,7 +634,17 @@ export class WebgpuFusedTrainer implements Trainer<IterationStats> {
   /** The optimiser's per-step scalars (float64 on the host, as PyTorch computes them). */
   private scheduleEntry(net: Net, t: number, clip: number): number[] {
     const o = net.opt;
-    if (o.type === 'adam') return [o.lr / (1 - o.beta1 ** t), Math.sqrt(1 - o.beta2 ** t), o.beta1, 1 - o.beta1, o.beta2, 1 - o.beta2, o.eps, clip];
+    if (o.type === 'adam')
+      return [
+        o.lr / (1 - o.beta1 ** t),
+        Math.sqrt(1 - o.beta2 ** t),
+        o.beta1,
+        1 - o.beta1,
+        o.beta2,
+        1 - o.beta2,
+        o.eps,
+        clip,
+      ];
     return [o.lr, o.alpha, 1 - o.alpha, o.eps, clip, 0, 0, 0];
   }
 
@@ -504,7 +652,10 @@ export class WebgpuFusedTrainer implements Trainer<IterationStats> {
     this.checkLive();
     const n = this.pending;
     this.pending = 0;
-    const raw = n > 0 ? new Float32Array(await readBuffer(this.device, this.buffers, this.statsRing, 0, n * STATS_BYTES)) : new Float32Array(0);
+    const raw =
+      n > 0
+        ? new Float32Array(await readBuffer(this.device, this.buffers, this.statsRing, 0, n * STATS_BYTES))
+        : new Float32Array(0);
     await this.throwGpuErrors();
     const out: IterationStats[] = [];
     const gp = this.loss === 'gp';
@@ -526,19 +677,31 @@ export class WebgpuFusedTrainer implements Trainer<IterationStats> {
 
   private async throwGpuErrors(): Promise<void> {
     const errors = (await Promise.all(this.errors.splice(0))).filter((e): e is GPUError => e !== null);
-    if (errors.length) throw new PipelineError(`WebGPU error during training: ${errors[0].message}`, 'webgpu device', 'this is a bug in the fused trainer; run with the tfjs trainer meanwhile', 1);
+    if (errors.length)
+      throw new PipelineError(
+        `WebGPU error during training: ${errors[0].message}`,
+        'webgpu device',
+        'this is a bug in the fused trainer; run with the tfjs trainer meanwhile',
+        1,
+      );
   }
 
   async getState(): Promise<TrainerState> {
     this.checkLive();
-    const read = async (b: GPUBuffer, n: number) => new Float32Array(await readBuffer(this.device, this.buffers, b, 0, n * 4));
+    const read = async (b: GPUBuffer, n: number) =>
+      new Float32Array(await readBuffer(this.device, this.buffers, b, 0, n * 4));
     const netState = async (net: Net) => {
       const params = unflatten(net.chain, await read(net.params, net.chain.size));
       const slotNames = net.opt.type === 'adam' ? ['m', 'v'] : ['v'];
       const slots: OptimizerState['slots'] = [];
       for (const slot of slotNames) {
         const flat = await read(slot === 'm' ? net.m! : net.v, net.chain.size);
-        for (const p of net.chain.params) slots.push({ name: `${p.name}/${slot}`, shape: p.shape, values: flat.slice(p.offset, p.offset + p.shape.reduce((a, b) => a * b, 1)) });
+        for (const p of net.chain.params)
+          slots.push({
+            name: `${p.name}/${slot}`,
+            shape: p.shape,
+            values: flat.slice(p.offset, p.offset + p.shape.reduce((a, b) => a * b, 1)),
+          });
       }
       return { params, optimizer: { kind: net.opt.type, step: net.step, slots } as OptimizerState };
     };
@@ -555,12 +718,26 @@ export class WebgpuFusedTrainer implements Trainer<IterationStats> {
 
   private setStateNow(state: TrainerState): void {
     const load = (net: Net, values: Map<string, Float32Array>, opt: OptimizerState, what: string) => {
-      if (opt.kind !== net.opt.type) throw new PipelineError(`${what} optimiser state is ${opt.kind}, the trainer uses ${net.opt.type}`, `${what} optimizer`, 'resume with the optimiser the checkpoint was written with');
+      if (opt.kind !== net.opt.type)
+        throw new PipelineError(
+          `${what} optimiser state is ${opt.kind}, the trainer uses ${net.opt.type}`,
+          `${what} optimizer`,
+          'resume with the optimiser the checkpoint was written with',
+        );
       const params = flatten(net.chain, values, `${what} weights`);
       const slots = new Map(opt.slots.map((s) => [s.name, s.values]));
       const slotNames = net.opt.type === 'adam' ? ['m', 'v'] : ['v'];
-      const flats = slotNames.map((s) => (opt.slots.length === 0 ? new Float32Array(net.chain.size) : flatten(net.chain, slots, `${what} optimizer`, `/${s}`)));
-      if (!Number.isInteger(opt.step) || opt.step < 0) throw new PipelineError(`${what} optimiser step ${opt.step}`, `${what} optimizer`, 'the step must be a non-negative integer');
+      const flats = slotNames.map((s) =>
+        opt.slots.length === 0
+          ? new Float32Array(net.chain.size)
+          : flatten(net.chain, slots, `${what} optimizer`, `/${s}`),
+      );
+      if (!Number.isInteger(opt.step) || opt.step < 0)
+        throw new PipelineError(
+          `${what} optimiser step ${opt.step}`,
+          `${what} optimizer`,
+          'the step must be a non-negative integer',
+        );
       writeLarge(this.device, net.params, 0, params);
       if (net.m) writeLarge(this.device, net.m, 0, flats[0]);
       writeLarge(this.device, net.v, 0, flats[flats.length - 1]);
@@ -574,17 +751,27 @@ export class WebgpuFusedTrainer implements Trainer<IterationStats> {
     this.checkLive();
     const dz = this.latentDim;
     const d = this.imageSize;
-    if (!Number.isInteger(n) || n < 0 || z.length !== n * dz) throw new Error(`generate: z has ${z.length} values, expected n·d_z = ${n}·${dz}`);
+    if (!Number.isInteger(n) || n < 0 || z.length !== n * dz)
+      throw new Error(`generate: z has ${z.length} values, expected n·d_z = ${n}·${dz}`);
     const out = new Float32Array(n * d);
     const widest = Math.max(...this.gen.chain.layers.map((L) => L.units), dz);
-    const chunk = Math.max(1, Math.min(n, Math.floor(this.device.limits.maxStorageBufferBindingSize / (4 * widest)), 4096));
+    const chunk = Math.max(
+      1,
+      Math.min(n, Math.floor(this.device.limits.maxStorageBufferBindingSize / (4 * widest)), 4096),
+    );
     for (let start = 0; start < n; start += chunk) {
       const rows = Math.min(chunk, n - start);
       const zBuf = this.buffers.storage('generate/z', rows * dz);
-      const hidden = this.gen.chain.layers.slice(0, -1).map((L) => this.buffers.storage('generate/act', rows * L.units));
+      const hidden = this.gen.chain.layers
+        .slice(0, -1)
+        .map((L) => this.buffers.storage('generate/act', rows * L.units));
       const outBuf = this.buffers.storage('generate/out', rows * d);
       const builder = new PlanBuilder(this.device, this.pipelines, this.buffers);
-      this.forward(builder, this.gen, { buffer: zBuf, offset: 0, ld: dz }, rows, hidden, { buffer: outBuf, offset: 0, ld: d });
+      this.forward(builder, this.gen, { buffer: zBuf, offset: 0, ld: dz }, rows, hidden, {
+        buffer: outBuf,
+        offset: 0,
+        ld: d,
+      });
       const plan = builder.build('generate');
       try {
         this.device.pushErrorScope('validation');
@@ -615,36 +802,76 @@ export class WebgpuFusedTrainer implements Trainer<IterationStats> {
   }
 }
 
-function checkShapes(o: FusedTrainerOptions, gen: DenseChain, critic: DenseChain, tuning: KernelTuning, limits: GPUSupportedLimits): void {
+function checkShapes(
+  o: FusedTrainerOptions,
+  gen: DenseChain,
+  critic: DenseChain,
+  tuning: KernelTuning,
+  limits: GPUSupportedLimits,
+): void {
   const bad = (message: string, where: string, hint: string) => new PipelineError(message, where, hint);
-  if (!Number.isInteger(o.batchSize) || o.batchSize < 1) throw bad(`batch size ${o.batchSize}`, 'batchSize', 'use a positive integer');
-  if (!Number.isInteger(o.nCritic) || o.nCritic < 1) throw bad(`nCritic ${o.nCritic}`, 'nCritic', 'use a positive integer');
-  if (critic.inputSize !== gen.outputSize) throw bad(`critic takes ${critic.inputSize} inputs, generator makes ${gen.outputSize}`, 'critic spec', 'the critic must read the generator’s images');
-  if (critic.outputSize !== 1) throw bad(`critic outputs ${critic.outputSize} values`, 'critic spec', 'a WGAN critic ends in one unit');
+  if (!Number.isInteger(o.batchSize) || o.batchSize < 1)
+    throw bad(`batch size ${o.batchSize}`, 'batchSize', 'use a positive integer');
+  if (!Number.isInteger(o.nCritic) || o.nCritic < 1)
+    throw bad(`nCritic ${o.nCritic}`, 'nCritic', 'use a positive integer');
+  if (critic.inputSize !== gen.outputSize)
+    throw bad(
+      `critic takes ${critic.inputSize} inputs, generator makes ${gen.outputSize}`,
+      'critic spec',
+      'the critic must read the generator’s images',
+    );
+  if (critic.outputSize !== 1)
+    throw bad(`critic outputs ${critic.outputSize} values`, 'critic spec', 'a WGAN critic ends in one unit');
   const out = critic.layers[critic.layers.length - 1];
-  if (out.activation !== 'none') throw bad(`critic output activation ${out.activation}`, 'critic spec', 'a WGAN critic has a raw (linear) output');
+  if (out.activation !== 'none')
+    throw bad(`critic output activation ${out.activation}`, 'critic spec', 'a WGAN critic has a raw (linear) output');
   if (o.loss === 'gp') {
     const curved = critic.layers.find((L) => L.activation === 'tanh' || L.activation === 'sigmoid');
-    if (curved) throw bad(`critic layer ${curved.index} uses ${curved.activation}`, 'critic spec', 'the closed-form gradient penalty needs piecewise-linear (leakyRelu/relu) critic activations');
+    if (curved)
+      throw bad(
+        `critic layer ${curved.index} uses ${curved.activation}`,
+        'critic spec',
+        'the closed-form gradient penalty needs piecewise-linear (leakyRelu/relu) critic activations',
+      );
   }
   const d = gen.outputSize;
-  if (o.trainImages.length === 0 || o.trainImages.length % d !== 0) throw bad(`${o.trainImages.length} training values are not whole images of ${d}`, 'trainImages', `pass [n, ${d}] images row-major`);
-  const threads = [...tuning.tiles.tiles, tuning.tiles.narrow].map((t) => t.wx * t.wy).concat([tuning.elementwiseWorkgroup, tuning.reduceWorkgroup]);
+  if (o.trainImages.length === 0 || o.trainImages.length % d !== 0)
+    throw bad(
+      `${o.trainImages.length} training values are not whole images of ${d}`,
+      'trainImages',
+      `pass [n, ${d}] images row-major`,
+    );
+  const threads = [...tuning.tiles.tiles, tuning.tiles.narrow]
+    .map((t) => t.wx * t.wy)
+    .concat([tuning.elementwiseWorkgroup, tuning.reduceWorkgroup]);
   const maxThreads = limits.maxComputeInvocationsPerWorkgroup;
-  if (threads.some((t) => t > maxThreads)) throw bad(`a workgroup of ${Math.max(...threads)} threads exceeds the device's ${maxThreads}`, 'tuning', 'use smaller tiles or workgroups');
+  if (threads.some((t) => t > maxThreads))
+    throw bad(
+      `a workgroup of ${Math.max(...threads)} threads exceeds the device's ${maxThreads}`,
+      'tuning',
+      'use smaller tiles or workgroups',
+    );
   const memory = [...tuning.tiles.tiles, tuning.tiles.narrow].map((t) => 4 * t.tk * (t.wy * t.rm + t.wx * t.rn));
-  if (memory.some((m) => m > limits.maxComputeWorkgroupStorageSize)) throw bad(`a tile needs ${Math.max(...memory)} bytes of workgroup memory`, 'tuning', 'use smaller tiles');
-  if (o.batchSize > limits.maxComputeWorkgroupsPerDimension) throw bad(`batch size ${o.batchSize} above ${limits.maxComputeWorkgroupsPerDimension}`, 'batchSize', 'use a smaller batch');
+  if (memory.some((m) => m > limits.maxComputeWorkgroupStorageSize))
+    throw bad(`a tile needs ${Math.max(...memory)} bytes of workgroup memory`, 'tuning', 'use smaller tiles');
+  if (o.batchSize > limits.maxComputeWorkgroupsPerDimension)
+    throw bad(
+      `batch size ${o.batchSize} above ${limits.maxComputeWorkgroupsPerDimension}`,
+      'batchSize',
+      'use a smaller batch',
+    );
 }
 
 function checkInputs(inputs: IterationInputs, nC: number, B: number, dz: number, trainRows: number): void {
   const fail = (what: string) => {
     throw new Error(`iteration inputs: ${what}`);
   };
-  if (inputs.indices.length !== nC || inputs.zCritic.length !== nC || inputs.eps.length !== nC) fail(`need ${nC} critic steps of indices, zCritic and eps`);
+  if (inputs.indices.length !== nC || inputs.zCritic.length !== nC || inputs.eps.length !== nC)
+    fail(`need ${nC} critic steps of indices, zCritic and eps`);
   for (let c = 0; c < nC; c++) {
     if (inputs.indices[c].length !== B) fail(`indices[${c}] has ${inputs.indices[c].length} values, expected ${B}`);
-    if (inputs.zCritic[c].length !== B * dz) fail(`zCritic[${c}] has ${inputs.zCritic[c].length} values, expected ${B * dz}`);
+    if (inputs.zCritic[c].length !== B * dz)
+      fail(`zCritic[${c}] has ${inputs.zCritic[c].length} values, expected ${B * dz}`);
     if (inputs.eps[c].length !== B) fail(`eps[${c}] has ${inputs.eps[c].length} values, expected ${B}`);
     for (const i of inputs.indices[c]) if (i >= trainRows) fail(`index ${i} ≥ ${trainRows} training images`);
   }

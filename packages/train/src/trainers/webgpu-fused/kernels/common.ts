@@ -29,7 +29,9 @@ function padded(fields: StructFields): StructFields {
 
 /** `struct Name { a: u32, b: f32, ... }` for a uniform. */
 export function structWgsl(name: string, fields: StructFields): string {
-  return `struct ${name} {\n${padded(fields).map(([n, t]) => `  ${n}: ${t},`).join('\n')}\n}`;
+  return `struct ${name} {\n${padded(fields)
+    .map(([n, t]) => `  ${n}: ${t},`)
+    .join('\n')}\n}`;
 }
 
 /** The bytes of a uniform struct; every field must be given (a missing one is a bug, not a zero). */

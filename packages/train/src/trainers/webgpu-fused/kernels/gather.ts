@@ -53,5 +53,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   }
 }
 `;
-  return { kind: 'gather', label: `gather-wg${workgroupSize}`, code, bindings: ['uniform', 'read-only-storage', 'read-only-storage', 'read-only-storage', 'storage'] };
+  return {
+    kind: 'gather',
+    label: `gather-wg${workgroupSize}`,
+    code,
+    bindings: ['uniform', 'read-only-storage', 'read-only-storage', 'read-only-storage', 'storage'],
+  };
 }

@@ -1,4 +1,11 @@
-import { activationGradWgsl, activationWgsl, packStruct, structWgsl, type ActivationKind, type KernelSource } from './common.js';
+import {
+  activationGradWgsl,
+  activationWgsl,
+  packStruct,
+  structWgsl,
+  type ActivationKind,
+  type KernelSource,
+} from './common.js';
 
 /**
  * Tiled matrix product with fused prologue/epilogue, the one kernel every dense layer's forward and
@@ -146,11 +153,16 @@ export function matmulKernel(v: MatmulVariant): KernelSource {
   const accDecl = rows.flatMap((i) => cols.map((j) => `var acc_${i}_${j} = 0.0;`)).join('\n  ');
   const aRegs = rows.map((i) => `let a${i} = As[kk * TM + lid.y + ${i * wy}u];`).join('\n      ');
   const bRegs = cols.map((j) => `let b${j} = Bs[kk * TN + lid.x + ${j * wx}u];`).join('\n      ');
-  const fmas = rows.flatMap((i) => cols.map((j) => `acc_${i}_${j} = fma(a${i}, b${j}, acc_${i}_${j});`)).join('\n      ');
+  const fmas = rows
+    .flatMap((i) => cols.map((j) => `acc_${i}_${j} = fma(a${i}, b${j}, acc_${i}_${j});`))
+    .join('\n      ');
   const stores = rows
     .map((i) => {
       const inner = cols
-        .map((j) => `  {\n    let n = n0 + lid.x + ${j * wx}u;\n    if (m < p.M && n < p.N) {\n      ${epilogue(i, j)}\n    }\n  }`)
+        .map(
+          (j) =>
+            `  {\n    let n = n0 + lid.x + ${j * wx}u;\n    if (m < p.M && n < p.N) {\n      ${epilogue(i, j)}\n    }\n  }`,
+        )
         .join('\n');
       return `{\n  let m = m0 + lid.y + ${i * wy}u;\n${inner}\n  }`;
     })

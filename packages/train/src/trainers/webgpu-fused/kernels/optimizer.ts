@@ -29,7 +29,13 @@ export type OptimizerKind = 'adam' | 'rmsprop';
 
 export function optimizerKernel(kind: OptimizerKind, clip: boolean, workgroupSize: number): KernelSource {
   const adam = kind === 'adam';
-  const bindings: KernelSource['bindings'] = ['uniform', 'storage', 'read-only-storage', 'read-only-storage', 'storage'];
+  const bindings: KernelSource['bindings'] = [
+    'uniform',
+    'storage',
+    'read-only-storage',
+    'read-only-storage',
+    'storage',
+  ];
   if (adam) bindings.push('storage');
   if (clip) bindings.push('storage');
   const vBinding = adam ? 5 : 4;

@@ -57,5 +57,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
   }
 }
 `;
-  return { kind: 'penalty', label: `penalty-wg${workgroupSize}`, code, bindings: ['uniform', 'read-only-storage', 'storage', 'storage'] };
+  return {
+    kind: 'penalty',
+    label: `penalty-wg${workgroupSize}`,
+    code,
+    bindings: ['uniform', 'read-only-storage', 'storage', 'storage'],
+  };
 }

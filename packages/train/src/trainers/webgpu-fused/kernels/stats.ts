@@ -86,5 +86,10 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>) {
   }
 }
 `;
-  return { kind: 'stats', label: `stats-wg${workgroupSize}`, code, bindings: ['uniform', 'read-only-storage', 'read-only-storage', 'read-only-storage', 'storage'] };
+  return {
+    kind: 'stats',
+    label: `stats-wg${workgroupSize}`,
+    code,
+    bindings: ['uniform', 'read-only-storage', 'read-only-storage', 'read-only-storage', 'storage'],
+  };
 }
