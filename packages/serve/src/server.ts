@@ -155,23 +155,19 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
     const status = error.statusCode ?? 500;
     if (status >= 400 && status < 500) return reply.code(status).send(fastifyClientError(error, bodyLimit));
     logger?.error('request failed', { error: error.message });
-    return reply
-      .code(500)
-      .send({
-        error: `internal error: ${error.message}`,
-        field: 'server',
-        hint: 'the server keeps running; report this with the request',
-      });
+    return reply.code(500).send({
+      error: `internal error: ${error.message}`,
+      field: 'server',
+      hint: 'the server keeps running; report this with the request',
+    });
   });
 
   app.setNotFoundHandler((request, reply) => {
-    reply
-      .code(404)
-      .send({
-        error: `unknown route ${request.method} ${request.url.split('?')[0]}`,
-        field: 'url',
-        hint: 'routes: GET /, GET /health, GET /model, POST /generate, POST /traverse',
-      });
+    reply.code(404).send({
+      error: `unknown route ${request.method} ${request.url.split('?')[0]}`,
+      field: 'url',
+      hint: 'routes: GET /, GET /health, GET /model, POST /generate, POST /traverse',
+    });
   });
 
   app.get('/', (_req, reply) => reply.type('text/html; charset=utf-8').send(page));
