@@ -16,6 +16,7 @@ import { makeTinyData } from '@wgan/train/testing';
 import { connectionFor, startWorker, submitStudy, type RunJobData } from '../src/index.js';
 import { parseStudySpec, type StudySpec } from '../src/spec.js';
 import { freePort, RedisServer, redisServerMissing } from '../src/redis.test-helpers.js';
+import { tinyModelConfig } from '../src/tiny.test-helpers.js';
 
 const iterations = Number(process.argv[process.argv.indexOf('--iterations') + 1] || 100);
 const missing = redisServerMissing();
@@ -32,14 +33,7 @@ function spec(name: string): StudySpec {
   return parseStudySpec({
     name,
     train: {
-      config: {
-        latentDim: 8,
-        generatorHidden: [8],
-        criticHidden: [8],
-        milestones: [0],
-        diagnosticsSamples: 16,
-        fixedSamples: 4,
-      },
+      config: tinyModelConfig,
       flags: {
         data,
         iterations,

@@ -9,6 +9,7 @@ import { writeSyntheticClassifier, writeSyntheticDataset } from '@wgan/evaluate/
 import { runLocal } from './local.js';
 import { writeReport, type StudyReport } from './report.js';
 import { expandRuns, parseStudySpec } from './spec.js';
+import { tinyModelConfig } from './tiny.test-helpers.js';
 
 /**
  * The local executor with the real train and evaluate CLIs: the numbers come from the evaluations'
@@ -35,14 +36,7 @@ const study = (grids: unknown[]) =>
   parseStudySpec({
     name: 'local',
     train: {
-      config: {
-        latentDim: 8,
-        generatorHidden: [8],
-        criticHidden: [8],
-        milestones: [0],
-        diagnosticsSamples: 16,
-        fixedSamples: 4,
-      },
+      config: tinyModelConfig,
       flags: {
         data,
         iterations: 30,

@@ -13,6 +13,7 @@ import { runLocal } from './local.js';
 import { expandRuns, parseStudySpec, type StudySpec } from './spec.js';
 import { freePort, RedisServer, redisServerMissing } from './redis.test-helpers.js';
 import type { StudyReport } from './report.js';
+import { tinyModelConfig } from './tiny.test-helpers.js';
 
 /**
  * The distributed executor against a real redis-server and real stage CLIs (tiny runs on a synthetic
@@ -94,14 +95,7 @@ describe.skipIf(missing)('study on BullMQ with a real redis-server', () => {
     spec = parseStudySpec({
       name: 'tiny',
       train: {
-        config: {
-          latentDim: 8,
-          generatorHidden: [8],
-          criticHidden: [8],
-          milestones: [0],
-          diagnosticsSamples: 16,
-          fixedSamples: 4,
-        },
+        config: tinyModelConfig,
         flags: {
           data,
           iterations: 150,
