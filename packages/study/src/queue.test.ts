@@ -91,7 +91,11 @@ describe.skipIf(missing)('study on BullMQ with a real redis-server', () => {
     tmp = await mkdtemp(join(tmpdir(), 'study-queue-'));
     redis = new RedisServer(await freePort(), tmp);
     await redis.start();
-    const data = await makeTinyData(join(tmp, 'shared'), 64);
+    // train's --data resolves inside the artifacts root: each root (the workers' and the local one) gets
+    // the same tiny data set at data/tiny
+    await makeTinyData(join(tmp, 'dist'), 64);
+    await makeTinyData(join(tmp, 'local'), 64);
+    const data = 'data/tiny';
     spec = parseStudySpec({
       name: 'tiny',
       train: {
@@ -151,7 +155,7 @@ describe.skipIf(missing)('study on BullMQ with a real redis-server', () => {
     const plans = expandRuns(spec);
     // kill the worker whose run has a checkpoint past 0 but no manifest yet: mid-training
     let victim: { worker: WorkerProc; run: string } | null = null;
-    await until('a run in the middle of training', 90_000, async () => {
+    await until('a run in the middle of training', 240_000, async () => {
       for (const w of [a, b]) {
         const started = w.log
           .map((l) => /run (r-[0-9a-f]+) \(/.exec(l)?.[1])
@@ -224,5 +228,5 @@ describe.skipIf(missing)('study on BullMQ with a real redis-server', () => {
       expect(r.weights).not.toBeNull();
       expect(remote.weights, r.run).toEqual(r.weights);
     }
-  }, 360_000);
+  }, 600_000);
 });
