@@ -1,5 +1,5 @@
-import { resolve } from 'node:path';
-import { PipelineError, Rng, workspaceRoot } from '@wgan/core';
+import { isAbsolute } from 'node:path';
+import { artifactPath, PipelineError, Rng } from '@wgan/core';
 import { loadDataset } from '@wgan/data-prep';
 import { readCheckpoint } from './checkpoint.js';
 import { currentBackend } from '@wgan/core/backend';
@@ -41,7 +41,7 @@ export async function runOneCycle(checkpointDir: string, options: { seed: number
       checkpointDir,
       'skip E4 for VAE runs (evaluate does)',
     );
-  const data = await loadDataset(resolve(workspaceRoot(), config.data), ['train']);
+  const data = await loadDataset(runDataDir(config.data), ['train']);
   const generator = Network.fromValues(ckpt.specs.generator, ckpt.trainer.generator, 'cycle-generator');
   const critic = Network.fromValues(ckpt.specs.critic, ckpt.trainer.critic, 'cycle-critic');
   const request = {
@@ -98,4 +98,9 @@ export async function runOneCycle(checkpointDir: string, options: { seed: number
     generator.dispose();
     critic.dispose();
   }
+}
+
+/** A run's data folder: a relative one lies in the artifacts root (as train resolved it), an absolute one stands. */
+export function runDataDir(data: string): string {
+  return isAbsolute(data) ? data : artifactPath(data, '--data');
 }

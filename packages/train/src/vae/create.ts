@@ -1,5 +1,4 @@
-import { resolve } from 'node:path';
-import { workspaceRoot } from '@wgan/core';
+import { runDataDir } from '../one-cycle.js';
 import type { TrainConfig } from '../config.js';
 import type { Network } from '../models/network.js';
 import { VaeDiagnostics } from './diagnostics.js';
@@ -26,6 +25,6 @@ export function createVaeTrainer(
     batchSize: config.batchSize,
     optimizerDecoder: config.optimizerG,
     optimizerEncoder: config.optimizerD,
-    epochReporter: new VaeDiagnostics({ ...common, dataDir: resolve(workspaceRoot(), config.data), seed: config.seed }),
+    epochReporter: new VaeDiagnostics({ ...common, dataDir: runDataDir(config.data), seed: config.seed }),
   });
 }
