@@ -183,7 +183,10 @@ await runCli(async () => {
     const a = gpuRow ? anchors.cuda : r.threads !== threads ? anchors.cpuBest : anchors.cpu;
     const anchorThreads = a === anchors.cpuBest ? best?.[0] : threads;
     r.anchorDevice = a
-      ? `torch ${a.torch ?? '?'} ${a.device}${a.device === 'cpu' ? `, ${anchorThreads} thread${anchorThreads === 1 ? '' : 's'}${a === anchors.cpuBest ? ' (its best)' : ''}` : ''}`
+      ? `torch ${a.torch ?? '?'} ${a.device}${a.blas ? ` (${a.blas.kind})` : ''}` +
+        (a.device === 'cpu'
+          ? `, ${anchorThreads} thread${anchorThreads === 1 ? '' : 's'}${a === anchors.cpuBest ? ' (its best)' : ''}`
+          : '')
       : null;
     r.anchorMsPerIter = a?.msPerIter ?? null;
     r.ratio = r.anchorMsPerIter && r.msPerIter ? r.msPerIter / r.anchorMsPerIter : null;
