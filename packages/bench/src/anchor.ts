@@ -45,22 +45,29 @@ export function classifyBlas(libraries: string[]): TorchBlas {
   return { kind: 'unknown', library: libraries[0] ?? null };
 }
 
-/** The BLAS torch's process maps after one matrix product (read from /proc/self/maps; Linux only). */
+const blasByPython = new Map<string, TorchBlas>();
+
+/** The BLAS torch's process maps after one matrix product (read from /proc/self/maps; Linux only; once per python). */
 export function torchBlas(python: string): TorchBlas {
+  const known = blasByPython.get(python);
+  if (known) return known;
   const probe =
     'import torch; torch.ones(64, 64) @ torch.ones(64, 64)\n' +
-    'import os\n' +
     'paths = sorted({l.split()[-1] for l in open("/proc/self/maps") if "/" in l})\n' +
     'print("\\n".join(p for p in paths if "blas" in p.lower() or "mkl" in p.lower() or "blis" in p.lower()))';
   const r = spawnSync(python, ['-c', probe], { encoding: 'utf8' });
-  if (r.status !== 0) return { kind: 'unknown', library: null };
-  return classifyBlas(
-    r.stdout
-      .split('\n')
-      .map((l) => l.trim())
-      .filter(Boolean)
-      .map((l) => realpathOr(l)),
-  );
+  const blas =
+    r.status !== 0
+      ? ({ kind: 'unknown', library: null } as const)
+      : classifyBlas(
+          r.stdout
+            .split('\n')
+            .map((l) => l.trim())
+            .filter(Boolean)
+            .map((l) => realpathOr(l)),
+        );
+  blasByPython.set(python, blas);
+  return blas;
 }
 
 function realpathOr(path: string): string {
