@@ -11,6 +11,7 @@ import {
   z,
   type Artifact,
 } from '@wgan/core';
+import { savedTrainConfig } from '@wgan/train';
 import { artifactDir } from './classifier-stage.js';
 import { readComparedReports } from './comparison.js';
 import { fmt } from './report-render.js';
@@ -50,15 +51,6 @@ const trainMetaSchema = z
     msPerIter: z.number(),
   })
   .loose();
-const trainConfigSchema = z
-  .object({
-    batchSize: z.number().optional(),
-    latentDim: z.number().optional(),
-    noise: z.string().optional(),
-    nCritic: z.number().optional(),
-  })
-  .loose();
-
 export interface ComparisonTableRow {
   run: string;
   model: string;
@@ -109,18 +101,21 @@ async function loadRun(run: string): Promise<{ row: ComparisonTableRow; report: 
       join(runDir, 'manifest.json'),
       'retrain the run with the current train stage',
     );
-  const config = trainConfigSchema.parse(trainArtifact.manifest.config ?? {});
+  // train's schema; a value the run's config lacks is shown as unknown (null), not assumed
+  const { config, defaulted } = savedTrainConfig(trainArtifact.manifest.config, join(runDir, 'manifest.json'));
+  const known = (key: string) => !defaulted.includes(key);
   const row: ComparisonTableRow = {
     run,
     model: report.run.model,
     loss: report.run.loss,
     latentDim: report.run.latentDim,
-    noise: report.run.noise ?? config.noise ?? 'normal',
-    batchSize: config.batchSize ?? null,
+    noise: report.run.noise ?? config.noise,
+    batchSize: known('batchSize') ? config.batchSize : null,
     iterations: report.run.iterations,
-    epochs: config.batchSize
-      ? (report.run.iterations * (config.nCritic ?? 1) * config.batchSize) / report.E1.total
-      : null,
+    epochs:
+      known('batchSize') && known('nCritic')
+        ? (report.run.iterations * config.nCritic * config.batchSize) / report.E1.total
+        : null,
     trainSeconds: meta.data.elapsedMs / 1000,
     msPerIter: meta.data.msPerIter,
     trainBackend: meta.data.device

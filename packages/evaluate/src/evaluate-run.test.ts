@@ -107,6 +107,7 @@ describe('evaluateRun on a synthetic run folder', () => {
     expect(report.E6).not.toBeNull();
     expect(report.E6?.n).toBe(256);
     expect(report.E6?.lambda).toBe(10);
+    expect(report.notes.config).toBeUndefined(); // train's writer saved every key
     expect(report.E6?.gradientPenalty).toBeGreaterThan(0);
     expect(report.E7).toBeNull();
     expect(report.notes.E7).toMatch(/gradient-penalty run/);
@@ -250,6 +251,33 @@ describe('evaluateRun options', () => {
     expect(report.E7?.fracAtBound).toBeGreaterThan(0.3);
     expect(report.E7?.maxAbsRatio).toBeCloseTo(1, 6);
     expect(report.E8).toBeNull();
+  });
+
+  it("reads the checkpoint config with train's schema: a key it lacks gets train's default and a note", async () => {
+    const older = await writeSyntheticRun(root, dataDir, {
+      name: 'older',
+      iterations: [0, 100],
+      omitConfig: ['lambda', 'seed'],
+    });
+    const { report: r } = await evaluateRun(
+      config({ run: 'older', runDir: older.runDir, out: join(root, 'eval', 'older') }),
+    );
+    expect(r.E6?.lambda).toBe(10);
+    expect(r.notes.E6).toMatch(/the checkpoint config has no lambda: train's default λ = 10 was assumed/);
+    expect(r.notes.config).toMatch(/lacks lambda, seed: train's defaults were used \(lambda = 10, seed = 42\)/);
+    expect(r.notes.config).toContain(join(older.runDir, 'checkpoints', '00000100', 'manifest.json'));
+    // without the run's seed, E2 is data-prep's first batch, not a guess at train's
+    expect(r.E2.source).toMatch(/data-prep's first batch/);
+  });
+
+  it("refuses a checkpoint whose config is not train's, naming its manifest", async () => {
+    const bad = await writeSyntheticRun(root, dataDir, { name: 'bad-config', iterations: [0, 100] });
+    const manifest = join(bad.runDir, 'checkpoints', '00000100', 'manifest.json');
+    const json = JSON.parse(await readFile(manifest, 'utf8'));
+    await writeFile(manifest, JSON.stringify({ ...json, config: { ...json.config, lambda: 'ten' } }));
+    await expect(
+      evaluateRun(config({ run: 'bad-config', runDir: bad.runDir, out: join(root, 'eval', 'bad-config') })),
+    ).rejects.toMatchObject({ message: expect.stringMatching(/config is not train's: lambda/), where: manifest });
   });
 
   it('explains a missing run, checkpoint or classifier', async () => {

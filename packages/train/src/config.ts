@@ -1,5 +1,15 @@
-import { artifactName, artifactPath, deepMerge, parseConfig, PipelineError, readJsonObject, z } from '@wgan/core';
+import {
+  artifactName,
+  artifactPath,
+  deepMerge,
+  formatPath,
+  parseConfig,
+  PipelineError,
+  readJsonObject,
+  z,
+} from '@wgan/core';
 import { GAN_LOSSES } from './losses.js';
+import type { OptimizerConfig } from './optimizers.js';
 
 /**
  * train's config: one validated object, echoed into every checkpoint's manifest. Defaults are the
@@ -110,7 +120,11 @@ export const trainSchema = z
 
 export type TrainConfig = z.output<typeof trainSchema>;
 
-export const OPTIMIZER_DEFAULTS: Record<(typeof LOSSES)[number], { optimizerG: unknown; optimizerD: unknown }> = {
+/** The optimisers of each loss (train's one source of them; both networks get the same settings by default). */
+export const OPTIMIZER_DEFAULTS: Record<
+  (typeof LOSSES)[number],
+  { optimizerG: OptimizerConfig; optimizerD: OptimizerConfig }
+> = {
   gp: {
     optimizerG: { type: 'adam', lr: 2e-4, beta1: 0, beta2: 0.9, eps: 1e-8 },
     optimizerD: { type: 'adam', lr: 2e-4, beta1: 0, beta2: 0.9, eps: 1e-8 },
@@ -141,6 +155,13 @@ export const OPTIMIZER_DEFAULTS: Record<(typeof LOSSES)[number], { optimizerG: u
 };
 
 /**
+ * The default optimiser of a loss: seed 000's Adam(2e-4, β = (0, 0.9)) for WGAN-GP, RMSprop(5e-5) for
+ * clipping, the seeds' own for the other losses (OPTIMIZER_DEFAULTS).
+ */
+export function defaultOptimizer(loss: (typeof LOSSES)[number]): OptimizerConfig {
+  return OPTIMIZER_DEFAULTS[loss].optimizerD;
+}
+
 /**
  * Seed defaults per model family, beneath the per-loss defaults and the user's values. Seed 002's
  * run_a_gan: batch 128, one D and one G step per iteration, NOISE_DIM = 10, sample_noise = U(−1, 1),
@@ -235,16 +256,11 @@ function checkModel(user: Record<string, unknown>, where: string): void {
 }
 
 /**
- * Resolves the config: schema defaults ← per-model defaults ← per-loss defaults (optimisers, n_critic) ←
- * config file ← flags. A flag may set a nested optimiser field with a partial object
- * (`{ optimizerD: { lr: 1e-4 } }`).
+ * The layers beneath a user's values: per-model defaults (MODEL_DEFAULTS), the loss's n_critic and optimisers
+ * (N_CRITIC_DEFAULTS, OPTIMIZER_DEFAULTS), then `user` on top; the schema's own defaults fill the rest when
+ * it is parsed. A user optimiser of another type replaces the default instead of merging with it.
  */
-export function resolveTrainConfig(layers: { file?: string; overrides?: Record<string, unknown> }): TrainConfig {
-  const fromFile = layers.file ? readJsonObject(layers.file) : {};
-  const overrides = Object.fromEntries(Object.entries(layers.overrides ?? {}).filter(([, v]) => v !== undefined));
-  const where = layers.file ?? 'flags';
-  const user = deepMerge(fromFile, overrides);
-  checkModel(user, where);
+function withDefaults(user: Record<string, unknown>): Record<string, unknown> {
   const model =
     typeof user.model === 'string' && (MODELS as readonly string[]).includes(user.model)
       ? (user.model as ModelFamily)
@@ -256,7 +272,6 @@ export function resolveTrainConfig(layers: { file?: string; overrides?: Record<s
       ? (lossName as (typeof LOSSES)[number])
       : 'gp';
   const defaults = OPTIMIZER_DEFAULTS[loss];
-  // A user optimiser of another type replaces the default instead of merging with it.
   const merged = deepMerge({ optimizerG: defaults.optimizerG, optimizerD: defaults.optimizerD }, {});
   for (const key of ['optimizerG', 'optimizerD'] as const) {
     const u = user[key] as Record<string, unknown> | undefined;
@@ -264,13 +279,60 @@ export function resolveTrainConfig(layers: { file?: string; overrides?: Record<s
     else if (u !== undefined)
       merged[key] = deepMerge(merged[key] as Record<string, unknown>, u as Record<string, unknown>);
   }
-  const config = parseConfig(
-    trainSchema,
-    { ...modelDefaults, nCritic: N_CRITIC_DEFAULTS[loss], ...user, ...merged },
-    where,
-  );
+  return { ...modelDefaults, nCritic: N_CRITIC_DEFAULTS[loss], ...user, ...merged };
+}
+
+/**
+ * Resolves the config: schema defaults ← per-model defaults ← per-loss defaults (optimisers, n_critic) ←
+ * config file ← flags. A flag may set a nested optimiser field with a partial object
+ * (`{ optimizerD: { lr: 1e-4 } }`).
+ */
+export function resolveTrainConfig(layers: { file?: string; overrides?: Record<string, unknown> }): TrainConfig {
+  const fromFile = layers.file ? readJsonObject(layers.file) : {};
+  const overrides = Object.fromEntries(Object.entries(layers.overrides ?? {}).filter(([, v]) => v !== undefined));
+  const where = layers.file ?? 'flags';
+  const user = deepMerge(fromFile, overrides);
+  checkModel(user, where);
+  const config = parseConfig(trainSchema, withDefaults(user), where);
   checkTrainPaths(config);
   return config;
+}
+
+/** A checkpoint's config read back with train's schema, and the keys it lacked. */
+export interface SavedTrainConfig {
+  config: TrainConfig;
+  /**
+   * Keys of train's schema the saved config does not hold (written before they existed, or by another
+   * writer): their values are the defaults train applies (resolveTrainConfig's layers), and readers that
+   * use one say so instead of assuming it silently.
+   */
+  defaulted: string[];
+}
+
+/**
+ * Parses a config saved in a checkpoint's manifest with train's schema. A value of the wrong type or a key
+ * train does not know is an error naming `where` (the manifest); a missing key gets train's default and is
+ * listed in `defaulted`.
+ */
+export function savedTrainConfig(saved: unknown, where: string): SavedTrainConfig {
+  if (typeof saved !== 'object' || saved === null || Array.isArray(saved))
+    throw new PipelineError(
+      'checkpoint manifest has no config object',
+      where,
+      'point at a checkpoint written by train (`npx nx run train:pipeline`)',
+    );
+  const user = saved as Record<string, unknown>;
+  const result = trainSchema.safeParse(withDefaults(user));
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    throw new PipelineError(
+      `checkpoint config is not train's: ${formatPath(issue.path) || '(root)'}: ${issue.message}`,
+      where,
+      'point at a checkpoint written by this version of train, or retrain the run (`npx nx run train:pipeline`)',
+    );
+  }
+  const defaulted = Object.keys(trainSchema.shape).filter((key) => user[key] === undefined);
+  return { config: result.data, defaulted };
 }
 
 /** The run name and the data path stay inside the artifacts root (exit 2 naming the flag otherwise). */

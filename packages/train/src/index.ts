@@ -88,6 +88,8 @@ export {
   N_CRITIC_DEFAULTS,
   OPTIMIZER_DEFAULTS,
   resolveTrainConfig,
+  type SavedTrainConfig,
+  savedTrainConfig,
   type TrainConfig,
   trainSchema,
 } from './config.js';
@@ -101,6 +103,10 @@ export {
 } from './sampling.js';
 export {
   type Checkpoint,
+  CHECKPOINT_NAME,
+  type CheckpointMeta,
+  checkpointMetaSchema,
+  type CheckpointModels,
   CHECKPOINT_STAGE,
   checkpointName,
   checkpointsDir,
@@ -108,6 +114,7 @@ export {
   listCheckpoints,
   pruneCheckpoints,
   readCheckpoint,
+  readCheckpointModels,
   resolveCheckpoint,
   type RunningMeans,
   writeCheckpoint,
