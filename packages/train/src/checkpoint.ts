@@ -17,7 +17,7 @@ import type { NetworkSpec } from './models/spec.js';
 import type { NamedValues, OptimizerState, TrainerState } from './trainer.js';
 import type { SamplerPosition } from './sampling.js';
 import { savedTrainConfig, type TrainConfig } from './config.js';
-import type { TrainStats } from './loop.js';
+import type { TrainStats } from './run-session.js';
 import pkg from '../package.json' with { type: 'json' };
 
 /**
@@ -32,7 +32,10 @@ const TRAIN_REMAKE = 'npx nx run train:pipeline';
 const OPTIMIZER_FORMAT = 'wgan-pipeline/optimizer';
 
 export interface RunningMeans {
-  /** Sums of the trainer's runningFields and their count since the start of the current epoch (the seed's "running means"). */
+  /**
+   * Sums of the trainer's runningFields and their count since the start of the current epoch (the seed's "running
+   * means").
+   */
   sums: Record<string, number>;
   count: number;
   epoch: number;

@@ -146,6 +146,7 @@ export {
 } from './factory.js';
 export { TfjsAutodiffTrainer, type TfjsAutodiffTrainerOptions } from './trainers/tfjs-autodiff/trainer.js';
 export { firstCycleE4, train, type TrainOptions, type TrainResult, type TrainStats } from './loop.js';
+export { type GanEpochDiagnostics, GanEpochReporter, ganEpochSummary } from './gan-epoch-reporter.js';
 export { addToRunning, freshRunning, metricsLine, type MetricsLine, runningMeans } from './metrics.js';
 export {
   METRICS_FILE,
