@@ -66,11 +66,17 @@ export const trainSchema = z
     data: z.string().default('data/mnist'),
     model: z.enum(MODELS).default('mlp'),
     loss: z.enum(LOSSES).default('gp'),
-    /** d_z: seed 000 allows 64 / 100 / 128 for the WGAN (100 in seed 001); other families use their own (VAE 20, seed 002's GANs 10). */
+    /**
+     * d_z: seed 000 allows 64 / 100 / 128 for the WGAN (100 in seed 001); other families use their own (VAE 20, seed
+     * 002's GANs 10).
+     */
     latentDim: z.number().int().positive().default(100),
     /** The latent distribution p(z): N(0, I) (seeds 000/001) or U(−1, 1)^d_z (seed 002's sample_noise). */
     noise: z.enum(['normal', 'uniform']).default('normal'),
-    /** Hidden layer widths of the MLP generator and critic (`mlp`: seed 001's 256, 512, 1024 and 512, 256; `gan-mlp`: 1024, 1024 and 256, 256); not used by `dcgan`. */
+    /**
+     * Hidden layer widths of the MLP generator and critic (`mlp`: seed 001's 256, 512, 1024 and 512, 256; `gan-mlp`:
+     * 1024, 1024 and 256, 256); not used by `dcgan`.
+     */
     generatorHidden: z.array(z.number().int().positive()).min(1).default([256, 512, 1024]),
     criticHidden: z.array(z.number().int().positive()).min(1).default([512, 256]),
     batchSize: z.number().int().min(1).default(64),
@@ -86,9 +92,14 @@ export const trainSchema = z
      * one command buffer per iteration), or `auto` (the fastest one that applies).
      */
     implementation: z.enum(['auto', 'onnx-cpu', 'tfjs-manual', 'tfjs-autodiff', 'webgpu-fused']).default('auto'),
-    /** onnx-cpu: onnxruntime's intra-op threads (0 = every core the process may use; the training log names the count). */
+    /**
+     * onnx-cpu: onnxruntime's intra-op threads (0 = every core the process may use; the training log names the count).
+     */
     threads: z.number().int().min(0).default(0),
-    /** With tfjs-autodiff: how the penalty's input gradient is computed (closed form for dense critics, or nested autodiff). */
+    /**
+     * With tfjs-autodiff: how the penalty's input gradient is computed (closed form for dense critics, or nested
+     * autodiff).
+     */
     penalty: z.enum(['closed-form', 'autodiff']).default('closed-form'),
     optimizerG: optimizer,
     optimizerD: optimizer,
@@ -142,7 +153,8 @@ export const OPTIMIZER_DEFAULTS: Record<
     optimizerG: { type: 'adam', lr: 1e-3, beta1: 0.5, beta2: 0.999, eps: 1e-8 },
     optimizerD: { type: 'adam', lr: 1e-3, beta1: 0.5, beta2: 0.999, eps: 1e-8 },
   },
-  // seed 002, Part I: the VAE's Adam, lr 1e-3 with torch's default β = (0.9, 0.999), ε = 1e-8 (G = decoder, D = encoder)
+  // seed 002, Part I: the VAE's Adam, lr 1e-3 with torch's default β = (0.9, 0.999), ε = 1e-8 (G = decoder, D =
+  // encoder)
   elbo: {
     optimizerG: { type: 'adam', lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8 },
     optimizerD: { type: 'adam', lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8 },
@@ -197,7 +209,9 @@ export const MODEL_DEFAULTS: Record<ModelFamily, Record<string, unknown>> = {
   },
 };
 
-/** Critic steps per generator step by loss: WGANs 5 (seed 000), the other GANs 1 (seeds 002, 004), the VAE one batch. */
+/**
+ * Critic steps per generator step by loss: WGANs 5 (seed 000), the other GANs 1 (seeds 002, 004), the VAE one batch.
+ */
 export const N_CRITIC_DEFAULTS: Record<(typeof LOSSES)[number], number> = {
   gp: 5,
   clip: 5,
