@@ -193,7 +193,12 @@ export function comparisonMarkdown(c: Comparison): string {
     );
   }
   out.push(
-    `Every run scored by the classifier ${c.reference.classifier} (test accuracy ${fmt(c.reference.classifierAccuracy, 4)}). IS: the seed-002 classifier inception score (10 is the ceiling; the real test set's is the reference). FD: Fréchet distance of the classifier's penultimate features to the test set (train vs test is the floor). χ²: the class histogram against uniform (9 dof). E10: how often the critic/discriminator scores a held-out real image above a sample (K pairs). Train time: the run's training wall time, diagnostics and checkpoint writing excluded.`,
+    `Every run scored by the classifier ${c.reference.classifier} (test accuracy ` +
+      `${fmt(c.reference.classifierAccuracy, 4)}). IS: the seed-002 classifier inception score (10 is ` +
+      `the ceiling; the real test set's is the reference). FD: Fréchet distance of the classifier's ` +
+      `penultimate features to the test set (train vs test is the floor). χ²: the class histogram against ` +
+      `uniform (9 dof). E10: how often the critic/discriminator scores a held-out real image above a sample ` +
+      `(K pairs). Train time: the run's training wall time, diagnostics and checkpoint writing excluded.`,
     '',
     '## Samples',
     '',
@@ -225,7 +230,8 @@ async function compareInto(dir: string, config: CompareConfig): Promise<{ dir: s
   const classifiers = new Set(loaded.map((l) => l.report.evaluation.classifier));
   if (classifiers.size > 1)
     throw new PipelineError(
-      `the runs were scored by different classifiers (${loaded.map((l) => `${l.row.run}: ${l.report.evaluation.classifier}`).join(', ')})`,
+      `the runs were scored by different classifiers ` +
+        `(${loaded.map((l) => `${l.row.run}: ${l.report.evaluation.classifier}`).join(', ')})`,
       config.runs.join(', '),
       're-evaluate them with the same --classifier',
     );

@@ -291,81 +291,86 @@ describe('evaluateRun options', () => {
 const tinyConfigSpecs = () => ({ decoder: seed002Decoder(2, [16]) });
 
 describe('a VAE run (train --model vae) next to a GAN run', () => {
-  it("scores the decoder's samples in the pipeline scale, leaves the critic figures N/A and puts both runs in one comparison table", async () => {
-    process.env.WGAN_ARTIFACTS = root; // --compare reads artifacts/eval/<run>/: the GAN's report is root/eval/synthetic
-    try {
-      const quiet = silentLogger();
-      const vaeConfig = tinyConfig(dataDir, {
-        name: 'vae',
-        model: 'vae',
-        latentDim: 2,
-        generatorHidden: [16],
-        criticHidden: [16],
-        batchSize: 40,
-        iterations: 12,
-        backend: 'cpu',
-        checkpointEvery: 6,
-        snapshotEvery: 6,
-        milestones: [0],
-        fixedSamples: 4,
-      });
-      const { runDir } = await train(vaeConfig, { logger: quiet, progress: false });
-      const { report, dir } = await evaluateRun(
-        config({ run: 'vae', runDir, out: join(root, 'eval', 'vae'), compare: ['synthetic'] }),
-        { oneCycle: runOneCycle },
-      );
-      expect(report.run).toMatchObject({ name: 'vae', model: 'vae', loss: 'elbo', iterations: 12, latentDim: 2 });
-      for (const key of ['E4', 'E5', 'E6', 'E7', 'E10'] as const) {
-        expect(report[key], key).toBeNull();
-        expect(report.notes[key], key).toMatch(/VAE/);
-      }
-      expect(report.E3.nG).toBe(countTrainable(tinyConfigSpecs().decoder));
-      expect(report.E8).not.toBeNull(); // snapshots 0, 6, 12 of the decoder
-      // the scored samples are 2·σ(logits) − 1 of the decoder, not its [0, 1] output
-      const samples = await readFloat32(join(dir, 'samples.f32'));
-      const { spec, values } = await readNetwork(join(runDir, 'checkpoints', '00000012'), 'generator');
-      const decoder = Network.fromValues(spec, values);
-      const z = sampleLatents(42, 300, 2).subarray(0, 100 * 2);
-      const direct = (await decoder.apply(tf.tensor2d(z, [100, 2])).data()) as Float32Array;
-      decoder.dispose();
-      let maxErr = 0;
-      direct.forEach((v, i) => (maxErr = Math.max(maxErr, Math.abs(samples[i] - (2 * v - 1)))));
-      expect(maxErr).toBeLessThan(1e-6);
-      expect(Math.min(...samples)).toBeLessThan(0); // a [0, 1] output taken as it is would never go below 0
+  it(
+    "scores the decoder's samples in the pipeline scale, leaves the " +
+      'critic figures N/A and puts both runs in one comparison table',
+    async () => {
+      process.env.WGAN_ARTIFACTS = root; // --compare reads artifacts/eval/<run>/: the GAN's report is root/eval/synthetic
+      try {
+        const quiet = silentLogger();
+        const vaeConfig = tinyConfig(dataDir, {
+          name: 'vae',
+          model: 'vae',
+          latentDim: 2,
+          generatorHidden: [16],
+          criticHidden: [16],
+          batchSize: 40,
+          iterations: 12,
+          backend: 'cpu',
+          checkpointEvery: 6,
+          snapshotEvery: 6,
+          milestones: [0],
+          fixedSamples: 4,
+        });
+        const { runDir } = await train(vaeConfig, { logger: quiet, progress: false });
+        const { report, dir } = await evaluateRun(
+          config({ run: 'vae', runDir, out: join(root, 'eval', 'vae'), compare: ['synthetic'] }),
+          { oneCycle: runOneCycle },
+        );
+        expect(report.run).toMatchObject({ name: 'vae', model: 'vae', loss: 'elbo', iterations: 12, latentDim: 2 });
+        for (const key of ['E4', 'E5', 'E6', 'E7', 'E10'] as const) {
+          expect(report[key], key).toBeNull();
+          expect(report.notes[key], key).toMatch(/VAE/);
+        }
+        expect(report.E3.nG).toBe(countTrainable(tinyConfigSpecs().decoder));
+        expect(report.E8).not.toBeNull(); // snapshots 0, 6, 12 of the decoder
+        // the scored samples are 2·σ(logits) − 1 of the decoder, not its [0, 1] output
+        const samples = await readFloat32(join(dir, 'samples.f32'));
+        const { spec, values } = await readNetwork(join(runDir, 'checkpoints', '00000012'), 'generator');
+        const decoder = Network.fromValues(spec, values);
+        const z = sampleLatents(42, 300, 2).subarray(0, 100 * 2);
+        const direct = (await decoder.apply(tf.tensor2d(z, [100, 2])).data()) as Float32Array;
+        decoder.dispose();
+        let maxErr = 0;
+        direct.forEach((v, i) => (maxErr = Math.max(maxErr, Math.abs(samples[i] - (2 * v - 1)))));
+        expect(maxErr).toBeLessThan(1e-6);
+        expect(Math.min(...samples)).toBeLessThan(0); // a [0, 1] output taken as it is would never go below 0
 
-      const gan = JSON.parse(await readFile(join(root, 'eval', 'synthetic', 'report.json'), 'utf8')) as Report;
-      expect(report.comparison?.map((c) => [c.run, c.model, c.source])).toEqual([
-        ['vae', 'vae', 'this evaluation'],
-        ['synthetic', 'mlp', expect.stringMatching(/eval\/synthetic\/report\.json$/)],
-      ]);
-      expect(report.comparison?.[0]).toMatchObject({
-        inceptionScore: report.inceptionScore.fake,
-        frechet: report.frechet.fakeVsTest,
-        counts: report.classHistogram.counts,
-        sameClassifier: true,
-      });
-      expect(report.comparison?.[1]).toMatchObject({
-        inceptionScore: gan.inceptionScore.fake,
-        frechet: gan.frechet.fakeVsTest,
-        counts: gan.classHistogram.counts,
-        sameClassifier: true,
-      });
-      const md = await readFile(join(dir, 'report.md'), 'utf8');
-      expect(md).toContain('## Comparison with other runs');
-      expect(md).toMatch(/\| synthetic \| mlp \| gp \| 1000 \|/);
-      expect((await readArtifact(dir, { stage: 'evaluate' })).manifest.parents.map((p) => p.stage)).toEqual([
-        'train-checkpoint',
-        'data-prep',
-        'classifier',
-        'evaluate',
-      ]);
-      await expect(
-        evaluateRun(config({ run: 'vae', runDir, out: join(root, 'eval', 'vae2'), compare: ['nope'] })),
-      ).rejects.toThrow(/no evaluation of run "nope"/);
-    } finally {
-      delete process.env.WGAN_ARTIFACTS;
-    }
-  }, 120_000);
+        const gan = JSON.parse(await readFile(join(root, 'eval', 'synthetic', 'report.json'), 'utf8')) as Report;
+        expect(report.comparison?.map((c) => [c.run, c.model, c.source])).toEqual([
+          ['vae', 'vae', 'this evaluation'],
+          ['synthetic', 'mlp', expect.stringMatching(/eval\/synthetic\/report\.json$/)],
+        ]);
+        expect(report.comparison?.[0]).toMatchObject({
+          inceptionScore: report.inceptionScore.fake,
+          frechet: report.frechet.fakeVsTest,
+          counts: report.classHistogram.counts,
+          sameClassifier: true,
+        });
+        expect(report.comparison?.[1]).toMatchObject({
+          inceptionScore: gan.inceptionScore.fake,
+          frechet: gan.frechet.fakeVsTest,
+          counts: gan.classHistogram.counts,
+          sameClassifier: true,
+        });
+        const md = await readFile(join(dir, 'report.md'), 'utf8');
+        expect(md).toContain('## Comparison with other runs');
+        expect(md).toMatch(/\| synthetic \| mlp \| gp \| 1000 \|/);
+        expect((await readArtifact(dir, { stage: 'evaluate' })).manifest.parents.map((p) => p.stage)).toEqual([
+          'train-checkpoint',
+          'data-prep',
+          'classifier',
+          'evaluate',
+        ]);
+        await expect(
+          evaluateRun(config({ run: 'vae', runDir, out: join(root, 'eval', 'vae2'), compare: ['nope'] })),
+        ).rejects.toThrow(/no evaluation of run "nope"/);
+      } finally {
+        delete process.env.WGAN_ARTIFACTS;
+      }
+    },
+    120_000,
+  );
 });
 
 describe('reportSchema', () => {

@@ -28,7 +28,8 @@ import { generate } from './device.js';
 
 /**
  * Synthetic inputs for evaluate's tests, built with the real writers of data-prep and train (its
- * checkpoint writer, its config schema): a 10-class MNIST-shaped dataset (class k = a bright 6×6 block at a position of its
+ * checkpoint writer, its config schema): a 10-class MNIST-shaped dataset (class k = a bright 6×6 block at a position of
+ * its
  * own, plus noise), a small classifier trained on it, and a run folder of random-weight networks.
  */
 export async function writeSyntheticDataset(root: string, trainCount = 400, testCount = 200): Promise<string> {

@@ -40,7 +40,10 @@ export function trainerDescription(
     case undefined:
       return backend;
     case 'onnx-cpu':
-      return `onnx-cpu (onnxruntime CPU, ${threads === 0 ? 'one thread per core' : threads === 1 ? '1 thread' : `${threads} threads`})`;
+      return (
+        `onnx-cpu (onnxruntime CPU, ` +
+        `${threads === 0 ? 'one thread per core' : threads === 1 ? '1 thread' : `${threads} threads`})`
+      );
     case 'webgpu-fused':
       return 'webgpu-fused (WGSL kernels on WebGPU)';
     default:

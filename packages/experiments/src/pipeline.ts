@@ -17,7 +17,8 @@ const TARGETS = ['wdistance', 'ring', 'gan-vs-wgan'];
 const invocation = detectInvocation('experiments');
 if (invocation.kind === 'many') {
   process.stdout.write(
-    `experiments: not part of the default pipeline (nx ${invocation.args.join(' ')}); run them with \`npx nx run experiments:pipeline\`\n`,
+    `experiments: not part of the default pipeline (nx ${invocation.args.join(' ')}); ` +
+      `run them with \`npx nx run experiments:pipeline\`\n`,
   );
 } else {
   // a clean environment for the inner nx (the outer task's NX_TASK_* / NX_TERMINAL_* belong to this task)
