@@ -9,8 +9,8 @@ import { detectInvocation } from './invocation.js';
 /**
  * `experiments:pipeline`: runs the three experiment targets (cached by Nx, in parallel) when the
  * experiments are asked for by name — `npx nx run experiments:pipeline` — and passes when
- * `nx run-many -t pipeline` sweeps over every project (the issue keeps the experiments out of the default
- * pipeline; Nx has no setting for that, see invocation.ts). This target itself is not cached: it only
+ * `nx run-many -t pipeline` sweeps over every project (the experiments stay out of the default pipeline;
+ * Nx has no setting for that, see invocation.ts). This target itself is not cached: it only
  * decides, and the work and its cache live in the `ring`, `wdistance` and `gan-vs-wgan` targets.
  */
 const TARGETS = ['wdistance', 'ring', 'gan-vs-wgan'];

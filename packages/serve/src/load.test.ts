@@ -7,7 +7,7 @@ import { burst } from './burst.test-helpers.js';
 import { rssMib, startServerProcess, type ServerProcess } from './process.test-helpers.js';
 
 /**
- * Issue 6's load test: 1,000 requests on loopback at concurrency 32, half of them malformed, against
+ * The load test: 1,000 requests on loopback at concurrency 32, half of them malformed, against
  * the real CLI in its own process. Every good one must be a 200 of the right shape, every bad one a
  * 4xx JSON error, the server must not crash, and its RSS must grow by less than 50 MB.
  */
