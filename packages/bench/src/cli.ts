@@ -72,7 +72,8 @@ await runCli(async () => {
   const rows: Row[] = [];
   if (!o.backends && !gpu) {
     process.stderr.write(
-      'bench: webgpu skipped: no GPU device (/dev/nvidia*, /dev/dri/render*); --backends webgpu runs it on a software adapter\n',
+      'bench: webgpu skipped: no GPU device (/dev/nvidia*, ' +
+        '/dev/dri/render*); --backends webgpu runs it on a software adapter\n',
     );
     rows.push({
       backend: 'webgpu',
@@ -195,7 +196,8 @@ await runCli(async () => {
   const gflops = (ms: number | null | undefined) => (ms ? flops / ms / 1e6 : null);
   const fmt = (v: number | null | undefined, d = 1) => (v === null || v === undefined ? '-' : v.toFixed(d));
   process.stdout.write(
-    `FLOP per iteration: ${(flops / 1e9).toFixed(3)} G (the matrix products of one generator iteration, from the architecture; GFLOP/s below is that count over the time, PyTorch's too)\n`,
+    `FLOP per iteration: ${(flops / 1e9).toFixed(3)} G (the matrix products of one generator ` +
+      `iteration, from the architecture; GFLOP/s below is that count over the time, PyTorch's too)\n`,
   );
   process.stdout.write(
     `${formatTable(
@@ -242,7 +244,8 @@ await runCli(async () => {
   );
   if (timedAnchors.length > 1 && best)
     process.stdout.write(
-      `PyTorch CPU by thread count: ${timedAnchors.map(([t, a]) => `${t}: ${fmt(a.msPerIter)} ms`).join(', ')}; best: ${best[0]} thread${best[0] === 1 ? '' : 's'}\n`,
+      `PyTorch CPU by thread count: ${timedAnchors.map(([t, a]) => `${t}: ${fmt(a.msPerIter)} ms`).join(', ')}; ` +
+        `best: ${best[0]} thread${best[0] === 1 ? '' : 's'}\n`,
     );
   for (const [k, a] of Object.entries(anchors))
     if (a.msPerIter === null) process.stdout.write(`PyTorch anchor (${k}) not run: ${a.why}\n`);

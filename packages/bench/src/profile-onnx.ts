@@ -61,7 +61,8 @@ for (let i = 0; i < o.runs; i++) await timed.run(feeds);
 const ms = (performance.now() - t0) / o.runs;
 await timed.release();
 console.log(
-  `session.run: ${ms.toFixed(1)} ms per iteration, ${threads} thread(s); ${(flops / 1e9).toFixed(3)} GFLOP of matrix products → ${(flops / ms / 1e6).toFixed(1)} GFLOP/s`,
+  `session.run: ${ms.toFixed(1)} ms per iteration, ${threads} thread(s); ` +
+    `${(flops / 1e9).toFixed(3)} GFLOP of matrix products → ${(flops / ms / 1e6).toFixed(1)} GFLOP/s`,
 );
 
 const prefix = join(tmpdir(), `wgan-onnx-profile-${process.pid}`);
@@ -112,9 +113,11 @@ const runs = o.runs;
 console.log(`profiled: kernels ${(totalUs / runs / 1000).toFixed(1)} ms per iteration`);
 for (const [op, x] of [...byOp].sort((a, b) => b[1].us - a[1].us))
   console.log(
-    `  ${op.padEnd(14)} ${String(Math.round(x.n / runs)).padStart(5)} nodes ${(x.us / runs / 1000).toFixed(2).padStart(8)} ms`,
+    `  ${op.padEnd(14)} ${String(Math.round(x.n / runs)).padStart(5)} ` +
+      `nodes ${(x.us / runs / 1000).toFixed(2).padStart(8)} ms`,
   );
 for (const [p, us] of [...byPart].sort((a, b) => b[1] - a[1]))
   console.log(
-    `  ${p.padEnd(44)} ${(us / runs / 1000).toFixed(2).padStart(8)} ms  ${((100 * us) / totalUs).toFixed(0).padStart(3)} %`,
+    `  ${p.padEnd(44)} ${(us / runs / 1000).toFixed(2).padStart(8)} ` +
+      `ms  ${((100 * us) / totalUs).toFixed(0).padStart(3)} %`,
   );

@@ -241,7 +241,8 @@ export function buildWganIterationGraph(opts: WganGraphOptions): WganGraph {
       lossD = o.add(lossD, penalty, `${t}_lossD`);
       penalties.push(penalty);
       const normMean = o.meanAll(norms, `${t}_nmean`);
-      const normStd = o.sqrt(o.div(o.sumAll(o.square(o.sub(norms, normMean))), o.scalar(B)), `${t}_nstd`); // population std, E6's estimator
+      // population std, E6's estimator
+      const normStd = o.sqrt(o.div(o.sumAll(o.square(o.sub(norms, normMean))), o.scalar(B)), `${t}_nstd`);
       last = { dReal, dFake, normMean, normStd };
     } else {
       last = { dReal, dFake, normMean: o.scalar(NaN), normStd: o.scalar(NaN) };
