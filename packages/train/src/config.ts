@@ -78,6 +78,13 @@ export const trainSchema = z
     implementation: z.enum(['auto', 'onnx-cpu', 'tfjs-manual', 'tfjs-autodiff', 'webgpu-fused']).default('auto'),
     /** onnx-cpu: onnxruntime's intra-op threads (0 = every core the process may use; the training log names the count). */
     threads: z.number().int().min(0).default(0),
+    /**
+     * onnx-cpu: where the optimiser update runs — `fused` (the native addon packages/train/native builds at
+     * `npm ci`: one run per step, one pass per network's weights and slots between runs), `graph` (pointwise
+     * nodes inside the one-run iteration graph), `auto` (fused where the addon loads, else graph; the
+     * training log names the path and, on a fallback, why). Same float32 results either way.
+     */
+    onnxOptimizer: z.enum(['auto', 'fused', 'graph']).default('auto'),
     /** With tfjs-autodiff: how the penalty's input gradient is computed (closed form for dense critics, or nested autodiff). */
     penalty: z.enum(['closed-form', 'autodiff']).default('closed-form'),
     optimizerG: optimizer,
