@@ -70,8 +70,8 @@ export const trainSchema = z
     /** Weight-clipping bound c (clip). */
     clipValue: z.number().positive().default(0.01),
     /**
-     * Which implementation of the training step: `onnx-cpu` (the whole iteration as one ONNX graph on
-     * onnxruntime's CPU kernels: the fast CPU path), `tfjs-manual` (hand-written backward on tfjs, dense
+     * Which implementation of the training step: `onnx-cpu` (the iteration as ONNX graphs on onnxruntime's
+     * CPU kernels, the optimiser fused natively or in the graph — see onnxOptimizer: the fast CPU path), `tfjs-manual` (hand-written backward on tfjs, dense
      * chains), `tfjs-autodiff` (tfjs autodiff, any network: the reference), `webgpu-fused` (WGSL kernels,
      * one command buffer per iteration), or `auto` (the fastest one that applies).
      */
