@@ -3,7 +3,7 @@
  * iterations without the profiler, then onnxruntime's own profiler on every session of the trainer, summed
  * by op type and by part of the iteration. `--optimizer fused` (one run per step, the native addon's update
  * between runs: its time is measured around the calls) or `graph` (the whole iteration as one graph).
- *   npx tsx packages/bench/src/profile-onnx.ts [--threads 1] [--runs 20] [--optimizer fused|graph]
+ *   npx tsx packages/bench/src/profile-onnx.ts [--threads 1] [--runs 20] [--optimizer fused|graph] [--update-threads 1]
  */
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -30,8 +30,9 @@ const o = new Command()
   .addOption(
     new Option('--optimizer <path>', 'where the optimiser update runs').choices(['fused', 'graph']).default('fused'),
   )
+  .option('--update-threads <n>', "fused: threads of the addon's update", Number, 1)
   .parse()
-  .opts<{ threads: number; runs: number; optimizer: 'fused' | 'graph' }>();
+  .opts<{ threads: number; runs: number; optimizer: 'fused' | 'graph'; updateThreads: number }>();
 const config = resolveTrainConfig({});
 const B = 64;
 const nCritic = 5;
@@ -60,6 +61,7 @@ const options = (profileFilePrefix?: string): OnnxCpuTrainerOptions => ({
   imageCount,
   threads,
   optimizer: o.optimizer,
+  fusedUpdateThreads: o.updateThreads,
   profileFilePrefix,
   initial: {
     generator: initialValues(gSpec, Rng.fromSeed(2)),

@@ -207,7 +207,7 @@ export {
   onnxThreads,
 } from './trainers/onnx-cpu/trainer.js';
 export {
-  FUSED_OPTIMIZER_PATH,
+  fusedOptimizerPath,
   fusedUpdate,
   loadFusedOptimizer,
   type FusedOptimizerAddon,

@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PipelineError } from '@wgan/core';
 import type { OptimizerConfig } from '../../optimizers.js';
@@ -46,29 +47,31 @@ export interface FusedOptimizerAddon {
 
 export type FusedOptimizerLoad = { addon: FusedOptimizerAddon; path: string } | { addon: null; reason: string };
 
-const nativeDir = fileURLToPath(new URL('../../../native/', import.meta.url));
-/** Where native/build.mjs puts the addon, and its note on why a build failed. */
-export const FUSED_OPTIMIZER_PATH = `${nativeDir}build/Release/fused_optimizer.node`;
-const BUILD_NOTE = `${nativeDir}build/status.txt`;
+/** Where native/build.mjs puts the addon (and, beside it, build/status.txt: why a build failed). */
+export function fusedOptimizerPath(): string {
+  return fileURLToPath(new URL('../../../native/build/Release/fused_optimizer.node', import.meta.url));
+}
 
 let loaded: FusedOptimizerLoad | null = null;
 
 /** Loads the addon once; where it cannot, says why (the build's note when the build failed). */
 export function loadFusedOptimizer(): FusedOptimizerLoad {
   if (loaded) return loaded;
-  if (!existsSync(FUSED_OPTIMIZER_PATH)) {
-    const note = existsSync(BUILD_NOTE) ? readFileSync(BUILD_NOTE, 'utf8').trim() : '';
+  const path = fusedOptimizerPath();
+  const buildNote = join(path, '../../status.txt');
+  if (!existsSync(path)) {
+    const note = existsSync(buildNote) ? readFileSync(buildNote, 'utf8').trim() : '';
     loaded = {
       addon: null,
-      reason: `${FUSED_OPTIMIZER_PATH} is not built (${note || 'run `npm ci` or `node packages/train/native/build.mjs`'})`,
+      reason: `${path} is not built (${note || 'run `npm ci` or `node packages/train/native/build.mjs`'})`,
     };
     return loaded;
   }
   try {
-    const addon = createRequire(import.meta.url)(FUSED_OPTIMIZER_PATH) as FusedOptimizerAddon;
-    loaded = { addon, path: FUSED_OPTIMIZER_PATH };
+    const addon = createRequire(import.meta.url)(path) as FusedOptimizerAddon;
+    loaded = { addon, path };
   } catch (e) {
-    loaded = { addon: null, reason: `${FUSED_OPTIMIZER_PATH} does not load: ${(e as Error).message.split('\n')[0]}` };
+    loaded = { addon: null, reason: `${path} does not load: ${(e as Error).message.split('\n')[0]}` };
   }
   return loaded;
 }

@@ -49,6 +49,8 @@ export interface OnnxCpuTrainerOptions extends WganStepSettings {
    * (pointwise nodes in the iteration graph), `auto` or absent: fused where the addon loads, else graph.
    */
   optimizer?: OnnxOptimizerPath;
+  /** Fused path: threads of the optimiser update (default 1, see FUSED_UPDATE_THREADS). */
+  fusedUpdateThreads?: number;
   /** onnxruntime's profiler on every session, files `<prefix>-<session>_<date>.json` (bench's profile-onnx). */
   profileFilePrefix?: string;
 }
@@ -111,6 +113,13 @@ const inputName = (key: string, param: string) => {
   return slot ? `${net}.${param}.${slot}` : `${net}.${param}`;
 };
 
+/**
+ * Threads of the fused update unless told (fusedUpdateThreads): one. It is memory-bound (~0.23 ms for the
+ * critic's 0.53 M parameters, ~1.1 ms for the generator's 1.48 M, one thread), and on the shared 2-core
+ * machine a second thread was slower in most A/B runs (it waits for a core); the addon can split.
+ */
+const FUSED_UPDATE_THREADS = 1;
+
 const f32 = Math.fround;
 /** The graph's float32 mean of scalars: a running float32 sum, then one division. */
 const meanF32 = (xs: number[]) => (xs.length ? f32(xs.slice(1).reduce((a, x) => f32(a + x), xs[0]) / xs.length) : NaN);
@@ -150,6 +159,7 @@ export class OnnxCpuTrainer implements Trainer<IterationStats> {
   readonly optimizerPath: string;
   /** Fused path: milliseconds spent in the addon's updates so far (the profiler reports it). */
   fusedOptimizerMs = 0;
+  private readonly updateThreads: number;
 
   private constructor(
     private readonly ort: typeof Ort,
@@ -165,6 +175,7 @@ export class OnnxCpuTrainer implements Trainer<IterationStats> {
   ) {
     this.statsOut = new ort.Tensor('float32', new Float32Array(STAT_FIELDS.length), [STAT_FIELDS.length]);
     this.threads = onnxThreads(o.threads);
+    this.updateThreads = o.fusedUpdateThreads ?? FUSED_UPDATE_THREADS;
     this.optimizerPath = fused ? `fused (native addon, ${fused.addon.isa()})` : 'graph';
   }
 
@@ -394,7 +405,7 @@ export class OnnxCpuTrainer implements Trainer<IterationStats> {
       await f.critic.run(feeds, dFetches);
       this.stepD += 1;
       const t0 = performance.now();
-      fusedUpdate(f.addon, optimizerD, this.stepD, bufs('D', f.gradD), gp ? 0 : this.o.clipValue, this.threads);
+      fusedUpdate(f.addon, optimizerD, this.stepD, bufs('D', f.gradD), gp ? 0 : this.o.clipValue, this.updateThreads);
       this.fusedOptimizerMs += performance.now() - t0;
       lossesD.push(s[0]);
       penalties.push(s[1]);
@@ -406,7 +417,7 @@ export class OnnxCpuTrainer implements Trainer<IterationStats> {
     );
     this.stepG += 1;
     const t0 = performance.now();
-    fusedUpdate(f.addon, optimizerG, this.stepG, bufs('G', f.gradG), 0, this.threads);
+    fusedUpdate(f.addon, optimizerG, this.stepG, bufs('G', f.gradG), 0, this.updateThreads);
     this.fusedOptimizerMs += performance.now() - t0;
     const D = this.state.get('D') as FlatParams;
     this.pending.push({
