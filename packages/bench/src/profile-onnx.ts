@@ -3,7 +3,7 @@
  * iterations without the profiler, then onnxruntime's own profiler on every session of the trainer, summed
  * by op type and by part of the iteration. `--optimizer fused` (one run per step, the native addon's update
  * between runs: its time is measured around the calls) or `graph` (the whole iteration as one graph).
- *   npx tsx packages/bench/src/profile-onnx.ts [--threads 1] [--runs 20] [--optimizer fused|graph] [--update-threads 1]
+ *   npx tsx packages/bench/src/profile-onnx.ts [--threads 1] [--runs 20] [--optimizer fused|graph] [--update-threads 1] [--nodes 20]
  */
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -30,9 +30,10 @@ const o = new Command()
   .addOption(
     new Option('--optimizer <path>', 'where the optimiser update runs').choices(['fused', 'graph']).default('fused'),
   )
+  .option('--nodes <n>', 'also list the n slowest nodes', Number, 0)
   .option('--update-threads <n>', "fused: threads of the addon's update", Number, 1)
   .parse()
-  .opts<{ threads: number; runs: number; optimizer: 'fused' | 'graph'; updateThreads: number }>();
+  .opts<{ threads: number; runs: number; optimizer: 'fused' | 'graph'; updateThreads: number; nodes: number }>();
 const config = resolveTrainConfig({});
 const B = 64;
 const nCritic = 5;
@@ -114,6 +115,7 @@ const part = (name: string, op: string) => {
   if (/Slice|Concat|Split|Reshape|Identity/.test(op)) return 'copies (slice, concat)';
   return 'pointwise (masks, deltas, penalty, stats)';
 };
+const byNode = new Map<string, number>();
 const byOp = new Map<string, { n: number; us: number }>();
 const byPart = new Map<string, number>();
 let totalUs = 0;
@@ -126,6 +128,8 @@ for (const e of events) {
   x.n += 1;
   x.us += e.dur;
   byOp.set(op, x);
+  const node = `${op} ${e.name.replace(/_kernel_time$/, '')}`;
+  byNode.set(node, (byNode.get(node) ?? 0) + e.dur);
   const p = part(e.name, op);
   byPart.set(p, (byPart.get(p) ?? 0) + e.dur);
   totalUs += e.dur;
@@ -141,3 +145,6 @@ if (o.optimizer === 'fused') byPart.set('fused optimiser (addon, outside the run
 const partTotal = [...byPart.values()].reduce((a, b) => a + b, 0);
 for (const [p, us] of [...byPart].sort((a, b) => b[1] - a[1]))
   console.log(`  ${p.padEnd(44)} ${perIter(us)} ms  ${((100 * us) / partTotal).toFixed(0).padStart(3)} %`);
+if (o.nodes > 0)
+  for (const [k, us] of [...byNode].sort((a, b) => b[1] - a[1]).slice(0, o.nodes))
+    console.log(`    ${k.padEnd(40)} ${perIter(us)} ms`);

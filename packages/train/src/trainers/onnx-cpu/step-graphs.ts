@@ -2,7 +2,7 @@ import type { DenseChain } from '../../models/dense-chain.js';
 import type { WganStepSettings } from '../../trainer.js';
 import { GraphBuilder, type ValueInfo } from './graph.js';
 import { Ops } from './ops.js';
-import { criticOutputDeltas, criticStepGradients, generatorStepGradients, type Params } from './wgan-graph.js';
+import { criticOutputDeltas, criticStepGradients, forward, generatorStepGradients, type Params } from './wgan-graph.js';
 
 /**
  * The gradient graphs of the fused-optimiser path: the iteration as one run per step, with the optimiser
@@ -10,7 +10,7 @@ import { criticOutputDeltas, criticStepGradients, generatorStepGradients, type P
  * buffers). Same algebra as buildWganIterationGraph (the same functions build both); weights go in as
  * inputs, gradients come out (into buffers the trainer binds), nothing is updated in the graph.
  *
- * The critics' fakes come from buildGeneratorGraph (G's forward pass, all n_critic batches in one run).
+ * The critics' fakes come from buildFakesGraph (G's forward pass, all n_critic batches in one run).
  */
 export interface StepGraph {
   model: Uint8Array;
@@ -90,5 +90,21 @@ export function buildGeneratorStepGraph(G: DenseChain, D: DenseChain, batchSize:
     producerVersion: '0.1.0',
     docString: 'the WGAN generator step: gradients',
   });
+  return { model, inputs, outputs };
+}
+
+/**
+ * G's forward pass for all the critic steps' fakes: inputs `G.<param>`, `z` [rows, d_z]; output `x`
+ * [rows, d] (static shapes, and the last node writes the output: no Identity copy).
+ */
+export function buildFakesGraph(G: DenseChain, rows: number): StepGraph {
+  const g = new GraphBuilder('wgan-fakes');
+  const o = new Ops(g);
+  const inputs: ValueInfo[] = [];
+  const gParams = paramInputs(g, G, 'G', inputs);
+  inputs.push({ name: g.reserve('z'), shape: [rows, G.inputSize] });
+  const out = forward(o, G, gParams, 'z', 'c_G').output;
+  const outputs = [{ name: g.rename(out, 'x'), shape: [rows, G.outputSize] }];
+  const model = g.encode({ inputs, outputs, producerVersion: '0.1.0', docString: "the critic steps' fakes" });
   return { model, inputs, outputs };
 }

@@ -17,7 +17,7 @@ import {
 } from '../../trainer.js';
 import type { OptimizerConfig } from '../../optimizers.js';
 import { chooseOptimizerPath, fusedUpdate, type FusedOptimizerAddon } from './fused-optimizer.js';
-import { buildCriticStepGraph, buildGeneratorStepGraph, CRITIC_STEP_STATS } from './step-graphs.js';
+import { buildCriticStepGraph, buildFakesGraph, buildGeneratorStepGraph, CRITIC_STEP_STATS } from './step-graphs.js';
 import { adamStepScalars, buildGeneratorGraph, buildWganIterationGraph, slotNames } from './wgan-graph.js';
 
 /**
@@ -127,6 +127,7 @@ const meanF32 = (xs: number[]) => (xs.length ? f32(xs.slice(1).reduce((a, x) => 
 /** The sessions and buffers of the fused-optimiser path (absent on the graph path). */
 interface FusedPath {
   addon: FusedOptimizerAddon;
+  fakesRun: Ort.InferenceSession;
   critic: Ort.InferenceSession;
   generatorStep: Ort.InferenceSession;
   gradG: FlatParams;
@@ -209,6 +210,7 @@ export class OnnxCpuTrainer implements Trainer<IterationStats> {
       const fakes = new Float32Array(rows * D.inputSize);
       const fused: FusedPath = {
         addon: path.addon,
+        fakesRun: await session(buildFakesGraph(G, rows).model, 'fakes'),
         critic: await session(buildCriticStepGraph(D, o).model, 'critic-step'),
         generatorStep: await session(buildGeneratorStepGraph(G, D, B).model, 'generator-step'),
         gradG: new FlatParams(ort, G),
@@ -394,7 +396,7 @@ export class OnnxCpuTrainer implements Trainer<IterationStats> {
 
     const zc = f.zCritic.data as Float32Array;
     x.zCritic.forEach((z, c) => zc.set(z, c * B * dz));
-    await this.generator.run({ ...gFeeds, z: f.zCritic }, { x: f.fakes });
+    await f.fakesRun.run({ ...gFeeds, z: f.zCritic }, { x: f.fakes });
     const lossesD: number[] = [];
     const penalties: number[] = [];
     const dFetches = { ...gradFetches('D', f.gradD), stats: f.criticStats };
@@ -481,7 +483,7 @@ export class OnnxCpuTrainer implements Trainer<IterationStats> {
   }
 
   private sessions(): Ort.InferenceSession[] {
-    return [this.session, this.generator, this.fused?.critic, this.fused?.generatorStep].filter(
+    return [this.session, this.generator, this.fused?.fakesRun, this.fused?.critic, this.fused?.generatorStep].filter(
       (s): s is Ort.InferenceSession => s !== null && s !== undefined,
     );
   }
