@@ -34,6 +34,7 @@ const program = new Command()
     'CPU threads of onnx-cpu and of the PyTorch anchor for the like-for-like rows (default 1)',
     Number,
   )
+  .option('--onnx-optimizer <path>', 'onnx-cpu: auto (default) | fused (native addon) | graph (in-graph optimiser)')
   .option('--no-all-cores', 'skip the all-cores row (onnx-cpu on every core against PyTorch at its best thread count)')
   .option('--anchor-devices <list>', 'anchor devices: cpu, cuda (default: cuda when a GPU row exists, and cpu)')
   .option('--out <file>', 'result JSON inside the artifacts root (default bench/<date>-<host>.json)')
@@ -110,6 +111,7 @@ await runCli(async () => {
         backend,
         implementation,
         threads: t,
+        ...(o.onnxOptimizer ? { onnxOptimizer: o.onnxOptimizer } : {}),
         rounds: o.rounds ?? (cpuLike ? 2 : backend === 'wasm' ? 3 : 5),
         perRound: o.perRound ?? (cpuLike ? 10 : backend === 'wasm' ? 10 : 20),
         warmup: cpuLike ? 1 : 5,
@@ -256,6 +258,7 @@ await runCli(async () => {
     backend: r.backend,
     implementation: r.implementation,
     device: r.device ?? null,
+    optimizer: r.optimizer ?? null,
     threads: r.threads,
     msPerIter: r.msPerIter ?? null,
     gflopPerSecond: gflops(r.msPerIter),

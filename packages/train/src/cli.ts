@@ -57,6 +57,7 @@ const program = new Command()
   .option('--beta2 <x>', 'Adam β₂ of both optimisers (seed 002 prints 0.4999, read as 0.999: the default)', num)
   .option('--implementation <name>', 'auto | onnx-cpu | tfjs-manual | tfjs-autodiff | webgpu-fused')
   .option('--threads <n>', 'onnx-cpu: onnxruntime threads (default 0 = every core; the log says how many)', num)
+  .option('--onnx-optimizer <path>', 'onnx-cpu: auto | fused (native addon) | graph (in-graph optimiser nodes)')
   .option('--penalty <closed-form|autodiff>', 'with tfjs-autodiff: how ∇D(x̂) is computed')
   .option('--seed <n>', 'random seed', num)
   .option('--backend <name>', 'auto | tensorflow | webgpu | wasm | cpu')
@@ -96,6 +97,7 @@ await runCli(async () => {
       clipValue: o.clipValue,
       implementation: o.implementation,
       threads: o.threads,
+      onnxOptimizer: o.onnxOptimizer,
       penalty: o.penalty,
       seed: o.seed,
       backend: o.backend,

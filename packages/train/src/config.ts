@@ -86,8 +86,8 @@ export const trainSchema = z
     /** Weight-clipping bound c (clip). */
     clipValue: z.number().positive().default(0.01),
     /**
-     * Which implementation of the training step: `onnx-cpu` (the whole iteration as one ONNX graph on
-     * onnxruntime's CPU kernels: the fast CPU path), `tfjs-manual` (hand-written backward on tfjs, dense
+     * Which implementation of the training step: `onnx-cpu` (the iteration as ONNX graphs on onnxruntime's
+     * CPU kernels, the optimiser fused natively or in the graph — see onnxOptimizer: the fast CPU path), `tfjs-manual` (hand-written backward on tfjs, dense
      * chains), `tfjs-autodiff` (tfjs autodiff, any network: the reference), `webgpu-fused` (WGSL kernels,
      * one command buffer per iteration), or `auto` (the fastest one that applies).
      */
@@ -96,6 +96,13 @@ export const trainSchema = z
      * onnx-cpu: onnxruntime's intra-op threads (0 = every core the process may use; the training log names the count).
      */
     threads: z.number().int().min(0).default(0),
+    /**
+     * onnx-cpu: where the optimiser update runs — `fused` (the native addon packages/train/native builds at
+     * `npm ci`: one run per step, one pass per network's weights and slots between runs), `graph` (pointwise
+     * nodes inside the one-run iteration graph), `auto` (fused where the addon loads, else graph; the
+     * training log names the path and, on a fallback, why). Same float32 results either way.
+     */
+    onnxOptimizer: z.enum(['auto', 'fused', 'graph']).default('auto'),
     /**
      * With tfjs-autodiff: how the penalty's input gradient is computed (closed form for dense critics, or nested
      * autodiff).

@@ -210,9 +210,18 @@ export {
   loadOnnxRuntime,
   OnnxCpuTrainer,
   type OnnxCpuTrainerOptions,
+  type OnnxOptimizerPath,
   onnxSessionOptions,
   onnxThreads,
 } from './trainers/onnx-cpu/trainer.js';
+export {
+  fusedOptimizerPath,
+  fusedUpdate,
+  loadFusedOptimizer,
+  type FusedOptimizerAddon,
+  type FusedOptimizerLoad,
+} from './trainers/onnx-cpu/fused-optimizer.js';
+export { buildCriticStepGraph, buildGeneratorStepGraph, CRITIC_STEP_STATS } from './trainers/onnx-cpu/step-graphs.js';
 export {
   conv2dFilterGradient,
   conv2dFilterGradientStride1,

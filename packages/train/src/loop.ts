@@ -257,12 +257,17 @@ function logStart(session: RunSession, resuming: boolean): void {
     ratio: Number(e3.ratio.toFixed(3)),
     sizeMb: Number(e3.sizeMb.toFixed(3)),
   });
+  if (trainer.optimizerFallback)
+    logger.warn(`${trainer.implementation}: the fused optimiser is not available, using the in-graph optimiser`, {
+      reason: trainer.optimizerFallback,
+    });
   logger.info(resuming ? 'resuming' : 'starting', {
     run: config.name,
     iteration: session.startIteration,
     of: config.iterations,
     implementation: trainer.implementation,
     ...(trainer.threads ? { threads: trainer.threads } : {}),
+    ...(trainer.optimizerPath ? { optimizer: trainer.optimizerPath } : {}),
     model: config.model,
     loss: config.loss,
   });

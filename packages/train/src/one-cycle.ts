@@ -50,6 +50,7 @@ export async function runOneCycle(checkpointDir: string, options: { seed: number
     implementation: config.implementation,
     penalty: config.penalty,
     threads: config.threads,
+    onnxOptimizer: config.onnxOptimizer,
     generator,
     critic,
     images: data.train.images,
