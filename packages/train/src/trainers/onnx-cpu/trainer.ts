@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import type * as Ort from 'onnxruntime-node';
 import { PipelineError } from '@wgan/core';
+import { oneHot, withOneHot } from '../../conditional.js';
 import { denseChain, type DenseChain } from '../../models/dense-chain.js';
 import type { NetworkSpec } from '../../models/spec.js';
 import type { NamedTensor } from '../../models/serialize.js';
@@ -120,6 +121,7 @@ export class OnnxCpuTrainer implements Trainer<IterationStats> {
       batchSize: o.batchSize,
       optimizerG: o.optimizerG,
       optimizerD: o.optimizerD,
+      classes: o.classes,
     });
     const threads = onnxThreads(o.threads);
     const session = await ort.InferenceSession.create(graph.model, onnxSessionOptions(threads));
@@ -191,18 +193,26 @@ export class OnnxCpuTrainer implements Trainer<IterationStats> {
 
   iteration(inputs: IterationInputs): void {
     const { batchSize: B, nCritic } = this.o;
-    const d = this.D.inputSize;
-    const dz = this.G.inputSize;
+    const K = this.o.classes ?? 0;
+    const d = this.D.inputSize - K; // image columns
+    const dz = this.G.inputSize - K; // latent columns
+    if (K > 0 && !inputs.labels) throw new Error('a conditional step needs the iteration labels (IterationInputs.labels)');
+    // [v | onehot(y)] of a conditional run, v otherwise
+    const join = (v: Float32Array, width: number, labels: Int32Array | undefined) =>
+      K > 0 ? withOneHot(v, width, labels!, K) : v;
     // the batch rows are gathered now (inputs may be reused by the caller)
     const feeds: Tensors = {};
     for (let c = 0; c < nCritic; c++) {
       const real = new Float32Array(B * d);
       inputs.indices[c].forEach((k, i) => real.set(this.o.images.subarray(k * d, (k + 1) * d), i * d));
-      feeds[`real_${c}`] = this.tensor(real, [B, d]);
-      feeds[`zc_${c}`] = this.tensor(inputs.zCritic[c], [B, dz]);
+      const y = inputs.labels?.critic[c];
+      feeds[`real_${c}`] = this.tensor(join(real, d, y), [B, d + K]);
+      feeds[`zc_${c}`] = this.tensor(join(inputs.zCritic[c], dz, y), [B, dz + K]);
       feeds[`eps_${c}`] = this.tensor(inputs.eps[c], [B, 1]);
+      if (K > 0) feeds[`y_${c}`] = this.tensor(oneHot(y!, K), [B, K]);
     }
-    feeds.zg = this.tensor(inputs.zGen, [B, dz]);
+    feeds.zg = this.tensor(join(inputs.zGen, dz, inputs.labels?.gen), [B, dz + K]);
+    if (K > 0) feeds.yg = this.tensor(oneHot(inputs.labels!.gen, K), [B, K]);
     this.enqueue(async () => {
       const scalar = (x: number) => this.tensor(Float32Array.of(x), []);
       const { optimizerD, optimizerG } = this.o;

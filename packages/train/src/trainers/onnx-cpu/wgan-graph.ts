@@ -17,6 +17,12 @@ import { Ops } from './ops.js';
  * each layer's whole weight gradient is one product dW_k = [a_{k−1}(x, x̃) ; ψ_{k−1}]ᵀ δ_k (the x̂ rows give the
  * penalty's term, the others the W-loss's), and db_k sums δ_k over the real and fake rows only. This is
  * the algebra of trainer-mlp.ts and of the fused WGSL path; parity with both is tested.
+ *
+ * Conditional runs (classes = K > 0; conditional.ts): `real_c` and `zc_c` come with their one-hot label
+ * columns, `y_c` [B, K] is the step's one-hot labels (appended to its fakes), the penalty's input gradient
+ * g = u_0 W_0ᵀ is restricted to the image columns (multiplied by a constant 0/1 column mask, so ψ_{−1} and the
+ * norm see the image rows of W_0 only), and the generator step appends `yg` to G's output and passes the
+ * image columns of ∇D back to G.
  */
 export interface WganGraphOptions extends WganStepSettings {
   generator: DenseChain;
@@ -187,6 +193,17 @@ export function buildWganIterationGraph(opts: WganGraphOptions): WganGraph {
   let dSlots = slotInputs(D, 'D', opts.optimizerD);
   const d = D.inputSize;
   const dz = G.inputSize;
+  const classes = opts.classes ?? 0;
+  const imageWidth = d - classes;
+  // conditional: 1 on the image columns of the critic's input, 0 on the label columns
+  const imageMask =
+    classes > 0
+      ? o.constant(
+          'image_columns',
+          [1, d],
+          Float32Array.from({ length: d }, (_, j) => (j < imageWidth ? 1 : 0)),
+        )
+      : null;
 
   const gp = opts.loss === 'gp';
   const rowsPerStep = gp ? 3 : 2;
@@ -209,7 +226,9 @@ export function buildWganIterationGraph(opts: WganGraphOptions): WganGraph {
     const eps = declare(`eps_${c}`, [B, 1]);
     const stepScalars =
       opts.optimizerD.type === 'adam' ? { stepSize: declare(`stepD_${c}`, []), epsHat: declare(`epsD_${c}`, []) } : {};
-    const fake = nCritic > 1 ? o.rows(fakesAll, c * B, (c + 1) * B, `${t}_fake`) : fakesAll;
+    const fakeImage = nCritic > 1 ? o.rows(fakesAll, c * B, (c + 1) * B, `${t}_fake`) : fakesAll;
+    const fake =
+      classes > 0 ? o.concatCols([fakeImage, declare(`y_${c}`, [B, classes])], `${t}_fakey`) : fakeImage;
     const parts = [real, fake];
     if (gp) parts.push(o.add(fake, o.mul(eps, o.sub(real, fake)), `${t}_xhat`));
     const x3 = o.concatRows(parts, `${t}_x`);
@@ -229,7 +248,8 @@ export function buildWganIterationGraph(opts: WganGraphOptions): WganGraph {
     let psi: string | null = null;
     if (gp) {
       const u0 = o.rows(deltas[0], 2 * B, 3 * B, `${t}_u0`);
-      const grad = o.gemm(u0, dParams[`${D.layers[0].index}.kernel`], { transB: true }, `${t}_gradx`);
+      const gradAll = o.gemm(u0, dParams[`${D.layers[0].index}.kernel`], { transB: true }, `${t}_gradx`);
+      const grad = imageMask ? o.mul(gradAll, imageMask, `${t}_gradimg`) : gradAll;
       const norms = o.sqrt(o.sum(o.square(grad), [1]), `${t}_norms`); // [B, 1]
       const dev = o.sub(norms, o.scalar(1), `${t}_dev`);
       const penalty = o.mul(o.meanAll(o.square(dev)), o.scalar(lambda), `${t}_gp`);
@@ -281,10 +301,12 @@ export function buildWganIterationGraph(opts: WganGraphOptions): WganGraph {
   const gScalars =
     opts.optimizerG.type === 'adam' ? { stepSize: declare('stepG', []), epsHat: declare('epsG', []) } : {};
   const fg = forward(o, G, gParams0, zg, 'g_G');
-  const fd = forward(o, D, dParams, fg.output, 'g_D');
+  const dInput = classes > 0 ? o.concatCols([fg.output, declare('yg', [B, classes])], 'g_xy') : fg.output;
+  const fd = forward(o, D, dParams, dInput, 'g_D');
   const lossG = o.neg(o.meanAll(fd.output), 'lossG');
   const dScore = o.constant('g_dscore', [B, 1], new Float32Array(B).fill(-1 / B));
-  const dx = backward(o, D, dParams, fd, dScore, null, true, 'g_bD') as string;
+  const dxAll = backward(o, D, dParams, fd, dScore, null, true, 'g_bD') as string;
+  const dx = classes > 0 ? o.cols(dxAll, 0, imageWidth, 'g_dximg') : dxAll;
   const gGrads: Params = {};
   backward(o, G, gParams0, fg, dx, gGrads, false, 'g_bG');
   const gNext = optimizerStep(o, G, opts.optimizerG, gParams0, gSlots0, gGrads, gScalars, null, 'g_opt');
