@@ -86,3 +86,22 @@ export function checkTrainingLabels(labels: ArrayLike<number>, classes: number, 
       );
   }
 }
+
+/** What drawIterationInputs needs of a conditional run (null for an unconditional one). */
+export function trainingLabels(
+  config: { conditional?: boolean; classes?: number },
+  labels: ArrayLike<number>,
+): { train: ArrayLike<number>; classes: number } | null {
+  const c = conditioningOf(config);
+  return c ? { train: labels, classes: c.classes } : null;
+}
+
+/** The generator's input for n latents [n, d_z]: z itself, or [z | onehot(0, 1, …, K − 1, 0, …)] for a conditional run. */
+export function cyclicGeneratorInput(
+  z: Float32Array,
+  n: number,
+  latentDim: number,
+  conditioning: Conditioning | null,
+): Float32Array {
+  return conditioning ? withOneHot(z, latentDim, cyclicLabels(n, conditioning.classes), conditioning.classes) : z;
+}

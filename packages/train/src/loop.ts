@@ -33,6 +33,7 @@ import {
   type E4,
   type EpochDiagnostics,
 } from './diagnostics.js';
+import { checkTrainingLabels, conditioningOf, cyclicGeneratorInput, trainingLabels } from './conditional.js';
 import { buildModels, createTrainer } from './factory.js';
 import { BatchSampler, drawIterationInputs } from './sampling.js';
 import {
@@ -143,6 +144,8 @@ async function trainRun(
   const images = data.train.images;
   const imageCount = data.train.count;
   checkBatchSize(config.batchSize, imageCount, dataDir);
+  const conditioning = conditioningOf(config);
+  if (conditioning) checkTrainingLabels(data.train.labels, conditioning.classes, dataDir);
   if (options.fresh && existsSync(runDir)) {
     await rm(runDir, { recursive: true, force: true });
     folder.created = true;
@@ -198,7 +201,15 @@ async function trainRun(
   });
 
   const snapshot = async (iteration: number) =>
-    writeSnapshot(runDir, iteration, await trainer.generate(zFixed, config.fixedSamples), config.fixedSamples);
+    writeSnapshot(
+      runDir,
+      iteration,
+      await trainer.generate(
+        cyclicGeneratorInput(zFixed, config.fixedSamples, config.latentDim, conditioning),
+        config.fixedSamples,
+      ),
+      config.fixedSamples,
+    );
   const saveCheckpoint = async (iteration: number) => {
     const state: CheckpointState = {
       iteration,
@@ -274,7 +285,7 @@ async function trainRun(
     for (let iteration = start + 1; iteration <= config.iterations; iteration++) {
       const completedBefore = sampler.completedEpochs;
       const epoch = completedBefore; // the epoch this iteration's first batch comes from
-      const inputs = drawIterationInputs(rng, sampler, config);
+      const inputs = drawIterationInputs(rng, sampler, config, trainingLabels(config, data.train.labels));
       const before = iteration === 1 && !trainer.epochReporter ? await trainer.getState() : null; // the GAN's E4 is measured on the first cycle
       if (before) windowStart = performance.now();
       trainer.iteration(inputs);
@@ -321,6 +332,7 @@ async function trainRun(
           weights,
           images,
           imageCount,
+          labels: conditioning ? { train: data.train.labels, classes: conditioning.classes } : undefined,
           samples: config.diagnosticsSamples,
           latentDim: config.latentDim,
           loss: config.loss,

@@ -336,7 +336,10 @@ export function optimizerStep(net: RefNet, grads: Grads, opt: RefOptimizer, stat
 }
 
 /** The step settings the reference needs (the trainers' WganStepSettings; nCritic and B come with the inputs). */
-export type RefConfig = Pick<WganStepSettings, 'loss' | 'lambda' | 'clipValue' | 'optimizerG' | 'optimizerD' | 'classes'>;
+export type RefConfig = Pick<
+  WganStepSettings,
+  'loss' | 'lambda' | 'clipValue' | 'optimizerG' | 'optimizerD' | 'classes'
+>;
 
 export interface RefTrainer {
   gen: RefNet;

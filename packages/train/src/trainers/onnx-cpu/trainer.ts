@@ -196,7 +196,8 @@ export class OnnxCpuTrainer implements Trainer<IterationStats> {
     const K = this.o.classes ?? 0;
     const d = this.D.inputSize - K; // image columns
     const dz = this.G.inputSize - K; // latent columns
-    if (K > 0 && !inputs.labels) throw new Error('a conditional step needs the iteration labels (IterationInputs.labels)');
+    if (K > 0 && !inputs.labels)
+      throw new Error('a conditional step needs the iteration labels (IterationInputs.labels)');
     // [v | onehot(y)] of a conditional run, v otherwise
     const join = (v: Float32Array, width: number, labels: Int32Array | undefined) =>
       K > 0 ? withOneHot(v, width, labels!, K) : v;

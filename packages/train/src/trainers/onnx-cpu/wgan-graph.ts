@@ -227,8 +227,7 @@ export function buildWganIterationGraph(opts: WganGraphOptions): WganGraph {
     const stepScalars =
       opts.optimizerD.type === 'adam' ? { stepSize: declare(`stepD_${c}`, []), epsHat: declare(`epsD_${c}`, []) } : {};
     const fakeImage = nCritic > 1 ? o.rows(fakesAll, c * B, (c + 1) * B, `${t}_fake`) : fakesAll;
-    const fake =
-      classes > 0 ? o.concatCols([fakeImage, declare(`y_${c}`, [B, classes])], `${t}_fakey`) : fakeImage;
+    const fake = classes > 0 ? o.concatCols([fakeImage, declare(`y_${c}`, [B, classes])], `${t}_fakey`) : fakeImage;
     const parts = [real, fake];
     if (gp) parts.push(o.add(fake, o.mul(eps, o.sub(real, fake)), `${t}_xhat`));
     const x3 = o.concatRows(parts, `${t}_x`);

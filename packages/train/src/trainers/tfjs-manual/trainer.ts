@@ -293,7 +293,10 @@ export class TfjsManualTrainer implements Trainer<IterationStats> {
       const fake = forward(this.g, this.generatorInput(z, labels)).output;
       const hot = this.hot(labels);
       const withLabels = (v: tf.Tensor2D, h: tf.Tensor2D | null) => (h ? (tf.concat([v, h], 1) as tf.Tensor2D) : v);
-      const x = withLabels(tf.concat([real, fake], 0) as tf.Tensor2D, hot ? (tf.concat([hot, hot], 0) as tf.Tensor2D) : null);
+      const x = withLabels(
+        tf.concat([real, fake], 0) as tf.Tensor2D,
+        hot ? (tf.concat([hot, hot], 0) as tf.Tensor2D) : null,
+      );
       const f = forward(this.d, x);
       const scores = f.output; // [2B, 1]
       const dReal = tf.mean(scores.slice([0, 0], [B, 1]));
