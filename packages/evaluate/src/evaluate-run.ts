@@ -59,6 +59,15 @@ import {
   type LoadedCheckpoint,
 } from './run-folder.js';
 import { sampleIndices, streamRng } from './streams.js';
+import {
+  conditionalGrid,
+  cyclicRowLabels,
+  runClasses,
+  scoreConditional,
+  splitRowLabels,
+  type ConditionalScores,
+} from './conditional.js';
+import type { RowLabels } from './device.js';
 import pkg from '../package.json' with { type: 'json' };
 
 /**
@@ -84,6 +93,8 @@ export const evaluateSchema = z
     /** Score every checkpoint of the run (IS, FD, Ŵ₁) and name the best. */
     allCheckpoints: z.boolean().default(false),
     samples: z.number().int().min(10).default(10_000),
+    /** A conditional run (train --conditional): samples per requested class for the label agreement, IS and FD. */
+    samplesPerClass: z.number().int().min(2).default(1000),
     seed: z.number().int().nonnegative().default(42),
     /** E6: interpolates N. */
     gpSamples: z.number().int().min(2).default(256),
@@ -171,6 +182,9 @@ interface ScoringContext {
   heldOutReal: Float32Array;
   heldOutZ: Float32Array;
   heldOutCount: number;
+  /** A conditional run's labels: of the samples (every class equally often) and of the held-out test rows. */
+  sampleLabels: RowLabels | null;
+  heldOutLabels: RowLabels | null;
 }
 
 interface GeneratorScore {
@@ -188,15 +202,16 @@ async function scoreCheckpoint(
   generator: Network,
   critic: Network | null,
 ): Promise<GeneratorScore> {
-  const images = await generate(generator, ctx.zSamples, ctx.samples);
+  const images = await generate(generator, ctx.zSamples, ctx.samples, 1000, ctx.sampleLabels);
   const { probs, features } = await ctx.classifier.classify(images, ctx.samples);
   const stats = await featureStats(features as Float32Array, ctx.samples, ctx.classifier.featureSize);
   let wassersteinGap: number | null = null;
   if (critic) {
-    const fakeHeldOut = await generate(generator, ctx.heldOutZ, ctx.heldOutCount);
+    // a conditional run's fakes are drawn with the held-out images' labels, and each is scored with its label
+    const fakeHeldOut = await generate(generator, ctx.heldOutZ, ctx.heldOutCount, 1000, ctx.heldOutLabels);
     wassersteinGap = e5WassersteinGap(
-      await criticScores(critic, ctx.heldOutReal, ctx.heldOutCount),
-      await criticScores(critic, fakeHeldOut, ctx.heldOutCount),
+      await criticScores(critic, ctx.heldOutReal, ctx.heldOutCount, 1000, ctx.heldOutLabels),
+      await criticScores(critic, fakeHeldOut, ctx.heldOutCount, 1000, ctx.heldOutLabels),
     ).wassersteinGap;
   }
   return {
@@ -354,22 +369,24 @@ async function evaluateInto(dir: string, config: EvaluateConfig, options: Evalua
   // are scored like a GAN's, and the critic's figures (E4, E5, E6, E7, E10, Ŵ₁) do not apply.
   const vae = modelFamily(ckpt) === 'vae';
   const scorer = vae ? null : critic;
-  const latentDim = generator.spec.inputSize;
+  // a conditional run (train --conditional): K label columns after the latent ones (0 otherwise)
+  const classes = runClasses(ckpt);
+  const latentDim = generator.spec.inputSize - classes;
   const noise: LatentNoise = ckpt.config.noise ?? 'normal';
   const drawZ = (seed: number, purpose: string, count: number) => latents(seed, purpose, count, noise);
   const heldOutCount = Math.min(config.heldOutBatch, data.test.count);
+  const heldOutRows = sampleIndices(streamRng(config.seed, 'held-out'), data.test.count, heldOutCount);
   const ctx: ScoringContext = {
     classifier,
     reference,
     latentDim,
     samples: config.samples,
     zSamples: sampleLatents(config.seed, config.samples, latentDim, noise),
-    heldOutReal: gatherRows(
-      data.test.images,
-      sampleIndices(streamRng(config.seed, 'held-out'), data.test.count, heldOutCount),
-    ),
+    heldOutReal: gatherRows(data.test.images, heldOutRows),
     heldOutZ: drawZ(config.seed, 'held-out-z', heldOutCount * latentDim),
     heldOutCount,
+    sampleLabels: cyclicRowLabels(config.samples, classes),
+    heldOutLabels: splitRowLabels(data.test, heldOutRows, classes),
   };
   const notes: Record<string, string> = {};
 
@@ -403,12 +420,20 @@ async function evaluateInto(dir: string, config: EvaluateConfig, options: Evalua
   const batchSize = Math.min(ckpt.config.batchSize ?? 64, data.train.count);
   let E5: Report['E5'] = null;
   if (scorer) {
-    const e5Real = gatherRows(
-      data.train.images,
-      sampleIndices(streamRng(config.seed, 'E5'), data.train.count, batchSize),
+    const e5Rows = sampleIndices(streamRng(config.seed, 'E5'), data.train.count, batchSize);
+    const e5Real = gatherRows(data.train.images, e5Rows);
+    const e5Labels = splitRowLabels(data.train, e5Rows, classes);
+    const e5Fake = await generate(
+      generator,
+      drawZ(config.seed, 'E5-z', batchSize * latentDim),
+      batchSize,
+      1000,
+      e5Labels,
     );
-    const e5Fake = await generate(generator, drawZ(config.seed, 'E5-z', batchSize * latentDim), batchSize);
-    E5 = e5WassersteinGap(await criticScores(scorer, e5Real, batchSize), await criticScores(scorer, e5Fake, batchSize));
+    E5 = e5WassersteinGap(
+      await criticScores(scorer, e5Real, batchSize, 1000, e5Labels),
+      await criticScores(scorer, e5Fake, batchSize, 1000, e5Labels),
+    );
     notes.E5 = `one batch of B = ${batchSize} training images drawn with the evaluation seed, and B generated ones`;
   } else {
     notes.E5 = 'a VAE has no critic to score images with';
@@ -423,13 +448,16 @@ async function evaluateInto(dir: string, config: EvaluateConfig, options: Evalua
   } else if (kind === 'gp') {
     const n = config.gpSamples;
     const rng = streamRng(config.seed, 'E6');
-    const real = gatherRows(data.train.images, sampleIndices(rng, data.train.count, Math.min(n, data.train.count)));
+    const e6Rows = sampleIndices(rng, data.train.count, Math.min(n, data.train.count));
+    const real = gatherRows(data.train.images, e6Rows);
     const m = real.length / 784;
-    const fake = await generate(generator, drawZ(config.seed, 'E6-z', m * latentDim), m);
+    // a conditional run: fakes with the real rows' labels, ∇ₓD(x̂, y) with respect to the image for that label
+    const e6Labels = splitRowLabels(data.train, e6Rows, classes);
+    const fake = await generate(generator, drawZ(config.seed, 'E6-z', m * latentDim), m, 1000, e6Labels);
     const eps = rng.fillUniform(new Float32Array(m));
     // a config without λ (older runs) gets train's own default, and the note says so
     const lambda = ckpt.config.lambda ?? trainSchema.shape.lambda.parse(undefined);
-    E6 = e6PenaltyStats(await criticGradientNorms(critic, interpolate(real, fake, eps), m), lambda);
+    E6 = e6PenaltyStats(await criticGradientNorms(critic, interpolate(real, fake, eps), m, e6Labels), lambda);
     const assumed =
       ckpt.config.lambda === undefined
         ? `; the checkpoint config has no lambda: train's default λ = ${lambda} was assumed`
@@ -470,18 +498,31 @@ async function evaluateInto(dir: string, config: EvaluateConfig, options: Evalua
     zTraversal.set(base, j * latentDim);
     zTraversal[j * latentDim + config.traversalIndex] = v;
   });
-  const traversal = await generate(generator, zTraversal, values.length);
+  // a conditional run sweeps z_i for one fixed class (0)
+  const traversalLabels = classes > 0 ? { labels: new Int32Array(values.length), classes } : null;
+  const traversal = await generate(generator, zTraversal, values.length, 1000, traversalLabels);
   const E9 = e9TraversalCorrelation(config.traversalIndex, values, traversal);
 
   // E10: K held-out test pairs.
   const k = Math.min(config.pairs, data.test.count);
   let E10: Report['E10'] = null;
   if (scorer) {
-    const e10Real = gatherRows(data.test.images, sampleIndices(streamRng(config.seed, 'E10'), data.test.count, k));
-    const e10Fake = await generate(generator, drawZ(config.seed, 'E10-z', k * latentDim), k);
-    E10 = e10OrderingAccuracy(await criticScores(scorer, e10Real, k), await criticScores(scorer, e10Fake, k));
+    const e10Rows = sampleIndices(streamRng(config.seed, 'E10'), data.test.count, k);
+    const e10Real = gatherRows(data.test.images, e10Rows);
+    const e10Labels = splitRowLabels(data.test, e10Rows, classes);
+    const e10Fake = await generate(generator, drawZ(config.seed, 'E10-z', k * latentDim), k, 1000, e10Labels);
+    E10 = e10OrderingAccuracy(
+      await criticScores(scorer, e10Real, k, 1000, e10Labels),
+      await criticScores(scorer, e10Fake, k, 1000, e10Labels),
+    );
   }
   lap('diagnosticsSeconds', t);
+  t = performance.now();
+  const conditional =
+    classes > 0
+      ? await conditionalPart(config, generator, classifier, data, reference, classes, latentDim, drawZ, notes)
+      : null;
+  if (conditional) lap('conditionalSeconds', t);
   generator.dispose();
   critic.dispose();
 
@@ -498,7 +539,7 @@ async function evaluateInto(dir: string, config: EvaluateConfig, options: Evalua
       } else {
         const other = await readCheckpoint(c);
         const nets = checkpointNetworks(other);
-        if (nets.generator.spec.inputSize !== latentDim)
+        if (nets.generator.spec.inputSize !== latentDim + classes)
           throw new PipelineError(
             `checkpoint ${c.name} has d_z = ${nets.generator.spec.inputSize}, the evaluated one ${latentDim}`,
             c.dir,
@@ -549,6 +590,7 @@ async function evaluateInto(dir: string, config: EvaluateConfig, options: Evalua
     traversalPng: 'traversal.png',
     markdown: 'report.md',
     html: 'report.html',
+    ...(conditional ? { conditionalGrid: CONDITIONAL_GRID_FILE } : {}),
   };
   const draft = {
     schemaVersion: REPORT_SCHEMA_VERSION,
@@ -612,6 +654,7 @@ async function evaluateInto(dir: string, config: EvaluateConfig, options: Evalua
       realTestChiSquare: reference.testChiSquare,
     },
     ...(checkpoints ? { checkpoints, bestCheckpoint } : {}),
+    ...(conditional ? { conditional: conditional.scores } : {}),
     notes,
     files,
     timings,
@@ -655,6 +698,7 @@ async function evaluateInto(dir: string, config: EvaluateConfig, options: Evalua
       png: traversalPng,
       caption: `${values.length} values from ${values[0]} to ${values[values.length - 1]}, other dimensions fixed; r = ${E9.r === null ? 'N/A' : E9.r.toFixed(3)}`,
     },
+    ...(conditional ? [conditionalFigure(conditional)] : []),
     ...extraFigures,
   ];
 
@@ -696,6 +740,7 @@ async function evaluateInto(dir: string, config: EvaluateConfig, options: Evalua
       await writeFloat32(join(tmp, files.traversal), traversal);
       await writeFile(join(tmp, files.samplesPng), samplesPng);
       await writeFile(join(tmp, files.traversalPng), traversalPng);
+      if (conditional) await writeFile(join(tmp, CONDITIONAL_GRID_FILE), conditional.grid);
       if (extraFigures.length) {
         await mkdir(join(tmp, 'figures'));
         for (const f of extraFigures) await writeFile(join(tmp, f.file), f.png);
@@ -704,4 +749,44 @@ async function evaluateInto(dir: string, config: EvaluateConfig, options: Evalua
   );
   logger?.info('wrote report', { dir, seconds: timings.totalSeconds });
   return { dir, report, artifact, backend };
+}
+
+const CONDITIONAL_GRID_FILE = 'conditional-grid.png';
+
+/**
+ * A conditional run's own scores (conditional.ts) and its grid, and the notes on how E1–E10 were measured
+ * with labels.
+ */
+async function conditionalPart(
+  config: EvaluateConfig,
+  generator: Network,
+  classifier: Classifier,
+  data: Dataset,
+  reference: RealReference,
+  classes: number,
+  latentDim: number,
+  latents: (seed: number, purpose: string, count: number) => Float32Array,
+  notes: Record<string, string>,
+): Promise<{ scores: ConditionalScores; grid: Buffer }> {
+  const common = { generator, classes, latentDim, latents, seed: config.seed };
+  const scores = await scoreConditional({
+    ...common,
+    classifier,
+    test: data.test,
+    overallReference: reference.frechet,
+    samplesPerClass: config.samplesPerClass,
+  });
+  const { png } = await conditionalGrid(common);
+  notes.conditional = `class-conditional run (K = ${classes}): IS, FD and the class histogram above are of ${config.samples} samples with the classes 0, 1, …, ${classes - 1} in turn; real images are scored by the critic with their own labels and each fake with the label of the real image it is compared with (E5, E6, E10, Ŵ₁); E6's ‖∇ₓD(x̂, y)‖ is with respect to the image for the fixed label; E9 sweeps z_i for class 0; E8 uses train's fixed-noise snapshots (labels 0, 1, … in turn); E3 counts the K label rows of both first kernels`;
+  return { scores, grid: png };
+}
+
+function conditionalFigure(c: { scores: ConditionalScores; grid: Buffer }): Figure {
+  return {
+    id: 'conditional-grid',
+    file: CONDITIONAL_GRID_FILE,
+    title: `Requested classes: row k is class k`,
+    png: c.grid,
+    caption: `10 samples per class on fresh latents; label agreement ${c.scores.agreement.overall.toFixed(3)} over ${c.scores.samplesPerClass} samples per class`,
+  };
 }

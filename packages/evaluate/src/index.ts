@@ -11,3 +11,4 @@ export * from './report-schema.js';
 export * from './report-render.js';
 export * from './evaluate-run.js';
 export * from './compare.js';
+export * from './conditional.js';
