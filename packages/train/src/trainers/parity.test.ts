@@ -56,6 +56,8 @@ interface Case {
   expectClipped?: boolean;
   /** A conditional run with K classes: one-hot labels join z and the critic's input (conditional.ts). */
   classes?: number;
+  /** tfjs-autodiff's input gradient of the penalty (the others have one way): closed form unless given. */
+  penalty?: 'closed-form' | 'autodiff';
 }
 
 const CASES: Case[] = [
@@ -96,6 +98,16 @@ const CASES: Case[] = [
     batchSize: 16,
     iterations: 3,
     classes: 3,
+  },
+  {
+    name: 'conditional WGAN-GP (K = 3), penalty by nested autodiff with respect to the image',
+    loss: 'gp',
+    slope: 0.2,
+    criticHidden: [20, 12],
+    batchSize: 16,
+    iterations: 2,
+    classes: 3,
+    penalty: 'autodiff',
   },
   {
     name: 'conditional WGAN-GP (K = 4), ReLU critic, resumed mid-epoch',
@@ -205,7 +217,7 @@ describe.each(IMPLEMENTATIONS)('$implementation against the float64 reference', 
     const trainer = await createGanTrainer({
       settings: s,
       implementation: row.implementation,
-      penalty: 'closed-form',
+      penalty: c.penalty ?? 'closed-form',
       threads: 1,
       generator: nets[0],
       critic: nets[1],
