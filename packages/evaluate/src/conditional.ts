@@ -7,7 +7,7 @@ import { generate, gatherRows, type RowLabels } from './device.js';
 import { featureStats } from './feature-stats.js';
 import { frechetDistanceTo, frechetReference, type FrechetReference } from './formulas/frechet.js';
 import { inceptionScore } from './formulas/inception.js';
-import type { CheckpointConfig, CheckpointMeta } from './run-folder.js';
+import type { LoadedCheckpoint } from './run-folder.js';
 
 /**
  * The class-conditional part of an evaluation (train --conditional: the generator takes [z | onehot(y)]).
@@ -19,7 +19,7 @@ import type { CheckpointConfig, CheckpointMeta } from './run-folder.js';
  */
 
 /** K of a conditional run (its checkpoint's config or meta), 0 for an unconditional one. */
-export function runClasses(ckpt: { config: CheckpointConfig; meta: CheckpointMeta }): number {
+export function runClasses(ckpt: Pick<LoadedCheckpoint, 'config' | 'meta'>): number {
   const config = ckpt.config as { conditional?: unknown; classes?: unknown };
   const meta = ckpt.meta as { conditional?: unknown; classes?: unknown };
   if (config.conditional !== true && meta.conditional !== true) return 0;

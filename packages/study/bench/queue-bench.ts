@@ -27,7 +27,8 @@ if (missing) {
 const tmp = await mkdtemp(join(tmpdir(), 'study-bench-'));
 const redis = new RedisServer(await freePort(), tmp);
 await redis.start();
-const data = await makeTinyData(join(tmp, 'shared'), 64);
+// train's --data resolves inside the artifacts root: each root gets the same tiny data set at data/tiny
+const data = 'data/tiny';
 
 function spec(name: string): StudySpec {
   return parseStudySpec({
@@ -67,6 +68,7 @@ interface Row {
 const rows: Row[] = [];
 for (const workers of [1, 2]) {
   const root = join(tmp, `root-${workers}`);
+  await makeTinyData(root, 64);
   const queueName = `bench-${workers}`;
   const connection = connectionFor(redis.url);
   const s = spec(`bench-${workers}`);

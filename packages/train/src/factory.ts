@@ -126,6 +126,8 @@ export interface GanTrainerRequest {
   penalty: TrainConfig['penalty'];
   /** onnxruntime intra-op threads (onnx-cpu). */
   threads?: number;
+  /** onnx-cpu: where the optimiser update runs (TrainConfig's onnxOptimizer). */
+  onnxOptimizer?: TrainConfig['onnxOptimizer'];
   generator: Network;
   critic: Network;
   images: Float32Array;
@@ -187,6 +189,7 @@ export async function createGanTrainer(r: GanTrainerRequest): Promise<Trainer<It
       images: r.images,
       imageCount: r.imageCount,
       threads: r.threads,
+      optimizer: r.onnxOptimizer,
     });
   const conditional = (settings.classes ?? 0) > 0;
   if (conditional && r.implementation === 'webgpu-fused')
@@ -233,6 +236,7 @@ export async function createTrainer(
     implementation: config.implementation,
     penalty: config.penalty,
     threads: config.threads,
+    onnxOptimizer: config.onnxOptimizer,
     latentDim: config.latentDim,
   });
 }

@@ -92,10 +92,6 @@ export class TfjsAutodiffTrainer implements Trainer<IterationStats> {
     return net.trainableNames().map((name) => ({ name, variable: net.get(name) }));
   }
 
-  /**
-   * One critic step: L_D = E[D(x̃)] − E[D(x)] (+ λ·E[(‖∇D(x̂)‖ − 1)²] for gp; the BCE or least-squares
-   * discriminator loss for those GANs), Adam/RMSprop on the critic, then clipping for clip runs. Returns [lossD, dReal, dFake, gp, gradNormMean, gradNormStd] (kept).
-   */
   /** G's input for z [B, d_z]: z itself, or [z | onehot(labels)] for a conditional run. */
   private generatorInput(z: Float32Array, labels: Int32Array | undefined): tf.Tensor2D {
     const { batchSize: B, latentDim, classes = 0 } = this.o;
@@ -109,6 +105,11 @@ export class TfjsAutodiffTrainer implements Trainer<IterationStats> {
     return hot ? (tf.concat([x, hot], 1) as tf.Tensor2D) : x;
   }
 
+  /**
+   * One critic step: L_D = E[D(x̃)] − E[D(x)] (+ λ·E[(‖∇D(x̂)‖ − 1)²] for gp; the BCE or least-squares
+   * discriminator loss for those GANs), Adam/RMSprop on the critic, then clipping for clip runs. Returns [lossD, dReal,
+   * dFake, gp, gradNormMean, gradNormStd] (kept).
+   */
   private criticStep(indices: Uint32Array, z: Float32Array, eps: Float32Array, labels?: Int32Array): tf.Tensor1D {
     const { critic, generator, batchSize: B, loss, lambda, classes = 0 } = this.o;
     const real = tf.tidy(() => tf.gather(this.images, tf.tensor1d(Int32Array.from(indices), 'int32')) as tf.Tensor2D);
@@ -173,7 +174,10 @@ export class TfjsAutodiffTrainer implements Trainer<IterationStats> {
     ) as tf.Tensor2D;
   }
 
-  /** One generator step (WGAN: L_G = −E[D(G(z))]; see losses.ts for the others), gradients into G only. Returns L_G (kept). */
+  /**
+   * One generator step (WGAN: L_G = −E[D(G(z))]; see losses.ts for the others), gradients into G only. Returns L_G
+   * (kept).
+   */
   private generatorStep(z: Float32Array, labels?: Int32Array): tf.Scalar {
     const { generator, critic, batchSize: B, classes = 0 } = this.o;
     const zT = this.generatorInput(z, labels);
