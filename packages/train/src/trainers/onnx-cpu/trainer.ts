@@ -65,7 +65,8 @@ type Tensors = Record<string, Ort.Tensor>;
  * their one-hot label columns, and yCritic/yGen are the steps' one-hot labels [B, K] (absent otherwise).
  */
 interface StepInputs {
-  real: Float32Array[];
+  /** The critic steps' real rows ([B, d] tensors the trainer reuses; see gatherRealBatches). */
+  real: Ort.Tensor[];
   zCritic: Float32Array[];
   eps: Float32Array[];
   zGen: Float32Array;
@@ -162,6 +163,8 @@ export class OnnxCpuTrainer implements Trainer<IterationStats> {
   private chain: Promise<void> = Promise.resolve();
   private failure: unknown = null;
   private pending: IterationStats[] = [];
+  /** The critic steps' real batches, refilled by every iteration (see gatherRealBatches). */
+  private realBatches: Ort.Tensor[] = [];
   private state: Store = new Map();
   /** Graph path: where the next run writes the updated weights and slots (swapped with `state` after each run). */
   private spare: Store = new Map();
@@ -335,32 +338,53 @@ export class OnnxCpuTrainer implements Trainer<IterationStats> {
   }
 
   iteration(inputs: IterationInputs): void {
-    const { batchSize: B, nCritic } = this.o;
     const K = this.o.classes ?? 0;
-    const d = this.D.inputSize - K; // image columns
-    const dz = this.G.inputSize - K; // latent columns
     if (K > 0 && !inputs.labels)
       throw new Error('a conditional step needs the iteration labels (IterationInputs.labels)');
-    // [v | onehot(y)] of a conditional run, v otherwise
-    const join = (v: Float32Array, width: number, labels: Int32Array | undefined) =>
-      K > 0 ? withOneHot(v, width, labels!, K) : v;
-    // the batch rows are gathered now (inputs may be reused by the caller)
-    const real: Float32Array[] = [];
-    for (let c = 0; c < nCritic; c++) {
-      const rows = new Float32Array(B * d);
-      inputs.indices[c].forEach((k, i) => rows.set(this.o.images.subarray(k * d, (k + 1) * d), i * d));
-      real.push(join(rows, d, inputs.labels?.critic[c]));
-    }
-    const step: StepInputs = {
-      real,
-      zCritic: inputs.zCritic.map((z, c) => join(z, dz, inputs.labels?.critic[c])),
-      eps: inputs.eps,
-      zGen: join(inputs.zGen, dz, inputs.labels?.gen),
-      ...(K > 0
-        ? { yCritic: inputs.labels!.critic.map((y) => oneHot(y, K)), yGen: oneHot(inputs.labels!.gen, K) }
-        : {}),
-    };
-    this.enqueue(() => (this.fused ? this.fusedIteration(this.fused, step) : this.graphIteration(step)));
+    // the caller may reuse `inputs`: keep this iteration's row indices and labels (B numbers per critic step);
+    // the rows themselves are gathered when the iteration runs, into buffers reused by every iteration — a
+    // fresh megabyte per iteration kept V8 in external-memory-pressure mark-compacts
+    const labels = inputs.labels
+      ? { critic: inputs.labels.critic.map((y) => y.slice()), gen: inputs.labels.gen.slice() }
+      : undefined;
+    const indices = inputs.indices.map((ix) => ix.slice());
+    const { zCritic, eps, zGen } = inputs;
+    this.enqueue(() => {
+      const dz = this.G.inputSize - K; // latent columns
+      // [v | onehot(y)] of a conditional run, v otherwise
+      const join = (v: Float32Array, width: number, y: Int32Array | undefined) =>
+        K > 0 ? withOneHot(v, width, y!, K) : v;
+      const step: StepInputs = {
+        real: this.gatherRealBatches(indices, labels?.critic),
+        zCritic: zCritic.map((z, c) => join(z, dz, labels?.critic[c])),
+        eps,
+        zGen: join(zGen, dz, labels?.gen),
+        ...(labels ? { yCritic: labels.critic.map((y) => oneHot(y, K)), yGen: oneHot(labels.gen, K) } : {}),
+      };
+      return this.fused ? this.fusedIteration(this.fused, step) : this.graphIteration(step);
+    });
+  }
+
+  /**
+   * The critic steps' real batches as [B, d] tensors over buffers owned by the trainer (runs never overlap):
+   * each row the image, then a conditional run's one-hot label ([v | onehot(y)], as withOneHot lays it out).
+   */
+  private gatherRealBatches(indices: Uint32Array[], labels: Int32Array[] | undefined): Ort.Tensor[] {
+    const { batchSize: B } = this.o;
+    const K = this.o.classes ?? 0;
+    const width = this.D.inputSize;
+    const d = width - K; // image columns
+    while (this.realBatches.length < indices.length)
+      this.realBatches.push(this.tensor(new Float32Array(B * width), [B, width]));
+    indices.forEach((ix, c) => {
+      const rows = this.realBatches[c].data as Float32Array;
+      if (K > 0) rows.fill(0);
+      ix.forEach((k, i) => {
+        rows.set(this.o.images.subarray(k * d, (k + 1) * d), i * width);
+        if (K > 0) rows[i * width + d + labels![c][i]] = 1;
+      });
+    });
+    return this.realBatches.slice(0, indices.length);
   }
 
   /** The graph path: the whole iteration in one run. */
@@ -372,7 +396,7 @@ export class OnnxCpuTrainer implements Trainer<IterationStats> {
     const feeds: Tensors = {};
     const scalar = (v: number) => this.tensor(Float32Array.of(v), []);
     for (let c = 0; c < nCritic; c++) {
-      feeds[`real_${c}`] = this.tensor(x.real[c], [B, d]);
+      feeds[`real_${c}`] = x.real[c];
       feeds[`zc_${c}`] = this.tensor(x.zCritic[c], [B, dz]);
       feeds[`eps_${c}`] = this.tensor(x.eps[c], [B, 1]);
       if (x.yCritic) feeds[`y_${c}`] = this.tensor(x.yCritic[c], [B, K]);
@@ -423,16 +447,17 @@ export class OnnxCpuTrainer implements Trainer<IterationStats> {
 
     const zc = f.zCritic.data as Float32Array;
     x.zCritic.forEach((z, c) => zc.set(z, c * B * dz));
-    await f.fakesRun.run({ ...gFeeds, z: f.zCritic }, { x: f.fakes });
+    const fakesFetches = { x: f.fakes };
+    releaseCopies(f.addon, await f.fakesRun.run({ ...gFeeds, z: f.zCritic }, fakesFetches), fakesFetches);
     const lossesD: number[] = [];
     const penalties: number[] = [];
     const dFetches = { ...gradFetches('D', f.gradD), stats: f.criticStats };
     const s = f.criticStats.data as Float32Array;
     for (let c = 0; c < nCritic; c++) {
-      const feeds: Tensors = { ...dFeeds, real: this.tensor(x.real[c], [B, d]), fake: f.fakeRows[c] };
+      const feeds: Tensors = { ...dFeeds, real: x.real[c], fake: f.fakeRows[c] };
       if (gp) feeds.eps = this.tensor(x.eps[c], [B, 1]);
       if (x.yCritic) feeds.y = this.tensor(x.yCritic[c], [B, K]);
-      await f.critic.run(feeds, dFetches);
+      releaseCopies(f.addon, await f.critic.run(feeds, dFetches), dFetches);
       this.stepD += 1;
       const t0 = performance.now();
       fusedUpdate(f.addon, optimizerD, this.stepD, bufs('D', f.gradD), gp ? 0 : this.o.clipValue, this.updateThreads);
@@ -441,15 +466,14 @@ export class OnnxCpuTrainer implements Trainer<IterationStats> {
       penalties.push(s[1]);
     }
     const stats = Object.fromEntries(CRITIC_STEP_STATS.map((k, j) => [k, s[j]]));
-    await f.generatorStep.run(
-      {
-        ...gFeeds,
-        ...dFeeds,
-        zg: this.tensor(x.zGen, [B, dz]),
-        ...(x.yGen ? { yg: this.tensor(x.yGen, [B, K]) } : {}),
-      },
-      { ...gradFetches('G', f.gradG), generatorLoss: f.lossG },
-    );
+    const gFetches = { ...gradFetches('G', f.gradG), generatorLoss: f.lossG };
+    const generatorFeeds = {
+      ...gFeeds,
+      ...dFeeds,
+      zg: this.tensor(x.zGen, [B, dz]),
+      ...(x.yGen ? { yg: this.tensor(x.yGen, [B, K]) } : {}),
+    };
+    releaseCopies(f.addon, await f.generatorStep.run(generatorFeeds, gFetches), gFetches);
     this.stepG += 1;
     const t0 = performance.now();
     fusedUpdate(f.addon, optimizerG, this.stepG, bufs('G', f.gradG), 0, this.updateThreads);
@@ -524,4 +548,14 @@ export class OnnxCpuTrainer implements Trainer<IterationStats> {
   dispose(): void {
     for (const s of this.sessions()) void s.release();
   }
+}
+
+/**
+ * onnxruntime-node returns a copy of every output in a fresh ArrayBuffer, even of the preallocated ones it
+ * has just filled; the fused path reads only its preallocated tensors, so the copies are freed at once
+ * (otherwise ~18 MB of garbage per iteration drives V8 into a mark-compact every few iterations).
+ */
+function releaseCopies(addon: FusedOptimizerAddon, outputs: Tensors, fetches: Tensors): void {
+  for (const [name, t] of Object.entries(outputs))
+    if (t.data !== fetches[name]?.data) addon.release(t.data as Float32Array);
 }
