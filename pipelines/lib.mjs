@@ -16,7 +16,7 @@ export function onDisk(p) {
 export const STAGES = ['data-prep', 'train', 'export', 'evaluate', 'render'];
 
 /**
- * @param {string} profile  an Nx configuration of every stage's pipeline target (quick | full | fashion)
+ * @param {string} profile  an Nx configuration of every stage's pipeline target (quick | full | fashion | conditional)
  * @param {{ run?: string, stages?: string[] }} [options]
  */
 export async function runProfile(profile, options = {}) {

@@ -26,6 +26,11 @@ const program = new Command()
   .option('--checkpoint <which>', '"latest", a checkpoint folder name or an iteration (default latest)')
   .option('--all-checkpoints', 'score every checkpoint of the run (IS, FD, Ŵ₁) and name the best')
   .option('--samples <n>', 'generated samples for IS / FD (default 10000)', Number)
+  .option(
+    '--samples-per-class <n>',
+    'conditional runs: samples per requested class for label agreement, IS and FD (default 1000)',
+    Number,
+  )
   .option('--seed <n>', 'evaluation seed (default 42)', Number)
   .option('--traversal-index <i>', 'E9: latent index to sweep (default 0)', Number)
   .option('--data <dir>', 'data artifact inside the artifacts root (default: the one the run trained on)')
@@ -55,6 +60,7 @@ const program = new Command()
         checkpoint: opts.checkpoint,
         allCheckpoints: opts.allCheckpoints,
         samples: opts.samples,
+        samplesPerClass: opts.samplesPerClass,
         seed: opts.seed,
         traversalIndex: opts.traversalIndex,
         data: opts.data,

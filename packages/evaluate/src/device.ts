@@ -1,5 +1,5 @@
 import { tf } from '@wgan/core/backend';
-import { outputRange, toPipelineScale, type Network } from '@wgan/train';
+import { oneHot, outputRange, toPipelineScale, withOneHot, type Network } from '@wgan/train';
 
 /**
  * The device work of an evaluation, batched so that 10,000 samples never sit on the device at once:
@@ -7,15 +7,35 @@ import { outputRange, toPipelineScale, type Network } from '@wgan/train';
  */
 
 /**
+ * The labels of a conditional network's rows (train --conditional): each row's class, and K. A
+ * conditional network sees [input | onehot(label)]; the functions below take the input alone and the
+ * labels beside it.
+ */
+export interface RowLabels {
+  labels: ArrayLike<number>;
+  classes: number;
+}
+
+/** [x | onehot(labels)] for a conditional network, x itself otherwise: [n, width] rows. */
+export function labelled(x: Float32Array, n: number, labels: RowLabels | null | undefined): Float32Array {
+  if (!labels) return x;
+  if (labels.labels.length !== n) throw new RangeError(`${labels.labels.length} labels for ${n} rows`);
+  return withOneHot(x, x.length / n, labels.labels, labels.classes);
+}
+
+/**
  * G(z) for z [n, d_z] → images [n, 784] in the pipeline's [−1, 1]: a network whose output range is
  * another (a VAE decoder's sigmoid: [0, 1]) is mapped by train's rule y ↦ 2(y − lo)/(hi − lo) − 1.
+ * A conditional generator gets each row's label (`labels`).
  */
 export async function generate(
   generator: Network,
-  z: Float32Array,
+  zLatent: Float32Array,
   n: number,
   batchSize = 1000,
+  labels?: RowLabels | null,
 ): Promise<Float32Array> {
+  const z = labelled(zLatent, n, labels);
   const dz = generator.spec.inputSize;
   if (z.length !== n * dz) throw new RangeError(`generate: ${z.length} latent values is not [${n}, ${dz}]`);
   const d = generator.spec.outputSize;
@@ -29,13 +49,15 @@ export async function generate(
   return toPipelineScale(out, outputRange(generator.spec));
 }
 
-/** D(x) for images [n, 784] → raw scores [n]. */
+/** D(x) for images [n, 784] → raw scores [n] (a conditional critic: D(x, y) with each row's label). */
 export async function criticScores(
   critic: Network,
-  images: Float32Array,
+  imagesOnly: Float32Array,
   n: number,
   batchSize = 1000,
+  labels?: RowLabels | null,
 ): Promise<Float32Array> {
+  const images = labelled(imagesOnly, n, labels);
   const d = critic.spec.inputSize;
   if (images.length !== n * d) throw new RangeError(`criticScores: ${images.length} values is not [${n}, ${d}]`);
   const out = new Float32Array(n);
@@ -54,10 +76,20 @@ export async function criticScores(
  * g_i = ‖∇_x D(x_i)‖₂ for x [n, 784] → [n], by first-order autodiff of Σ_i D(x_i) (each row's gradient
  * is its own, since the critic treats examples independently in eval mode).
  */
-export async function criticGradientNorms(critic: Network, x: Float32Array, n: number): Promise<Float32Array> {
-  const d = critic.spec.inputSize;
+export async function criticGradientNorms(
+  critic: Network,
+  x: Float32Array,
+  n: number,
+  labels?: RowLabels | null,
+): Promise<Float32Array> {
+  const d = x.length / n;
+  const hot = labels ? oneHot(labels.labels, labels.classes) : null;
   const norms = tf.tidy(() => {
-    const grad = tf.grad((input: tf.Tensor) => tf.sum(critic.apply(input)));
+    // a conditional critic: ∇ₓD(x, y), the gradient with respect to the image for the fixed label
+    const label = hot ? tf.tensor2d(hot, [n, labels!.classes]) : null;
+    const grad = tf.grad((input: tf.Tensor) =>
+      tf.sum(critic.apply(label ? tf.concat([input as tf.Tensor2D, label], 1) : input)),
+    );
     const g = grad(tf.tensor2d(x, [n, d]));
     return tf.sqrt(tf.sum(tf.square(g), 1));
   });

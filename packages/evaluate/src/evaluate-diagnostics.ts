@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { epochPermutation, PipelineError, z } from '@wgan/core';
 import type { Dataset } from '@wgan/data-prep';
 import { countTrainable, type Network } from '@wgan/train';
+import { splitRowLabels } from './conditional.js';
 import { criticGradientNorms, criticScores, gatherRows, generate, interpolate } from './device.js';
 import {
   driftIterations,
@@ -43,7 +44,10 @@ export interface EvaluatedModels {
   /** The critic that scores images; null for a VAE (its "critic" is the encoder). */
   scorer: Network | null;
   vae: boolean;
+  /** d_z: the generator's latent columns (its input less a conditional run's K label columns). */
   latentDim: number;
+  /** K of a conditional run, 0 otherwise. */
+  classes: number;
   noise: LatentNoise;
 }
 
@@ -162,12 +166,16 @@ async function e5ForRun(inputs: DiagnosticInputs, notes: Notes): Promise<Report[
     return null;
   }
   const batchSize = Math.min(inputs.ckpt.config.batchSize, data.train.count);
-  const real = gatherRows(data.train.images, sampleIndices(streamRng(config.seed, 'E5'), data.train.count, batchSize));
-  const fake = await generate(models.generator, drawZ(inputs, 'E5-z', batchSize * models.latentDim), batchSize);
+  const rows = sampleIndices(streamRng(config.seed, 'E5'), data.train.count, batchSize);
+  const real = gatherRows(data.train.images, rows);
+  // a conditional run: fakes with the real rows' labels, each image scored with its label
+  const labels = splitRowLabels(data.train, rows, models.classes);
+  const z = drawZ(inputs, 'E5-z', batchSize * models.latentDim);
+  const fake = await generate(models.generator, z, batchSize, 1000, labels);
   notes.E5 = `one batch of B = ${batchSize} training images drawn with the evaluation seed, and B generated ones`;
   return e5WassersteinGap(
-    await criticScores(models.scorer, real, batchSize),
-    await criticScores(models.scorer, fake, batchSize),
+    await criticScores(models.scorer, real, batchSize, 1000, labels),
+    await criticScores(models.scorer, fake, batchSize, 1000, labels),
   );
 }
 
@@ -192,11 +200,14 @@ async function lipschitzForRun(
   if (kind === 'gp') {
     const rng = streamRng(config.seed, 'E6');
     const n = Math.min(config.gpSamples, data.train.count);
-    const real = gatherRows(data.train.images, sampleIndices(rng, data.train.count, n));
+    const rows = sampleIndices(rng, data.train.count, n);
+    const real = gatherRows(data.train.images, rows);
     const m = real.length / 784;
-    const fake = await generate(models.generator, drawZ(inputs, 'E6-z', m * models.latentDim), m);
+    // a conditional run: fakes with the real rows' labels, ∇ₓD(x̂, y) with respect to the image for that label
+    const labels = splitRowLabels(data.train, rows, models.classes);
+    const fake = await generate(models.generator, drawZ(inputs, 'E6-z', m * models.latentDim), m, 1000, labels);
     const eps = rng.fillUniform(new Float32Array(m));
-    const norms = await criticGradientNorms(models.critic, interpolate(real, fake, eps), m);
+    const norms = await criticGradientNorms(models.critic, interpolate(real, fake, eps), m, labels);
     const assumed = assumedNote(ckpt, 'lambda', 'λ');
     notes.E6 =
       `N = ${m} interpolates x̂ = εx + (1 − ε)x̃ of training images and samples at the checkpoint; s_g is the ` +
@@ -261,7 +272,9 @@ async function e9ForRun(
     zTraversal.set(base, j * latentDim);
     zTraversal[j * latentDim + config.traversalIndex] = v;
   });
-  const traversal = await generate(models.generator, zTraversal, values.length);
+  // a conditional run sweeps z_i for one fixed class (0)
+  const labels = models.classes > 0 ? { labels: new Int32Array(values.length), classes: models.classes } : null;
+  const traversal = await generate(models.generator, zTraversal, values.length, 1000, labels);
   return { E9: e9TraversalCorrelation(config.traversalIndex, values, traversal), traversal, values };
 }
 
@@ -273,8 +286,13 @@ async function e10ForRun(inputs: DiagnosticInputs, notes: Notes): Promise<Report
     notes.E10 = 'a VAE has no critic to order images with';
     return null;
   }
-  const real = gatherRows(data.test.images, sampleIndices(streamRng(config.seed, 'E10'), data.test.count, k));
-  const fake = await generate(models.generator, drawZ(inputs, 'E10-z', k * models.latentDim), k);
+  const rows = sampleIndices(streamRng(config.seed, 'E10'), data.test.count, k);
+  const real = gatherRows(data.test.images, rows);
+  const labels = splitRowLabels(data.test, rows, models.classes);
+  const fake = await generate(models.generator, drawZ(inputs, 'E10-z', k * models.latentDim), k, 1000, labels);
   notes.E10 = `K = ${k} pairs of random test images and fresh samples, the critic evaluated once`;
-  return e10OrderingAccuracy(await criticScores(models.scorer, real, k), await criticScores(models.scorer, fake, k));
+  return e10OrderingAccuracy(
+    await criticScores(models.scorer, real, k, 1000, labels),
+    await criticScores(models.scorer, fake, k, 1000, labels),
+  );
 }

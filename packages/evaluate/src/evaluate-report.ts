@@ -13,6 +13,7 @@ import type { Dataset } from '@wgan/data-prep';
 import { CLASSIFIER_REMAKE, type ClassifierMeta } from './classifier.js';
 import { displayPath } from './classifier-stage.js';
 import { comparisonRow, readComparedReports } from './comparison.js';
+import type { ConditionalScores } from './conditional.js';
 import type { Diagnostics, EvaluatedModels, Notes } from './evaluate-diagnostics.js';
 import type { GeneratorScore, Ranking } from './evaluate-scoring.js';
 import type { EvaluateConfig, FigureRenderer } from './evaluate-run.js';
@@ -37,6 +38,15 @@ export const REPORT_FILES = {
   html: 'report.html',
 };
 
+/** A conditional run's 10 × 10 grid (row k is class k). */
+export const CONDITIONAL_GRID_FILE = 'conditional-grid.png';
+
+/** A conditional run's scores and grid (evaluate-run's conditionalPart). */
+export interface ConditionalPart {
+  scores: ConditionalScores;
+  grid: Buffer;
+}
+
 /** Everything the report is assembled from. */
 export interface EvaluationParts {
   config: EvaluateConfig;
@@ -48,6 +58,7 @@ export interface EvaluationParts {
   backend: { name: string; device: string };
   score: GeneratorScore;
   diagnostics: Diagnostics;
+  conditional?: ConditionalPart;
   ranking?: Ranking;
   notes: Notes;
   timings: Record<string, number>;
@@ -140,8 +151,9 @@ export async function assembleReport(
       realTestChiSquare: reference.testChiSquare,
     },
     ...(p.ranking ? { checkpoints: p.ranking.checkpoints, bestCheckpoint: p.ranking.bestCheckpoint } : {}),
+    ...(p.conditional ? { conditional: p.conditional.scores } : {}),
     notes: p.notes,
-    files: REPORT_FILES,
+    files: p.conditional ? { ...REPORT_FILES, conditionalGrid: CONDITIONAL_GRID_FILE } : REPORT_FILES,
     timings: p.timings,
   };
   const compared = await readComparedReports(config.compare.filter((r) => r !== config.run));
@@ -196,6 +208,7 @@ async function reportFigures(
           `${values.length} values from ${values[0]} to ${values[values.length - 1]}, other dimensions fixed; ` +
           `r = ${r}`,
       },
+      ...(p.conditional ? [conditionalFigure(p.conditional)] : []),
       ...extra,
     ],
   };
@@ -256,10 +269,23 @@ export async function writeEvaluation(
       await writeFloat32(join(tmp, REPORT_FILES.traversal), p.diagnostics.traversal);
       await writeFile(join(tmp, REPORT_FILES.samplesPng), samplesFigure.png);
       await writeFile(join(tmp, REPORT_FILES.traversalPng), traversalFigure.png);
+      if (p.conditional) await writeFile(join(tmp, CONDITIONAL_GRID_FILE), p.conditional.grid);
       if (extra.length) {
         await mkdir(join(tmp, 'figures'));
         for (const f of extra) await writeFile(join(tmp, f.file), f.png);
       }
     },
   );
+}
+
+function conditionalFigure(c: ConditionalPart): Figure {
+  return {
+    id: 'conditional-grid',
+    file: CONDITIONAL_GRID_FILE,
+    title: 'Requested classes: row k is class k',
+    png: c.grid,
+    caption:
+      `10 samples per class on fresh latents; label agreement ${c.scores.agreement.overall.toFixed(3)} over ` +
+      `${c.scores.samplesPerClass} samples per class`,
+  };
 }

@@ -6,9 +6,10 @@ import { loadDataset, type Dataset } from '@wgan/data-prep';
 import { useConvGradients } from '@wgan/train';
 import { artifactDir, classifierDir } from './classifier-stage.js';
 import { loadClassifier, CLASSIFIER_REMAKE, type Classifier, type ClassifierMeta } from './classifier.js';
+import { conditionalGrid, cyclicRowLabels, runClasses, scoreConditional, splitRowLabels } from './conditional.js';
 import { gatherRows } from './device.js';
 import { diagnose, type EvaluatedModels, type Notes } from './evaluate-diagnostics.js';
-import { assembleReport, EVAL_STAGE, writeEvaluation } from './evaluate-report.js';
+import { assembleReport, EVAL_STAGE, writeEvaluation, type ConditionalPart } from './evaluate-report.js';
 import { latents, rankCheckpoints, sampleLatents, scoreCheckpoint, type ScoringContext } from './evaluate-scoring.js';
 import type { CycleParameters } from './formulas/index.js';
 import { realReference, type RealReference } from './references.js';
@@ -48,6 +49,8 @@ export const evaluateSchema = z
     /** Score every checkpoint of the run (IS, FD, Ŵ₁) and name the best. */
     allCheckpoints: z.boolean().default(false),
     samples: z.number().int().min(10).default(10_000),
+    /** A conditional run (train --conditional): samples per requested class for the label agreement, IS and FD. */
+    samplesPerClass: z.number().int().min(2).default(1000),
     seed: z.number().int().nonnegative().default(42),
     /** E6: interpolates N. */
     gpSamples: z.number().int().min(2).default(256),
@@ -183,6 +186,10 @@ async function evaluateInto(dir: string, config: EvaluateConfig, options: Evalua
   const diagnostics = await timings.lap('diagnosticsSeconds', () =>
     diagnose({ ...inputs, config, models, oneCycle: options.oneCycle }, notes),
   );
+  const conditional =
+    models.classes > 0
+      ? await timings.lap('conditionalSeconds', () => conditionalPart(config, inputs, reference, models, notes))
+      : undefined;
   models.generator.dispose();
   models.critic.dispose();
   const ranking = config.allCheckpoints
@@ -203,6 +210,7 @@ async function evaluateInto(dir: string, config: EvaluateConfig, options: Evalua
     backend,
     score,
     diagnostics,
+    conditional,
     ranking,
     notes,
     timings: timings.seconds,
@@ -261,12 +269,15 @@ async function loadInputs(config: EvaluateConfig, logger?: Logger): Promise<Eval
 function openModels(ckpt: LoadedCheckpoint): EvaluatedModels {
   const { generator, critic } = checkpointNetworks(ckpt);
   const vae = modelFamily(ckpt) === 'vae';
+  // a conditional run (train --conditional): K label columns after the latent ones (0 otherwise)
+  const classes = runClasses(ckpt);
   return {
     generator,
     critic,
     scorer: vae ? null : critic,
     vae,
-    latentDim: generator.spec.inputSize,
+    latentDim: generator.spec.inputSize - classes,
+    classes,
     noise: ckpt.config.noise,
   };
 }
@@ -290,7 +301,46 @@ function scoringContext(
     heldOutReal: gatherRows(data.test.images, heldOutIndices),
     heldOutZ: latents(config.seed, 'held-out-z', heldOutCount * models.latentDim, models.noise),
     heldOutCount,
+    classes: models.classes,
+    sampleLabels: cyclicRowLabels(config.samples, models.classes),
+    heldOutLabels: splitRowLabels(data.test, heldOutIndices, models.classes),
   };
+}
+
+/**
+ * A conditional run's own scores (conditional.ts) and its grid (row k is class k), and the note on how
+ * E1–E10 were measured with labels.
+ */
+async function conditionalPart(
+  config: EvaluateConfig,
+  inputs: EvaluationInputs,
+  reference: RealReference,
+  models: EvaluatedModels,
+  notes: Notes,
+): Promise<ConditionalPart> {
+  const { classes, latentDim, noise } = models;
+  const common = {
+    generator: models.generator,
+    classes,
+    latentDim,
+    latents: (seed: number, purpose: string, count: number) => latents(seed, purpose, count, noise),
+    seed: config.seed,
+  };
+  const scores = await scoreConditional({
+    ...common,
+    classifier: inputs.classifier,
+    test: inputs.data.test,
+    overallReference: reference.frechet,
+    samplesPerClass: config.samplesPerClass,
+  });
+  const { png } = await conditionalGrid(common);
+  notes.conditional =
+    `class-conditional run (K = ${classes}): IS, FD and the class histogram above are of ${config.samples} ` +
+    `samples with the classes 0, 1, …, ${classes - 1} in turn; real images are scored by the critic with their ` +
+    'own labels and each fake with the label of the real image it is compared with (E5, E6, E10, Ŵ₁); ' +
+    "E6's ‖∇ₓD(x̂, y)‖ is with respect to the image for the fixed label; E9 sweeps z_i for class 0; E8 uses " +
+    "train's fixed-noise snapshots (labels 0, 1, … in turn); E3 counts the K label rows of both first kernels";
+  return { scores, grid: png };
 }
 
 /**

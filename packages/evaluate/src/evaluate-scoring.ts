@@ -1,7 +1,7 @@
 import { PipelineError, type Logger } from '@wgan/core';
 import type { Network } from '@wgan/train';
 import type { Classifier } from './classifier.js';
-import { criticScores, generate } from './device.js';
+import { criticScores, generate, type RowLabels } from './device.js';
 import { featureStats } from './feature-stats.js';
 import { classHistogram, e5WassersteinGap, frechetDistanceTo, inceptionScore } from './formulas/index.js';
 import type { RealReference } from './references.js';
@@ -45,6 +45,11 @@ export interface ScoringContext {
   heldOutReal: Float32Array;
   heldOutZ: Float32Array;
   heldOutCount: number;
+  /** K of a conditional run (the generator's input is [z | onehot(y)]), 0 otherwise. */
+  classes: number;
+  /** A conditional run's labels: of the samples (every class equally often) and of the held-out test rows. */
+  sampleLabels: RowLabels | null;
+  heldOutLabels: RowLabels | null;
 }
 
 export interface GeneratorScore {
@@ -65,15 +70,16 @@ export async function scoreCheckpoint(
   generator: Network,
   critic: Network | null,
 ): Promise<GeneratorScore> {
-  const images = await generate(generator, ctx.zSamples, ctx.samples);
+  const images = await generate(generator, ctx.zSamples, ctx.samples, 1000, ctx.sampleLabels);
   const { probs, features } = await ctx.classifier.classify(images, ctx.samples);
   const stats = await featureStats(features as Float32Array, ctx.samples, ctx.classifier.featureSize);
   let wassersteinGap: number | null = null;
   if (critic) {
-    const fakeHeldOut = await generate(generator, ctx.heldOutZ, ctx.heldOutCount);
+    // a conditional run's fakes are drawn with the held-out images' labels, and each is scored with its label
+    const fakeHeldOut = await generate(generator, ctx.heldOutZ, ctx.heldOutCount, 1000, ctx.heldOutLabels);
     wassersteinGap = e5WassersteinGap(
-      await criticScores(critic, ctx.heldOutReal, ctx.heldOutCount),
-      await criticScores(critic, fakeHeldOut, ctx.heldOutCount),
+      await criticScores(critic, ctx.heldOutReal, ctx.heldOutCount, 1000, ctx.heldOutLabels),
+      await criticScores(critic, fakeHeldOut, ctx.heldOutCount, 1000, ctx.heldOutLabels),
     ).wassersteinGap;
   }
   return {
@@ -126,7 +132,7 @@ export async function rankCheckpoints(
 async function scoreOther(c: CheckpointRef, ctx: ScoringContext, vae: boolean): Promise<GeneratorScore> {
   const nets = checkpointNetworks(await readCheckpoint(c));
   try {
-    if (nets.generator.spec.inputSize !== ctx.latentDim)
+    if (nets.generator.spec.inputSize !== ctx.latentDim + ctx.classes)
       throw new PipelineError(
         `checkpoint ${c.name} has d_z = ${nets.generator.spec.inputSize}, the evaluated one ${ctx.latentDim}`,
         c.dir,

@@ -74,3 +74,4 @@ export {
   type EvaluateResult,
 } from './evaluate-run.js';
 export { compareRuns, COMPARE_STAGE, compareSchema, type CompareConfig, type Comparison } from './compare.js';
+export { labelAgreement, scoreConditional, conditionalGrid, type ConditionalScores } from './conditional.js';

@@ -177,7 +177,36 @@ export function reportTables(r: Report): Table[] {
           : ' Every row was scored with the same classifier.'),
     });
   }
+  const conditional = conditionalTable(r);
+  if (conditional) tables.push(conditional);
   return tables;
+}
+
+/** The conditional run's table: agreement, IS and FD per requested class and overall (absent otherwise). */
+export function conditionalTable(r: Report): Table | null {
+  const c = r.conditional;
+  if (!c) return null;
+  return {
+    title: 'Class-conditional samples: does the classifier agree with the requested class?',
+    header: ['requested class', 'agreement', 'IS', 'FD to test images of the class', 'test images'],
+    rows: [
+      ...c.agreement.perClass.map((a, k) => [
+        String(k),
+        fmt(a),
+        fmt(c.inceptionScore.perClass[k]),
+        fmt(c.frechet.perClass[k]),
+        String(c.testCounts[k]),
+      ]),
+      [
+        'overall',
+        fmt(c.agreement.overall),
+        fmt(c.inceptionScore.overall),
+        `${fmt(c.frechet.overall)} (to the whole test set)`,
+        String(c.testCounts.reduce((a, b) => a + b, 0)),
+      ],
+    ],
+    caption: `${c.samplesPerClass.toLocaleString('en-US')} samples per requested class (${(c.samplesPerClass * c.classes).toLocaleString('en-US')} in all); agreement = the fraction the classifier labels as requested; a class's IS is near 1 when its samples are one confident class, the overall IS is over all of them.`,
+  };
 }
 
 function title(r: Report): string {

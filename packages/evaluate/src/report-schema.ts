@@ -153,6 +153,22 @@ export const reportSchema = z
     /** Every checkpoint scored (--all-checkpoints), ascending iteration; absent otherwise. */
     checkpoints: z.array(checkpointScoreSchema).optional(),
     bestCheckpoint: z.object({ iteration: count, checkpoint: z.string(), criterion: z.string() }).strict().optional(),
+    /**
+     * A class-conditional run (train --conditional): per requested class k, the classifier's agreement
+     * with k, IS and FD (to the test images of class k) of N samples, and the same over all K·N samples
+     * (FD to the whole test set). Absent for unconditional runs.
+     */
+    conditional: z
+      .object({
+        classes: count,
+        samplesPerClass: count,
+        agreement: z.object({ overall: num, perClass: z.array(num) }).strict(),
+        inceptionScore: z.object({ overall: num, perClass: z.array(num) }).strict(),
+        frechet: z.object({ overall: num, perClass: z.array(num) }).strict(),
+        testCounts: z.array(count),
+      })
+      .strict()
+      .optional(),
     /** This run next to the runs named with --compare (absent without). */
     comparison: z.array(comparisonRowSchema).optional(),
     /** Why an E-answer is null, or how it was measured when it departs from the seed's wording. */

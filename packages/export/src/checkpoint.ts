@@ -18,6 +18,9 @@ export const checkpointMetaSchema = z.looseObject({
   loss: z.string().optional(),
   latentDim: z.number().int().positive(),
   backend: z.string().optional(),
+  /** A conditional run (train --conditional): K classes, the generator takes [z | onehot(y)]. */
+  conditional: z.boolean().optional(),
+  classes: z.number().int().min(2).optional(),
 });
 export type CheckpointMeta = z.infer<typeof checkpointMetaSchema>;
 
@@ -48,13 +51,19 @@ export async function loadCheckpoint(dir: string, options: { critic?: boolean } 
     );
   }
   const generator = await readNetwork(dir, 'generator');
-  if (generator.spec.inputSize !== parsed.data.latentDim) {
+  const classes = labelClasses(parsed.data);
+  if (generator.spec.inputSize !== parsed.data.latentDim + classes) {
     throw new PipelineError(
-      `generator input ${generator.spec.inputSize} differs from meta.latentDim ${parsed.data.latentDim}`,
+      `generator input ${generator.spec.inputSize} differs from meta.latentDim ${parsed.data.latentDim}${classes ? ` + ${classes} classes` : ''}`,
       join(dir, 'generator.json'),
       'the checkpoint is inconsistent: export another one',
     );
   }
   const critic = options.critic ? await readNetwork(dir, 'critic') : null;
   return { artifact, name: dir.split(/[\\/]/).filter(Boolean).pop() ?? dir, meta: parsed.data, generator, critic };
+}
+
+/** K of a conditional checkpoint (its networks take K one-hot label columns), 0 for an unconditional one. */
+export function labelClasses(meta: Pick<CheckpointMeta, 'conditional' | 'classes'>): number {
+  return meta.conditional ? (meta.classes ?? 10) : 0;
 }

@@ -30,28 +30,30 @@ export interface ModelIo {
  * 784-long vectors are exposed as [1, 28, 28] images (the same bytes as tfjs's flat [784] and its NHWC
  * [28, 28, 1]), so a generator's output feeds a critic's input as it is.
  */
-export function ioForRole(spec: NetworkSpec): ModelIo {
+export function ioForRole(spec: NetworkSpec, classes = 0): ModelIo {
   const imageShape = (size: number) => (size === 784 ? [1, 28, 28] : [size]);
+  // a conditional network's first input is the part before the label's one-hot columns
+  const inputSize = spec.inputSize - classes;
   switch (spec.role) {
     case 'generator':
     case 'decoder':
       return {
-        input: { name: 'z', shape: [spec.inputSize] },
+        input: { name: 'z', shape: [inputSize] },
         output: { name: 'image', shape: imageShape(spec.outputSize) },
       };
     case 'critic':
       return {
-        input: { name: 'image', shape: imageShape(spec.inputSize) },
+        input: { name: 'image', shape: imageShape(inputSize) },
         output: { name: 'score', shape: [spec.outputSize] },
       };
     case 'discriminator':
       return {
-        input: { name: 'image', shape: imageShape(spec.inputSize) },
+        input: { name: 'image', shape: imageShape(inputSize) },
         output: { name: 'logit', shape: [spec.outputSize] },
       };
     default:
       return {
-        input: { name: 'input', shape: [spec.inputSize] },
+        input: { name: 'input', shape: [inputSize] },
         output: { name: 'output', shape: [spec.outputSize] },
       };
   }
@@ -67,8 +69,16 @@ export interface ConvertedModel {
   opTypes: string[];
 }
 
+/** The second input of a conditional model: the class labels, int64 [N] in 0..K − 1. */
+export const LABEL_INPUT = 'label';
+
 export interface ConvertOptions {
   io?: ModelIo;
+  /**
+   * K of a conditional network (train --conditional): the model takes (input, label) with label int64 [N],
+   * and computes the network on [input | onehot(label)] (a Gather of the K × K identity, then a Concat).
+   */
+  classes?: number;
   producerVersion: string;
   docString?: string;
   metadata?: Record<string, string>;
@@ -83,9 +93,10 @@ export function networkToOnnx(
   values: Map<string, Float32Array>,
   options: ConvertOptions,
 ): ConvertedModel {
-  const io = options.io ?? ioForRole(spec);
-  if (sizeOf(io.input.shape) !== spec.inputSize)
-    throw new Error(`input shape [${io.input.shape}] does not hold ${spec.inputSize} values`);
+  const classes = options.classes ?? 0;
+  const io = options.io ?? ioForRole(spec, classes);
+  if (sizeOf(io.input.shape) !== spec.inputSize - classes)
+    throw new Error(`input shape [${io.input.shape}] does not hold ${spec.inputSize - classes} values`);
   if (sizeOf(io.output.shape) !== spec.outputSize)
     throw new Error(`output shape [${io.output.shape}] does not hold ${spec.outputSize} values`);
   const g = new GraphBuilder(spec.role);
@@ -136,7 +147,22 @@ export function networkToOnnx(
     shape = [...target];
   };
 
-  reshape('input_flat', [spec.inputSize], 'input');
+  if (classes > 0) {
+    // [input | onehot(label)]: rows of the K × K identity gathered by label, joined to the flat input
+    reshape('input_flat', [spec.inputSize - classes], 'input');
+    const identity = new Float32Array(classes * classes);
+    for (let k = 0; k < classes; k++) identity[k * classes + k] = 1;
+    const hot = g.node(
+      'Gather',
+      [g.floatInitializer('label_one_hot', [classes, classes], identity), g.reserve(LABEL_INPUT)],
+      'label_hot',
+      { axis: 0 },
+    );
+    value = g.node('Concat', [value, hot], 'input_label', { axis: 1 });
+    shape = [spec.inputSize];
+  } else {
+    reshape('input_flat', [spec.inputSize], 'input');
+  }
 
   spec.layers.forEach((layer: LayerSpec, i) => {
     const stem = `l${i}_${layer.type}`;
@@ -282,7 +308,19 @@ export function networkToOnnx(
   reshape('output_shaped', io.output.shape, 'output');
   g.output(value, io.output.name);
 
-  const inputs: ValueInfo[] = [{ name: io.input.name, shape: ['N', ...io.input.shape] }];
+  const inputs: ValueInfo[] = [
+    { name: io.input.name, shape: ['N', ...io.input.shape] },
+    ...(classes > 0
+      ? [
+          {
+            name: LABEL_INPUT,
+            shape: ['N'],
+            elemType: 'int64' as const,
+            docString: `class labels 0..${classes - 1}, one per row`,
+          },
+        ]
+      : []),
+  ];
   const outputs: ValueInfo[] = [{ name: io.output.name, shape: ['N', ...io.output.shape] }];
   const bytes = g.encode({
     inputs,

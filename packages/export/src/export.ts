@@ -15,12 +15,12 @@ import {
   type ParentRef,
 } from '@wgan/core';
 import { initBackend } from '@wgan/core/backend';
-import { outputRange, type NetworkSpec } from '@wgan/train';
+import { cyclicLabels, outputRange, type NetworkSpec } from '@wgan/train';
 import pkg from '../package.json' with { type: 'json' };
 import { checkOnnxModels, type CheckResult } from './checker.js';
-import { loadCheckpoint, resolveCheckpoint, type LoadedNetwork } from './checkpoint.js';
+import { labelClasses, loadCheckpoint, resolveCheckpoint, type LoadedNetwork } from './checkpoint.js';
 import { exportPaths, type ExportConfig } from './config.js';
-import { networkToOnnx, type ConvertedModel } from './convert.js';
+import { LABEL_INPUT, networkToOnnx, type ConvertedModel } from './convert.js';
 import { IR_VERSION, OPSET, type ValueInfo } from '@wgan/train';
 import { measureParity, type ParityResult } from './parity.js';
 import { FALSE_ALARM_PROBABILITY, type ReferenceComparison } from './reference.js';
@@ -31,7 +31,7 @@ export const EXPORT_STAGE = 'export';
 export interface ExportedModel {
   file: string;
   role: string;
-  inputs: (ValueInfo & { dtype: 'float32' })[];
+  inputs: (ValueInfo & { dtype: 'float32' | 'int64' })[];
   outputs: (ValueInfo & { dtype: 'float32'; range: [number, number] | null })[];
   opTypes: string[];
   sizeBytes: number;
@@ -82,6 +82,11 @@ export interface ExportMeta {
   latentDim: number;
   /** p(z) the generator was trained on (serve and evaluate sample from it): N(0, I) or U(−1, 1) (seed 002's GANs). */
   noise: 'normal' | 'uniform';
+  /**
+   * A class-conditional model (train --conditional): each graph takes a second input `label`, int64 [N],
+   * one class 0..K − 1 per row (the one-hot is built inside the graph). Absent for unconditional models.
+   */
+  conditional?: { classes: number; labelInput: string; labelDtype: 'int64' };
   opset: number;
   irVersion: number;
   models: { generator: ExportedModel; critic?: ExportedModel };
@@ -125,6 +130,9 @@ async function exportLocked(
   await initBackend(config.backend, { quiet: true });
   const dz = ckpt.meta.latentDim;
   const n = config.paritySamples;
+  const classes = labelClasses(ckpt.meta);
+  // a conditional model's parity runs over every class (labels 0, 1, …, K − 1, 0, …)
+  const conditional = classes > 0 ? { labels: cyclicLabels(n, classes), classes } : undefined;
   const trainConfig = (ckpt.artifact.manifest.config ?? {}) as { noise?: unknown };
   const noise = trainConfig.noise === 'uniform' ? 'uniform' : 'normal';
   // parity on the latents the generator was trained on
@@ -139,7 +147,12 @@ async function exportLocked(
     source_manifest_sha256: ckpt.artifact.manifestSha256,
   };
 
-  const generator = convert(ckpt.generator, metadata, `${config.run} generator at iteration ${ckpt.meta.iteration}`);
+  const generator = convert(
+    ckpt.generator,
+    metadata,
+    `${config.run} generator at iteration ${ckpt.meta.iteration}`,
+    classes,
+  );
   const gParity = await measureParity(
     ckpt.generator.spec,
     ckpt.generator.values,
@@ -147,18 +160,19 @@ async function exportLocked(
     generator.io.input.shape,
     z,
     n,
+    conditional,
   );
   const gSummary = judgeParity('generator', gParity, config);
   log?.info('generator parity', parityLog(gSummary));
 
   let critic: { model: ConvertedModel; summary: ParitySummary; spec: NetworkSpec } | null = null;
   if (ckpt.critic) {
-    const model = convert(ckpt.critic, metadata, `${config.run} critic at iteration ${ckpt.meta.iteration}`);
+    const model = convert(ckpt.critic, metadata, `${config.run} critic at iteration ${ckpt.meta.iteration}`, classes);
     // The critic is judged on what it is there for: the generator's images (the float64 ones, rounded
     // to float32 once, so all three evaluations see the same input).
     const images = Float32Array.from(gParity.reference.value);
     const { spec, values } = ckpt.critic;
-    const cParity = await measureParity(spec, values, model.bytes, model.io.input.shape, images, n);
+    const cParity = await measureParity(spec, values, model.bytes, model.io.input.shape, images, n, conditional);
     critic = { model, summary: judgeParity('critic', cParity, config), spec: ckpt.critic.spec };
     log?.info('critic parity', parityLog(critic.summary));
   }
@@ -180,6 +194,7 @@ async function exportLocked(
         loss: ckpt.meta.loss ?? null,
         latentDim: dz,
         noise,
+        ...(classes > 0 ? { conditional: { classes, labelInput: LABEL_INPUT, labelDtype: 'int64' as const } } : {}),
         opset: OPSET,
         irVersion: IR_VERSION,
         models: {
@@ -211,11 +226,12 @@ export function runExportsDir(run: string): string {
   return folderInside(join(artifactsRoot(), 'export'), '--run', run);
 }
 
-function convert(net: LoadedNetwork, metadata: Record<string, string>, doc: string): ConvertedModel {
+function convert(net: LoadedNetwork, metadata: Record<string, string>, doc: string, classes = 0): ConvertedModel {
   return networkToOnnx(net.spec, net.values, {
     producerVersion: pkg.version,
     docString: `wgan-pipeline ${doc}`,
-    metadata,
+    metadata: classes > 0 ? { ...metadata, classes: String(classes) } : metadata,
+    ...(classes > 0 ? { classes } : {}),
   });
 }
 
@@ -296,7 +312,7 @@ function describe(file: string, spec: NetworkSpec, m: ConvertedModel, parity: Pa
   return {
     file,
     role: spec.role,
-    inputs: m.inputs.map((v) => ({ ...v, dtype: 'float32' as const })),
+    inputs: m.inputs.map((v) => ({ ...v, dtype: v.elemType === 'int64' ? ('int64' as const) : ('float32' as const) })),
     outputs: m.outputs.map((v) => ({ ...v, dtype: 'float32' as const, range: outputRange(spec) })),
     opTypes: m.opTypes,
     sizeBytes: m.bytes.length,

@@ -1,6 +1,6 @@
 import * as ort from 'onnxruntime-node';
 import { tf } from '@wgan/core/backend';
-import { Network, type NetworkSpec } from '@wgan/train';
+import { Network, withOneHot, type NetworkSpec } from '@wgan/train';
 import { compareWithReference, referenceForward, type Reference, type ReferenceComparison } from './reference.js';
 
 /**
@@ -29,13 +29,21 @@ export async function tfjsForward(
   }
 }
 
-/** onnxruntime: the model's single input `inputName` [n, ...inputShape] → its single output, flat. */
+/**
+ * onnxruntime: the model's first input [n, ...inputShape] (and, for a conditional model, its `label`
+ * input, int64 [n]) → its single output, flat.
+ */
 export async function onnxForward(
   session: ort.InferenceSession,
   x: Float32Array,
   dims: number[],
+  labels?: ArrayLike<number>,
 ): Promise<Float32Array> {
-  const feeds = { [session.inputNames[0]]: new ort.Tensor('float32', x, dims) };
+  const feeds: Record<string, ort.Tensor> = { [session.inputNames[0]]: new ort.Tensor('float32', x, dims) };
+  if (labels)
+    feeds[session.inputNames[1]] = new ort.Tensor('int64', BigInt64Array.from(Array.from(labels), BigInt), [
+      labels.length,
+    ]);
   const result = await session.run(feeds);
   const out = result[session.outputNames[0]];
   const data = out.data as Float32Array;
@@ -92,12 +100,15 @@ export async function measureParity(
   inputShape: number[],
   x: Float32Array,
   n: number,
+  /** A conditional model's labels (K classes): the float64 and tfjs evaluations get [x | onehot(label)]. */
+  conditional?: { labels: Int32Array; classes: number },
 ): Promise<ParityResult> {
-  const reference = referenceForward(spec, values, x, n);
-  const tfjs = await tfjsForward(spec, values, x, n);
+  const full = conditional ? withOneHot(x, x.length / n, conditional.labels, conditional.classes) : x;
+  const reference = referenceForward(spec, values, full, n);
+  const tfjs = await tfjsForward(spec, values, full, n);
   const session = await ort.InferenceSession.create(model, { graphOptimizationLevel: 'all' });
   try {
-    const onnx = await onnxForward(session, x, [n, ...inputShape]);
+    const onnx = await onnxForward(session, x, [n, ...inputShape], conditional?.labels);
     let maxAbsOutput = 0;
     for (const v of reference.value) maxAbsOutput = Math.max(maxAbsOutput, Math.abs(v));
     return {

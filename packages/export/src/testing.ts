@@ -23,6 +23,8 @@ export interface TestCheckpointOptions {
   latest?: boolean;
   /** Extra train-config fields for the manifest (e.g. { noise: 'uniform' }). */
   config?: Record<string, unknown>;
+  /** A conditional checkpoint with K classes: the generator's input is d_z + K wide (train --conditional). */
+  classes?: number;
 }
 
 /** Writes `<runDir>/checkpoints/<8-digit iteration>/` as train does, and `checkpoints/latest`. */
@@ -35,18 +37,22 @@ export async function writeTestCheckpoint(runDir: string, options: TestCheckpoin
     ['generator', options.generator],
     ...(options.critic ? [['critic', options.critic] as [string, NetworkSpec]] : []),
   ];
+  const classes = options.classes ?? 0;
+  const latentDim = options.generator.inputSize - classes;
+  const conditional = classes > 0 ? { conditional: true, classes } : {};
   const artifact = await writeArtifact(
     dir,
     {
       stage: CHECKPOINT_STAGE,
       packageVersion: '0.1.0',
-      config: { model: 'test', latentDim: options.generator.inputSize, ...options.config },
+      config: { model: 'test', latentDim, ...conditional, ...options.config },
       meta: {
         iteration,
         epoch: 1,
         model: 'test',
         loss: 'wgan-gp',
-        latentDim: options.generator.inputSize,
+        latentDim,
+        ...conditional,
         backend: 'cpu',
       },
     },
@@ -68,15 +74,16 @@ export async function writeTestCheckpoint(runDir: string, options: TestCheckpoin
  * quick). For the tests of stages that consume exports (serve, evaluate) without importing train.
  */
 export async function exportTestModel(
-  options: { latentDim?: number; iteration?: number; seed?: number } = {},
+  options: { latentDim?: number; iteration?: number; seed?: number; classes?: number } = {},
 ): Promise<{ root: string; modelDir: string }> {
   const root = await mkdtemp(join(tmpdir(), 'wgan-export-fixture-'));
   const runDir = join(root, 'runs', 'fixture');
   const iteration = options.iteration ?? 1234;
   await writeTestCheckpoint(runDir, {
     iteration,
-    generator: seed001Generator(options.latentDim ?? 100),
+    generator: seed001Generator((options.latentDim ?? 100) + (options.classes ?? 0)),
     seed: options.seed ?? 5,
+    classes: options.classes,
   });
   const out = join(root, 'export', 'fixture', checkpointName(iteration));
   await exportCheckpoint(exportSchema.parse({ run: 'fixture', runDir, out, paritySamples: 16 }));

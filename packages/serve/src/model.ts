@@ -38,11 +38,14 @@ export const exportMetaSchema = z.looseObject({
   models: z.looseObject({
     generator: z.looseObject({
       file: z.string().min(1),
-      inputs: z.array(tensorInfo).length(1),
+      // z, and for a conditional model its class labels (int64 [N])
+      inputs: z.array(tensorInfo).min(1).max(2),
       outputs: z.array(tensorInfo.extend({ range: z.tuple([z.number(), z.number()]).nullable().optional() })).length(1),
     }),
   }),
   parity: z.looseObject({ samples: z.number(), maxAbsError: z.number(), backend: z.string() }),
+  /** A class-conditional generator (train --conditional): its second input takes one class per row. */
+  conditional: z.looseObject({ classes: z.number().int().min(2), labelInput: z.string().min(1) }).optional(),
 });
 export type ExportMetaView = z.infer<typeof exportMetaSchema>;
 
@@ -57,8 +60,13 @@ export interface GeneratorModel {
   /** Image height and width (the last two axes). */
   height: number;
   width: number;
-  /** G(z): z [n·d_z] row-major → images [n·imageSize], in the model's output range. */
-  generate(z: Float32Array, n: number): Promise<Float32Array>;
+  /** K of a conditional generator (it takes a class 0..K − 1 per image), 0 for an unconditional one. */
+  classes: number;
+  /**
+   * G(z): z [n·d_z] row-major → images [n·imageSize], in the model's output range; a conditional
+   * generator also takes each image's class (`labels`, n of them).
+   */
+  generate(z: Float32Array, n: number, labels?: Int32Array): Promise<Float32Array>;
   release(): Promise<void>;
 }
 
@@ -129,9 +137,23 @@ export async function loadGenerator(
     },
   });
   const latentDim = meta.latentDim;
-  const generate = async (zValues: Float32Array, n: number): Promise<Float32Array> => {
+  const classes = meta.conditional?.classes ?? 0;
+  if (classes > 0 !== (g.inputs.length === 2))
+    throw new PipelineError(
+      `the generator has ${g.inputs.length} inputs, the manifest says ${classes > 0 ? `conditional (K = ${classes})` : 'unconditional'}`,
+      join(dir, 'manifest.json'),
+      `the export is inconsistent: ${REMAKE_EXPORT}`,
+    );
+  const generate = async (zValues: Float32Array, n: number, labels?: Int32Array): Promise<Float32Array> => {
     if (zValues.length !== n * latentDim) throw new Error(`generate: ${zValues.length} values for ${n} × ${latentDim}`);
-    const result = await session.run({ [input.name]: new ort.Tensor('float32', zValues, [n, latentDim]) });
+    const feeds: Record<string, ort.Tensor> = { [input.name]: new ort.Tensor('float32', zValues, [n, latentDim]) };
+    if (classes > 0) {
+      // a conditional model: one class per image (the first class when none is given, as in the warm-up)
+      const y = labels ?? new Int32Array(n);
+      if (y.length !== n) throw new Error(`generate: ${y.length} labels for ${n} images`);
+      feeds[g.inputs[1].name] = new ort.Tensor('int64', BigInt64Array.from(Array.from(y), BigInt), [n]);
+    }
+    const result = await session.run(feeds);
     const out = result[output.name];
     const data = out.data as Float32Array;
     if (data.length !== n * imageSize)
@@ -144,6 +166,7 @@ export async function loadGenerator(
     manifest: artifact.manifest,
     meta,
     latentDim,
+    classes,
     imageShape,
     imageSize,
     height: imageShape[imageShape.length - 2],

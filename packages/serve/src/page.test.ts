@@ -73,6 +73,7 @@ describe.skipIf(!available)('the web page in chromium', () => {
     await page.goto(base);
     const first = await rendered(1);
     await expect.poll(() => page.textContent('#model')).toMatch(/run fixture, iteration 1234, d_z = 100, opset 17/);
+    expect(await page.isHidden('#label-picker')).toBe(true); // an unconditional model: no digit picker
     const grid = await decodeGray(first.png);
     // 64 samples, 8 × 8 tiles of 56 px + 2 px padding: 8·58 + 2 = 466.
     expect([grid.width, grid.height]).toEqual([466, 466]);

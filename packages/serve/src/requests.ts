@@ -115,6 +115,8 @@ const generateSchema = z
     format: format.optional(),
     cols: intIn(1, MAX_COUNT).optional(),
     scale: intIn(1, 8).optional(),
+    /** A conditional model's class: one for every image, or a list with one per image (checked by labelsFor). */
+    label: z.unknown().optional(),
   })
   .strict();
 
@@ -130,6 +132,8 @@ const traverseSchema = z
     rows: intIn(1, MAX_TRAVERSE_ROWS).optional(),
     format: format.optional(),
     scale: intIn(1, 8).optional(),
+    /** A conditional model's class: one for every image, or a list with one per image. */
+    label: z.unknown().optional(),
   })
   .strict();
 
@@ -139,6 +143,8 @@ export type ImageFormat = 'json' | 'png' | 'f32';
 export interface GenerateRequest {
   z: Float32Array;
   count: number;
+  /** A conditional model's class per image (null for an unconditional model). */
+  labels: Int32Array | null;
   /** The seed the vectors were drawn from (null when the client sent z). */
   seed: number | null;
   format: ImageFormat;
@@ -148,6 +154,8 @@ export interface GenerateRequest {
 
 export interface TraverseRequest {
   z: Float32Array;
+  /** A conditional model's class per image (null for an unconditional model). */
+  labels: Int32Array | null;
   seed: number;
   index: number;
   values: number[];
@@ -170,6 +178,7 @@ export function parseGenerate(
   latentDim: number,
   accept?: string,
   randomSeed: () => number = defaultSeed,
+  classes = 0,
 ): GenerateRequest {
   const b = validate(generateSchema, body === undefined ? {} : body);
   let zValues: Float32Array;
@@ -212,6 +221,8 @@ export function parseGenerate(
   return {
     z: zValues,
     count,
+    // without a label, a conditional model draws the classes 0, 1, …, K − 1 in turn
+    labels: labelsFor(b.label, count, classes, (i) => i % classes),
     seed,
     format: chooseFormat(b.format, accept),
     cols: Math.min(b.cols ?? Math.ceil(Math.sqrt(count)), count),
@@ -263,6 +274,7 @@ export function parseTraverse(
   latentDim: number,
   accept?: string,
   randomSeed: () => number = defaultSeed,
+  classes = 0,
 ): TraverseRequest {
   const b = validate(traverseSchema, body === undefined ? {} : body);
   if (b.index >= latentDim)
@@ -285,6 +297,8 @@ export function parseTraverse(
   const seed = b.seed ?? randomSeed();
   return {
     z: traversalLatents(seed, rows, latentDim, b.index, values),
+    // without a label, a conditional model's row r shows class r mod K (a traversal varies z only)
+    labels: labelsFor(b.label, rows * values.length, classes, (i) => Math.floor(i / values.length) % classes),
     seed,
     index: b.index,
     values,
@@ -292,6 +306,54 @@ export function parseTraverse(
     format: chooseFormat(b.format, accept),
     scale: b.scale ?? 2,
   };
+}
+
+/**
+ * The classes of `count` images from the body's `label`: one integer 0..K − 1 for every image, or a list
+ * of exactly `count` of them (one per image, in image order). Errors name the field (`label`, `label[3]`),
+ * like z's. Without a label a conditional model gets `fallback(i)`; an unconditional model refuses one.
+ */
+export function labelsFor(
+  label: unknown,
+  count: number,
+  classes: number,
+  fallback: (i: number) => number,
+): Int32Array | null {
+  if (classes === 0) {
+    if (label !== undefined)
+      throw new RequestError(
+        400,
+        'this model is not class-conditional: it takes no label',
+        'label',
+        'drop label (GET /model shows classes: 0), or serve an export of a `train --conditional` run',
+      );
+    return null;
+  }
+  const hint = `send one class from 0 to ${classes - 1}, or a list of ${count} of them (one per image)`;
+  const isClass = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v < classes;
+  if (label === undefined) return Int32Array.from({ length: count }, (_, i) => fallback(i));
+  if (!Array.isArray(label)) {
+    if (!isClass(label))
+      throw new RequestError(
+        400,
+        `label must be an integer from 0 to ${classes - 1}, got ${describe(label)}`,
+        'label',
+        hint,
+      );
+    return new Int32Array(count).fill(label);
+  }
+  if (label.length !== count)
+    throw new RequestError(400, `label has ${label.length} classes for ${count} images`, 'label', hint);
+  label.forEach((v, i) => {
+    if (!isClass(v))
+      throw new RequestError(
+        400,
+        `label[${i}] must be an integer from 0 to ${classes - 1}, got ${describe(v)}`,
+        `label[${i}]`,
+        hint,
+      );
+  });
+  return Int32Array.from(label as number[]);
 }
 
 function defaultSeed(): number {

@@ -192,6 +192,8 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
     loss: typeof meta.loss === 'string' ? meta.loss : null,
     noise: typeof meta.noise === 'string' ? meta.noise : null,
     latentDim: model.latentDim,
+    /** K of a class-conditional model (`label` in /generate and /traverse), 0 otherwise. */
+    classes: model.classes,
     imageShape: model.imageShape,
     range: meta.models.generator.outputs[0].range ?? null,
     opset: meta.opset,
@@ -209,15 +211,16 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
   const send = (reply: FastifyReply, p: Payload) => reply.type(p.type).headers(p.headers).send(p.body);
 
   app.post('/generate', async (request, reply) => {
-    const r = parseGenerate(request.body, model.latentDim, request.headers.accept);
+    const r = parseGenerate(request.body, model.latentDim, request.headers.accept, undefined, model.classes);
     const headers = { 'x-seed': r.seed === null ? 'none' : String(r.seed) };
     const payload = await queue.run(async (): Promise<Payload> => {
-      const images = await generateChunked(model, r.z, r.count);
+      const images = await generateChunked(model, r.z, r.count, r.labels);
       if (r.format === 'png') return pngPayload(model, images, r.count, r.cols, r.scale, headers);
       if (r.format === 'f32') return f32Payload(model, images, r.count, headers);
       return jsonPayload(headers, {
         seed: r.seed,
         count: r.count,
+        ...(r.labels ? { labels: Array.from(r.labels) } : {}),
         shape: [r.count, ...model.imageShape],
         range: model.meta.models.generator.outputs[0].range ?? null,
         images: rows(images, r.count),
@@ -227,10 +230,10 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
   });
 
   app.post('/traverse', async (request, reply) => {
-    const r = parseTraverse(request.body, model.latentDim, request.headers.accept);
+    const r = parseTraverse(request.body, model.latentDim, request.headers.accept, undefined, model.classes);
     const n = r.rows * r.values.length;
     const payload = await queue.run(async (): Promise<Payload> => {
-      const images = await generateChunked(model, r.z, n);
+      const images = await generateChunked(model, r.z, n, r.labels);
       const means = meanIntensities(images, n);
       // E9's r: Pearson correlation of z_index with the images' mean intensity (all rows pooled).
       const correlation = pearson(
@@ -245,6 +248,7 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
         index: r.index,
         values: r.values,
         rows: r.rows,
+        ...(r.labels ? { labels: Array.from(r.labels) } : {}),
         shape: [n, ...model.imageShape],
         meanIntensity: means,
         r: Number.isNaN(correlation) ? null : correlation,
@@ -258,12 +262,18 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
 }
 
 /** G(z) for n vectors, GENERATE_CHUNK images per onnxruntime run, into one [n·imageSize] array. */
-export async function generateChunked(model: GeneratorModel, z: Float32Array, n: number): Promise<Float32Array> {
+export async function generateChunked(
+  model: GeneratorModel,
+  z: Float32Array,
+  n: number,
+  labels: Int32Array | null = null,
+): Promise<Float32Array> {
   const d = model.latentDim;
   const out = new Float32Array(n * model.imageSize);
   for (let i = 0; i < n; i += GENERATE_CHUNK) {
     const k = Math.min(GENERATE_CHUNK, n - i);
-    out.set(await model.generate(z.slice(i * d, (i + k) * d), k), i * model.imageSize);
+    const y = labels ? labels.slice(i, i + k) : undefined;
+    out.set(await model.generate(z.slice(i * d, (i + k) * d), k, y), i * model.imageSize);
   }
   return out;
 }

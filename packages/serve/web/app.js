@@ -1,8 +1,10 @@
 // The serve page: plain DOM + fetch. The grid comes from POST /generate as a PNG; the latent slider sets
 // one coordinate of every vector (fix: { index, value }); the traversal strip is POST /traverse (E9: one
-// latent index swept over 10 values in [−2, 2], the other coordinates fixed, 4 base vectors).
+// latent index swept over 10 values in [−2, 2], the other coordinates fixed, 4 base vectors). A
+// class-conditional model (GET /model: classes > 0) gets a digit picker: its class goes to both routes as
+// `label`; "each in turn" sends none (the server then draws the classes 0, 1, … in turn).
 const $ = (id) => document.getElementById(id);
-const state = { latentDim: 0, busy: false, pending: false, gridUrl: null, travUrl: null };
+const state = { latentDim: 0, classes: 0, busy: false, pending: false, gridUrl: null, travUrl: null };
 
 async function post(path, body) {
   const res = await fetch(path, {
@@ -29,7 +31,8 @@ function request() {
   const index = Number($('index').value);
   const value = Number($('value').value);
   const fix = $('fix').checked ? { index, value } : undefined;
-  return { seed, count, index, value, fix };
+  const label = state.classes > 0 && $('label').value !== '' ? Number($('label').value) : undefined;
+  return { seed, count, index, value, fix, label };
 }
 
 // Renders the grid and the traversal strip; while one render is in flight, further calls collapse into
@@ -52,14 +55,24 @@ async function render() {
         scale: 2,
         format: 'png',
         ...(r.fix ? { fix: r.fix } : {}),
+        ...(r.label !== undefined ? { label: r.label } : {}),
       }),
-      post('/traverse', { seed: r.seed, index: r.index, rows: 4, scale: 2, format: 'png' }),
+      post('/traverse', {
+        seed: r.seed,
+        index: r.index,
+        rows: 4,
+        scale: 2,
+        format: 'png',
+        ...(r.label !== undefined ? { label: r.label } : {}),
+      }),
     ]);
     show($('grid'), 'gridUrl', await grid.blob());
     show($('traversal'), 'travUrl', await trav.blob());
     $('grid').dataset.seed = String(r.seed);
+    $('grid').dataset.label = r.label === undefined ? '' : String(r.label);
+    const digit = state.classes > 0 ? (r.label === undefined ? ', digits 0–9 in turn' : `, digit ${r.label}`) : '';
     $('grid-caption').textContent =
-      `seed ${r.seed}, ${r.count} samples${r.fix ? `, z[${r.fix.index}] = ${r.fix.value.toFixed(2)}` : ''}`;
+      `seed ${r.seed}, ${r.count} samples${digit}${r.fix ? `, z[${r.fix.index}] = ${r.fix.value.toFixed(2)}` : ''}`;
     const e9 = Number(trav.headers.get('x-e9-r'));
     $('traversal-caption').textContent =
       `z[${r.index}] from −2 to 2 (10 steps), 4 vectors of seed ${r.seed}; E9 r = ${Number.isFinite(e9) ? e9.toFixed(3) : 'n/a'}`;
@@ -79,7 +92,12 @@ async function init() {
   try {
     const m = await (await fetch('/model')).json();
     state.latentDim = m.latentDim;
+    state.classes = m.classes ?? 0;
     $('index').max = String(m.latentDim - 1);
+    if (state.classes > 0) {
+      for (let k = 0; k < state.classes; k++) $('label').append(new Option(String(k), String(k)));
+      $('label-picker').hidden = false;
+    }
     $('model').textContent =
       `run ${m.run}, iteration ${m.iteration}, d_z = ${m.latentDim}, opset ${m.opset}, parity with tfjs ${m.parity.maxAbsError.toExponential(1)}`;
   } catch (e) {
@@ -91,6 +109,7 @@ async function init() {
   });
   $('seed').addEventListener('change', render);
   $('count').addEventListener('change', render);
+  $('label').addEventListener('change', render);
   $('index').addEventListener('change', () => {
     $('fix-index').textContent = $('index').value;
     render();

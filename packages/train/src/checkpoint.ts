@@ -134,6 +134,8 @@ export async function writeCheckpoint(
         model: config.model,
         loss: config.loss,
         latentDim: config.latentDim,
+        // a conditional run's K: its generator takes [z | onehot(y)] (d_z + K inputs), its critic [x | onehot(y)]
+        ...(config.conditional ? { conditional: true, classes: config.classes } : {}),
         backend: state.backend,
         implementation: state.implementation,
       },

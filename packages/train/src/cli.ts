@@ -47,6 +47,11 @@ const program = new Command()
     'MLP critic / VAE encoder widths, comma-separated (mlp: 512,256; gan-mlp: 256,256; vae: 512,256,128)',
     (v: string) => v.split(',').map(Number),
   )
+  .option(
+    '--conditional',
+    'class-conditional WGAN-GP MLP: the label (one-hot) joins z and the critic input; the penalty is w.r.t. the image',
+  )
+  .option('--classes <k>', 'number of classes of a conditional run (default 10)', num)
   .option('--iterations <n>', 'generator iterations', num)
   .option('--batch-size <n>', 'batch size', num)
   .option('--n-critic <n>', 'critic steps per generator step', num)
@@ -86,6 +91,8 @@ await runCli(async () => {
       model: o.model,
       loss: o.loss,
       logCCoefficient: o.logCCoefficient,
+      conditional: o.conditional,
+      classes: o.classes,
       latentDim: o.latentDim,
       noise: o.noise,
       generatorHidden: o.generatorHidden,

@@ -133,6 +133,13 @@ export const trainSchema = z
      * c = 1 is the exact likelihood).
      */
     logCCoefficient: z.number().min(0).default(0),
+    /**
+     * Class-conditional generation (conditional.ts): the label's one-hot joins the generator's z and the
+     * critic's image; the penalty is taken with respect to the image for the fixed label. Model `mlp` only.
+     */
+    conditional: z.boolean().default(false),
+    /** K, the classes of a conditional run (the data's labels must lie in 0..K − 1). */
+    classes: z.number().int().min(2).default(10),
   })
   .strict();
 
@@ -264,6 +271,12 @@ function checkModel(user: Record<string, unknown>, where: string): void {
       'use --implementation auto (or tfjs-autodiff) for --model vae',
     );
   }
+  if (user.conditional === true && user.model !== undefined && user.model !== 'mlp')
+    bad(
+      'conditional',
+      `--conditional is implemented for the seed-001 WGAN MLP (--model mlp), not --model ${String(user.model)}`,
+      'drop --model (mlp is the default) or drop --conditional',
+    );
   if (user.model === 'dcgan') {
     for (const key of ['generatorHidden', 'criticHidden']) {
       if (user[key] !== undefined)

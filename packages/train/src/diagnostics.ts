@@ -1,5 +1,6 @@
 import { tf } from '@wgan/core/backend';
 import type { Rng } from '@wgan/core';
+import { gatherLabels, oneHot } from './conditional.js';
 import { Network } from './models/network.js';
 import { countTrainable, paramSpecs, type NetworkSpec } from './models/spec.js';
 import { criticInputGradient, criticInputGradientAutodiff, supportsClosedForm } from './trainers/tfjs/penalty.js';
@@ -143,6 +144,8 @@ export async function epochDiagnostics(o: {
   weights: { generator: NamedValues; critic: NamedValues };
   images: Float32Array;
   imageCount: number;
+  /** A conditional run's training labels and K: real rows keep their labels, fakes get the same ones. */
+  labels?: { train: ArrayLike<number>; classes: number };
   samples: number;
   latentDim: number;
   loss: string;
@@ -158,20 +161,31 @@ export async function epochDiagnostics(o: {
     const N = o.samples;
     const d = o.images.length / o.imageCount;
     const real = new Float32Array(N * d);
+    const rows = new Int32Array(N);
     for (let i = 0; i < N; i++) {
       const k = o.rng.below(o.imageCount);
+      rows[i] = k;
       real.set(o.images.subarray(k * d, (k + 1) * d), i * d);
     }
     const z = o.rng.fillNormal(new Float32Array(N * o.latentDim));
     const eps = o.rng.fillUniform(new Float32Array(N));
+    const K = o.labels?.classes ?? 0;
+    const hotRows = o.labels ? oneHot(gatherLabels(o.labels.train, rows), K) : null;
     const [scores, norms] = tf.tidy(() => {
       const x = tf.tensor2d(real, [N, d]);
-      const fake = generator.apply(tf.tensor2d(z, [N, o.latentDim]));
-      const s = critic.apply(tf.concat([x, fake], 0));
+      const hot = hotRows ? tf.tensor2d(hotRows, [N, K]) : null;
+      const withLabels = (v: tf.Tensor2D, h: tf.Tensor2D | null) => (h ? (tf.concat([v, h], 1) as tf.Tensor2D) : v);
+      const fake = generator.apply(withLabels(tf.tensor2d(z, [N, o.latentDim]), hot)) as tf.Tensor2D;
+      const s = critic.apply(
+        withLabels(tf.concat([x, fake], 0) as tf.Tensor2D, hot ? (tf.concat([hot, hot], 0) as tf.Tensor2D) : null),
+      );
       const xhat = interpolate(x, fake, tf.tensor1d(eps));
-      const g = supportsClosedForm(critic)
-        ? criticInputGradient(critic, xhat).gradient
-        : criticInputGradientAutodiff(critic, xhat);
+      // a conditional critic: ∇ₓD(x̂, y), the image columns of the input gradient at [x̂ | onehot(y)]
+      const input = withLabels(xhat, hot);
+      const full = supportsClosedForm(critic)
+        ? criticInputGradient(critic, input).gradient
+        : criticInputGradientAutodiff(critic, input);
+      const g = hot ? full.slice([0, 0], [N, d]) : full;
       return [s, rowNorms(g)];
     });
     const sv = (await scores.data()) as Float32Array;

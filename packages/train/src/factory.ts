@@ -7,11 +7,13 @@ import type { TrainConfig } from './config.js';
 import {
   dcganDiscriminator,
   dcganGenerator,
+  IMAGE_SIZE,
   seed001Critic,
   seed001Generator,
   seed002Discriminator,
   seed002Generator,
 } from './models/architectures.js';
+import { conditioningOf } from './conditional.js';
 import { isWasserstein, type GanLoss } from './losses.js';
 import { seed002Decoder, seed002Encoder } from './vae/architectures.js';
 import { createVaeTrainer } from './vae/create.js';
@@ -31,14 +33,24 @@ import type { IterationStats, Trainer, TrainerState, WganStepSettings } from './
 export function modelSpecs(
   config: Pick<TrainConfig, 'model' | 'latentDim' | 'generatorHidden' | 'criticHidden'> & {
     loss?: TrainConfig['loss'];
+    conditional?: boolean;
+    classes?: number;
   },
 ): { generator: NetworkSpec; critic: NetworkSpec } {
   const role = !config.loss || config.loss === 'elbo' || isWasserstein(config.loss) ? 'critic' : 'discriminator';
+  // a conditional run's networks take K more inputs: the label's one-hot (conditional.ts)
+  const K = conditioningOf(config)?.classes ?? 0;
+  if (K > 0 && config.model !== 'mlp')
+    throw new PipelineError(
+      `--conditional is implemented for --model mlp, not ${config.model}`,
+      'conditional',
+      'drop --conditional, or train --model mlp',
+    );
   switch (config.model) {
     case 'mlp':
       return {
-        generator: seed001Generator(config.latentDim, config.generatorHidden),
-        critic: { ...seed001Critic(config.criticHidden), role },
+        generator: seed001Generator(config.latentDim + K, config.generatorHidden),
+        critic: { ...seed001Critic(config.criticHidden, IMAGE_SIZE + K), role },
       };
     case 'gan-mlp':
       return {
@@ -87,10 +99,15 @@ export async function buildModels(config: TrainConfig, rng: Rng, runDir: string,
 
 /** The settings of one GAN iteration, from the run's config: the one object every trainer is given. */
 export function stepSettings(
-  config: Pick<TrainConfig, 'loss' | 'lambda' | 'clipValue' | 'nCritic' | 'batchSize' | 'optimizerG' | 'optimizerD'>,
+  config: Pick<TrainConfig, 'loss' | 'lambda' | 'clipValue' | 'nCritic' | 'batchSize' | 'optimizerG' | 'optimizerD'> & {
+    conditional?: boolean;
+    classes?: number;
+  },
 ): WganStepSettings<GanLoss> {
   const { lambda, clipValue, nCritic, batchSize, optimizerG, optimizerD } = config;
-  return { loss: ganLoss(config.loss), lambda, clipValue, nCritic, batchSize, optimizerG, optimizerD };
+  const settings = { loss: ganLoss(config.loss), lambda, clipValue, nCritic, batchSize, optimizerG, optimizerD };
+  const conditioning = conditioningOf(config);
+  return conditioning ? { ...settings, classes: conditioning.classes } : settings;
 }
 
 /** True for the WGAN losses, the ones the dense trainers (tfjs-manual, onnx-cpu, webgpu-fused) implement. */
@@ -174,6 +191,13 @@ export async function createGanTrainer(r: GanTrainerRequest): Promise<Trainer<It
       threads: r.threads,
       optimizer: r.onnxOptimizer,
     });
+  const conditional = (settings.classes ?? 0) > 0;
+  if (conditional && r.implementation === 'webgpu-fused')
+    throw new PipelineError(
+      '--implementation webgpu-fused does not support --conditional (its kernels have no label columns)',
+      'implementation',
+      'use --implementation onnx-cpu, tfjs-manual or tfjs-autodiff (or auto) for a conditional run',
+    );
   switch (r.implementation) {
     case 'onnx-cpu':
       if (!manualApplies) throw notDense('onnx-cpu', 'use --implementation tfjs-autodiff (or auto)');
@@ -190,7 +214,7 @@ export async function createGanTrainer(r: GanTrainerRequest): Promise<Trainer<It
       // dense WGANs: the fused kernels on a real GPU, onnxruntime on a CPU (the hand-written tfjs step where
       // onnxruntime cannot load); autodiff for everything else
       if (!manualApplies) return autodiff();
-      if (r.backend === 'webgpu' && webgpuDevice() && !webgpuDevice()!.software) return fused(wgan);
+      if (!conditional && r.backend === 'webgpu' && webgpuDevice() && !webgpuDevice()!.software) return fused(wgan);
       try {
         return await onnx(wgan);
       } catch (e) {

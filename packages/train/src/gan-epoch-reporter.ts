@@ -1,5 +1,6 @@
 import { Rng } from '@wgan/core';
 import type { TrainConfig } from './config.js';
+import { conditioningOf } from './conditional.js';
 import { epochDiagnostics, type EpochDiagnostics } from './diagnostics.js';
 import type { NetworkSpec } from './models/spec.js';
 import type { EpochContext, EpochReporter, FamilyEpochDiagnostics, Trainer } from './trainer.js';
@@ -32,18 +33,25 @@ export class GanEpochReporter implements EpochReporter {
       specs: { generator: NetworkSpec; critic: NetworkSpec };
       images: Float32Array;
       imageCount: number;
-      config: Pick<TrainConfig, 'diagnosticsSamples' | 'latentDim' | 'loss' | 'lambda' | 'clipValue' | 'seed'>;
+      config: Pick<
+        TrainConfig,
+        'diagnosticsSamples' | 'latentDim' | 'loss' | 'lambda' | 'clipValue' | 'seed' | 'conditional' | 'classes'
+      >;
+      /** The training images' labels (a conditional run scores real rows with theirs, fakes with the same). */
+      labels?: ArrayLike<number>;
     },
   ) {}
 
   async epochEnd(ctx: EpochContext): Promise<GanEpochDiagnostics> {
     const { config, specs } = this.o;
+    const conditioning = conditioningOf(config);
     const d = await epochDiagnostics({
       generatorSpec: specs.generator,
       criticSpec: specs.critic,
       weights: await this.o.trainer.getState(),
       images: this.o.images,
       imageCount: this.o.imageCount,
+      labels: conditioning && this.o.labels ? { train: this.o.labels, classes: conditioning.classes } : undefined,
       samples: config.diagnosticsSamples,
       latentDim: config.latentDim,
       loss: config.loss,

@@ -263,3 +263,15 @@ export {
   VaeTrainer,
   type VaeTrainerOptions,
 } from './vae/index.js';
+export {
+  checkTrainingLabels,
+  type Conditioning,
+  conditioningOf,
+  cyclicGeneratorInput,
+  cyclicLabels,
+  gatherLabels,
+  gridLabels,
+  oneHot,
+  trainingLabels,
+  withOneHot,
+} from './conditional.js';

@@ -18,6 +18,7 @@ import { loadDataset } from '@wgan/data-prep';
 import { checkpointName, readCheckpoint, resolveCheckpoint, type Checkpoint } from './checkpoint.js';
 import { checkTrainPaths, type TrainConfig } from './config.js';
 import { e3ModelSize } from './diagnostics.js';
+import { checkTrainingLabels, conditioningOf, trainingLabels } from './conditional.js';
 import { buildModels, createTrainer } from './factory.js';
 import { GanEpochReporter } from './gan-epoch-reporter.js';
 import { freshRunning } from './metrics.js';
@@ -97,6 +98,7 @@ async function iterate(
 ): Promise<{ lastIteration: number; stopped: boolean }> {
   const { config, trainer, sampler, rng } = session;
   const start = session.startIteration;
+  const labels = trainingLabels(config, session.trainLabels);
   // the progress bar's figure: Ŵ₁ for GANs, the first loss field (the VAE's loss) otherwise
   const headline = trainer.statFields.includes('dReal') ? 'W1' : trainer.lossFields[0];
   const progress =
@@ -107,7 +109,7 @@ async function iterate(
   try {
     for (let iteration = start + 1; iteration <= config.iterations; iteration++) {
       const epoch = sampler.completedEpochs; // the epoch this iteration's first batch comes from
-      const inputs = drawIterationInputs(rng, sampler, config);
+      const inputs = drawIterationInputs(rng, sampler, config, labels);
       // the GAN's E4 is measured on the first cycle
       const recordE4 = iteration === 1 && config.model !== 'vae' ? await session.startFirstCycleE4() : null;
       if (recordE4) session.restartClock();
@@ -185,6 +187,8 @@ async function openRun(
   const images = data.train.images;
   const imageCount = data.train.count;
   checkBatchSize(config.batchSize, imageCount, dataDir);
+  const conditioning = conditioningOf(config);
+  if (conditioning) checkTrainingLabels(data.train.labels, conditioning.classes, dataDir);
   if (options.fresh && existsSync(runDir)) {
     await rm(runDir, { recursive: true, force: true });
     folder.created = true;
@@ -218,7 +222,10 @@ async function openRun(
     stats: checkpoint?.state.trainStats ?? { E3: e3ModelSize(specs.generator, specs.critic), E4: null, epochs: [] },
     elapsedMs: checkpoint?.state.elapsedMs ?? 0,
     parents: [parentRef(data.artifact, artifactsRoot())],
-    reporter: trainer.epochReporter ?? new GanEpochReporter({ trainer, specs, images, imageCount, config }),
+    trainLabels: data.train.labels,
+    reporter:
+      trainer.epochReporter ??
+      new GanEpochReporter({ trainer, specs, images, imageCount, config, labels: data.train.labels }),
     appendMetrics: checkpoint !== null,
   });
   logStart(session, checkpoint !== null);

@@ -2,6 +2,7 @@ import { isAbsolute } from 'node:path';
 import { artifactPath, PipelineError, Rng } from '@wgan/core';
 import { loadDataset } from '@wgan/data-prep';
 import { readCheckpoint } from './checkpoint.js';
+import { trainingLabels } from './conditional.js';
 import { currentBackend } from '@wgan/core/backend';
 import { createGanTrainer, stepSettings } from './factory.js';
 import { Network } from './models/network.js';
@@ -79,6 +80,7 @@ export async function runOneCycle(checkpointDir: string, options: { seed: number
       Rng.fromSeed(options.seed),
       new BatchSampler(data.train.count, config.batchSize, options.seed),
       config,
+      trainingLabels(config, data.train.labels),
     );
     let result: Pick<OneCycle, 'lossD' | 'lossDMean' | 'lossG'>;
     if (trainer instanceof TfjsAutodiffTrainer) {

@@ -3,6 +3,7 @@ import { JsonlWriter, PipelineError, type Logger, type ParentRef, type Rng } fro
 import type { BackendName } from '@wgan/core/backend';
 import { checkpointName, pruneCheckpoints, writeCheckpoint, type RunningMeans } from './checkpoint.js';
 import type { TrainConfig } from './config.js';
+import { conditioningOf, cyclicGeneratorInput } from './conditional.js';
 import { parameterDelta, type E3, type E4, type EpochDiagnostics } from './diagnostics.js';
 import { addToRunning, metricsLine, runningMeans } from './metrics.js';
 import type { Network } from './models/network.js';
@@ -29,6 +30,8 @@ export interface RunSessionParts {
   networks: { generator: Network; critic: Network };
   specs: { generator: NetworkSpec; critic: NetworkSpec };
   zFixed: Float32Array;
+  /** The training images' labels (a conditional run's batches carry them). */
+  trainLabels: ArrayLike<number>;
   rng: Rng;
   sampler: BatchSampler;
   /** The iteration the session starts after: 0, or the resumed checkpoint's. */
@@ -59,6 +62,7 @@ export class RunSession {
   readonly startIteration: number;
   readonly stats: TrainStats;
   readonly parents: ParentRef[];
+  readonly trainLabels: ArrayLike<number>;
   /** The seed's milestones and the final iteration: always a snapshot and a kept checkpoint. */
   readonly milestones: Set<number>;
   /** Ŵ₁ of the last read iteration for GANs (the first loss field otherwise), for the progress bar. */
@@ -74,6 +78,7 @@ export class RunSession {
     this.runDir = p.runDir;
     this.logger = p.logger;
     this.parents = p.parents;
+    this.trainLabels = p.trainLabels;
     this.startIteration = p.startIteration;
     this.trainer = p.trainer;
     this.rng = p.rng;
@@ -175,13 +180,16 @@ export class RunSession {
     });
   }
 
-  /** snapshots/iter-<8 digits>.f32: G(z_fixed) now. */
+  /** snapshots/iter-<8 digits>.f32: G(z_fixed) now (a conditional run's labels 0, 1, …, K − 1 in turn). */
   async snapshot(iteration: number): Promise<void> {
     const { config, runDir, zFixed } = this.p;
     await writeSnapshot(
       runDir,
       iteration,
-      await this.trainer.generate(zFixed, config.fixedSamples),
+      await this.trainer.generate(
+        cyclicGeneratorInput(zFixed, config.fixedSamples, config.latentDim, conditioningOf(config)),
+        config.fixedSamples,
+      ),
       config.fixedSamples,
     );
   }

@@ -1,4 +1,5 @@
 import { epochPermutation, type Rng } from '@wgan/core';
+import { gatherLabels } from './conditional.js';
 import type { IterationInputs } from './trainer.js';
 
 /**
@@ -86,6 +87,8 @@ export function drawIterationInputs(
   rng: Rng,
   sampler: BatchSampler,
   shape: { nCritic: number; batchSize: number; latentDim: number; noise?: LatentNoise },
+  /** A conditional run's training labels and K (the critic labels are theirs; the generator's are drawn). */
+  labels?: { train: ArrayLike<number>; classes: number } | null,
 ): IterationInputs {
   const { nCritic, batchSize: B, latentDim, noise } = shape;
   const inputs: IterationInputs = { indices: [], zCritic: [], eps: [], zGen: new Float32Array(0) };
@@ -95,5 +98,9 @@ export function drawIterationInputs(
     inputs.eps.push(rng.fillUniform(new Float32Array(B)));
   }
   inputs.zGen = drawLatents(rng, B, latentDim, noise);
+  if (labels) {
+    const gen = Int32Array.from({ length: B }, () => rng.below(labels.classes));
+    inputs.labels = { critic: inputs.indices.map((idx) => gatherLabels(labels.train, idx)), gen };
+  }
   return inputs;
 }

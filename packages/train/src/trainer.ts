@@ -9,7 +9,10 @@ import type { OptimizerConfig } from './optimizers.js';
  *   for c in 0 .. nCritic−1:  indices[c] (B rows of the epoch's data order), zCritic[c] (B·d_z normals),
  *                             eps[c] (B uniforms in [0, 1), the interpolation weights; drawn for every
  *                             loss so the stream does not depend on it)
- *   then                      zGen (B·d_z normals) for the generator step.
+ *   then                      zGen (B·d_z normals) for the generator step,
+ *   then, conditional runs only: genLabels (B draws of rng.below(K)), the generator step's classes.
+ * A conditional run's critic labels are not drawn: they are the data's labels of indices[c] (real images
+ * with their labels; that step's fakes are generated with the same labels, see conditional.ts).
  */
 export interface IterationInputs {
   /** nCritic arrays of B row indices into the training images. */
@@ -20,6 +23,11 @@ export interface IterationInputs {
   eps: Float32Array[];
   /** B × d_z latent vectors for the generator step. */
   zGen: Float32Array;
+  /**
+   * Conditional runs: the labels of each critic step's real rows (which also condition that step's fakes)
+   * and of the generator step's samples. Absent for unconditional runs.
+   */
+  labels?: { critic: Int32Array[]; gen: Int32Array };
 }
 
 /**
@@ -89,6 +97,11 @@ export interface WganStepSettings<L extends GanLoss = 'gp' | 'clip'> {
   batchSize: number;
   optimizerG: OptimizerConfig;
   optimizerD: OptimizerConfig;
+  /**
+   * K of a conditional run (conditional.ts: the one-hot label joins z and the image; the penalty is taken
+   * with respect to the image only); absent or 0 for an unconditional run.
+   */
+  classes?: number;
 }
 
 export interface TrainerState {
@@ -124,7 +137,7 @@ export interface Trainer<S extends StatsRecord = StatsRecord> {
   getState(): Promise<TrainerState>;
   /** Replaces weights and optimiser state (resume). */
   setState(state: TrainerState): Promise<void>;
-  /** G(z) for z [n, d_z] → images [n, 784] in [−1, 1] (snapshots). */
+  /** G(z) for the generator's input z [n, inputSize] → images [n, 784] in [−1, 1] (snapshots; conditional runs pass [z | onehot(y)]). */
   generate(z: Float32Array, n: number): Promise<Float32Array>;
   /**
    * A model family's own diagnostics (the VAE's: vae/diagnostics.ts). When present, the loop calls it at

@@ -6,6 +6,11 @@
  * Adam / RMSprop formulas, clipping, and the statistics of IterationStats. One full generator iteration
  * (`refIteration`) is what the parity table (trainers/parity.test.ts) compares every implementation with.
  * No stacked batch, no fused bias rows, derivatives from PRE-activations.
+ *
+ * Conditional runs (K = cfg.classes > 0): the generator's input is [z | onehot(y)], the critic's
+ * [x | onehot(y)]; real rows carry their labels, each critic step's fakes are generated with the same
+ * labels, x̂ interpolates the image columns only (the label columns are copied), and the penalty's norm
+ * and gradient are over the image columns of ∇D (the first d inputs): ∇ₓD(x̂, y).
  */
 import type { NetworkSpec } from '../models/spec.js';
 import type { IterationInputs, IterationStats, WganStepSettings } from '../trainer.js';
@@ -161,7 +166,13 @@ export function inputGradient(critic: RefNet, x: ArrayLike<number>): Float64Arra
  * g = W_0 δ_0 with δ_{L−1} = 1, δ_{l−1} = m_{l−1} ⊙ (W_l δ_l), m the (piecewise-constant) activation
  * slopes; reverse mode through that recursion gives the weight gradients (biases get none).
  */
-export function penaltyGrads(critic: RefNet, xh: ArrayLike<number>, coef: number, grads: Grads): number {
+export function penaltyGrads(
+  critic: RefNet,
+  xh: ArrayLike<number>,
+  coef: number,
+  grads: Grads,
+  imageColumns = critic[0].inputs,
+): number {
   const t = forward(critic, xh);
   const L = critic.length;
   const deltas: Float64Array[] = new Array(L);
@@ -178,8 +189,9 @@ export function penaltyGrads(critic: RefNet, xh: ArrayLike<number>, coef: number
     deltas[l - 1] = d;
   }
   const L0 = critic[0];
+  // the penalty sees ∇D over the image columns only: the label columns of g are left at 0
   const g = new Float64Array(L0.inputs);
-  for (let p = 0; p < L0.inputs; p++) {
+  for (let p = 0; p < imageColumns; p++) {
     let s = 0;
     for (let q = 0; q < L0.units; q++) s += L0.W[p * L0.units + q] * deltas[0][q];
     g[p] = s;
@@ -220,7 +232,11 @@ export interface CriticLoss {
   norms: number[];
 }
 
-/** L_D = mean D(x̃) − mean D(x) [+ λ mean (‖∇D(x̂)‖ − 1)²] and, if `grads` is given, its gradient. */
+/**
+ * L_D = mean D(x̃) − mean D(x) [+ λ mean (‖∇D(x̂)‖ − 1)²] and, if `grads` is given, its gradient. With
+ * `imageColumns` < the critic's inputs (a conditional critic), x̂ interpolates those columns, copies the
+ * rest (the shared label), and the penalty is over the image columns of ∇D.
+ */
 export function criticLoss(
   critic: RefNet,
   real: Float64Array[],
@@ -229,6 +245,7 @@ export function criticLoss(
   lambda: number,
   gp: boolean,
   grads: Grads | null,
+  imageColumns = critic[0].inputs,
 ): CriticLoss {
   const B = real.length;
   let dReal = 0;
@@ -246,8 +263,10 @@ export function criticLoss(
     }
     if (gp) {
       const e = eps[i];
-      const xh = real[i].map((x, j) => e * x + (1 - e) * fake[i][j]);
-      const norm = grads ? penaltyGrads(critic, xh, lambda / B, grads) : Math.hypot(...inputGradient(critic, xh));
+      const xh = real[i].map((x, j) => (j < imageColumns ? e * x + (1 - e) * fake[i][j] : x));
+      const norm = grads
+        ? penaltyGrads(critic, xh, lambda / B, grads, imageColumns)
+        : Math.hypot(...inputGradient(critic, xh).subarray(0, imageColumns));
       norms.push(norm);
       penalty += (lambda * (norm - 1) ** 2) / B;
     }
@@ -255,19 +274,29 @@ export function criticLoss(
   return { loss: dFake - dReal + penalty, dReal, dFake, penalty, norms };
 }
 
-/** L_G = −mean D(G(z)) and, if `grads` is given, its gradient with respect to G. */
-export function generatorLoss(gen: RefNet, critic: RefNet, z: Float64Array[], grads: Grads | null): number {
+/**
+ * L_G = −mean D(G(z)) and, if `grads` is given, its gradient with respect to G. `labels` (a conditional
+ * run: one-hot rows appended to G's output before the critic, K = labels[i].length) default to none.
+ */
+export function generatorLoss(
+  gen: RefNet,
+  critic: RefNet,
+  z: Float64Array[],
+  grads: Grads | null,
+  labels: Float64Array[] | null = null,
+): number {
   const B = z.length;
   let loss = 0;
-  for (const zi of z) {
+  z.forEach((zi, i) => {
     const tg = forward(gen, zi);
-    const tc = forward(critic, tg.out);
+    const x = labels ? Float64Array.from([...tg.out, ...labels[i]]) : tg.out;
+    const tc = forward(critic, x);
     loss -= tc.out[0] / B;
     if (grads) {
       const dx = backprop(critic, tc, Float64Array.of(-1 / B), null);
-      backprop(gen, tg, dx, grads);
+      backprop(gen, tg, dx.subarray(0, tg.out.length), grads);
     }
-  }
+  });
   return loss;
 }
 
@@ -307,7 +336,10 @@ export function optimizerStep(net: RefNet, grads: Grads, opt: RefOptimizer, stat
 }
 
 /** The step settings the reference needs (the trainers' WganStepSettings; nCritic and B come with the inputs). */
-export type RefConfig = Pick<WganStepSettings, 'loss' | 'lambda' | 'clipValue' | 'optimizerG' | 'optimizerD'>;
+export type RefConfig = Pick<
+  WganStepSettings,
+  'loss' | 'lambda' | 'clipValue' | 'optimizerG' | 'optimizerD' | 'classes'
+>;
 
 export interface RefTrainer {
   gen: RefNet;
@@ -341,25 +373,34 @@ export function refIteration(
 ): IterationStats {
   const nC = inputs.indices.length;
   const B = inputs.indices[0].length;
-  const d = r.critic[0].inputs;
-  const dz = r.gen[0].inputs;
+  const K = cfg.classes ?? 0;
+  if (K > 0 && !inputs.labels) throw new Error('reference: a conditional step needs inputs.labels');
+  const d = r.critic[0].inputs - K;
+  const dz = r.gen[0].inputs - K;
   const gp = cfg.loss === 'gp';
-  const rows = (z: Float32Array) =>
-    Array.from({ length: z.length / dz }, (_, i) => Float64Array.from(z.subarray(i * dz, (i + 1) * dz)));
+  const hot = (y: number) => Float64Array.from({ length: K }, (_, j) => (j === y ? 1 : 0));
+  // [v | onehot(y)] for a conditional run, v unchanged otherwise
+  const join = (v: ArrayLike<number>, y: number | undefined) =>
+    K > 0 ? Float64Array.from([...Array.from(v), ...hot(y as number)]) : Float64Array.from(v);
+  const rows = (z: Float32Array, labels?: Int32Array) =>
+    Array.from({ length: z.length / dz }, (_, i) => join(z.subarray(i * dz, (i + 1) * dz), labels?.[i]));
   let lossD = 0;
   let gpSum = 0;
   let last: CriticLoss | null = null;
   for (let c = 0; c < nC; c++) {
-    const real = Array.from(inputs.indices[c], (k) => Float64Array.from(trainImages.subarray(k * d, (k + 1) * d)));
-    const fake = rows(inputs.zCritic[c]).map((z) => forward(r.gen, z).out);
+    const y = inputs.labels?.critic[c];
+    const real = Array.from(inputs.indices[c], (k, i) => join(trainImages.subarray(k * d, (k + 1) * d), y?.[i]));
+    const fake = rows(inputs.zCritic[c], y).map((z, i) => join(forward(r.gen, z).out, y?.[i]));
     const grads = zeroGrads(r.critic);
-    last = criticLoss(r.critic, real, fake, inputs.eps[c], cfg.lambda, gp, grads);
+    last = criticLoss(r.critic, real, fake, inputs.eps[c], cfg.lambda, gp, grads, d);
     lossD += last.loss / nC;
     gpSum += last.penalty / nC;
     optimizerStep(r.critic, grads, cfg.optimizerD, r.criticOpt, gp ? 0 : cfg.clipValue);
   }
   const gGrads = zeroGrads(r.gen);
-  const lossG = generatorLoss(r.gen, r.critic, rows(inputs.zGen), gGrads);
+  const yGen = inputs.labels?.gen;
+  const genLabels = yGen ? Array.from(yGen, (y) => hot(y)) : null;
+  const lossG = generatorLoss(r.gen, r.critic, rows(inputs.zGen, yGen), gGrads, genLabels);
   optimizerStep(r.gen, gGrads, cfg.optimizerG, r.genOpt, 0);
   const norms = last!.norms;
   const mean = norms.reduce((a, b) => a + b, 0) / B;

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Rng } from '@wgan/core';
+import { PipelineError, Rng } from '@wgan/core';
 import { initBackend, type BackendName } from '@wgan/core/backend';
 import { createGanTrainer, type GanImplementation } from '../factory.js';
 import { denseStack } from '../models/architectures.js';
@@ -54,6 +54,10 @@ interface Case {
   resumeAfter?: number;
   /** The case is only meaningful if the reference's last clip fraction is positive (weights at ±c). */
   expectClipped?: boolean;
+  /** A conditional run with K classes: one-hot labels join z and the critic's input (conditional.ts). */
+  classes?: number;
+  /** tfjs-autodiff's input gradient of the penalty (the others have one way): closed form unless given. */
+  penalty?: 'closed-form' | 'autodiff';
 }
 
 const CASES: Case[] = [
@@ -86,7 +90,41 @@ const CASES: Case[] = [
     iterations: 4,
     resumeAfter: 2,
   },
+  {
+    name: 'conditional WGAN-GP (K = 3), LeakyReLU critic',
+    loss: 'gp',
+    slope: 0.2,
+    criticHidden: [20, 12],
+    batchSize: 16,
+    iterations: 3,
+    classes: 3,
+  },
+  {
+    name: 'conditional WGAN-GP (K = 3), penalty by nested autodiff with respect to the image',
+    loss: 'gp',
+    slope: 0.2,
+    criticHidden: [20, 12],
+    batchSize: 16,
+    iterations: 2,
+    classes: 3,
+    penalty: 'autodiff',
+  },
+  {
+    name: 'conditional WGAN-GP (K = 4), ReLU critic, resumed mid-epoch',
+    loss: 'gp',
+    slope: 0,
+    criticHidden: [20],
+    batchSize: 16,
+    iterations: 4,
+    resumeAfter: 2,
+    classes: 4,
+  },
 ];
+
+/** Cases an implementation refuses by design, with the error it must give (exit 2 naming --implementation). */
+const REFUSED: Partial<Record<Row['implementation'], { applies: (c: Case) => boolean; message: RegExp }>> = {
+  'webgpu-fused': { applies: (c) => (c.classes ?? 0) > 0, message: /--implementation webgpu-fused/ },
+};
 
 /** Cases a row cannot pass yet, with the fix that makes it pass (removed once that fix is merged). */
 /** Cases an implementation is known to get wrong, run as `it.fails` so a fix is noticed; none today. */
@@ -94,19 +132,20 @@ const KNOWN_FAILURES: Partial<Record<Row['implementation'], string[]>> = {};
 
 function specs(c: Case): { gen: NetworkSpec; critic: NetworkSpec } {
   const hidden = c.slope === 0 ? ({ type: 'relu' } as const) : ({ type: 'leakyRelu', alpha: c.slope } as const);
+  const K = c.classes ?? 0;
   return {
     gen: {
       role: 'generator',
-      inputSize: dz,
+      inputSize: dz + K,
       outputSize: d,
-      layers: denseStack([dz, 20, d], hidden, { type: 'tanh' }),
+      layers: denseStack([dz + K, 20, d], hidden, { type: 'tanh' }),
       init: { scheme: 'torch-default' },
     },
     critic: {
       role: 'critic',
-      inputSize: d,
+      inputSize: d + K,
       outputSize: 1,
-      layers: denseStack([d, ...c.criticHidden, 1], hidden, null),
+      layers: denseStack([d + K, ...c.criticHidden, 1], hidden, null),
       init: { scheme: 'torch-default' },
     },
   };
@@ -127,6 +166,7 @@ function settings(c: Case): WganStepSettings {
     batchSize: c.batchSize,
     optimizerG: opt,
     optimizerD: opt,
+    ...(c.classes ? { classes: c.classes } : {}),
   };
 }
 
@@ -177,7 +217,7 @@ describe.each(IMPLEMENTATIONS)('$implementation against the float64 reference', 
     const trainer = await createGanTrainer({
       settings: s,
       implementation: row.implementation,
-      penalty: 'closed-form',
+      penalty: c.penalty ?? 'closed-form',
       threads: 1,
       generator: nets[0],
       critic: nets[1],
@@ -193,7 +233,39 @@ describe.each(IMPLEMENTATIONS)('$implementation against the float64 reference', 
   }
 
   const known = KNOWN_FAILURES[row.implementation] ?? [];
+  const refused = REFUSED[row.implementation];
   for (const c of CASES) {
+    if (refused?.applies(c)) {
+      // refused before any device is touched, so this runs with or without an adapter
+      it(`${c.name}: refused`, async () => {
+        const { gen, critic } = specs(c);
+        const rng = Rng.fromSeed(41);
+        const nets = [
+          Network.fromValues(gen, initialValues(gen, rng), 'parity-g'),
+          Network.fromValues(critic, initialValues(critic, rng), 'parity-d'),
+        ];
+        const request = {
+          settings: settings(c),
+          implementation: row.implementation,
+          penalty: 'closed-form' as const,
+          generator: nets[0],
+          critic: nets[1],
+          images: new Float32Array(nTrain * d),
+          imageCount: nTrain,
+          latentDim: dz,
+          backend: row.backend,
+        };
+        const error = await createGanTrainer(request).then(
+          () => null,
+          (e: unknown) => e,
+        );
+        for (const n of nets) n.dispose();
+        expect(error).toBeInstanceOf(PipelineError);
+        expect((error as PipelineError).exitCode).toBe(2);
+        expect((error as Error).message).toMatch(refused.message);
+      });
+      continue;
+    }
     const test = !row.available ? it.skip : known.includes(c.name) ? it.fails : it;
     test(
       c.name,
@@ -202,6 +274,11 @@ describe.each(IMPLEMENTATIONS)('$implementation against the float64 reference', 
         const { gen, critic } = specs(c);
         const rng = Rng.fromSeed(41);
         const images = rng.fillUniform(new Float32Array(nTrain * d), -1, 1);
+        // a conditional case's training labels, from their own stream
+        const labelRng = Rng.fromSeed(5);
+        const trainLabels = c.classes
+          ? Uint8Array.from({ length: nTrain }, () => labelRng.below(c.classes as number))
+          : null;
         const g0 = initialValues(gen, rng);
         const c0 = initialValues(critic, rng);
         if (c.zeroCriticOutput) c0.get(`${critic.layers.length - 1}.kernel`)!.fill(0);
@@ -227,11 +304,13 @@ describe.each(IMPLEMENTATIONS)('$implementation against the float64 reference', 
             // the run goes on mid-epoch: 5 batches of 16 per iteration, 6 per epoch
             expect((k * s.nCritic) % sampler.batchesPerEpoch).not.toBe(0);
           }
-          const inputs = drawIterationInputs(draw, sampler, {
-            nCritic: s.nCritic,
-            batchSize: c.batchSize,
-            latentDim: dz,
-          });
+          const inputs = drawIterationInputs(
+            draw,
+            sampler,
+            { nCritic: s.nCritic, batchSize: c.batchSize, latentDim: dz },
+            trainLabels ? { train: trainLabels, classes: c.classes as number } : null,
+          );
+          if (c.classes) expect(new Set(inputs.labels!.gen).size).toBeGreaterThan(1);
           trainer.iteration(inputs);
           want.push(refIteration(ref, inputs, images, s));
         }

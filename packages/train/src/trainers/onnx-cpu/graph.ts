@@ -20,8 +20,9 @@ export type AttributeValue = number | number[] | string | { float: number } | { 
 
 export interface ValueInfo {
   name: string;
-  /** float32 tensors only (the pipeline exports nothing else). */
   shape: Dim[];
+  /** float32 (the default) or int64 (a conditional model's class labels). */
+  elemType?: 'float32' | 'int64';
   docString?: string;
 }
 
@@ -178,7 +179,7 @@ function valueInfo(v: ValueInfo): InstanceType<typeof onnx.ValueInfoProto> {
     docString: v.docString ?? '',
     type: onnx.TypeProto.create({
       tensorType: onnx.TypeProto.Tensor.create({
-        elemType: onnx.TensorProto.DataType.FLOAT,
+        elemType: v.elemType === 'int64' ? onnx.TensorProto.DataType.INT64 : onnx.TensorProto.DataType.FLOAT,
         shape: onnx.TensorShapeProto.create({
           dim: v.shape.map((d) =>
             onnx.TensorShapeProto.Dimension.create(typeof d === 'number' ? { dimValue: d } : { dimParam: d }),

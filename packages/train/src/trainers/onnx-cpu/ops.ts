@@ -96,6 +96,13 @@ export class Ops {
   concatRows(parts: string[], stem = 'concat'): string {
     return this.op('Concat', parts, stem, { axis: 0 });
   }
+  /** Columns [start, end) of a 2-D tensor. */
+  cols(a: string, start: number, end: number, stem = 'cols'): string {
+    return this.op('Slice', [a, this.ints([start]), this.ints([end]), this.ints([1])], stem);
+  }
+  concatCols(parts: string[], stem = 'concatc'): string {
+    return this.op('Concat', parts, stem, { axis: 1 });
+  }
   /** Sum over `axes`, keeping dims. */
   sum(a: string, axes: number[], stem = 'sum', keepdims = true): string {
     return this.op('ReduceSum', [a, this.ints(axes)], stem, { keepdims: keepdims ? 1 : 0 });

@@ -2,7 +2,14 @@ import type { DenseChain } from '../../models/dense-chain.js';
 import type { WganStepSettings } from '../../trainer.js';
 import { GraphBuilder, type ValueInfo } from './graph.js';
 import { Ops } from './ops.js';
-import { criticOutputDeltas, criticStepGradients, forward, generatorStepGradients, type Params } from './wgan-graph.js';
+import {
+  criticOutputDeltas,
+  criticStepGradients,
+  forward,
+  generatorStepGradients,
+  imageColumnsMask,
+  type Params,
+} from './wgan-graph.js';
 
 /**
  * The gradient graphs of the fused-optimiser path: the iteration as one run per step, with the optimiser
@@ -39,13 +46,16 @@ function gradientOutputs(g: GraphBuilder, chain: DenseChain, prefix: string, gra
 /**
  * One critic step: inputs `D.<param>`, `real` [B, d], `fake` [B, d], `eps` [B, 1] (unused with weight
  * clipping); outputs `D.<param>.grad` and `stats` [6] (CRITIC_STEP_STATS; the penalty 0 and the norms NaN
- * with clipping).
+ * with clipping). A conditional critic (classes K > 0): `real` comes with its one-hot label columns
+ * [B, d_img + K], `fake` is G's image [B, d_img] and `y` [B, K] its one-hot labels, joined in the graph; the
+ * penalty's gradient is taken over the image columns.
  */
 export function buildCriticStepGraph(
   D: DenseChain,
-  opts: Pick<WganStepSettings, 'loss' | 'lambda' | 'batchSize'>,
+  opts: Pick<WganStepSettings, 'loss' | 'lambda' | 'batchSize' | 'classes'>,
 ): StepGraph {
   const B = opts.batchSize;
+  const K = opts.classes ?? 0;
   const gp = opts.loss === 'gp';
   const g = new GraphBuilder('wgan-critic-step');
   const o = new Ops(g);
@@ -56,9 +66,12 @@ export function buildCriticStepGraph(
     return name;
   };
   const real = data('real', [B, D.inputSize]);
-  const fake = data('fake', [B, D.inputSize]);
+  const fakeImage = data('fake', [B, D.inputSize - K]);
   const eps = gp ? data('eps', [B, 1]) : '';
-  const s = criticStepGradients(o, D, dParams, { real, fake, eps, deltaOut: criticOutputDeltas(o, B, gp) }, opts, 'c');
+  const fake = K > 0 ? o.concatCols([fakeImage, data('y', [B, K])], 'c_fakey') : fakeImage;
+  const deltaOut = criticOutputDeltas(o, B, gp);
+  const imageMask = imageColumnsMask(o, D.inputSize, K);
+  const s = criticStepGradients(o, D, dParams, { real, fake, eps, deltaOut, imageMask }, opts, 'c');
   const stats = o.stack([s.lossD, s.penalty ?? o.scalar(0), s.dReal, s.dFake, s.normMean, s.normStd], 'stats_c');
   const outputs = [
     ...gradientOutputs(g, D, 'D', s.grads),
@@ -69,17 +82,20 @@ export function buildCriticStepGraph(
 }
 
 /**
- * The generator step: inputs `G.<param>`, `D.<param>`, `zg` [B, d_z]; outputs `G.<param>.grad` and
+ * The generator step: inputs `G.<param>`, `D.<param>`, `zg` [B, d_z] (and `yg` [B, K], the one-hot labels,
+ * for a conditional run with `classes` K > 0: zg then carries them too); outputs `G.<param>.grad` and
  * `generatorLoss` [1].
  */
-export function buildGeneratorStepGraph(G: DenseChain, D: DenseChain, batchSize: number): StepGraph {
+export function buildGeneratorStepGraph(G: DenseChain, D: DenseChain, batchSize: number, classes = 0): StepGraph {
   const g = new GraphBuilder('wgan-generator-step');
   const o = new Ops(g);
   const inputs: ValueInfo[] = [];
   const gParams = paramInputs(g, G, 'G', inputs);
   const dParams = paramInputs(g, D, 'D', inputs);
   inputs.push({ name: g.reserve('zg'), shape: [batchSize, G.inputSize] });
-  const { grads, lossG } = generatorStepGradients(o, G, D, gParams, dParams, 'zg', batchSize);
+  if (classes > 0) inputs.push({ name: g.reserve('yg'), shape: [batchSize, classes] });
+  const yg = classes > 0 ? 'yg' : null;
+  const { grads, lossG } = generatorStepGradients(o, G, D, gParams, dParams, 'zg', batchSize, yg);
   const outputs = [
     ...gradientOutputs(g, G, 'G', grads),
     { name: g.rename(o.reshape(lossG, [1]), 'generatorLoss'), shape: [1] },

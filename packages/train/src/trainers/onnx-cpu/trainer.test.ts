@@ -224,14 +224,18 @@ describe('OnnxCpuTrainer: the gradient penalty at ‖∇D‖ = 0', () => {
 describe.skipIf(!fusedLoad.addon)(
   'OnnxCpuTrainer: the fused optimiser and the in-graph optimiser give the same float32 results',
   () => {
+    const adam = { type: 'adam' as const, lr: 1e-3, beta1: 0.5, beta2: 0.9, eps: 1e-8 };
     it.each([
-      ['gp', { type: 'adam' as const, lr: 1e-3, beta1: 0.5, beta2: 0.9, eps: 1e-8 }],
-      ['clip', { type: 'rmsprop' as const, lr: 5e-3, alpha: 0.99, eps: 1e-8 }],
-    ] as const)('%s: 4 iterations, every statistic and weight bit for bit', async (loss, opt) => {
-      const gSpec = spec('generator', [dz, 24, d], 'tanh', 0.2);
-      const cSpec = spec('critic', [d, 32, 16, 1], null, 0.2);
+      ['gp', adam, 0],
+      ['clip', { type: 'rmsprop' as const, lr: 5e-3, alpha: 0.99, eps: 1e-8 }, 0],
+      // a conditional run: one-hot labels join z and the critic's input, the penalty over the image columns
+      ['gp', adam, 3],
+    ] as const)('%s (K = %i classes): 4 iterations, every statistic and weight bit for bit', async (loss, opt, K) => {
+      const gSpec = spec('generator', [dz + K, 24, d], 'tanh', 0.2);
+      const cSpec = spec('critic', [d + K, 32, 16, 1], null, 0.2);
       const rng = Rng.fromSeed(21);
       const images = rng.fillUniform(new Float32Array(96 * d), -1, 1);
+      const labels = K > 0 ? { train: Int32Array.from({ length: 96 }, (_, i) => i % K), classes: K } : null;
       const initial = {
         generator: initialValues(gSpec, rng),
         critic: initialValues(cSpec, rng),
@@ -248,6 +252,7 @@ describe.skipIf(!fusedLoad.addon)(
             batchSize: 8,
             optimizerG: opt,
             optimizerD: opt,
+            ...(K > 0 ? { classes: K } : {}),
             generatorSpec: gSpec,
             criticSpec: cSpec,
             images,
@@ -263,7 +268,7 @@ describe.skipIf(!fusedLoad.addon)(
         const r = Rng.fromSeed(5);
         const sampler = new BatchSampler(96, 8, 5);
         for (let i = 0; i < 4; i++)
-          t.iteration(drawIterationInputs(r, sampler, { nCritic: 3, batchSize: 8, latentDim: dz }));
+          t.iteration(drawIterationInputs(r, sampler, { nCritic: 3, batchSize: 8, latentDim: dz }, labels));
       }
       const [a, b] = [await fused.readStats(), await graph.readStats()];
       expect(a).toEqual(b);

@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import type * as Ort from 'onnxruntime-node';
 import { PipelineError } from '@wgan/core';
+import { oneHot, withOneHot } from '../../conditional.js';
 import { denseChain, type DenseChain } from '../../models/dense-chain.js';
 import type { NetworkSpec } from '../../models/spec.js';
 import type { NamedTensor } from '../../models/serialize.js';
@@ -58,6 +59,20 @@ export interface OnnxCpuTrainerOptions extends WganStepSettings {
 export type OnnxOptimizerPath = 'auto' | 'fused' | 'graph';
 
 type Tensors = Record<string, Ort.Tensor>;
+
+/**
+ * One iteration's inputs as the graphs take them: a conditional run's real rows and latents already carry
+ * their one-hot label columns, and yCritic/yGen are the steps' one-hot labels [B, K] (absent otherwise).
+ */
+interface StepInputs {
+  /** The critic steps' real rows ([B, d] tensors the trainer reuses; see gatherRealBatches). */
+  real: Ort.Tensor[];
+  zCritic: Float32Array[];
+  eps: Float32Array[];
+  zGen: Float32Array;
+  yCritic?: Float32Array[];
+  yGen?: Float32Array;
+}
 
 let ortModule: typeof Ort | null = null;
 /** onnxruntime-node, loaded on first use (it is external to the GPU bundle and not needed there). */
@@ -209,20 +224,20 @@ export class OnnxCpuTrainer implements Trainer<IterationStats> {
     if (path.addon) {
       const { batchSize: B, nCritic } = o;
       const rows = nCritic * B;
-      const fakes = new Float32Array(rows * D.inputSize);
+      const d = G.outputSize; // image columns (a conditional critic's input adds the K label columns)
+      const fakes = new Float32Array(rows * d);
       const fused: FusedPath = {
         addon: path.addon,
         fakesRun: await session(buildFakesGraph(G, rows).model, 'fakes'),
         critic: await session(buildCriticStepGraph(D, o).model, 'critic-step'),
-        generatorStep: await session(buildGeneratorStepGraph(G, D, B).model, 'generator-step'),
+        generatorStep: await session(buildGeneratorStepGraph(G, D, B, o.classes).model, 'generator-step'),
         gradG: new FlatParams(ort, G),
         gradD: new FlatParams(ort, D),
         zCritic: new ort.Tensor('float32', new Float32Array(rows * G.inputSize), [rows, G.inputSize]),
-        fakes: new ort.Tensor('float32', fakes, [rows, D.inputSize]),
+        fakes: new ort.Tensor('float32', fakes, [rows, d]),
         fakeRows: Array.from(
           { length: nCritic },
-          (_, c) =>
-            new ort.Tensor('float32', fakes.subarray(c * B * D.inputSize, (c + 1) * B * D.inputSize), [B, D.inputSize]),
+          (_, c) => new ort.Tensor('float32', fakes.subarray(c * B * d, (c + 1) * B * d), [B, d]),
         ),
         criticStats: new ort.Tensor('float32', new Float32Array(CRITIC_STEP_STATS.length), [CRITIC_STEP_STATS.length]),
         lossG: new ort.Tensor('float32', new Float32Array(1), [1]),
@@ -239,6 +254,7 @@ export class OnnxCpuTrainer implements Trainer<IterationStats> {
         batchSize: o.batchSize,
         optimizerG: o.optimizerG,
         optimizerD: o.optimizerD,
+        classes: o.classes,
       });
       const iteration = await session(graph.model, 'iteration');
       trainer = new OnnxCpuTrainer(ort, o, G, D, iteration, generator, null, path.fallback);
@@ -322,43 +338,59 @@ export class OnnxCpuTrainer implements Trainer<IterationStats> {
   }
 
   iteration(inputs: IterationInputs): void {
-    // the caller may reuse `inputs`: keep this iteration's row indices (B numbers per critic step); the rows
-    // themselves are gathered when the iteration runs, into buffers reused by every iteration — a fresh
-    // megabyte per iteration kept V8 in external-memory-pressure mark-compacts (~10% of the time)
-    const step = {
-      indices: inputs.indices.map((ix) => ix.slice()),
-      zCritic: inputs.zCritic,
-      eps: inputs.eps,
-      zGen: inputs.zGen,
-    };
+    const K = this.o.classes ?? 0;
+    if (K > 0 && !inputs.labels)
+      throw new Error('a conditional step needs the iteration labels (IterationInputs.labels)');
+    // the caller may reuse `inputs`: keep this iteration's row indices and labels (B numbers per critic step);
+    // the rows themselves are gathered when the iteration runs, into buffers reused by every iteration — a
+    // fresh megabyte per iteration kept V8 in external-memory-pressure mark-compacts
+    const labels = inputs.labels
+      ? { critic: inputs.labels.critic.map((y) => y.slice()), gen: inputs.labels.gen.slice() }
+      : undefined;
+    const indices = inputs.indices.map((ix) => ix.slice());
+    const { zCritic, eps, zGen } = inputs;
     this.enqueue(() => {
-      const real = this.gatherRealBatches(step.indices);
-      const x = { real, zCritic: step.zCritic, eps: step.eps, zGen: step.zGen };
-      return this.fused ? this.fusedIteration(this.fused, x) : this.graphIteration(x);
+      const dz = this.G.inputSize - K; // latent columns
+      // [v | onehot(y)] of a conditional run, v otherwise
+      const join = (v: Float32Array, width: number, y: Int32Array | undefined) =>
+        K > 0 ? withOneHot(v, width, y!, K) : v;
+      const step: StepInputs = {
+        real: this.gatherRealBatches(indices, labels?.critic),
+        zCritic: zCritic.map((z, c) => join(z, dz, labels?.critic[c])),
+        eps,
+        zGen: join(zGen, dz, labels?.gen),
+        ...(labels ? { yCritic: labels.critic.map((y) => oneHot(y, K)), yGen: oneHot(labels.gen, K) } : {}),
+      };
+      return this.fused ? this.fusedIteration(this.fused, step) : this.graphIteration(step);
     });
   }
 
-  /** The critic steps' real batches as [B, d] tensors over buffers owned by the trainer (runs never overlap). */
-  private gatherRealBatches(indices: Uint32Array[]): Ort.Tensor[] {
+  /**
+   * The critic steps' real batches as [B, d] tensors over buffers owned by the trainer (runs never overlap):
+   * each row the image, then a conditional run's one-hot label ([v | onehot(y)], as withOneHot lays it out).
+   */
+  private gatherRealBatches(indices: Uint32Array[], labels: Int32Array[] | undefined): Ort.Tensor[] {
     const { batchSize: B } = this.o;
-    const d = this.D.inputSize;
+    const K = this.o.classes ?? 0;
+    const width = this.D.inputSize;
+    const d = width - K; // image columns
     while (this.realBatches.length < indices.length)
-      this.realBatches.push(this.tensor(new Float32Array(B * d), [B, d]));
+      this.realBatches.push(this.tensor(new Float32Array(B * width), [B, width]));
     indices.forEach((ix, c) => {
       const rows = this.realBatches[c].data as Float32Array;
-      ix.forEach((k, i) => rows.set(this.o.images.subarray(k * d, (k + 1) * d), i * d));
+      if (K > 0) rows.fill(0);
+      ix.forEach((k, i) => {
+        rows.set(this.o.images.subarray(k * d, (k + 1) * d), i * width);
+        if (K > 0) rows[i * width + d + labels![c][i]] = 1;
+      });
     });
     return this.realBatches.slice(0, indices.length);
   }
 
   /** The graph path: the whole iteration in one run. */
-  private async graphIteration(x: {
-    real: Ort.Tensor[];
-    zCritic: Float32Array[];
-    eps: Float32Array[];
-    zGen: Float32Array;
-  }) {
+  private async graphIteration(x: StepInputs) {
     const { batchSize: B, nCritic, optimizerD, optimizerG } = this.o;
+    const K = this.o.classes ?? 0;
     const d = this.D.inputSize;
     const dz = this.G.inputSize;
     const feeds: Tensors = {};
@@ -367,6 +399,7 @@ export class OnnxCpuTrainer implements Trainer<IterationStats> {
       feeds[`real_${c}`] = x.real[c];
       feeds[`zc_${c}`] = this.tensor(x.zCritic[c], [B, dz]);
       feeds[`eps_${c}`] = this.tensor(x.eps[c], [B, 1]);
+      if (x.yCritic) feeds[`y_${c}`] = this.tensor(x.yCritic[c], [B, K]);
       if (optimizerD.type === 'adam') {
         const { stepSize, epsHat } = adamStepScalars(optimizerD, this.stepD + c + 1);
         feeds[`stepD_${c}`] = scalar(stepSize);
@@ -374,6 +407,7 @@ export class OnnxCpuTrainer implements Trainer<IterationStats> {
       }
     }
     feeds.zg = this.tensor(x.zGen, [B, dz]);
+    if (x.yGen) feeds.yg = this.tensor(x.yGen, [B, K]);
     if (optimizerG.type === 'adam') {
       const { stepSize, epsHat } = adamStepScalars(optimizerG, this.stepG + 1);
       feeds.stepG = scalar(stepSize);
@@ -394,11 +428,9 @@ export class OnnxCpuTrainer implements Trainer<IterationStats> {
    * gradients and the fused update of D, then one run for the generator step's gradients and the update
    * of G. The statistics are combined as the iteration graph combines them (float32 means).
    */
-  private async fusedIteration(
-    f: FusedPath,
-    x: { real: Ort.Tensor[]; zCritic: Float32Array[]; eps: Float32Array[]; zGen: Float32Array },
-  ) {
+  private async fusedIteration(f: FusedPath, x: StepInputs) {
     const { batchSize: B, nCritic, optimizerD, optimizerG } = this.o;
+    const K = this.o.classes ?? 0;
     const gp = this.o.loss === 'gp';
     const dz = this.G.inputSize;
     const d = this.D.inputSize;
@@ -424,6 +456,7 @@ export class OnnxCpuTrainer implements Trainer<IterationStats> {
     for (let c = 0; c < nCritic; c++) {
       const feeds: Tensors = { ...dFeeds, real: x.real[c], fake: f.fakeRows[c] };
       if (gp) feeds.eps = this.tensor(x.eps[c], [B, 1]);
+      if (x.yCritic) feeds.y = this.tensor(x.yCritic[c], [B, K]);
       releaseCopies(f.addon, await f.critic.run(feeds, dFetches), dFetches);
       this.stepD += 1;
       const t0 = performance.now();
@@ -434,11 +467,13 @@ export class OnnxCpuTrainer implements Trainer<IterationStats> {
     }
     const stats = Object.fromEntries(CRITIC_STEP_STATS.map((k, j) => [k, s[j]]));
     const gFetches = { ...gradFetches('G', f.gradG), generatorLoss: f.lossG };
-    releaseCopies(
-      f.addon,
-      await f.generatorStep.run({ ...gFeeds, ...dFeeds, zg: this.tensor(x.zGen, [B, dz]) }, gFetches),
-      gFetches,
-    );
+    const generatorFeeds = {
+      ...gFeeds,
+      ...dFeeds,
+      zg: this.tensor(x.zGen, [B, dz]),
+      ...(x.yGen ? { yg: this.tensor(x.yGen, [B, K]) } : {}),
+    };
+    releaseCopies(f.addon, await f.generatorStep.run(generatorFeeds, gFetches), gFetches);
     this.stepG += 1;
     const t0 = performance.now();
     fusedUpdate(f.addon, optimizerG, this.stepG, bufs('G', f.gradG), 0, this.updateThreads);

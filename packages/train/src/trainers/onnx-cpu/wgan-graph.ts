@@ -18,6 +18,12 @@ import { Ops } from './ops.js';
  * penalty's term, the others the W-loss's), and db_k sums δ_k over the real and fake rows only. This is
  * the algebra of the tfjs-manual trainer (trainers/tfjs-manual/) and of the fused WGSL path; parity with
  * both is tested.
+ *
+ * Conditional runs (classes = K > 0; conditional.ts): `real_c` and `zc_c` come with their one-hot label
+ * columns, `y_c` [B, K] is the step's one-hot labels (appended to its fakes), the penalty's input gradient
+ * g = u_0 W_0ᵀ is restricted to the image columns (multiplied by a constant 0/1 column mask, so ψ_{−1} and the
+ * norm see the image rows of W_0 only), and the generator step appends `yg` to G's output and passes the
+ * image columns of ∇D back to G.
  */
 export interface WganGraphOptions extends WganStepSettings {
   generator: DenseChain;
@@ -173,6 +179,20 @@ export function criticOutputDeltas(o: Ops, B: number, gp: boolean): string {
   return o.constant('delta_out', [rowsPerStep * B, 1], deltaOut);
 }
 
+/**
+ * A conditional critic's image-column mask [1, d]: 1 on the image columns of its input [x | onehot(y)], 0 on
+ * the K label columns; null for an unconditional critic (classes 0).
+ */
+export function imageColumnsMask(o: Ops, inputWidth: number, classes: number): string | null {
+  if (classes <= 0) return null;
+  const imageWidth = inputWidth - classes;
+  return o.constant(
+    'image_columns',
+    [1, inputWidth],
+    Float32Array.from({ length: inputWidth }, (_, j) => (j < imageWidth ? 1 : 0)),
+  );
+}
+
 /** What one critic step computes before its optimiser update (graph value names). */
 export interface CriticStepValues {
   /** dL_D/dθ of every critic parameter, by parameter name. */
@@ -189,13 +209,15 @@ export interface CriticStepValues {
 
 /**
  * One critic step's loss, statistics and weight gradients (see buildWganIterationGraph's note): real rows,
- * fake rows and ε [B, 1] go in; `deltaOut` is criticOutputDeltas' constant.
+ * fake rows and ε [B, 1] go in; `deltaOut` is criticOutputDeltas' constant. A conditional critic's rows carry
+ * their one-hot label columns, and `imageMask` (imageColumnsMask) restricts the penalty's gradient to the
+ * image columns.
  */
 export function criticStepGradients(
   o: Ops,
   D: DenseChain,
   dParams: Params,
-  x: { real: string; fake: string; eps: string; deltaOut: string },
+  x: { real: string; fake: string; eps: string; deltaOut: string; imageMask?: string | null },
   opts: Pick<WganStepSettings, 'loss' | 'lambda' | 'batchSize'>,
   t: string,
 ): CriticStepValues {
@@ -224,7 +246,8 @@ export function criticStepGradients(
   let psi: string | null = null;
   if (gp) {
     const u0 = o.rows(deltas[0], 2 * B, 3 * B, `${t}_u0`);
-    const grad = o.gemm(u0, dParams[`${D.layers[0].index}.kernel`], { transB: true }, `${t}_gradx`);
+    const gradAll = o.gemm(u0, dParams[`${D.layers[0].index}.kernel`], { transB: true }, `${t}_gradx`);
+    const grad = x.imageMask ? o.mul(gradAll, x.imageMask, `${t}_gradimg`) : gradAll;
     const norms = o.sqrt(o.sum(o.square(grad), [1]), `${t}_norms`); // [B, 1]
     const dev = o.sub(norms, o.scalar(1), `${t}_dev`);
     const penalty = o.mul(o.meanAll(o.square(dev)), o.scalar(lambda), `${t}_gp`);
@@ -259,7 +282,11 @@ export function criticStepGradients(
   return { grads, lossD, penalty: penaltyValue, ...stats };
 }
 
-/** The generator step's loss −mean D(G(z)) and G's weight gradients, against critic weights `dParams`. */
+/**
+ * The generator step's loss −mean D(G(z)) and G's weight gradients, against critic weights `dParams`. For a
+ * conditional run `yg` [B, K] (the step's one-hot labels) joins G's output at the critic's input, and only
+ * the image columns of ∇D flow back into G.
+ */
 export function generatorStepGradients(
   o: Ops,
   G: DenseChain,
@@ -268,12 +295,15 @@ export function generatorStepGradients(
   dParams: Params,
   zg: string,
   B: number,
+  yg: string | null = null,
 ): { grads: Params; lossG: string } {
   const fg = forward(o, G, gParams, zg, 'g_G');
-  const fd = forward(o, D, dParams, fg.output, 'g_D');
+  const dInput = yg ? o.concatCols([fg.output, yg], 'g_xy') : fg.output;
+  const fd = forward(o, D, dParams, dInput, 'g_D');
   const lossG = o.neg(o.meanAll(fd.output), 'lossG');
   const dScore = o.constant('g_dscore', [B, 1], new Float32Array(B).fill(-1 / B));
-  const dx = backward(o, D, dParams, fd, dScore, null, true, 'g_bD') as string;
+  const dxAll = backward(o, D, dParams, fd, dScore, null, true, 'g_bD') as string;
+  const dx = yg ? o.cols(dxAll, 0, G.outputSize, 'g_dximg') : dxAll;
   const grads: Params = {};
   backward(o, G, gParams, fg, dx, grads, false, 'g_bG');
   return { grads, lossG };
@@ -304,6 +334,8 @@ export function buildWganIterationGraph(opts: WganGraphOptions): WganGraph {
   let dSlots = slotInputs(D, 'D', opts.optimizerD);
   const d = D.inputSize;
   const dz = G.inputSize;
+  const classes = opts.classes ?? 0;
+  const imageMask = imageColumnsMask(o, d, classes);
 
   const gp = opts.loss === 'gp';
   const deltaOutName = criticOutputDeltas(o, B, gp);
@@ -321,8 +353,9 @@ export function buildWganIterationGraph(opts: WganGraphOptions): WganGraph {
     const eps = declare(`eps_${c}`, [B, 1]);
     const stepScalars =
       opts.optimizerD.type === 'adam' ? { stepSize: declare(`stepD_${c}`, []), epsHat: declare(`epsD_${c}`, []) } : {};
-    const fake = nCritic > 1 ? o.rows(fakesAll, c * B, (c + 1) * B, `${t}_fake`) : fakesAll;
-    last = criticStepGradients(o, D, dParams, { real, fake, eps, deltaOut: deltaOutName }, opts, t);
+    const fakeImage = nCritic > 1 ? o.rows(fakesAll, c * B, (c + 1) * B, `${t}_fake`) : fakesAll;
+    const fake = classes > 0 ? o.concatCols([fakeImage, declare(`y_${c}`, [B, classes])], `${t}_fakey`) : fakeImage;
+    last = criticStepGradients(o, D, dParams, { real, fake, eps, deltaOut: deltaOutName, imageMask }, opts, t);
     lossesD.push(last.lossD);
     if (last.penalty) penalties.push(last.penalty);
     const next = optimizerStep(
@@ -344,7 +377,8 @@ export function buildWganIterationGraph(opts: WganGraphOptions): WganGraph {
   const zg = declare('zg', [B, dz]);
   const gScalars =
     opts.optimizerG.type === 'adam' ? { stepSize: declare('stepG', []), epsHat: declare('epsG', []) } : {};
-  const { grads: gGrads, lossG } = generatorStepGradients(o, G, D, gParams0, dParams, zg, B);
+  const yg = classes > 0 ? declare('yg', [B, classes]) : null;
+  const { grads: gGrads, lossG } = generatorStepGradients(o, G, D, gParams0, dParams, zg, B, yg);
   const gNext = optimizerStep(o, G, opts.optimizerG, gParams0, gSlots0, gGrads, gScalars, null, 'g_opt');
 
   // statistics, IterationStats order

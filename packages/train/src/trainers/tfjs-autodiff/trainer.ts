@@ -7,11 +7,17 @@ import {
   rowNorms,
   type GanLoss,
 } from '../../losses.js';
+import { oneHot, withOneHot } from '../../conditional.js';
 import { Network, updateBatchNormStats, type BatchStat } from '../../models/network.js';
 import { useConvGradients } from '../tfjs/conv-gradients.js';
 import { useFastMatMulGradients } from '../tfjs/fast-matmul.js';
 import { createOptimizer, type Optimizer } from '../../optimizers.js';
-import { criticInputGradient, criticInputGradientAutodiff, supportsClosedForm } from '../tfjs/penalty.js';
+import {
+  criticInputGradient,
+  criticInputGradientAutodiff,
+  registerSecondOrderGradients,
+  supportsClosedForm,
+} from '../tfjs/penalty.js';
 import {
   applyTrainerState,
   clipFraction,
@@ -52,6 +58,10 @@ export interface TfjsAutodiffTrainerOptions extends WganStepSettings<GanLoss> {
  * statistics once, outside the gradient tape, as every train-mode forward does in PyTorch. Snapshots,
  * diagnostics and evaluation run the generator in inference mode (running statistics). The critic is
  * called once on [real; fake], so it must not hold BatchNorm (none of the seeds' critics does).
+ *
+ * Conditional runs (settings.classes = K): G gets [z | onehot(y)], the critic [x | onehot(y)] with each
+ * real row's label for its fake too; x̂ interpolates the images and ∇ₓD(x̂, y) is the image columns of the
+ * input gradient (the closed form's first 784 columns, or nested autodiff with respect to x̂ alone).
  */
 export class TfjsAutodiffTrainer implements Trainer<IterationStats> {
   readonly statFields = STAT_FIELDS;
@@ -82,21 +92,36 @@ export class TfjsAutodiffTrainer implements Trainer<IterationStats> {
     return net.trainableNames().map((name) => ({ name, variable: net.get(name) }));
   }
 
+  /** G's input for z [B, d_z]: z itself, or [z | onehot(labels)] for a conditional run. */
+  private generatorInput(z: Float32Array, labels: Int32Array | undefined): tf.Tensor2D {
+    const { batchSize: B, latentDim, classes = 0 } = this.o;
+    if (classes === 0) return tf.tensor2d(z, [B, latentDim]);
+    if (!labels) throw new Error('a conditional step needs the iteration labels (IterationInputs.labels)');
+    return tf.tensor2d(withOneHot(z, latentDim, labels, classes), [B, latentDim + classes]);
+  }
+
+  /** The critic's input for images x [n, d]: x itself, or [x | onehot] (`hot`: the labels' one-hot rows). */
+  private criticInput(x: tf.Tensor2D, hot: tf.Tensor2D | null): tf.Tensor2D {
+    return hot ? (tf.concat([x, hot], 1) as tf.Tensor2D) : x;
+  }
+
   /**
    * One critic step: L_D = E[D(x̃)] − E[D(x)] (+ λ·E[(‖∇D(x̂)‖ − 1)²] for gp; the BCE or least-squares
    * discriminator loss for those GANs), Adam/RMSprop on the critic, then clipping for clip runs. Returns [lossD, dReal,
    * dFake, gp, gradNormMean, gradNormStd] (kept).
    */
-  private criticStep(indices: Uint32Array, z: Float32Array, eps: Float32Array): tf.Tensor1D {
-    const { critic, generator, batchSize: B, latentDim, loss, lambda } = this.o;
+  private criticStep(indices: Uint32Array, z: Float32Array, eps: Float32Array, labels?: Int32Array): tf.Tensor1D {
+    const { critic, generator, batchSize: B, loss, lambda, classes = 0 } = this.o;
     const real = tf.tidy(() => tf.gather(this.images, tf.tensor1d(Int32Array.from(indices), 'int32')) as tf.Tensor2D);
     const batchStats: BatchStat[] = [];
-    const fake = tf.tidy(() => generator.apply(tf.tensor2d(z, [B, latentDim]), { training: true, batchStats }));
+    const fake = tf.tidy(() => generator.apply(this.generatorInput(z, labels), { training: true, batchStats }));
     updateBatchNormStats(generator, batchStats);
     const epsT = tf.tensor1d(eps);
+    const hot = classes > 0 ? tf.tensor2d(oneHot(labels!, classes), [B, classes]) : null;
+    const hot2 = hot ? tf.concat([hot, hot], 0) : null;
     let stats: tf.Tensor1D | null = null;
     const { value, grads } = tf.variableGrads(() => {
-      const scores = critic.apply(tf.concat([real, fake], 0));
+      const scores = critic.apply(this.criticInput(tf.concat([real, fake], 0) as tf.Tensor2D, hot2 as tf.Tensor2D));
       const dReal = scores.slice([0, 0], [B, 1]);
       const dFake = scores.slice([B, 0], [B, 1]);
       let total = discriminatorObjective(loss, dReal, dFake);
@@ -105,8 +130,9 @@ export class TfjsAutodiffTrainer implements Trainer<IterationStats> {
       let normStd: tf.Scalar = tf.scalar(NaN);
       if (loss === 'gp') {
         const xhat = interpolate(real, fake, epsT);
-        const g =
-          this.o.penalty === 'closed-form'
+        const g = hot
+          ? this.conditionalInputGradient(xhat, hot)
+          : this.o.penalty === 'closed-form'
             ? criticInputGradient(critic, xhat).gradient
             : criticInputGradientAutodiff(critic, xhat);
         const norms = rowNorms(g);
@@ -124,7 +150,7 @@ export class TfjsAutodiffTrainer implements Trainer<IterationStats> {
       this.named(critic),
       names.map((n) => grads[critic.get(n).name]),
     );
-    tf.dispose([value, real, fake, epsT, ...Object.values(grads)]);
+    tf.dispose([value, real, fake, epsT, ...(hot ? [hot, hot2!] : []), ...Object.values(grads)]);
     if (loss === 'clip') {
       const c = this.o.clipValue;
       for (const v of critic.trainable()) tf.tidy(() => v.assign(tf.clipByValue(v, -c, c)));
@@ -133,15 +159,36 @@ export class TfjsAutodiffTrainer implements Trainer<IterationStats> {
   }
 
   /**
+   * ∇ₓD(x̂, y) of a conditional critic: the image columns of the input gradient at [x̂ | onehot(y)] — the
+   * closed form's first d columns (g = u₀W₀ᵀ restricted to the image rows of W₀), or nested autodiff
+   * with respect to x̂ alone.
+   */
+  private conditionalInputGradient(xhat: tf.Tensor2D, hot: tf.Tensor2D): tf.Tensor2D {
+    const { critic } = this.o;
+    const [B, d] = xhat.shape;
+    if (this.o.penalty === 'closed-form')
+      return criticInputGradient(critic, this.criticInput(xhat, hot)).gradient.slice([0, 0], [B, d]);
+    registerSecondOrderGradients();
+    return tf.grad((x: tf.Tensor) => tf.sum(critic.apply(this.criticInput(x as tf.Tensor2D, hot))))(
+      xhat,
+    ) as tf.Tensor2D;
+  }
+
+  /**
    * One generator step (WGAN: L_G = −E[D(G(z))]; see losses.ts for the others), gradients into G only. Returns L_G
    * (kept).
    */
-  private generatorStep(z: Float32Array): tf.Scalar {
-    const { generator, critic, batchSize: B, latentDim } = this.o;
-    const zT = tf.tensor2d(z, [B, latentDim]);
+  private generatorStep(z: Float32Array, labels?: Int32Array): tf.Scalar {
+    const { generator, critic, batchSize: B, classes = 0 } = this.o;
+    const zT = this.generatorInput(z, labels);
+    const hot = classes > 0 ? tf.tensor2d(oneHot(labels!, classes), [B, classes]) : null;
     const batchStats: BatchStat[] = [];
     const { value, grads } = tf.variableGrads(
-      () => generatorObjective(this.o.loss, critic.apply(generator.apply(zT, { training: true, batchStats }))),
+      () =>
+        generatorObjective(
+          this.o.loss,
+          critic.apply(this.criticInput(generator.apply(zT, { training: true, batchStats }) as tf.Tensor2D, hot)),
+        ),
       generator.trainable(),
     );
     updateBatchNormStats(generator, batchStats);
@@ -149,15 +196,15 @@ export class TfjsAutodiffTrainer implements Trainer<IterationStats> {
       this.named(generator),
       generator.trainableNames().map((n) => grads[generator.get(n).name]),
     );
-    tf.dispose([zT, ...Object.values(grads)]);
+    tf.dispose([zT, ...(hot ? [hot] : []), ...Object.values(grads)]);
     return value;
   }
 
   iteration(inputs: IterationInputs): void {
     const steps: tf.Tensor1D[] = [];
     for (let c = 0; c < this.o.nCritic; c++)
-      steps.push(this.criticStep(inputs.indices[c], inputs.zCritic[c], inputs.eps[c]));
-    const lossG = this.generatorStep(inputs.zGen);
+      steps.push(this.criticStep(inputs.indices[c], inputs.zCritic[c], inputs.eps[c], inputs.labels?.critic[c]));
+    const lossG = this.generatorStep(inputs.zGen, inputs.labels?.gen);
     const clip =
       this.o.loss === 'clip'
         ? clipFraction(this.o.critic.trainable(), this.o.clipValue, this.criticWeightCount)
@@ -172,8 +219,8 @@ export class TfjsAutodiffTrainer implements Trainer<IterationStats> {
   async cycle(inputs: IterationInputs): Promise<{ lossD: number[]; lossG: number }> {
     const steps: tf.Tensor1D[] = [];
     for (let c = 0; c < this.o.nCritic; c++)
-      steps.push(this.criticStep(inputs.indices[c], inputs.zCritic[c], inputs.eps[c]));
-    const lossG = this.generatorStep(inputs.zGen);
+      steps.push(this.criticStep(inputs.indices[c], inputs.zCritic[c], inputs.eps[c], inputs.labels?.critic[c]));
+    const lossG = this.generatorStep(inputs.zGen, inputs.labels?.gen);
     const lossD = steps.length
       ? Array.from((await tf.stack(steps).slice([0, 0], [steps.length, 1]).data()) as Float32Array)
       : [];
@@ -195,7 +242,7 @@ export class TfjsAutodiffTrainer implements Trainer<IterationStats> {
   }
 
   async generate(z: Float32Array, n: number): Promise<Float32Array> {
-    return generateWith((zT) => this.o.generator.apply(zT), z, n, this.o.latentDim);
+    return generateWith((zT) => this.o.generator.apply(zT), z, n, this.o.generator.spec.inputSize);
   }
 
   dispose(): void {

@@ -1,5 +1,6 @@
 import { tf } from '@wgan/core/backend';
 import { matMulTransposeA, matMulTransposeB } from '../tfjs/fast-matmul.js';
+import { oneHot, withOneHot } from '../../conditional.js';
 import type { Network } from '../../models/network.js';
 import { createOptimizer, type Optimizer, type OptimizerConfig } from '../../optimizers.js';
 import {
@@ -173,6 +174,7 @@ function penaltyAndGradients(
   batch: number,
   lambda: number,
   grads: Map<string, tf.Tensor>,
+  imageColumns: tf.Tensor2D | null = null,
 ): { gp: tf.Scalar; norms: tf.Tensor1D } {
   const K = layers.length;
   // forward through the closed form; us[k] is the masked matrix that multiplies W_{k−1}ᵀ
@@ -184,7 +186,10 @@ function penaltyAndGradients(
     u = tf.mul(matMulTransposeB(u, layers[k].kernel as unknown as tf.Tensor2D), masks[k - 1]) as tf.Tensor2D;
     us[k] = u;
   }
-  const g = matMulTransposeB(u, layers[0].kernel as unknown as tf.Tensor2D); // [B, d]
+  // a conditional critic's penalty sees the image columns of ∇D only: the label columns of g are zeroed (a
+  // [1, d + K] mask of ones and zeros), so they add neither to the norm nor to any weight gradient
+  const gFull = matMulTransposeB(u, layers[0].kernel as unknown as tf.Tensor2D); // [B, d]
+  const g = imageColumns ? (tf.mul(gFull, imageColumns) as tf.Tensor2D) : gFull;
   const norms = tf.sqrt(tf.sum(tf.square(g), 1)) as tf.Tensor1D;
   const gp = tf.mul(tf.mean(tf.square(tf.sub(norms, 1))), lambda) as tf.Scalar;
   // backward: dGP/dg_i = (2λ/B)(‖g_i‖ − 1) g_i / ‖g_i‖, and 0 where ‖g_i‖ = 0 (torch's norm backward; a ReLU
@@ -225,6 +230,8 @@ export class TfjsManualTrainer implements Trainer<IterationStats> {
   private readonly dim: number;
   private readonly stats = new StatsQueue(STAT_FIELDS);
   private readonly criticWeightCount: number;
+  /** Conditional runs: [1, d + K], 1 on the image columns and 0 on the label columns. */
+  private readonly imageColumns: tf.Tensor2D | null;
 
   constructor(private readonly o: TfjsManualTrainerOptions) {
     if (!supportsManualMlp(o.generator, o.critic))
@@ -235,6 +242,28 @@ export class TfjsManualTrainer implements Trainer<IterationStats> {
     this.optD = createOptimizer(o.optimizerD);
     this.dim = o.images.length / o.imageCount;
     this.criticWeightCount = o.critic.trainable().reduce((s, v) => s + v.size, 0);
+    const K = o.classes ?? 0;
+    this.imageColumns =
+      K > 0
+        ? tf.tensor2d(
+            Float32Array.from({ length: this.dim + K }, (_, j) => (j < this.dim ? 1 : 0)),
+            [1, this.dim + K],
+          )
+        : null;
+  }
+
+  /** G's input: z [B, d_z], or [z | onehot(labels)] for a conditional run. */
+  private generatorInput(z: Float32Array, labels: Int32Array | undefined): tf.Tensor2D {
+    const { batchSize: B, latentDim, classes = 0 } = this.o;
+    if (classes === 0) return tf.tensor2d(z, [B, latentDim]);
+    if (!labels) throw new Error('a conditional step needs the iteration labels (IterationInputs.labels)');
+    return tf.tensor2d(withOneHot(z, latentDim, labels, classes), [B, latentDim + classes]);
+  }
+
+  /** The one-hot rows of a conditional step's labels [B, K] (null for an unconditional run). */
+  private hot(labels: Int32Array | undefined): tf.Tensor2D | null {
+    const K = this.o.classes ?? 0;
+    return K > 0 ? tf.tensor2d(oneHot(labels!, K), [labels!.length, K]) : null;
   }
 
   /** Rows of the training set gathered on the CPU (cheaper than a device gather on wasm). */
@@ -256,13 +285,18 @@ export class TfjsManualTrainer implements Trainer<IterationStats> {
   }
 
   /** One critic step; returns [lossD, dReal, dFake, gp, normMean, normStd] (kept). */
-  private criticStep(indices: Uint32Array, z: Float32Array, eps: Float32Array): tf.Tensor1D {
-    const { batchSize: B, latentDim, loss, lambda } = this.o;
+  private criticStep(indices: Uint32Array, z: Float32Array, eps: Float32Array, labels?: Int32Array): tf.Tensor1D {
+    const { batchSize: B, loss, lambda } = this.o;
     const grads = new Map<string, tf.Tensor>();
     const stats = tf.tidy(() => {
       const real = this.batch(indices);
-      const fake = forward(this.g, tf.tensor2d(z, [B, latentDim])).output;
-      const x = tf.concat([real, fake], 0) as tf.Tensor2D;
+      const fake = forward(this.g, this.generatorInput(z, labels)).output;
+      const hot = this.hot(labels);
+      const withLabels = (v: tf.Tensor2D, h: tf.Tensor2D | null) => (h ? (tf.concat([v, h], 1) as tf.Tensor2D) : v);
+      const x = withLabels(
+        tf.concat([real, fake], 0) as tf.Tensor2D,
+        hot ? (tf.concat([hot, hot], 0) as tf.Tensor2D) : null,
+      );
       const f = forward(this.d, x);
       const scores = f.output; // [2B, 1]
       const dReal = tf.mean(scores.slice([0, 0], [B, 1]));
@@ -277,7 +311,14 @@ export class TfjsManualTrainer implements Trainer<IterationStats> {
       if (loss === 'gp') {
         const e = tf.tensor2d(eps, [B, 1]);
         const xhat = tf.add(tf.mul(e, real), tf.mul(tf.sub(1, e), fake)) as tf.Tensor2D;
-        const p = penaltyAndGradients(this.d, masksOnly(this.d, xhat), B, lambda, grads);
+        const p = penaltyAndGradients(
+          this.d,
+          masksOnly(this.d, withLabels(xhat, hot)),
+          B,
+          lambda,
+          grads,
+          this.imageColumns,
+        );
         gp = p.gp;
         lossD = tf.add(lossD, gp) as tf.Scalar;
         const { mean, variance } = tf.moments(p.norms);
@@ -297,13 +338,16 @@ export class TfjsManualTrainer implements Trainer<IterationStats> {
   }
 
   /** One generator step: L_G = −mean D(G(z)); returns L_G (kept). */
-  private generatorStep(z: Float32Array): tf.Scalar {
-    const { batchSize: B, latentDim } = this.o;
+  private generatorStep(z: Float32Array, labels?: Int32Array): tf.Scalar {
+    const { batchSize: B } = this.o;
     const grads = new Map<string, tf.Tensor>();
     const lossG = tf.tidy(() => {
-      const fg = forward(this.g, tf.tensor2d(z, [B, latentDim]));
-      const fd = forward(this.d, fg.output);
-      const dx = backward(this.d, fd, tf.fill([B, 1], -1 / B) as tf.Tensor2D, new Map(), true) as tf.Tensor2D;
+      const fg = forward(this.g, this.generatorInput(z, labels));
+      const hot = this.hot(labels);
+      const fd = forward(this.d, hot ? (tf.concat([fg.output, hot], 1) as tf.Tensor2D) : fg.output);
+      const dxAll = backward(this.d, fd, tf.fill([B, 1], -1 / B) as tf.Tensor2D, new Map(), true) as tf.Tensor2D;
+      // a conditional critic's input gradient: the image columns reach G, the label columns do not
+      const dx = hot ? dxAll.slice([0, 0], [B, this.dim]) : dxAll;
       backward(this.g, fg, dx, grads, false);
       for (const [k, v] of grads) grads.set(k, tf.keep(v));
       return tf.neg(tf.mean(fd.output)) as tf.Scalar;
@@ -316,8 +360,8 @@ export class TfjsManualTrainer implements Trainer<IterationStats> {
   iteration(inputs: IterationInputs): void {
     const steps: tf.Tensor1D[] = [];
     for (let c = 0; c < this.o.nCritic; c++)
-      steps.push(this.criticStep(inputs.indices[c], inputs.zCritic[c], inputs.eps[c]));
-    const lossG = this.generatorStep(inputs.zGen);
+      steps.push(this.criticStep(inputs.indices[c], inputs.zCritic[c], inputs.eps[c], inputs.labels?.critic[c]));
+    const lossG = this.generatorStep(inputs.zGen, inputs.labels?.gen);
     const params = this.d.flatMap((l) => [l.kernel, l.bias]);
     const clip =
       this.o.loss === 'clip' ? clipFraction(params, this.o.clipValue, this.criticWeightCount) : tf.scalar(NaN);
@@ -337,11 +381,12 @@ export class TfjsManualTrainer implements Trainer<IterationStats> {
   }
 
   async generate(z: Float32Array, n: number): Promise<Float32Array> {
-    return generateWith((zT) => forward(this.g, zT).output, z, n, this.o.latentDim);
+    return generateWith((zT) => forward(this.g, zT).output, z, n, this.o.generator.spec.inputSize);
   }
 
   dispose(): void {
     this.stats.dispose();
+    this.imageColumns?.dispose();
     this.optG.dispose();
     this.optD.dispose();
   }
