@@ -75,11 +75,12 @@ describe('acquireArtifactLock', () => {
   it.runIf(process.platform === 'linux')(
     "takes over a killed process's lock while it is a zombie (not yet reaped by its parent)",
     async () => {
-      // sh starts `true` in the background and becomes `sleep`, which never reaps it: `true` stays a zombie
-      const parent = spawn('sh', ['-c', 'true & echo $!; exec sleep 10'], { stdio: ['ignore', 'pipe', 'ignore'] });
+      // sh starts a short sleep in the background and becomes `sleep 30`, which never reaps it: once the short
+      // one ends it stays a zombie (it outlives the exec, so sh cannot have reaped it first)
+      const parent = spawn('sh', ['-c', 'sleep 1 & echo $!; exec sleep 30'], { stdio: ['ignore', 'pipe', 'ignore'] });
       try {
         const zombie = Number(await new Promise<string>((r) => parent.stdout.once('data', (d) => r(String(d)))));
-        const deadline = Date.now() + 5000;
+        const deadline = Date.now() + 10_000;
         const state = () => readFileSync(`/proc/${zombie}/stat`, 'utf8').split(') ')[1][0];
         while (state() !== 'Z' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
         expect(state()).toBe('Z');
@@ -97,6 +98,7 @@ describe('acquireArtifactLock', () => {
         parent.kill('SIGKILL');
       }
     },
+    20_000,
   );
 
   it("does not take over another host's lock (its liveness is unknown here)", () => {
