@@ -27,7 +27,11 @@ if (missing) {
 const tmp = await mkdtemp(join(tmpdir(), 'study-bench-'));
 const redis = new RedisServer(await freePort(), tmp);
 await redis.start();
-const data = await makeTinyData(join(tmp, 'shared'), 64);
+// train's --data resolves inside the artifacts root: each run of the bench (1 worker, 2 workers) has its own
+// root, and each root gets the same tiny data set at data/tiny
+const rootFor = (workers: number) => join(tmp, `root-${workers}`);
+for (const workers of [1, 2]) await makeTinyData(rootFor(workers), 64);
+const data = 'data/tiny';
 
 function spec(name: string): StudySpec {
   return parseStudySpec({
@@ -66,7 +70,7 @@ interface Row {
 }
 const rows: Row[] = [];
 for (const workers of [1, 2]) {
-  const root = join(tmp, `root-${workers}`);
+  const root = rootFor(workers);
   const queueName = `bench-${workers}`;
   const connection = connectionFor(redis.url);
   const s = spec(`bench-${workers}`);
