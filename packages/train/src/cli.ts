@@ -46,6 +46,10 @@ const program = new Command()
   )
   .option('--iterations <n>', 'generator iterations', num)
   .option('--batch-size <n>', 'batch size', num)
+  .option(
+    '--sampling <epoch|replacement>',
+    'batches: epoch shuffling (default) or uniform with replacement (the anchor)',
+  )
   .option('--n-critic <n>', 'critic steps per generator step', num)
   .option('--lambda <x>', 'gradient penalty weight', num)
   .option('--clip-value <c>', 'weight clipping bound', num)
@@ -88,6 +92,7 @@ await runCli(async () => {
       criticHidden: o.criticHidden,
       iterations: o.iterations,
       batchSize: o.batchSize,
+      sampling: o.sampling,
       nCritic: o.nCritic,
       lambda: o.lambda,
       clipValue: o.clipValue,

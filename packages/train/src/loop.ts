@@ -166,7 +166,9 @@ async function trainRun(
   });
   if (checkpoint) await trainer.setState(checkpoint.trainer);
   const start = checkpoint?.state.iteration ?? 0;
-  const sampler = new BatchSampler(imageCount, config.batchSize, config.seed, checkpoint?.state.sampler);
+  const sampler = new BatchSampler(imageCount, config.batchSize, config.seed, checkpoint?.state.sampler, {
+    replacement: config.sampling === 'replacement',
+  });
   let running: RunningMeans = checkpoint?.state.running ?? freshRunning(trainer.runningFields, 0);
   const statsFile = join(runDir, 'train-stats.json');
   const stats: TrainStats = checkpoint?.state.trainStats ?? {
