@@ -389,6 +389,8 @@ async function evaluateInto(dir: string, config: EvaluateConfig, options: Evalua
   if (vae) {
     notes.E3 = 'a VAE: n_G counts the decoder, n_D the encoder';
     notes.E4 = 'a VAE has no critic/generator cycle (E4 is defined for GANs)';
+  } else if (options.oneCycle && !existsSync(join(ref.dir, 'state.json'))) {
+    notes.E4 = `not computed: checkpoint ${ref.name} has no training state (state.json: optimiser moments, sampler position), as in a run written by the PyTorch anchor (bench/anchor_crosscheck.py train-run)`;
   } else if (options.oneCycle) {
     const cycle = await options.oneCycle(ref.dir, { seed: config.seed });
     E4 = e4CycleDeltas(cycle, cycle.before, cycle.after);
