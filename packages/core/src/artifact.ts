@@ -246,7 +246,8 @@ export async function readArtifact(dir: string, options: ReadOptions = {}): Prom
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     throw new PipelineError(
-      `manifest does not match schema v${MANIFEST_SCHEMA_VERSION}: ${issue.path.join('.') || '(root)'}: ${issue.message}`,
+      `manifest does not match schema v${MANIFEST_SCHEMA_VERSION}: ` +
+        `${issue.path.join('.') || '(root)'}: ${issue.message}`,
       manifestPath,
       `the artifact is damaged or from another version: ${remake}`,
     );
@@ -290,7 +291,8 @@ export async function readArtifact(dir: string, options: ReadOptions = {}): Prom
       const actual = await sha256File(p);
       if (actual !== entry.sha256) {
         throw new PipelineError(
-          `sha256 ${actual.slice(0, 12)}… does not match the manifest's ${entry.sha256.slice(0, 12)}… (file was modified)`,
+          `sha256 ${actual.slice(0, 12)}… does not match the ` +
+            `manifest's ${entry.sha256.slice(0, 12)}… (file was modified)`,
           p,
           remake,
         );

@@ -75,7 +75,9 @@ export async function initBackend(
     }
     current = {
       ...result,
-      reason: `auto: first available of webgpu > tensorflow > wasm > cpu${skipped.length ? ` (skipped ${skipped.join('; ')})` : ''}`,
+      reason:
+        `auto: first available of webgpu > tensorflow > wasm > ` +
+        `cpu${skipped.length ? ` (skipped ${skipped.join('; ')})` : ''}`,
     };
     if (!options.quiet) process.stderr.write(`backend: ${current.name} on ${current.device} — ${current.reason}\n`);
     return current;

@@ -34,7 +34,8 @@ export async function readFloat32(path: string, expectedLength?: number): Promis
   }
   if (bytes.byteLength % 4 !== 0 || (expectedLength !== undefined && bytes.byteLength !== expectedLength * 4)) {
     throw new PipelineError(
-      `float32 file has ${bytes.byteLength} bytes, expected ${expectedLength !== undefined ? expectedLength * 4 : 'a multiple of 4'}`,
+      `float32 file has ${bytes.byteLength} bytes, expected ` +
+        `${expectedLength !== undefined ? expectedLength * 4 : 'a multiple of 4'}`,
       path,
       'the file is truncated: rerun the stage that writes it',
     );

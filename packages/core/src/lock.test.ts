@@ -5,7 +5,7 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { PipelineError } from './errors.js';
-import { acquireArtifactLock, lockPathFor, withArtifactLock } from './lock.js';
+import { acquireArtifactLock, lockPathFor, pidAlive, withArtifactLock } from './lock.js';
 import type { Logger } from './logger.js';
 
 let root: string;
@@ -71,6 +71,33 @@ describe('acquireArtifactLock', () => {
     expect(lines.join('\n')).toContain(`pid ${pid}`);
     lock.release();
   });
+
+  it.runIf(process.platform === 'linux')(
+    "takes over a killed process's lock while it is a zombie (not yet reaped by its parent)",
+    async () => {
+      // sh starts `true` in the background and becomes `sleep`, which never reaps it: `true` stays a zombie
+      const parent = spawn('sh', ['-c', 'true & echo $!; exec sleep 10'], { stdio: ['ignore', 'pipe', 'ignore'] });
+      try {
+        const zombie = Number(await new Promise<string>((r) => parent.stdout.once('data', (d) => r(String(d)))));
+        const deadline = Date.now() + 5000;
+        const state = () => readFileSync(`/proc/${zombie}/stat`, 'utf8').split(') ')[1][0];
+        while (state() !== 'Z' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+        expect(state()).toBe('Z');
+        expect(pidAlive(zombie)).toBe(false);
+        expect(pidAlive(parent.pid!)).toBe(true);
+        const dir = join(root, 'z');
+        writeFileSync(
+          lockPathFor(dir),
+          JSON.stringify({ pid: zombie, host: hostname(), stage: 'train', startedAt: 'then', command: '' }),
+        );
+        const lock = acquireArtifactLock(dir, { stage: 'train' });
+        expect(JSON.parse(readFileSync(lock.path, 'utf8')).pid).toBe(process.pid);
+        lock.release();
+      } finally {
+        parent.kill('SIGKILL');
+      }
+    },
+  );
 
   it("does not take over another host's lock (its liveness is unknown here)", () => {
     const dir = join(root, 'a');

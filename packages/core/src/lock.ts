@@ -55,15 +55,31 @@ function readHolder(path: string): { text: string; holder: LockHolder | null } |
   }
 }
 
-/** Whether a process with this pid exists on this host (EPERM: it exists but is not ours). */
+/**
+ * Whether a process with this pid runs on this host (EPERM: it exists but is not ours). A zombie — killed,
+ * not yet reaped by its parent (an orphan waits for init, which may be slow to reap) — holds nothing: on
+ * Linux its state in /proc/<pid>/stat is Z (or X), and it counts as gone.
+ */
 export function pidAlive(pid: number): boolean {
   if (!Number.isInteger(pid) || pid <= 0) return false;
   try {
     process.kill(pid, 0);
-    return true;
   } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
+    if ((e as NodeJS.ErrnoException).code !== 'EPERM') return false;
   }
+  return !isZombie(pid);
+}
+
+function isZombie(pid: number): boolean {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return false; // no procfs (not Linux): kill(pid, 0) is all there is
+  }
+  // "pid (comm) S …": comm may hold spaces and parentheses, the state follows the last ')'
+  const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+  return state === 'Z' || state === 'X';
 }
 
 function describe(h: LockHolder | null, path: string): string {

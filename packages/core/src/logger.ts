@@ -61,7 +61,9 @@ export function createLogger(options: LoggerOptions = {}): Logger {
       .map(([k, v]) => `${k}=${formatValue(v)}`)
       .join(' ');
     const tag = level === 'info' ? '' : `${level} `;
-    const line = `${now.toTimeString().slice(0, 8)} ${options.name ? `[${options.name}] ` : ''}${tag}${msg}${kv ? `  ${kv}` : ''}`;
+    const line =
+      `${now.toTimeString().slice(0, 8)} ` +
+      `${options.name ? `[${options.name}] ` : ''}${tag}${msg}${kv ? `  ${kv}` : ''}`;
     stream.write(
       `${stream.isTTY && level !== 'info' ? (level === 'error' ? '\x1b[31m' : level === 'warn' ? '\x1b[33m' : '\x1b[2m') + line + '\x1b[0m' : line}\n`,
     );

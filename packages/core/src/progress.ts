@@ -32,7 +32,9 @@ export function createProgress(options: ProgressOptions): Progress {
     const extra = fields.map((f) => `${f} {${f}}`).join(' | ');
     const bar = new cliProgress.SingleBar(
       {
-        format: `${options.label} [{bar}] {value}/{total} | {rate} ${unit}/s | ETA {eta_formatted}${extra ? ` | ${extra}` : ''}`,
+        format:
+          `${options.label} [{bar}] {value}/{total} | {rate} ` +
+          `${unit}/s | ETA {eta_formatted}${extra ? ` | ${extra}` : ''}`,
         stream,
         hideCursor: true,
         etaBuffer: 50,
@@ -62,7 +64,8 @@ export function createProgress(options: ProgressOptions): Progress {
       .map(([k, v]) => `${k} ${v}`)
       .join(' | ');
     stream.write(
-      `${options.label} ${value}/${options.total} | ${rate.toFixed(1)} ${unit}/s | ETA ${Number.isFinite(eta) ? `${eta}s` : '-'}${extra ? ` | ${extra}` : ''}\n`,
+      `${options.label} ${value}/${options.total} | ${rate.toFixed(1)} ${unit}/s | ` +
+        `ETA ${Number.isFinite(eta) ? `${eta}s` : '-'}${extra ? ` | ${extra}` : ''}\n`,
     );
   };
   return {

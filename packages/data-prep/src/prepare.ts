@@ -72,7 +72,8 @@ export function decodeSource(source: ResolvedSource): {
     const idxSha256 = sha256Bytes(raw);
     if (file.spec.idxSha256 !== null && idxSha256 !== file.spec.idxSha256) {
       throw new PipelineError(
-        `wrong checksum: sha256 of the IDX content is ${idxSha256.slice(0, 16)}…, the original ${file.spec.name} has ${file.spec.idxSha256.slice(0, 16)}…`,
+        `wrong checksum: sha256 of the IDX content is ${idxSha256.slice(0, 16)}…, ` +
+          `the original ${file.spec.name} has ${file.spec.idxSha256.slice(0, 16)}…`,
         file.path,
         'the file is modified or from another dataset: use the original files (or --dataset to pick the right one)',
       );

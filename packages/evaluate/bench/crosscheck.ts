@@ -45,7 +45,7 @@ critic.dispose();
 const tmp = mkdtempSync(join(tmpdir(), 'crosscheck-'));
 const file = join(tmp, 'fake.f32');
 await writeFloat32(file, images);
-const dataDir = artifactDir(config.data ?? ckpt.config.data ?? 'data/mnist', '--data');
+const dataDir = artifactDir(config.data ?? ckpt.config.data, '--data');
 const script = join(dirname(fileURLToPath(import.meta.url)), 'anchor_crosscheck.py');
 const t0 = performance.now();
 const out = execFileSync(

@@ -56,7 +56,7 @@ export const classifierSchema = z
     /** PyTorch's RMSprop default. */
     eps: z.number().positive().default(1e-8),
     seed: z.number().int().nonnegative().default(42),
-    /** The accuracy the issue demands; below it the classifier is written but flagged. */
+    /** The test accuracy a classifier must reach to score runs; below it the classifier is written but flagged. */
     minTestAccuracy: z.number().min(0).max(1).default(0.98),
     /** Stop after this many batches in total (tests and smoke runs; null = every epoch in full). */
     maxSteps: z.number().int().min(1).nullable().default(null),

@@ -17,7 +17,8 @@ import { classifierPaths, comparePaths, datasetData, evaluatePaths } from './pat
 const program = new Command()
   .name('evaluate')
   .description(
-    'score a trained run: E1–E10, classifier inception score, Fréchet distance, checkpoint ranking → artifacts/eval/<run>/',
+    'score a trained run: E1–E10, classifier inception score, ' +
+      'Fréchet distance, checkpoint ranking → artifacts/eval/<run>/',
   )
   .enablePositionalOptions()
   .option('--run <name>', 'run name: artifacts/runs/<name> (default "default")')
@@ -33,7 +34,8 @@ const program = new Command()
   .option('--out <dir>', 'output folder inside the artifacts root (default eval/<run>)')
   .option(
     '--compare <runs>',
-    'comma-separated runs whose evaluations join this one in a comparison table (e.g. --compare default for a VAE against the GAN)',
+    'comma-separated runs whose evaluations join this one in a ' +
+      'comparison table (e.g. --compare default for a VAE against the GAN)',
     (v: string) =>
       v
         .split(',')
@@ -74,7 +76,8 @@ const program = new Command()
     for (const t of reportTables(report))
       process.stdout.write(`\n${t.title}\n${formatTable(t.header, t.rows)}\n${t.caption ? `${t.caption}\n` : ''}`);
     process.stdout.write(
-      `\nIS ${fmt(report.inceptionScore.fake)} (real ${fmt(report.inceptionScore.realTest)}), FD ${fmt(report.frechet.fakeVsTest)} (train vs test ${fmt(report.frechet.trainVsTest)}) → ${dir}/report.html\n`,
+      `\nIS ${fmt(report.inceptionScore.fake)} (real ${fmt(report.inceptionScore.realTest)}), FD ` +
+        `${fmt(report.frechet.fakeVsTest)} (train vs test ${fmt(report.frechet.trainVsTest)}) → ${dir}/report.html\n`,
     );
   });
 
@@ -135,7 +138,8 @@ program
 program
   .command('compare')
   .description(
-    'several evaluated runs side by side (IS, FD, class histogram, E10, iterations, training time) → artifacts/compare/<name>/',
+    'several evaluated runs side by side (IS, FD, class histogram, ' +
+      'E10, iterations, training time) → artifacts/compare/<name>/',
   )
   .requiredOption('--runs <names>', 'evaluated runs, comma-separated, in table order', (v: string) =>
     v.split(',').filter(Boolean),

@@ -17,7 +17,10 @@ let classifierDir: string;
 const reports = new Map<string, Report>();
 const previous = process.env.WGAN_ARTIFACTS;
 
-/** Two synthetic runs — a WGAN-GP with N(0, I) latents and a BCE GAN with U(−1, 1) ones — trained "for" given times and evaluated. */
+/**
+ * Two synthetic runs — a WGAN-GP with N(0, I) latents and a BCE GAN with U(−1, 1) ones — trained "for" given times and
+ * evaluated.
+ */
 beforeAll(async () => {
   await initBackend('cpu', { quiet: true });
   root = await mkdtemp(join(tmpdir(), 'evaluate-compare-'));

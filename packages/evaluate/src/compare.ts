@@ -11,6 +11,7 @@ import {
   z,
   type Artifact,
 } from '@wgan/core';
+import { savedTrainConfig } from '@wgan/train';
 import { artifactDir } from './classifier-stage.js';
 import { readComparedReports } from './comparison.js';
 import { fmt } from './report-render.js';
@@ -50,15 +51,6 @@ const trainMetaSchema = z
     msPerIter: z.number(),
   })
   .loose();
-const trainConfigSchema = z
-  .object({
-    batchSize: z.number().optional(),
-    latentDim: z.number().optional(),
-    noise: z.string().optional(),
-    nCritic: z.number().optional(),
-  })
-  .loose();
-
 export interface ComparisonTableRow {
   run: string;
   model: string;
@@ -109,18 +101,21 @@ async function loadRun(run: string): Promise<{ row: ComparisonTableRow; report: 
       join(runDir, 'manifest.json'),
       'retrain the run with the current train stage',
     );
-  const config = trainConfigSchema.parse(trainArtifact.manifest.config ?? {});
+  // train's schema; a value the run's config lacks is shown as unknown (null), not assumed
+  const { config, defaulted } = savedTrainConfig(trainArtifact.manifest.config, join(runDir, 'manifest.json'));
+  const known = (key: string) => !defaulted.includes(key);
   const row: ComparisonTableRow = {
     run,
     model: report.run.model,
     loss: report.run.loss,
     latentDim: report.run.latentDim,
-    noise: report.run.noise ?? config.noise ?? 'normal',
-    batchSize: config.batchSize ?? null,
+    noise: report.run.noise ?? config.noise,
+    batchSize: known('batchSize') ? config.batchSize : null,
     iterations: report.run.iterations,
-    epochs: config.batchSize
-      ? (report.run.iterations * (config.nCritic ?? 1) * config.batchSize) / report.E1.total
-      : null,
+    epochs:
+      known('batchSize') && known('nCritic')
+        ? (report.run.iterations * config.nCritic * config.batchSize) / report.E1.total
+        : null,
     trainSeconds: meta.data.elapsedMs / 1000,
     msPerIter: meta.data.msPerIter,
     trainBackend: meta.data.device
@@ -198,7 +193,12 @@ export function comparisonMarkdown(c: Comparison): string {
     );
   }
   out.push(
-    `Every run scored by the classifier ${c.reference.classifier} (test accuracy ${fmt(c.reference.classifierAccuracy, 4)}). IS: the seed-002 classifier inception score (10 is the ceiling; the real test set's is the reference). FD: Fréchet distance of the classifier's penultimate features to the test set (train vs test is the floor). χ²: the class histogram against uniform (9 dof). E10: how often the critic/discriminator scores a held-out real image above a sample (K pairs). Train time: the run's training wall time, diagnostics and checkpoint writing excluded.`,
+    `Every run scored by the classifier ${c.reference.classifier} (test accuracy ` +
+      `${fmt(c.reference.classifierAccuracy, 4)}). IS: the seed-002 classifier inception score (10 is ` +
+      `the ceiling; the real test set's is the reference). FD: Fréchet distance of the classifier's ` +
+      `penultimate features to the test set (train vs test is the floor). χ²: the class histogram against ` +
+      `uniform (9 dof). E10: how often the critic/discriminator scores a held-out real image above a sample ` +
+      `(K pairs). Train time: the run's training wall time, diagnostics and checkpoint writing excluded.`,
     '',
     '## Samples',
     '',
@@ -230,7 +230,8 @@ async function compareInto(dir: string, config: CompareConfig): Promise<{ dir: s
   const classifiers = new Set(loaded.map((l) => l.report.evaluation.classifier));
   if (classifiers.size > 1)
     throw new PipelineError(
-      `the runs were scored by different classifiers (${loaded.map((l) => `${l.row.run}: ${l.report.evaluation.classifier}`).join(', ')})`,
+      `the runs were scored by different classifiers ` +
+        `(${loaded.map((l) => `${l.row.run}: ${l.report.evaluation.classifier}`).join(', ')})`,
       config.runs.join(', '),
       're-evaluate them with the same --classifier',
     );

@@ -107,6 +107,7 @@ describe('evaluateRun on a synthetic run folder', () => {
     expect(report.E6).not.toBeNull();
     expect(report.E6?.n).toBe(256);
     expect(report.E6?.lambda).toBe(10);
+    expect(report.notes.config).toBeUndefined(); // train's writer saved every key
     expect(report.E6?.gradientPenalty).toBeGreaterThan(0);
     expect(report.E7).toBeNull();
     expect(report.notes.E7).toMatch(/gradient-penalty run/);
@@ -252,6 +253,33 @@ describe('evaluateRun options', () => {
     expect(report.E8).toBeNull();
   });
 
+  it("reads the checkpoint config with train's schema: a key it lacks gets train's default and a note", async () => {
+    const older = await writeSyntheticRun(root, dataDir, {
+      name: 'older',
+      iterations: [0, 100],
+      omitConfig: ['lambda', 'seed'],
+    });
+    const { report: r } = await evaluateRun(
+      config({ run: 'older', runDir: older.runDir, out: join(root, 'eval', 'older') }),
+    );
+    expect(r.E6?.lambda).toBe(10);
+    expect(r.notes.E6).toMatch(/the checkpoint config has no lambda: train's default λ = 10 was assumed/);
+    expect(r.notes.config).toMatch(/lacks lambda, seed: train's defaults were used \(lambda = 10, seed = 42\)/);
+    expect(r.notes.config).toContain(join(older.runDir, 'checkpoints', '00000100', 'manifest.json'));
+    // without the run's seed, E2 is data-prep's first batch, not a guess at train's
+    expect(r.E2.source).toMatch(/data-prep's first batch/);
+  });
+
+  it("refuses a checkpoint whose config is not train's, naming its manifest", async () => {
+    const bad = await writeSyntheticRun(root, dataDir, { name: 'bad-config', iterations: [0, 100] });
+    const manifest = join(bad.runDir, 'checkpoints', '00000100', 'manifest.json');
+    const json = JSON.parse(await readFile(manifest, 'utf8'));
+    await writeFile(manifest, JSON.stringify({ ...json, config: { ...json.config, lambda: 'ten' } }));
+    await expect(
+      evaluateRun(config({ run: 'bad-config', runDir: bad.runDir, out: join(root, 'eval', 'bad-config') })),
+    ).rejects.toMatchObject({ message: expect.stringMatching(/config is not train's: lambda/), where: manifest });
+  });
+
   it('explains a missing run, checkpoint or classifier', async () => {
     await expect(evaluateRun(config({ runDir: join(root, 'runs', 'nope') }))).rejects.toThrow(PipelineError);
     await expect(evaluateRun(config({ checkpoint: '777' }))).rejects.toThrow(/no complete checkpoint "777"/);
@@ -263,81 +291,86 @@ describe('evaluateRun options', () => {
 const tinyConfigSpecs = () => ({ decoder: seed002Decoder(2, [16]) });
 
 describe('a VAE run (train --model vae) next to a GAN run', () => {
-  it("scores the decoder's samples in the pipeline scale, leaves the critic figures N/A and puts both runs in one comparison table", async () => {
-    process.env.WGAN_ARTIFACTS = root; // --compare reads artifacts/eval/<run>/: the GAN's report is root/eval/synthetic
-    try {
-      const quiet = silentLogger();
-      const vaeConfig = tinyConfig(dataDir, {
-        name: 'vae',
-        model: 'vae',
-        latentDim: 2,
-        generatorHidden: [16],
-        criticHidden: [16],
-        batchSize: 40,
-        iterations: 12,
-        backend: 'cpu',
-        checkpointEvery: 6,
-        snapshotEvery: 6,
-        milestones: [0],
-        fixedSamples: 4,
-      });
-      const { runDir } = await train(vaeConfig, { logger: quiet, progress: false });
-      const { report, dir } = await evaluateRun(
-        config({ run: 'vae', runDir, out: join(root, 'eval', 'vae'), compare: ['synthetic'] }),
-        { oneCycle: runOneCycle },
-      );
-      expect(report.run).toMatchObject({ name: 'vae', model: 'vae', loss: 'elbo', iterations: 12, latentDim: 2 });
-      for (const key of ['E4', 'E5', 'E6', 'E7', 'E10'] as const) {
-        expect(report[key], key).toBeNull();
-        expect(report.notes[key], key).toMatch(/VAE/);
-      }
-      expect(report.E3.nG).toBe(countTrainable(tinyConfigSpecs().decoder));
-      expect(report.E8).not.toBeNull(); // snapshots 0, 6, 12 of the decoder
-      // the scored samples are 2·σ(logits) − 1 of the decoder, not its [0, 1] output
-      const samples = await readFloat32(join(dir, 'samples.f32'));
-      const { spec, values } = await readNetwork(join(runDir, 'checkpoints', '00000012'), 'generator');
-      const decoder = Network.fromValues(spec, values);
-      const z = sampleLatents(42, 300, 2).subarray(0, 100 * 2);
-      const direct = (await decoder.apply(tf.tensor2d(z, [100, 2])).data()) as Float32Array;
-      decoder.dispose();
-      let maxErr = 0;
-      direct.forEach((v, i) => (maxErr = Math.max(maxErr, Math.abs(samples[i] - (2 * v - 1)))));
-      expect(maxErr).toBeLessThan(1e-6);
-      expect(Math.min(...samples)).toBeLessThan(0); // a [0, 1] output taken as it is would never go below 0
+  it(
+    "scores the decoder's samples in the pipeline scale, leaves the " +
+      'critic figures N/A and puts both runs in one comparison table',
+    async () => {
+      process.env.WGAN_ARTIFACTS = root; // --compare reads artifacts/eval/<run>/: the GAN's report is root/eval/synthetic
+      try {
+        const quiet = silentLogger();
+        const vaeConfig = tinyConfig(dataDir, {
+          name: 'vae',
+          model: 'vae',
+          latentDim: 2,
+          generatorHidden: [16],
+          criticHidden: [16],
+          batchSize: 40,
+          iterations: 12,
+          backend: 'cpu',
+          checkpointEvery: 6,
+          snapshotEvery: 6,
+          milestones: [0],
+          fixedSamples: 4,
+        });
+        const { runDir } = await train(vaeConfig, { logger: quiet, progress: false });
+        const { report, dir } = await evaluateRun(
+          config({ run: 'vae', runDir, out: join(root, 'eval', 'vae'), compare: ['synthetic'] }),
+          { oneCycle: runOneCycle },
+        );
+        expect(report.run).toMatchObject({ name: 'vae', model: 'vae', loss: 'elbo', iterations: 12, latentDim: 2 });
+        for (const key of ['E4', 'E5', 'E6', 'E7', 'E10'] as const) {
+          expect(report[key], key).toBeNull();
+          expect(report.notes[key], key).toMatch(/VAE/);
+        }
+        expect(report.E3.nG).toBe(countTrainable(tinyConfigSpecs().decoder));
+        expect(report.E8).not.toBeNull(); // snapshots 0, 6, 12 of the decoder
+        // the scored samples are 2·σ(logits) − 1 of the decoder, not its [0, 1] output
+        const samples = await readFloat32(join(dir, 'samples.f32'));
+        const { spec, values } = await readNetwork(join(runDir, 'checkpoints', '00000012'), 'generator');
+        const decoder = Network.fromValues(spec, values);
+        const z = sampleLatents(42, 300, 2).subarray(0, 100 * 2);
+        const direct = (await decoder.apply(tf.tensor2d(z, [100, 2])).data()) as Float32Array;
+        decoder.dispose();
+        let maxErr = 0;
+        direct.forEach((v, i) => (maxErr = Math.max(maxErr, Math.abs(samples[i] - (2 * v - 1)))));
+        expect(maxErr).toBeLessThan(1e-6);
+        expect(Math.min(...samples)).toBeLessThan(0); // a [0, 1] output taken as it is would never go below 0
 
-      const gan = JSON.parse(await readFile(join(root, 'eval', 'synthetic', 'report.json'), 'utf8')) as Report;
-      expect(report.comparison?.map((c) => [c.run, c.model, c.source])).toEqual([
-        ['vae', 'vae', 'this evaluation'],
-        ['synthetic', 'mlp', expect.stringMatching(/eval\/synthetic\/report\.json$/)],
-      ]);
-      expect(report.comparison?.[0]).toMatchObject({
-        inceptionScore: report.inceptionScore.fake,
-        frechet: report.frechet.fakeVsTest,
-        counts: report.classHistogram.counts,
-        sameClassifier: true,
-      });
-      expect(report.comparison?.[1]).toMatchObject({
-        inceptionScore: gan.inceptionScore.fake,
-        frechet: gan.frechet.fakeVsTest,
-        counts: gan.classHistogram.counts,
-        sameClassifier: true,
-      });
-      const md = await readFile(join(dir, 'report.md'), 'utf8');
-      expect(md).toContain('## Comparison with other runs');
-      expect(md).toMatch(/\| synthetic \| mlp \| gp \| 1000 \|/);
-      expect((await readArtifact(dir, { stage: 'evaluate' })).manifest.parents.map((p) => p.stage)).toEqual([
-        'train-checkpoint',
-        'data-prep',
-        'classifier',
-        'evaluate',
-      ]);
-      await expect(
-        evaluateRun(config({ run: 'vae', runDir, out: join(root, 'eval', 'vae2'), compare: ['nope'] })),
-      ).rejects.toThrow(/no evaluation of run "nope"/);
-    } finally {
-      delete process.env.WGAN_ARTIFACTS;
-    }
-  }, 120_000);
+        const gan = JSON.parse(await readFile(join(root, 'eval', 'synthetic', 'report.json'), 'utf8')) as Report;
+        expect(report.comparison?.map((c) => [c.run, c.model, c.source])).toEqual([
+          ['vae', 'vae', 'this evaluation'],
+          ['synthetic', 'mlp', expect.stringMatching(/eval\/synthetic\/report\.json$/)],
+        ]);
+        expect(report.comparison?.[0]).toMatchObject({
+          inceptionScore: report.inceptionScore.fake,
+          frechet: report.frechet.fakeVsTest,
+          counts: report.classHistogram.counts,
+          sameClassifier: true,
+        });
+        expect(report.comparison?.[1]).toMatchObject({
+          inceptionScore: gan.inceptionScore.fake,
+          frechet: gan.frechet.fakeVsTest,
+          counts: gan.classHistogram.counts,
+          sameClassifier: true,
+        });
+        const md = await readFile(join(dir, 'report.md'), 'utf8');
+        expect(md).toContain('## Comparison with other runs');
+        expect(md).toMatch(/\| synthetic \| mlp \| gp \| 1000 \|/);
+        expect((await readArtifact(dir, { stage: 'evaluate' })).manifest.parents.map((p) => p.stage)).toEqual([
+          'train-checkpoint',
+          'data-prep',
+          'classifier',
+          'evaluate',
+        ]);
+        await expect(
+          evaluateRun(config({ run: 'vae', runDir, out: join(root, 'eval', 'vae2'), compare: ['nope'] })),
+        ).rejects.toThrow(/no evaluation of run "nope"/);
+      } finally {
+        delete process.env.WGAN_ARTIFACTS;
+      }
+    },
+    120_000,
+  );
 });
 
 describe('reportSchema', () => {

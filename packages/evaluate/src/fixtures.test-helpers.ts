@@ -1,6 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Rng, writeArtifact, writeFloat32, writeFileAtomic } from '@wgan/core';
+import { Rng, writeFloat32 } from '@wgan/core';
 import {
   DATASETS,
   encodeIdx,
@@ -11,14 +11,25 @@ import {
   dataPrepSchema,
   loadDataset,
 } from '@wgan/data-prep';
-import { readNetwork, writeNetwork, type NetworkSpec, Network } from '@wgan/train';
+import {
+  checkpointName,
+  GAN_RUNNING_FIELDS,
+  Network,
+  OPTIMIZER_DEFAULTS,
+  readNetwork,
+  trainSchema,
+  writeCheckpoint,
+  type NetworkSpec,
+  type OptimizerState,
+  type TrainConfig,
+} from '@wgan/train';
 import { classifierSchema, trainClassifier, writeClassifierArtifact } from './classifier.js';
-import { CHECKPOINT_STAGE } from './run-folder.js';
 import { generate } from './device.js';
 
 /**
- * Synthetic inputs for evaluate's tests, built with the real writers of data-prep and train's
- * serialisation: a 10-class MNIST-shaped dataset (class k = a bright 6×6 block at a position of its
+ * Synthetic inputs for evaluate's tests, built with the real writers of data-prep and train (its
+ * checkpoint writer, its config schema): a 10-class MNIST-shaped dataset (class k = a bright 6×6 block at a position of
+ * its
  * own, plus noise), a small classifier trained on it, and a run folder of random-weight networks.
  */
 export async function writeSyntheticDataset(root: string, trainCount = 400, testCount = 200): Promise<string> {
@@ -132,14 +143,22 @@ export interface RunFixture {
 }
 
 /**
- * A run folder as train writes it: checkpoints/<8 digits>/ artifacts with random-weight networks (one
- * set of weights per checkpoint), checkpoints/latest, and snapshots/iter-<8 digits>.f32 of G(z_fixed).
- * `clip`: a weight-clipping run whose critic weights are clipped to ±0.01.
+ * A run folder as train writes it: checkpoints/<8 digits>/ written by train's writeCheckpoint (a config
+ * parsed with train's schema, fresh optimiser state, random-weight networks: one set of weights per
+ * checkpoint), checkpoints/latest, and snapshots/iter-<8 digits>.f32 of G(z_fixed).
+ * `clip`: a weight-clipping run whose critic weights are clipped to ±0.01. `omitConfig`: keys left out of
+ * the saved config, as a checkpoint written before train had them.
  */
 export async function writeSyntheticRun(
   root: string,
   dataDir: string,
-  options: { iterations?: number[]; loss?: 'gp' | 'clip' | 'bce'; name?: string; noise?: 'normal' | 'uniform' } = {},
+  options: {
+    iterations?: number[];
+    loss?: 'gp' | 'clip' | 'bce';
+    name?: string;
+    noise?: 'normal' | 'uniform';
+    omitConfig?: (keyof TrainConfig)[];
+  } = {},
 ): Promise<RunFixture> {
   const iterations = options.iterations ?? [0, 500, 1000];
   const loss = options.loss ?? 'gp';
@@ -149,19 +168,27 @@ export async function writeSyntheticRun(
   await mkdir(join(runDir, 'snapshots'), { recursive: true });
   await writeFloat32(join(runDir, 'z_fixed.f32'), zFixed);
   const snapshots = new Map<number, Float32Array>();
-  const config = {
+  const parsed = trainSchema.parse({
     name: 'synthetic',
     data: dataDir,
+    model: 'mlp',
     loss,
     lambda: 10,
     clipValue: 0.01,
     batchSize: 16,
+    nCritic: loss === 'bce' ? 1 : 5,
     seed: 42,
     iterations: iterations[iterations.length - 1],
     latentDim: LATENT,
-    model: 'mlp',
-    ...(options.noise ? { noise: options.noise } : {}),
-  };
+    generatorHidden: [32],
+    criticHidden: [32],
+    noise: options.noise ?? 'normal',
+    ...OPTIMIZER_DEFAULTS[loss],
+  });
+  const omitted = new Set<string>(options.omitConfig ?? []);
+  // an older checkpoint's config, without the omitted keys (the writer saves the config as given)
+  const config = Object.fromEntries(Object.entries(parsed).filter(([k]) => !omitted.has(k))) as TrainConfig;
+  const optimizer = (o: TrainConfig['optimizerG']): OptimizerState => ({ kind: o.type, step: 0, slots: [] });
   for (const iteration of iterations) {
     const generator = Network.create(tinyGenerator(), rng, 'fixture-g');
     const critic = Network.create(tinyCritic(), rng, 'fixture-d');
@@ -175,33 +202,34 @@ export async function writeSyntheticRun(
         );
     const snapshot = await generate(generator, zFixed, 64);
     snapshots.set(iteration, snapshot);
-    await writeFloat32(join(runDir, 'snapshots', `iter-${String(iteration).padStart(8, '0')}.f32`), snapshot);
-    const name = String(iteration).padStart(8, '0');
-    await writeArtifact(
-      join(runDir, 'checkpoints', name),
-      {
-        stage: CHECKPOINT_STAGE,
-        packageVersion: '0.1.0',
-        config,
-        meta: { iteration, epoch: iteration / 25, model: 'mlp', loss, latentDim: LATENT, backend: 'cpu' },
+    await writeFloat32(join(runDir, 'snapshots', `iter-${checkpointName(iteration)}.f32`), snapshot);
+    await writeCheckpoint(runDir, {
+      config,
+      state: {
+        iteration,
+        sampler: { epoch: iteration / 25, batch: 0 },
+        rng: rng.getState(),
+        running: { sums: Object.fromEntries(GAN_RUNNING_FIELDS.map((f) => [f, 0])), count: 0, epoch: iteration / 25 },
+        elapsedMs: 0,
+        backend: 'cpu',
+        implementation: 'tfjs-autodiff',
       },
-      async (tmp) => {
-        await writeNetwork(tmp, 'generator', generator.spec, gValues);
-        await writeNetwork(tmp, 'critic', critic.spec, dValues);
-        await writeFile(join(tmp, 'state.json'), JSON.stringify({ iteration }));
+      specs: { generator: generator.spec, critic: critic.spec },
+      trainer: {
+        generator: gValues,
+        critic: dValues,
+        generatorOptimizer: optimizer(parsed.optimizerG),
+        criticOptimizer: optimizer(parsed.optimizerD),
       },
-    );
+      parents: [],
+    });
     generator.dispose();
     critic.dispose();
   }
-  await writeFileAtomic(
-    join(runDir, 'checkpoints', 'latest'),
-    `${String(iterations[iterations.length - 1]).padStart(8, '0')}\n`,
-  );
   return { runDir, iterations, snapshots };
 }
 
 /** The critic weights of a checkpoint, as written. */
 export async function checkpointCritic(runDir: string, iteration: number): Promise<Map<string, Float32Array>> {
-  return (await readNetwork(join(runDir, 'checkpoints', String(iteration).padStart(8, '0')), 'critic')).values;
+  return (await readNetwork(join(runDir, 'checkpoints', checkpointName(iteration)), 'critic')).values;
 }

@@ -58,7 +58,8 @@ export function reportTables(r: Report): Table[] {
       [
         'classifier test accuracy',
         fmt(r.classifier.testAccuracy, 4),
-        `${r.classifier.meetsTarget ? 'meets' : 'BELOW'} the 0.98 target (${r.classifier.epochs} epochs, ${fmt(r.classifier.seconds, 0)} s)`,
+        `${r.classifier.meetsTarget ? 'meets' : 'BELOW'} the 0.98 target ` +
+          `(${r.classifier.epochs} epochs, ${fmt(r.classifier.seconds, 0)} s)`,
       ],
     ],
   };
@@ -109,7 +110,8 @@ export function reportTables(r: Report): Table[] {
       ],
       [
         'E9',
-        `r over z_${e.E9.latentIndex} ∈ [${fmt(e.E9.values[0], 0)}, ${fmt(e.E9.values[e.E9.values.length - 1], 0)}] (${e.E9.values.length} values)`,
+        `r over z_${e.E9.latentIndex} ∈ [${fmt(e.E9.values[0], 0)}, ` +
+          `${fmt(e.E9.values[e.E9.values.length - 1], 0)}] (${e.E9.values.length} values)`,
         e.E9.r === null ? 'N/A — constant mean intensity' : fmt(e.E9.r),
       ],
       [
@@ -168,7 +170,8 @@ export function reportTables(r: Report): Table[] {
         ...c.counts.map(String),
       ]),
       caption:
-        `IS = exp(E_x KL(p(y|x) ‖ p(y))) (seed 002), FD to the test set on the classifier's features, χ² of the predicted-class counts (0–9) to uniform; ${r.comparison[0].samples.toLocaleString('en-US')} samples each.` +
+        `IS = exp(E_x KL(p(y|x) ‖ p(y))) (seed 002), FD to the test set on the classifier's features, χ² of the ` +
+        `predicted-class counts (0–9) to uniform; ${r.comparison[0].samples.toLocaleString('en-US')} samples each.` +
         (others.length
           ? ` † scored with another classifier (${[...new Set(others.map((c) => `${c.classifier}, accuracy ${fmt(c.classifierAccuracy, 4)}`))].join('; ')}): not comparable.`
           : ' Every row was scored with the same classifier.'),
@@ -182,7 +185,11 @@ function title(r: Report): string {
 }
 
 function subtitle(r: Report): string {
-  return `${r.run.model} generator, loss ${r.run.loss}, trained with ${r.run.trainer ?? r.run.backend}; evaluated ${r.evaluation.createdAt} on ${r.evaluation.backend}, seed ${r.evaluation.seed}, ${r.evaluation.samples.toLocaleString('en-US')} samples.`;
+  return (
+    `${r.run.model} generator, loss ${r.run.loss}, trained with ${r.run.trainer ?? r.run.backend}; ` +
+    `evaluated ${r.evaluation.createdAt} on ${r.evaluation.backend}, seed ` +
+    `${r.evaluation.seed}, ${r.evaluation.samples.toLocaleString('en-US')} samples.`
+  );
 }
 
 function formatTimings(r: Report): string {

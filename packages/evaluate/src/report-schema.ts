@@ -108,7 +108,9 @@ export const reportSchema = z
         checkpoint: z.string(),
         epoch: num.nullable(),
         latentDim: count,
-        /** The latent distribution the samples were drawn from (the run's: N(0, I), or U(−1, 1) for seed 002's GANs). */
+        /**
+         * The latent distribution the samples were drawn from (the run's: N(0, I), or U(−1, 1) for seed 002's GANs).
+         */
         noise: z.enum(['normal', 'uniform']).optional(),
       })
       .strict(),

@@ -94,7 +94,8 @@ describe('the fallback classifier (trained here when no cached one exists)', () 
 
 describe("the cached classifier hook (the evaluate stage's artifact)", () => {
   it('loads a verified classifier artifact and applies it to (x + 1)/2', async () => {
-    // a 784 → 10 "classifier" whose logit k is 10·(mean of the top half) for k = 0 and 10·(mean of the bottom half) for k = 3
+    // a 784 → 10 "classifier" whose logit k is 10·(mean of the top half) for k = 0 and 10·(mean of the bottom half) for
+    // k = 3
     const spec: NetworkSpec = {
       role: 'classifier',
       inputSize: 784,

@@ -157,7 +157,8 @@ export async function trainFallbackClassifier(
     'fallback',
     net,
     digits,
-    `trained here: 784 → ${o.hidden} → ${digits.length} MLP, Adam lr ${o.lr}, ${o.epochs} epochs over ${train.count} MNIST training images`,
+    `trained here: 784 → ${o.hidden} → ${digits.length} MLP, Adam lr ` +
+      `${o.lr}, ${o.epochs} epochs over ${train.count} MNIST training images`,
   );
 }
 

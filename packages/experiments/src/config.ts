@@ -26,7 +26,10 @@ export const ringSchema = z
     nCritic: z.number().int().min(1).default(5),
     beta1: z.number().min(0).lt(1).default(0.5),
     beta2: z.number().min(0).lt(1).default(0.9),
-    /** Q5: n_epochs "to choose": 30 passes over the 10,000 points (936 generator steps; both methods have drawn the ring by 20). */
+    /**
+     * Q5: n_epochs "to choose": 30 passes over the 10,000 points (936 generator steps; both methods have drawn the ring
+     * by 20).
+     */
     epochs: z.number().int().min(1).default(30),
     /** The lab plots every 10 epochs. */
     snapshotEvery: z.number().int().min(1).default(10),
@@ -52,7 +55,10 @@ export const ringSchema = z
         clipValues: positiveList.default([0.01, 0.1, 1]),
         lambdas: positiveList.default([0.1, 1, 10]),
         seeds: z.array(z.number().int().nonnegative()).min(1).default([1, 2, 3]),
-        /** Epochs per grid run (156 generator steps): short, so 54 runs fit minutes on a CPU (the main runs use `epochs`). */
+        /**
+         * Epochs per grid run (156 generator steps): short, so 54 runs fit minutes on a CPU (the main runs use
+         * `epochs`).
+         */
         epochs: z.number().int().min(1).default(5),
       })
       .strict()
@@ -85,7 +91,9 @@ export const wdistanceSchema = z
     thetaMin: z.number().default(-1),
     thetaMax: z.number().default(1),
     trueTheta: z.number().default(0),
-    /** wasserstein_discriminator(batch_size=100, num_iter=500, c=0.5, lr=0.001), torch RMSprop defaults α 0.99, ε 1e-8. */
+    /**
+     * wasserstein_discriminator(batch_size=100, num_iter=500, c=0.5, lr=0.001), torch RMSprop defaults α 0.99, ε 1e-8.
+     */
     steps: z.number().int().min(1).default(500),
     batchSize: z.number().int().min(1).default(100),
     clipValue: z.number().positive().default(0.5),

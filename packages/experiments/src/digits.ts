@@ -44,7 +44,10 @@ export function toUnitRange(images: Float32Array): Float32Array {
   return images.map((x) => (x + 1) / 2);
 }
 
-/** [0, 1] → [−1, 1] (for the grids and the classifier, which read the pipeline's scale); clamps the generator's linear output. */
+/**
+ * [0, 1] → [−1, 1] (for the grids and the classifier, which read the pipeline's scale); clamps the generator's linear
+ * output.
+ */
 export function toSignedRange(images: Float32Array): Float32Array {
   return images.map((x) => 2 * Math.min(1, Math.max(0, x)) - 1);
 }

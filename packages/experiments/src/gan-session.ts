@@ -144,7 +144,9 @@ export class GanSession {
     await flush();
   }
 
-  /** n samples G(z), z ~ N(0, I) drawn from `rng` (default: a stream of its own, so sampling does not shift training). */
+  /**
+   * n samples G(z), z ~ N(0, I) drawn from `rng` (default: a stream of its own, so sampling does not shift training).
+   */
   async sample(n: number, rng: Rng = Rng.fromSeed(this.options.seed + 0x5a4d)): Promise<Float32Array> {
     const z = rng.fillNormal(new Float32Array(n * this.latentDim));
     return this.trainer.generate(z, n);

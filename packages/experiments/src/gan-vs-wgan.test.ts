@@ -85,20 +85,28 @@ describe('trainMethod', () => {
   const data = Rng.fromSeed(1).fillUniform(new Float32Array(300 * 784));
   const config = ganVsWganSchema.parse({ hidden: 8, latentDim: 4, histogramSamples: 20, readEvery: 2 });
 
-  it('trains the WGAN with n_critic critic steps per iteration and records −L_D, samples and no histogram without a classifier', async () => {
-    const run = await trainMethod(config, 'wgan', [3], data, { iterations: 3, nCritic: 2 }, null);
-    expect(run.curve.map((c) => c.iteration)).toEqual([1, 2, 3]);
-    expect(run.grid).toHaveLength(9 * 784);
-    expect(run.histogram).toBeNull();
-    expect(run.finite).toBe(true);
-  });
+  it(
+    'trains the WGAN with n_critic critic steps per iteration and ' +
+      'records −L_D, samples and no histogram without a classifier',
+    async () => {
+      const run = await trainMethod(config, 'wgan', [3], data, { iterations: 3, nCritic: 2 }, null);
+      expect(run.curve.map((c) => c.iteration)).toEqual([1, 2, 3]);
+      expect(run.grid).toHaveLength(9 * 784);
+      expect(run.histogram).toBeNull();
+      expect(run.finite).toBe(true);
+    },
+  );
 
-  it('trains the standard GAN (BCE, saturating G loss): L_G = E[log(1 − D(G(z)))] is ≤ 0 and L_D ≈ 2·log 2 at the start', async () => {
-    const run = await trainMethod(config, 'gan', [3], data, { iterations: 2, nCritic: 1 }, null);
-    expect(run.curve).toHaveLength(2);
-    for (const c of run.curve) expect(c.lossG).toBeLessThanOrEqual(0);
-    expect(run.curve[0].lossD).toBeCloseTo(2 * Math.log(2), 1); // D ≈ 1/2 everywhere with N(0, 0.01²) weights
-  });
+  it(
+    'trains the standard GAN (BCE, saturating G loss): L_G = ' +
+      'E[log(1 − D(G(z)))] is ≤ 0 and L_D ≈ 2·log 2 at the start',
+    async () => {
+      const run = await trainMethod(config, 'gan', [3], data, { iterations: 2, nCritic: 1 }, null);
+      expect(run.curve).toHaveLength(2);
+      for (const c of run.curve) expect(c.lossG).toBeLessThanOrEqual(0);
+      expect(run.curve[0].lossD).toBeCloseTo(2 * Math.log(2), 1); // D ≈ 1/2 everywhere with N(0, 0.01²) weights
+    },
+  );
 });
 
 describe('saturatedFrom', () => {

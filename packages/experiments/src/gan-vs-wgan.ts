@@ -62,7 +62,10 @@ export interface MethodRun {
   digits: number[];
   iterations: number;
   nCritic: number;
-  /** Per generator iteration: WGAN — the critic's estimate −L_D = E[D(x)] − E[D(G(z))] (mean over its critic steps); GAN — L_D (BCE) and L_G = E[log(1 − D(G(z)))]. */
+  /**
+   * Per generator iteration: WGAN — the critic's estimate −L_D = E[D(x)] − E[D(G(z))] (mean over its critic steps); GAN
+   * — L_D (BCE) and L_G = E[log(1 − D(G(z)))].
+   */
   curve: { iteration: number; lossD: number; lossG: number }[];
   /** 9 samples for the 3×3 grid, [9, 784] in [0, 1]. */
   grid: Float32Array;
@@ -364,7 +367,10 @@ async function samplesFigure(sub: SubsetResult): Promise<Buffer> {
   return labelledPng(canvas, labels);
 }
 
-/** Losses span many decades (a clipped critic at c = 1 scores in the thousands; a saturated D reaches 0), so both panels use log axes. */
+/**
+ * Losses span many decades (a clipped critic at c = 1 scores in the thousands; a saturated D reaches 0), so both panels
+ * use log axes.
+ */
 const FLOOR = 1e-7;
 
 /** First iteration from which both GAN losses stay at (float32) zero to the end: the discriminator has saturated. */
@@ -387,7 +393,9 @@ function curvesFigure(sub: SubsetResult): Spec {
       xLabel: 'generator iteration',
       yLabel: 'critic estimate (log)',
       title: `WGAN: weight clipping, ${wgan.nCritic} critic steps per generator step`,
-      subtitle: `mean over each iteration's critic steps${dropped ? ` · ${dropped} non-positive value${dropped > 1 ? 's' : ''} not drawn` : ''}`,
+      subtitle:
+        `mean over each iteration's critic ` +
+        `steps${dropped ? ` · ${dropped} non-positive value${dropped > 1 ? 's' : ''} not drawn` : ''}`,
       logY: true,
       points: wgan.curve.length <= 200,
       height: 180,
@@ -406,7 +414,8 @@ function curvesFigure(sub: SubsetResult): Spec {
       subtitle:
         saturated === null
           ? `values below ${FLOOR} drawn at ${FLOOR}`
-          : `both losses are exactly 0 (float32) from iteration ${saturated} to ${gan.iterations}: D is saturated and log(1 − D(G(z))) gives G no gradient · zeros drawn at ${FLOOR}`,
+          : `both losses are exactly 0 (float32) from iteration ${saturated} to ${gan.iterations}: ` +
+            `D is saturated and log(1 − D(G(z))) gives G no gradient · zeros drawn at ${FLOOR}`,
       logY: true,
       points: shown.length <= 120,
       height: 180,

@@ -16,7 +16,10 @@ export type Invocation =
   /** No nx process above us (the script was started by hand) or the process table is unreadable. */
   | { kind: 'unknown' };
 
-/** True for an argv entry that is the nx CLI's entry script (`…/nx/dist/bin/nx.js`, `…/nx/bin/nx.js`, `…/.bin/nx`, `nx`). */
+/**
+ * True for an argv entry that is the nx CLI's entry script (`…/nx/dist/bin/nx.js`, `…/nx/bin/nx.js`, `…/.bin/nx`,
+ * `nx`).
+ */
 export function isNxEntry(arg: string): boolean {
   return (
     /(^|[/\\])nx[/\\](dist[/\\])?bin[/\\]nx(\.js)?$/.test(arg) ||

@@ -9,15 +9,16 @@ import { detectInvocation } from './invocation.js';
 /**
  * `experiments:pipeline`: runs the three experiment targets (cached by Nx, in parallel) when the
  * experiments are asked for by name — `npx nx run experiments:pipeline` — and passes when
- * `nx run-many -t pipeline` sweeps over every project (the issue keeps the experiments out of the default
- * pipeline; Nx has no setting for that, see invocation.ts). This target itself is not cached: it only
+ * `nx run-many -t pipeline` sweeps over every project (the experiments stay out of the default pipeline;
+ * Nx has no setting for that, see invocation.ts). This target itself is not cached: it only
  * decides, and the work and its cache live in the `ring`, `wdistance` and `gan-vs-wgan` targets.
  */
 const TARGETS = ['wdistance', 'ring', 'gan-vs-wgan'];
 const invocation = detectInvocation('experiments');
 if (invocation.kind === 'many') {
   process.stdout.write(
-    `experiments: not part of the default pipeline (nx ${invocation.args.join(' ')}); run them with \`npx nx run experiments:pipeline\`\n`,
+    `experiments: not part of the default pipeline (nx ${invocation.args.join(' ')}); ` +
+      `run them with \`npx nx run experiments:pipeline\`\n`,
   );
 } else {
   // a clean environment for the inner nx (the outer task's NX_TASK_* / NX_TERMINAL_* belong to this task)

@@ -32,7 +32,7 @@ export interface RingMetrics {
   meanRadialError: number;
   /** Share of points with |‖x‖ − radius| < tolerance (0.3 = three noise standard deviations). */
   fractionNearRing: number;
-  /** Share of the angle bins (36 bins of 10°) that hold at least one of the points (the issue's definition). */
+  /** Share of the angle bins (36 bins of 10°) that hold at least one of the points. */
   angularCoverage: number;
   /**
    * The stricter reading: share of the bins that hold at least one point within `tolerance` of the ring.
@@ -49,7 +49,7 @@ export interface RingMetricOptions {
   bins?: number;
 }
 
-/** The issue's three ring metrics, in float64, for points [n, 2]. */
+/** The three ring metrics (radial error, share near the ring, angular coverage), in float64, for points [n, 2]. */
 export function ringMetrics(points: Float32Array | Float64Array, options: RingMetricOptions = {}): RingMetrics {
   const radius = options.radius ?? 1;
   const tolerance = options.tolerance ?? 0.3;

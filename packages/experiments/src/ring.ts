@@ -140,7 +140,10 @@ export interface MethodSensitivity {
   successRate: number;
   /** Runs whose generator produced non-finite points. */
   diverged: number;
-  /** Std across cells of the cell-mean share of points within 0.3 of the ring (bounded, so a diverged run counts as 0, not ∞). */
+  /**
+   * Std across cells of the cell-mean share of points within 0.3 of the ring (bounded, so a diverged run counts as 0,
+   * not ∞).
+   */
   nearRingStdAcrossCells: number;
   nearRingMin: number;
   nearRingMax: number;
@@ -395,7 +398,10 @@ function scatterFigure(run: RingRun, data: Float32Array, config: RingConfig): Sp
       xLabel: 'x₁',
       yLabel: 'x₂',
       title: `epoch ${s.epoch} (iteration ${s.iteration})`,
-      subtitle: `|‖x‖−1| ${s.metrics.meanRadialError.toFixed(3)} · near ${(100 * s.metrics.fractionNearRing).toFixed(0)}% · bins ${Math.round(36 * s.metrics.angularCoverage)}/36 (near ring ${Math.round(36 * s.metrics.ringCoverage)})`,
+      subtitle:
+        `|‖x‖−1| ${s.metrics.meanRadialError.toFixed(3)} · near ` +
+        `${(100 * s.metrics.fractionNearRing).toFixed(0)}% · bins ` +
+        `${Math.round(36 * s.metrics.angularCoverage)}/36 (near ring ${Math.round(36 * s.metrics.ringCoverage)})`,
       legendTitle: 'points',
       equalAxes: true,
       width: 240,
@@ -408,7 +414,8 @@ function scatterFigure(run: RingRun, data: Float32Array, config: RingConfig): Sp
     `Ring WGAN with ${what}: real vs generated`,
     panels,
     panels.length === 4 ? 2 : 3,
-    `LAB 3 · Adam lr ${run.lr}, β = (${config.beta1}, ${config.beta2}), n_critic ${config.nCritic}, batch ${config.batchSize} · ${config.evalSamples} generated points from the same z at every epoch`,
+    `LAB 3 · Adam lr ${run.lr}, β = (${config.beta1}, ${config.beta2}), n_critic ${config.nCritic}, ` +
+      `batch ${config.batchSize} · ${config.evalSamples} generated points from the same z at every epoch`,
   );
 }
 
@@ -473,11 +480,14 @@ function sensitivityFigure(cells: GridCell[], config: RingConfig): Spec {
       values: table(method, what === 'near' ? (c) => c.meanNearRing : (c) => c.successes),
       rowLabel: 'learning rate',
       colLabel: method === 'clip' ? 'clip value c' : 'penalty weight λ',
-      title: `${method === 'clip' ? 'Weight clipping' : 'Gradient penalty'}: ${what === 'near' ? 'points near the ring' : 'runs that find the ring'}`,
+      title:
+        `${method === 'clip' ? 'Weight clipping' : 'Gradient penalty'}: ` +
+        `${what === 'near' ? 'points near the ring' : 'runs that find the ring'}`,
       subtitle:
         what === 'near'
           ? `share within 0.3 of the ring, mean over ${seeds} seeds`
-          : `of ${seeds} seeds: error ≤ ${config.success.maxRadialError}, ≥ ${100 * config.success.minNearRing}% near, ≥ ${100 * config.success.minRingCoverage}% of angle bins`,
+          : `of ${seeds} seeds: error ≤ ${config.success.maxRadialError}, ≥ ` +
+            `${100 * config.success.minNearRing}% near, ≥ ${100 * config.success.minRingCoverage}% of angle bins`,
       valueLabel: what === 'near' ? 'share near' : 'runs',
       format: what === 'near' ? '.2f' : 'd',
       cellSize: 56,
@@ -486,7 +496,8 @@ function sensitivityFigure(cells: GridCell[], config: RingConfig): Spec {
     `Q6: sensitivity to hyper-parameters after ${grid.epochs} epochs`,
     [panel('clip', 'near'), panel('gp', 'near'), panel('clip', 'success'), panel('gp', 'success')],
     2,
-    `Adam β = (${config.beta1}, ${config.beta2}), n_critic ${config.nCritic}, batch ${config.batchSize}; darker = larger`,
+    `Adam β = (${config.beta1}, ${config.beta2}), n_critic ` +
+      `${config.nCritic}, batch ${config.batchSize}; darker = larger`,
   );
 }
 

@@ -57,7 +57,10 @@ export function round(x: number, digits = 4): number {
   return Math.round(x * f) / f;
 }
 
-/** User + system CPU seconds of this process since `start` (process.cpuUsage()): a measure of work that machine load does not inflate as much as wall time. */
+/**
+ * User + system CPU seconds of this process since `start` (process.cpuUsage()): a measure of work that machine load
+ * does not inflate as much as wall time.
+ */
 export function cpuSecondsSince(start: NodeJS.CpuUsage): number {
   const d = process.cpuUsage(start);
   return (d.user + d.system) / 1e6;

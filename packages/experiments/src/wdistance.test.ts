@@ -55,36 +55,40 @@ describe('the κ·W estimator on two known distributions', () => {
     f.dispose();
   });
 
-  it("after the seed's 500 clipped RMSprop steps: ≈ 0 for P_0 vs P_0, proportional to |θ| otherwise, weights within ±c", async () => {
-    const estimate = async (theta: number, seed: number) => {
-      const rng = Rng.fromSeed(seed);
-      const critic = Network.create(plottingCriticSpec(0.5), rng);
-      await trainWassersteinCritic(
-        critic,
-        (n) => sampleTestRV(0, n, rng),
-        (n) => sampleTestRV(theta, n, rng),
-        SEED004_CRITIC_TRAINING,
-      );
-      for (const v of critic.trainable()) {
-        const values = (await v.data()) as Float32Array;
-        for (const w of values) expect(Math.abs(w)).toBeLessThanOrEqual(0.5 + 1e-7);
-      }
-      const e = await estimateWasserstein(critic, sampleTestRV(0, 1000, rng), sampleTestRV(theta, 1000, rng));
-      critic.dispose();
-      return e;
-    };
-    const [e0, eHalf, e1, eMinus1] = [
-      await estimate(0, 1),
-      await estimate(0.5, 2),
-      await estimate(1, 3),
-      await estimate(-1, 4),
-    ];
-    expect(e1).toBeGreaterThan(0.3); // κ ≈ 0.62 for this critic (10 sigmoid units, |w| ≤ 0.5)
-    expect(Math.abs(e0)).toBeLessThan(0.02 * e1);
-    expect(eHalf / e1).toBeGreaterThan(0.4);
-    expect(eHalf / e1).toBeLessThan(0.6);
-    expect(eMinus1 / e1).toBeCloseTo(1, 1); // W(P_−1, P_0) = W(P_1, P_0)
-  });
+  it(
+    "after the seed's 500 clipped RMSprop steps: ≈ 0 for P_0 " +
+      'vs P_0, proportional to |θ| otherwise, weights within ±c',
+    async () => {
+      const estimate = async (theta: number, seed: number) => {
+        const rng = Rng.fromSeed(seed);
+        const critic = Network.create(plottingCriticSpec(0.5), rng);
+        await trainWassersteinCritic(
+          critic,
+          (n) => sampleTestRV(0, n, rng),
+          (n) => sampleTestRV(theta, n, rng),
+          SEED004_CRITIC_TRAINING,
+        );
+        for (const v of critic.trainable()) {
+          const values = (await v.data()) as Float32Array;
+          for (const w of values) expect(Math.abs(w)).toBeLessThanOrEqual(0.5 + 1e-7);
+        }
+        const e = await estimateWasserstein(critic, sampleTestRV(0, 1000, rng), sampleTestRV(theta, 1000, rng));
+        critic.dispose();
+        return e;
+      };
+      const [e0, eHalf, e1, eMinus1] = [
+        await estimate(0, 1),
+        await estimate(0.5, 2),
+        await estimate(1, 3),
+        await estimate(-1, 4),
+      ];
+      expect(e1).toBeGreaterThan(0.3); // κ ≈ 0.62 for this critic (10 sigmoid units, |w| ≤ 0.5)
+      expect(Math.abs(e0)).toBeLessThan(0.02 * e1);
+      expect(eHalf / e1).toBeGreaterThan(0.4);
+      expect(eHalf / e1).toBeLessThan(0.6);
+      expect(eMinus1 / e1).toBeCloseTo(1, 1); // W(P_−1, P_0) = W(P_1, P_0)
+    },
+  );
 });
 
 describe('wassersteinCurve', () => {

@@ -248,7 +248,9 @@ export async function runWDistance(
         xLabel: 'θ',
         yLabel: 'κ·W(P_θ, P_0)',
         title: "Approximation of the WGAN paper's Figure 1 (Example 1)",
-        subtitle: `P_θ = (θ, Z), Z ~ U[0, 1]; critic 2→10 sigmoid→1 clipped to ±${config.clipValue}, RMSprop lr ${config.lr}, ${config.steps} steps of ${config.batchSize}; Pearson r with |θ| = ${curve.pearsonR.toFixed(4)}`,
+        subtitle:
+          `P_θ = (θ, Z), Z ~ U[0, 1]; critic 2→10 sigmoid→1 clipped to ±${config.clipValue}, RMSprop lr ` +
+          `${config.lr}, ${config.steps} steps of ${config.batchSize}; Pearson r with |θ| = ${curve.pearsonR.toFixed(4)}`,
         points: true,
         legendTitle: 'series',
       });

@@ -159,7 +159,8 @@ describe.each(['wasm', 'cpu'] as const)('parity with tfjs Network.apply on the %
     const model = networkToOnnx(spec, values, { producerVersion: 'test' });
     const n = 256;
     const x = Rng.fromSeed(5).fillNormal(new Float32Array(n * spec.inputSize));
-    if (spec.inputSize === 784) for (let i = 0; i < x.length; i++) x[i] = Math.tanh(x[i]); // image-like inputs in [−1, 1]
+    // image-like inputs in [−1, 1]
+    if (spec.inputSize === 784) for (let i = 0; i < x.length; i++) x[i] = Math.tanh(x[i]);
     const p = await measureParity(spec, values, model.bytes, model.io.input.shape, x, n);
     expect(p.onnxruntime.output.length).toBe(n * spec.outputSize);
     expect(p.maxAbsOutput).toBeGreaterThan(1e-3); // not a degenerate all-zero comparison
@@ -215,7 +216,8 @@ describe('graph contents', () => {
       'Identity',
     ]);
     const nodes = decodeModel(g.bytes).graph.node.map((n) => n.opType);
-    expect(nodes.filter((t) => t === 'Transpose')).toHaveLength(2); // into NCHW after the reshape, back before the output
+    // into NCHW after the reshape, back before the output
+    expect(nodes.filter((t) => t === 'Transpose')).toHaveLength(2);
     const c = networkToOnnx(smallConvCritic(), valuesFor(smallConvCritic(), 1), { producerVersion: 'test' });
     expect(c.opTypes).toEqual(
       expect.arrayContaining(['Conv', 'MaxPool', 'LeakyRelu', 'Transpose', 'Gemm', 'BatchNormalization', 'Sigmoid']),

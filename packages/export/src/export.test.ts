@@ -193,21 +193,28 @@ describe('exportCheckpoint', () => {
 });
 
 describe('the seed-002 DCGAN', () => {
-  it('exports the InfoGAN generator (BatchNorm with non-trivial running statistics, ConvTranspose) and the conv discriminator in parity with tfjs on wasm', async () => {
-    const { meta } = await exportCheckpoint(config({ run: 'dcgan', critic: true, backend: 'wasm', paritySamples: 64 }));
-    expect(meta.noise).toBe('uniform');
-    expect(meta.models.generator.opTypes).toEqual(
-      expect.arrayContaining(['Gemm', 'Relu', 'BatchNormalization', 'ConvTranspose', 'Tanh']),
-    );
-    expect(meta.models.critic!.opTypes).toEqual(expect.arrayContaining(['Conv', 'LeakyRelu', 'MaxPool', 'Gemm']));
-    expect(meta.models.critic!.role).toBe('discriminator');
-    expect(meta.models.critic!.outputs[0].name).toBe('logit');
-    expect(meta.parity.backend).toBe('wasm');
-    expect(meta.models.generator.parity.onnxruntime.worstRatio).toBeLessThanOrEqual(1);
-    expect(meta.models.generator.parity.tfjs.worstRatio).toBeLessThanOrEqual(1);
-    expect(meta.models.critic!.parity.onnxruntime.worstRatio).toBeLessThanOrEqual(1);
-    expect(meta.models.critic!.parity.tfjs.worstRatio).toBeLessThanOrEqual(1);
-  }, 120_000);
+  it(
+    'exports the InfoGAN generator (BatchNorm with non-trivial running statistics, ' +
+      'ConvTranspose) and the conv discriminator in parity with tfjs on wasm',
+    async () => {
+      const { meta } = await exportCheckpoint(
+        config({ run: 'dcgan', critic: true, backend: 'wasm', paritySamples: 64 }),
+      );
+      expect(meta.noise).toBe('uniform');
+      expect(meta.models.generator.opTypes).toEqual(
+        expect.arrayContaining(['Gemm', 'Relu', 'BatchNormalization', 'ConvTranspose', 'Tanh']),
+      );
+      expect(meta.models.critic!.opTypes).toEqual(expect.arrayContaining(['Conv', 'LeakyRelu', 'MaxPool', 'Gemm']));
+      expect(meta.models.critic!.role).toBe('discriminator');
+      expect(meta.models.critic!.outputs[0].name).toBe('logit');
+      expect(meta.parity.backend).toBe('wasm');
+      expect(meta.models.generator.parity.onnxruntime.worstRatio).toBeLessThanOrEqual(1);
+      expect(meta.models.generator.parity.tfjs.worstRatio).toBeLessThanOrEqual(1);
+      expect(meta.models.critic!.parity.onnxruntime.worstRatio).toBeLessThanOrEqual(1);
+      expect(meta.models.critic!.parity.tfjs.worstRatio).toBeLessThanOrEqual(1);
+    },
+    120_000,
+  );
 });
 
 describe('a VAE checkpoint (train --model vae)', () => {

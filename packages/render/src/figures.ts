@@ -131,7 +131,9 @@ export function gradNormHistogram(
   const means = records.map((r) => r.gradNormMean).filter(Number.isFinite);
   if (means.length === 0)
     return {
-      skip: 'no gradient norms: train-stats.json has none and metrics.jsonl has no finite gradNormMean (a weight-clipping run?)',
+      skip:
+        'no gradient norms: train-stats.json has none and metrics.jsonl ' +
+        'has no finite gradNormMean (a weight-clipping run?)',
     };
   return {
     spec: histogram({

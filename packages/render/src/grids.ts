@@ -48,9 +48,13 @@ function escapeXml(s: string): string {
 export function labelsSvg(width: number, height: number, labels: Label[]): string {
   const texts = labels.map(
     (l) =>
-      `<text x="${l.x}" y="${l.y}" text-anchor="${l.anchor ?? 'start'}" font-size="${l.size ?? 12}"${l.bold ? ' font-weight="bold"' : ''}>${escapeXml(l.text)}</text>`,
+      `<text x="${l.x}" y="${l.y}" text-anchor="${l.anchor ?? 'start'}" ` +
+      `font-size="${l.size ?? 12}"${l.bold ? ' font-weight="bold"' : ''}>${escapeXml(l.text)}</text>`,
   );
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}"><g font-family="${FONT}" fill="#000000">${texts.join('')}</g></svg>`;
+  return (
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 ` +
+    `0 ${width} ${height}"><g font-family="${FONT}" fill="#000000">${texts.join('')}</g></svg>`
+  );
 }
 
 /** Draws labels onto a grayscale canvas and encodes a 1-channel PNG. */
@@ -189,7 +193,8 @@ export async function traversalStrip(
   const digits = options.digits ?? 2;
   const title =
     options.title ??
-    `latent traversal: ${name} from ${fmt(values[0], digits)} to ${fmt(values[cols - 1], digits)}, other dimensions fixed`;
+    `latent traversal: ${name} from ${fmt(values[0], digits)} ` +
+      `to ${fmt(values[cols - 1], digits)}, other dimensions fixed`;
   const canvas = blank(Math.max(labelWidth + grid.width, titleWidth(title)), top + grid.height + 22);
   blit(canvas, grid, labelWidth, top);
   const labels: Label[] = [

@@ -32,7 +32,8 @@ const ramp = (n: number, f: (i: number) => number) => Array.from({ length: n }, 
 describe('svgToPng', () => {
   it('rasterises to a 1-channel grayscale PNG of the requested width with the right pixels', async () => {
     const svg =
-      '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="6"><rect width="10" height="6" fill="white"/><rect width="5" height="6" fill="black"/></svg>';
+      '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="6"><rect width="10" ' +
+      'height="6" fill="white"/><rect width="5" height="6" fill="black"/></svg>';
     expect(svgSize(svg)).toEqual({ width: 10, height: 6 });
     const png = await svgToPng(svg, { width: 20 });
     const meta = await sharp(png).metadata();

@@ -22,7 +22,10 @@ export interface Series {
 
 /** Gray levels, dash patterns and point shapes given to series 0, 1, 2, … (cycled). */
 export const SERIES_GRAYS = ['#000000', '#7a7a7a', '#404040', '#a8a8a8', '#5c5c5c', '#202020', '#909090', '#c0c0c0'];
-/** Ten distinguishable colours (Tableau 10) for plots whose groups are too many for gray levels, e.g. the ten digit classes. */
+/**
+ * Ten distinguishable colours (Tableau 10) for plots whose groups are too many for gray levels, e.g. the ten digit
+ * classes.
+ */
 export const CLASS_COLOURS = [
   '#4e79a7',
   '#f28e2b',
@@ -336,7 +339,10 @@ export interface ScatterOptions {
   opacity?: number;
   width?: number;
   height?: number;
-  /** Colour each group from CLASS_COLOURS with filled circles (render with `colour: true`); default: gray levels and shapes. */
+  /**
+   * Colour each group from CLASS_COLOURS with filled circles (render with `colour: true`); default: gray levels and
+   * shapes.
+   */
   colour?: boolean;
 }
 

@@ -184,7 +184,8 @@ async function renderInto(
   const trainStatsPath = join(runDir, 'train-stats.json');
   const trainStats = await readJsonIfPresent(trainStatsPath);
   const gradNorms = findGradNorms(trainStats);
-  const vaeRun = await readVaeRun(runDir, trainStats, metrics?.records); // a VAE run (train --model vae): its own figures, no critic ones
+  // a VAE run (train --model vae): its own figures, no critic ones
+  const vaeRun = await readVaeRun(runDir, trainStats, metrics?.records);
 
   let report: EvalReport | undefined;
   const reportPath = join(evalDir, 'report.json');

@@ -153,7 +153,10 @@ export function vaeCurves(
 /** Points drawn in latent-scatter.png at most (the first test images; 10,000 take ~30 s to rasterise). */
 export const SCATTER_POINTS = 5000;
 
-/** latent-scatter.png: μ(x) of the first SCATTER_POINTS test images [n, 2], coloured by class (draw with `colour: true`). */
+/**
+ * latent-scatter.png: μ(x) of the first SCATTER_POINTS test images [n, 2], coloured by class (draw with `colour:
+ * true`).
+ */
 export function latentScatter(means: Float32Array, labels: Uint8Array, epoch: number): Built {
   const n = labels.length;
   if (means.length !== 2 * n)
@@ -169,7 +172,9 @@ export function latentScatter(means: Float32Array, labels: Uint8Array, epoch: nu
       xLabel: 'μ₁',
       yLabel: 'μ₂',
       title: 'Latent means of the test set by class',
-      subtitle: `${shown === n ? '' : `the first ${shown.toLocaleString('en-US')} of `}${n.toLocaleString('en-US')} test images, epoch ${epoch}`,
+      subtitle:
+        `${shown === n ? '' : `the first ${shown.toLocaleString('en-US')} of `}${n.toLocaleString('en-US')} ` +
+        `test images, epoch ${epoch}`,
       legendTitle: 'digit',
       equalAxes: true,
       pointSize: 10,

@@ -6,9 +6,15 @@ const ms = () => z.number().int().positive();
 /** serve's config: flags > env (WGAN_MODEL, PORT, HOST) > config file > these defaults. */
 export const serveSchema = z
   .object({
-    /** An export folder inside the artifacts root (export/<run>/<checkpoint>); wins over `run`. Checked by resolveModelDir. */
+    /**
+     * An export folder inside the artifacts root (export/<run>/<checkpoint>); wins over `run`. Checked by
+     * resolveModelDir.
+     */
     model: z.string().optional(),
-    /** Serve this run's newest export (<artifacts root>/export/<run>/latest); one plain name, checked by resolveModelDir. */
+    /**
+     * Serve this run's newest export (<artifacts root>/export/<run>/latest); one plain name, checked by
+     * resolveModelDir.
+     */
     run: z.string().default('default'),
     port: z.number().int().min(0).max(65535).default(8080),
     /** Loopback by default; 0.0.0.0 to serve the network. */
@@ -21,7 +27,10 @@ export const serveSchema = z
       .default(1 << 20),
     /** onnxruntime intra-op threads (default: onnxruntime's choice, one per core). */
     threads: z.number().int().positive().optional(),
-    /** Let onnxruntime's threads spin-wait between runs (faster on an idle many-core machine, slower on a busy small one). */
+    /**
+     * Let onnxruntime's threads spin-wait between runs (faster on an idle many-core machine, slower on a busy small
+     * one).
+     */
     spinning: z.boolean().default(false),
     /** A request's headers and body must arrive within this many ms (else 408, connection closed). */
     requestTimeoutMs: ms().default(DEFAULT_LIMITS.requestTimeoutMs),

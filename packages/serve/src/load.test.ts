@@ -7,7 +7,7 @@ import { burst } from './burst.test-helpers.js';
 import { rssMib, startServerProcess, type ServerProcess } from './process.test-helpers.js';
 
 /**
- * Issue 6's load test: 1,000 requests on loopback at concurrency 32, half of them malformed, against
+ * The load test: 1,000 requests on loopback at concurrency 32, half of them malformed, against
  * the real CLI in its own process. Every good one must be a 200 of the right shape, every bad one a
  * 4xx JSON error, the server must not crash, and its RSS must grow by less than 50 MB.
  */
@@ -17,7 +17,8 @@ let server: ServerProcess;
 beforeAll(async () => {
   const fx = await exportedFixture();
   root = fx.root;
-  server = await startServerProcess(['--model', fx.modelDir], { WGAN_ARTIFACTS: fx.root }); // --model lies inside the artifacts root
+  // --model lies inside the artifacts root
+  server = await startServerProcess(['--model', fx.modelDir], { WGAN_ARTIFACTS: fx.root });
 });
 
 afterAll(async () => {
@@ -187,7 +188,8 @@ describe('load: 1,000 requests, half malformed, concurrency 32', () => {
       results.reduce<Record<number, number>>((m, r) => ((m[r.status] = (m[r.status] ?? 0) + 1), m), {}),
     );
     console.log(
-      `[load] ${results.length} requests in ${seconds.toFixed(1)} s (${(results.length / seconds).toFixed(0)} req/s), statuses ${statuses.map(([s, n]) => `${s}×${n}`).join(' ')}, ` +
+      `[load] ${results.length} requests in ${seconds.toFixed(1)} s (${(results.length / seconds).toFixed(0)} ` +
+        `req/s), statuses ${statuses.map(([s, n]) => `${s}×${n}`).join(' ')}, ` +
         `good p50 ${latencies[Math.floor(latencies.length / 2)].toFixed(1)} ms p99 ${latencies[Math.floor(latencies.length * 0.99)].toFixed(1)} ms, RSS ${rssBefore.toFixed(1)} → ${rssAfter.toFixed(1)} MiB`,
     );
     expect(problems).toEqual([]);
@@ -247,7 +249,8 @@ describe('load: 1,000 requests, half malformed, concurrency 32', () => {
     const t1 = performance.now();
     expect(await server.exited).toBe(0);
     console.log(
-      `[sigterm] answered ${(t1 - t0).toFixed(0)} ms, exited ${(performance.now() - t0).toFixed(0)} ms after the request started`,
+      `[sigterm] answered ${(t1 - t0).toFixed(0)} ms, exited ` +
+        `${(performance.now() - t0).toFixed(0)} ms after the request started`,
     );
     expect(server.stderr()).toMatch(/shutting down\s+signal=SIGTERM[\s\S]*stopped/);
   }, 30_000);

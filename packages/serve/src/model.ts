@@ -62,7 +62,9 @@ export interface GeneratorModel {
   release(): Promise<void>;
 }
 
-/** The export folder to serve: `--model <dir>` as given, or the run's newest export (`artifacts/export/<run>/latest`). */
+/**
+ * The export folder to serve: `--model <dir>` as given, or the run's newest export (`artifacts/export/<run>/latest`).
+ */
 export async function resolveModelDir(options: { model?: string; run?: string }): Promise<string> {
   if (options.model !== undefined) return artifactPath(options.model, '--model');
   const run = artifactName(options.run ?? 'default', '--run');
@@ -72,7 +74,8 @@ export async function resolveModelDir(options: { model?: string; run?: string })
     return followPointer(
       pointer,
       EXPORT_FOLDER,
-      `the export folder is damaged: re-export it (npx tsx packages/export/src/cli.ts --run ${run}), or pass --model <dir>`,
+      `the export folder is damaged: re-export it (npx tsx ` +
+        `packages/export/src/cli.ts --run ${run}), or pass --model <dir>`,
     );
   const folders = existsSync(runDir) ? (await readdir(runDir)).filter((n) => /^\d+$/.test(n)).sort() : [];
   if (folders.length === 0)

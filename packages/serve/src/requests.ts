@@ -278,7 +278,8 @@ export function parseTraverse(
     const field = b.rows === undefined ? 'values' : 'rows';
     const images = rows * values.length;
     const message = `rows × values = ${rows} × ${values.length} = ${images} images, more than ${MAX_COUNT} per request`;
-    const hint = `at most ${MAX_COUNT} images per request: lower rows or send fewer values (rows × values ≤ ${MAX_COUNT})`;
+    const hint =
+      `at most ${MAX_COUNT} images per request: lower rows ` + `or send fewer values (rows × values ≤ ${MAX_COUNT})`;
     throw new RequestError(400, message, field, hint);
   }
   const seed = b.seed ?? randomSeed();

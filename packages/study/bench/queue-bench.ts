@@ -27,10 +27,7 @@ if (missing) {
 const tmp = await mkdtemp(join(tmpdir(), 'study-bench-'));
 const redis = new RedisServer(await freePort(), tmp);
 await redis.start();
-// train's --data resolves inside the artifacts root: each run of the bench (1 worker, 2 workers) has its own
-// root, and each root gets the same tiny data set at data/tiny
-const rootFor = (workers: number) => join(tmp, `root-${workers}`);
-for (const workers of [1, 2]) await makeTinyData(rootFor(workers), 64);
+// train's --data resolves inside the artifacts root: each root gets the same tiny data set at data/tiny
 const data = 'data/tiny';
 
 function spec(name: string): StudySpec {
@@ -70,7 +67,8 @@ interface Row {
 }
 const rows: Row[] = [];
 for (const workers of [1, 2]) {
-  const root = rootFor(workers);
+  const root = join(tmp, `root-${workers}`);
+  await makeTinyData(root, 64);
   const queueName = `bench-${workers}`;
   const connection = connectionFor(redis.url);
   const s = spec(`bench-${workers}`);

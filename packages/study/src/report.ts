@@ -311,7 +311,8 @@ export function reportMarkdown(report: StudyReport): string {
   const lines = [`# Study ${report.study}`, ''];
   if (report.description) lines.push(report.description, '');
   lines.push(
-    `${report.counts.runs} runs (${report.cells.length} cells × ${report.seeds.length} seeds: ${report.seeds.join(', ')}): ` +
+    `${report.counts.runs} runs (${report.cells.length} cells × ` +
+      `${report.seeds.length} seeds: ${report.seeds.join(', ')}): ` +
       `${report.counts.done} done, ${report.counts.failed} failed, ${report.counts.missing} missing.`,
     'Each entry: mean ± sample std [95% Student-t interval of the mean] over the seeds that finished.',
     '',
@@ -449,10 +450,16 @@ export function reportHtml(markdown: string, title: string, images: string[] = [
   const style =
     'body{font-family:sans-serif;max-width:1100px;margin:2em auto}table{border-collapse:collapse}' +
     'td,th{border:1px solid #bbb;padding:3px 8px;text-align:left}';
-  return `<!doctype html><meta charset="utf-8"><title>${escapeHtml(title)}</title><style>${style}</style>\n${out.join('\n')}\n`;
+  return (
+    `<!doctype html><meta ` +
+    `charset="utf-8"><title>${escapeHtml(title)}</title><style>${style}</style>\n${out.join('\n')}\n`
+  );
 }
 
-/** Writes artifacts/studies/<name>/report/ atomically: report.json, report.md, report.html; the manifest names every run. */
+/**
+ * Writes artifacts/studies/<name>/report/ atomically: report.json, report.md, report.html; the manifest names every
+ * run.
+ */
 export async function writeReport(spec: StudySpec, root: string): Promise<{ dir: string; report: StudyReport }> {
   const report = await buildReport(spec, root);
   const dir = folderInside(root, 'study name', 'studies', spec.name, 'report');

@@ -1,5 +1,5 @@
 /**
- * Fused WebGPU trainer benchmark (issue 11): ms per generator iteration (nCritic critic steps with the
+ * Fused WebGPU trainer benchmark: ms per generator iteration (nCritic critic steps with the
  * gradient penalty + 1 generator step) of WebgpuFusedTrainer, on the seed-001 MLP by default.
  *
  *   npx tsx packages/train/bench/fused-webgpu.ts --model tiny          (here: llvmpipe, tiny sizes)

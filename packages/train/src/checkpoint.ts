@@ -10,13 +10,14 @@ import {
   type Artifact,
   type ParentRef,
   type RngState,
+  z,
 } from '@wgan/core';
 import { readNetwork, readTensorFile, writeNetwork, writeTensorFile } from './models/serialize.js';
 import type { NetworkSpec } from './models/spec.js';
-import type { OptimizerState, TrainerState } from './trainer.js';
+import type { NamedValues, OptimizerState, TrainerState } from './trainer.js';
 import type { SamplerPosition } from './sampling.js';
-import type { TrainConfig } from './config.js';
-import type { TrainStats } from './loop.js';
+import { savedTrainConfig, type TrainConfig } from './config.js';
+import type { TrainStats } from './run-session.js';
 import pkg from '../package.json' with { type: 'json' };
 
 /**
@@ -27,10 +28,14 @@ import pkg from '../package.json' with { type: 'json' };
  * complete one; it is rewritten (atomically) only after the checkpoint folder is in place.
  */
 export const CHECKPOINT_STAGE = 'train-checkpoint';
+const TRAIN_REMAKE = 'npx nx run train:pipeline';
 const OPTIMIZER_FORMAT = 'wgan-pipeline/optimizer';
 
 export interface RunningMeans {
-  /** Sums of the trainer's runningFields and their count since the start of the current epoch (the seed's "running means"). */
+  /**
+   * Sums of the trainer's runningFields and their count since the start of the current epoch (the seed's "running
+   * means").
+   */
   sums: Record<string, number>;
   count: number;
   epoch: number;
@@ -49,12 +54,36 @@ export interface CheckpointState {
   trainStats?: TrainStats;
 }
 
-export interface Checkpoint {
+/** A checkpoint manifest's `meta`, as writeCheckpoint writes it (older checkpoints may lack the optional keys). */
+export const checkpointMetaSchema = z
+  .object({
+    iteration: z.number().int().nonnegative(),
+    epoch: z.number().optional(),
+    model: z.string().optional(),
+    loss: z.string().optional(),
+    latentDim: z.number().int().optional(),
+    backend: z.string().optional(),
+    /** The trainer implementation (onnx-cpu, tfjs-manual, tfjs-autodiff, webgpu-fused). */
+    implementation: z.string().optional(),
+  })
+  .loose();
+export type CheckpointMeta = z.output<typeof checkpointMetaSchema>;
+
+/** What a checkpoint holds for reading its networks: what evaluation and export need, no optimiser state. */
+export interface CheckpointModels {
   dir: string;
   artifact: Artifact;
+  /** The run's config, parsed with train's schema. */
   config: TrainConfig;
-  state: CheckpointState;
+  /** Keys the saved config lacked, filled with train's defaults (see savedTrainConfig). */
+  defaultedConfig: string[];
+  meta: CheckpointMeta;
   specs: { generator: NetworkSpec; critic: NetworkSpec };
+  weights: { generator: NamedValues; critic: NamedValues };
+}
+
+export interface Checkpoint extends CheckpointModels {
+  state: CheckpointState;
   trainer: TrainerState;
 }
 
@@ -128,7 +157,7 @@ export async function resolveCheckpoint(runDir: string, which: 'latest' | number
     throw new PipelineError(
       'run has no checkpoints folder',
       base,
-      'train the run first (`npx nx run train:pipeline`), or pass --run <name> of an existing run',
+      `train the run first (\`${TRAIN_REMAKE}\`), or pass --run <name> of an existing run`,
     );
   if (which === 'latest') {
     const pointer = join(base, 'latest');
@@ -164,21 +193,46 @@ export async function listCheckpoints(runDir: string): Promise<number[]> {
   return names.map(Number).sort((a, b) => a - b);
 }
 
-/** Reads and verifies a checkpoint (every checksum), rebuilding specs and state from it alone. */
-export async function readCheckpoint(dir: string): Promise<Checkpoint> {
-  const artifact = await readArtifact(dir, { stage: CHECKPOINT_STAGE, remake: 'npx nx run train:pipeline' });
+/**
+ * Reads and verifies a checkpoint's manifest (every checksum), config (train's schema), meta and networks.
+ * A config or meta that is not train's is an error naming the manifest.
+ */
+export async function readCheckpointModels(dir: string): Promise<CheckpointModels> {
+  const artifact = await readArtifact(dir, { stage: CHECKPOINT_STAGE, remake: TRAIN_REMAKE });
+  const where = join(dir, 'manifest.json');
+  const meta = checkpointMetaSchema.safeParse(artifact.manifest.meta);
+  if (!meta.success) {
+    const issue = meta.error.issues[0];
+    throw new PipelineError(
+      `checkpoint meta is not train's: ${issue.path.join('.')}: ${issue.message}`,
+      where,
+      `point at a checkpoint written by train (\`${TRAIN_REMAKE}\`)`,
+    );
+  }
+  const { config, defaulted } = savedTrainConfig(artifact.manifest.config, where);
   const generator = await readNetwork(dir, 'generator');
   const critic = await readNetwork(dir, 'critic');
-  const state = JSON.parse(await readFile(join(dir, 'state.json'), 'utf8')) as CheckpointState;
   return {
     dir,
     artifact,
-    config: artifact.manifest.config as TrainConfig,
-    state,
+    config,
+    defaultedConfig: defaulted,
+    meta: meta.data,
     specs: { generator: generator.spec, critic: critic.spec },
+    weights: { generator: generator.values, critic: critic.values },
+  };
+}
+
+/** Reads and verifies a whole checkpoint: its networks (readCheckpointModels), optimiser state and state.json. */
+export async function readCheckpoint(dir: string): Promise<Checkpoint> {
+  const models = await readCheckpointModels(dir);
+  const state = JSON.parse(await readFile(join(dir, 'state.json'), 'utf8')) as CheckpointState;
+  return {
+    ...models,
+    state,
     trainer: {
-      generator: generator.values,
-      critic: critic.values,
+      generator: models.weights.generator,
+      critic: models.weights.critic,
       generatorOptimizer: await readOptimizer(dir, 'optimizer-generator'),
       criticOptimizer: await readOptimizer(dir, 'optimizer-critic'),
     },

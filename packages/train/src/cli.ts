@@ -12,7 +12,8 @@ const num = (v: string) => Number(v);
 const program = new Command()
   .name('train')
   .description(
-    "Train a GAN or the VAE on a data-prep artifact — the WGAN (gradient penalty or weight clipping), the vanilla GAN, the LSGAN, the DCGAN, or seed 002's VAE; resumable",
+    'Train a GAN or the VAE on a data-prep artifact — the WGAN (gradient penalty or ' +
+      "weight clipping), the vanilla GAN, the LSGAN, the DCGAN, or seed 002's VAE; resumable",
   )
   .option('--name <run>', 'run name → <artifacts root>/runs/<run> (one plain folder name)')
   .option(
@@ -21,11 +22,13 @@ const program = new Command()
   )
   .option(
     '--model <name>',
-    'mlp (seed 001 WGAN MLPs, default) | gan-mlp (seed 002 vanilla-GAN MLPs) | dcgan (seed 002 DCGAN) | vae (seed 002 VAE: d_z 20, B 128, 9,360 iterations = 20 epochs, Adam 1e-3)',
+    'mlp (seed 001 WGAN MLPs, default) | gan-mlp (seed 002 vanilla-GAN MLPs) | dcgan (seed ' +
+      '002 DCGAN) | vae (seed 002 VAE: d_z 20, B 128, 9,360 iterations = 20 epochs, Adam 1e-3)',
   )
   .option(
     '--loss <name>',
-    'gp (WGAN-GP; default for mlp) | clip (weight clipping) | bce (default for gan-mlp, dcgan) | bce-saturating | lsgan; the VAE trains on its ELBO',
+    'gp (WGAN-GP; default for mlp) | clip (weight clipping) | bce (default ' +
+      'for gan-mlp, dcgan) | bce-saturating | lsgan; the VAE trains on its ELBO',
   )
   .option(
     '--log-c-coefficient <c>',
@@ -58,6 +61,7 @@ const program = new Command()
   .option('--beta2 <x>', 'Adam β₂ of both optimisers (seed 002 prints 0.4999, read as 0.999: the default)', num)
   .option('--implementation <name>', 'auto | onnx-cpu | tfjs-manual | tfjs-autodiff | webgpu-fused')
   .option('--threads <n>', 'onnx-cpu: onnxruntime threads (default 0 = every core; the log says how many)', num)
+  .option('--onnx-optimizer <path>', 'onnx-cpu: auto | fused (native addon) | graph (in-graph optimiser nodes)')
   .option('--penalty <closed-form|autodiff>', 'with tfjs-autodiff: how ∇D(x̂) is computed')
   .option('--seed <n>', 'random seed', num)
   .option('--backend <name>', 'auto | tensorflow | webgpu | wasm | cpu')
@@ -98,6 +102,7 @@ await runCli(async () => {
       clipValue: o.clipValue,
       implementation: o.implementation,
       threads: o.threads,
+      onnxOptimizer: o.onnxOptimizer,
       penalty: o.penalty,
       seed: o.seed,
       backend: o.backend,

@@ -1,5 +1,15 @@
-import { artifactName, artifactPath, deepMerge, parseConfig, PipelineError, readJsonObject, z } from '@wgan/core';
+import {
+  artifactName,
+  artifactPath,
+  deepMerge,
+  formatPath,
+  parseConfig,
+  PipelineError,
+  readJsonObject,
+  z,
+} from '@wgan/core';
 import { GAN_LOSSES } from './losses.js';
+import type { OptimizerConfig } from './optimizers.js';
 
 /**
  * train's config: one validated object, echoed into every checkpoint's manifest. Defaults are the
@@ -56,11 +66,17 @@ export const trainSchema = z
     data: z.string().default('data/mnist'),
     model: z.enum(MODELS).default('mlp'),
     loss: z.enum(LOSSES).default('gp'),
-    /** d_z: seed 000 allows 64 / 100 / 128 for the WGAN (100 in seed 001); other families use their own (VAE 20, seed 002's GANs 10). */
+    /**
+     * d_z: seed 000 allows 64 / 100 / 128 for the WGAN (100 in seed 001); other families use their own (VAE 20, seed
+     * 002's GANs 10).
+     */
     latentDim: z.number().int().positive().default(100),
     /** The latent distribution p(z): N(0, I) (seeds 000/001) or U(−1, 1)^d_z (seed 002's sample_noise). */
     noise: z.enum(['normal', 'uniform']).default('normal'),
-    /** Hidden layer widths of the MLP generator and critic (`mlp`: seed 001's 256, 512, 1024 and 512, 256; `gan-mlp`: 1024, 1024 and 256, 256); not used by `dcgan`. */
+    /**
+     * Hidden layer widths of the MLP generator and critic (`mlp`: seed 001's 256, 512, 1024 and 512, 256; `gan-mlp`:
+     * 1024, 1024 and 256, 256); not used by `dcgan`.
+     */
     generatorHidden: z.array(z.number().int().positive()).min(1).default([256, 512, 1024]),
     criticHidden: z.array(z.number().int().positive()).min(1).default([512, 256]),
     batchSize: z.number().int().min(1).default(64),
@@ -76,15 +92,27 @@ export const trainSchema = z
     /** Weight-clipping bound c (clip). */
     clipValue: z.number().positive().default(0.01),
     /**
-     * Which implementation of the training step: `onnx-cpu` (the whole iteration as one ONNX graph on
-     * onnxruntime's CPU kernels: the fast CPU path), `tfjs-manual` (hand-written backward on tfjs, dense
+     * Which implementation of the training step: `onnx-cpu` (the iteration as ONNX graphs on onnxruntime's
+     * CPU kernels, the optimiser fused natively or in the graph — see onnxOptimizer: the fast CPU path), `tfjs-manual` (hand-written backward on tfjs, dense
      * chains), `tfjs-autodiff` (tfjs autodiff, any network: the reference), `webgpu-fused` (WGSL kernels,
      * one command buffer per iteration), or `auto` (the fastest one that applies).
      */
     implementation: z.enum(['auto', 'onnx-cpu', 'tfjs-manual', 'tfjs-autodiff', 'webgpu-fused']).default('auto'),
-    /** onnx-cpu: onnxruntime's intra-op threads (0 = every core the process may use; the training log names the count). */
+    /**
+     * onnx-cpu: onnxruntime's intra-op threads (0 = every core the process may use; the training log names the count).
+     */
     threads: z.number().int().min(0).default(0),
-    /** With tfjs-autodiff: how the penalty's input gradient is computed (closed form for dense critics, or nested autodiff). */
+    /**
+     * onnx-cpu: where the optimiser update runs — `fused` (the native addon packages/train/native builds at
+     * `npm ci`: one run per step, one pass per network's weights and slots between runs), `graph` (pointwise
+     * nodes inside the one-run iteration graph), `auto` (fused where the addon loads, else graph; the
+     * training log names the path and, on a fallback, why). Same float32 results either way.
+     */
+    onnxOptimizer: z.enum(['auto', 'fused', 'graph']).default('auto'),
+    /**
+     * With tfjs-autodiff: how the penalty's input gradient is computed (closed form for dense critics, or nested
+     * autodiff).
+     */
     penalty: z.enum(['closed-form', 'autodiff']).default('closed-form'),
     optimizerG: optimizer,
     optimizerD: optimizer,
@@ -116,7 +144,11 @@ export const trainSchema = z
 
 export type TrainConfig = z.output<typeof trainSchema>;
 
-export const OPTIMIZER_DEFAULTS: Record<(typeof LOSSES)[number], { optimizerG: unknown; optimizerD: unknown }> = {
+/** The optimisers of each loss (train's one source of them; both networks get the same settings by default). */
+export const OPTIMIZER_DEFAULTS: Record<
+  (typeof LOSSES)[number],
+  { optimizerG: OptimizerConfig; optimizerD: OptimizerConfig }
+> = {
   gp: {
     optimizerG: { type: 'adam', lr: 2e-4, beta1: 0, beta2: 0.9, eps: 1e-8 },
     optimizerD: { type: 'adam', lr: 2e-4, beta1: 0, beta2: 0.9, eps: 1e-8 },
@@ -134,7 +166,8 @@ export const OPTIMIZER_DEFAULTS: Record<(typeof LOSSES)[number], { optimizerG: u
     optimizerG: { type: 'adam', lr: 1e-3, beta1: 0.5, beta2: 0.999, eps: 1e-8 },
     optimizerD: { type: 'adam', lr: 1e-3, beta1: 0.5, beta2: 0.999, eps: 1e-8 },
   },
-  // seed 002, Part I: the VAE's Adam, lr 1e-3 with torch's default β = (0.9, 0.999), ε = 1e-8 (G = decoder, D = encoder)
+  // seed 002, Part I: the VAE's Adam, lr 1e-3 with torch's default β = (0.9, 0.999), ε = 1e-8 (G = decoder, D =
+  // encoder)
   elbo: {
     optimizerG: { type: 'adam', lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8 },
     optimizerD: { type: 'adam', lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8 },
@@ -147,6 +180,13 @@ export const OPTIMIZER_DEFAULTS: Record<(typeof LOSSES)[number], { optimizerG: u
 };
 
 /**
+ * The default optimiser of a loss: seed 000's Adam(2e-4, β = (0, 0.9)) for WGAN-GP, RMSprop(5e-5) for
+ * clipping, the seeds' own for the other losses (OPTIMIZER_DEFAULTS).
+ */
+export function defaultOptimizer(loss: (typeof LOSSES)[number]): OptimizerConfig {
+  return OPTIMIZER_DEFAULTS[loss].optimizerD;
+}
+
 /**
  * Seed defaults per model family, beneath the per-loss defaults and the user's values. Seed 002's
  * run_a_gan: batch 128, one D and one G step per iteration, NOISE_DIM = 10, sample_noise = U(−1, 1),
@@ -182,7 +222,9 @@ export const MODEL_DEFAULTS: Record<ModelFamily, Record<string, unknown>> = {
   },
 };
 
-/** Critic steps per generator step by loss: WGANs 5 (seed 000), the other GANs 1 (seeds 002, 004), the VAE one batch. */
+/**
+ * Critic steps per generator step by loss: WGANs 5 (seed 000), the other GANs 1 (seeds 002, 004), the VAE one batch.
+ */
 export const N_CRITIC_DEFAULTS: Record<(typeof LOSSES)[number], number> = {
   gp: 5,
   clip: 5,
@@ -241,16 +283,11 @@ function checkModel(user: Record<string, unknown>, where: string): void {
 }
 
 /**
- * Resolves the config: schema defaults ← per-model defaults ← per-loss defaults (optimisers, n_critic) ←
- * config file ← flags. A flag may set a nested optimiser field with a partial object
- * (`{ optimizerD: { lr: 1e-4 } }`).
+ * The layers beneath a user's values: per-model defaults (MODEL_DEFAULTS), the loss's n_critic and optimisers
+ * (N_CRITIC_DEFAULTS, OPTIMIZER_DEFAULTS), then `user` on top; the schema's own defaults fill the rest when
+ * it is parsed. A user optimiser of another type replaces the default instead of merging with it.
  */
-export function resolveTrainConfig(layers: { file?: string; overrides?: Record<string, unknown> }): TrainConfig {
-  const fromFile = layers.file ? readJsonObject(layers.file) : {};
-  const overrides = Object.fromEntries(Object.entries(layers.overrides ?? {}).filter(([, v]) => v !== undefined));
-  const where = layers.file ?? 'flags';
-  const user = deepMerge(fromFile, overrides);
-  checkModel(user, where);
+function withDefaults(user: Record<string, unknown>): Record<string, unknown> {
   const model =
     typeof user.model === 'string' && (MODELS as readonly string[]).includes(user.model)
       ? (user.model as ModelFamily)
@@ -262,7 +299,6 @@ export function resolveTrainConfig(layers: { file?: string; overrides?: Record<s
       ? (lossName as (typeof LOSSES)[number])
       : 'gp';
   const defaults = OPTIMIZER_DEFAULTS[loss];
-  // A user optimiser of another type replaces the default instead of merging with it.
   const merged = deepMerge({ optimizerG: defaults.optimizerG, optimizerD: defaults.optimizerD }, {});
   for (const key of ['optimizerG', 'optimizerD'] as const) {
     const u = user[key] as Record<string, unknown> | undefined;
@@ -270,13 +306,60 @@ export function resolveTrainConfig(layers: { file?: string; overrides?: Record<s
     else if (u !== undefined)
       merged[key] = deepMerge(merged[key] as Record<string, unknown>, u as Record<string, unknown>);
   }
-  const config = parseConfig(
-    trainSchema,
-    { ...modelDefaults, nCritic: N_CRITIC_DEFAULTS[loss], ...user, ...merged },
-    where,
-  );
+  return { ...modelDefaults, nCritic: N_CRITIC_DEFAULTS[loss], ...user, ...merged };
+}
+
+/**
+ * Resolves the config: schema defaults ← per-model defaults ← per-loss defaults (optimisers, n_critic) ←
+ * config file ← flags. A flag may set a nested optimiser field with a partial object
+ * (`{ optimizerD: { lr: 1e-4 } }`).
+ */
+export function resolveTrainConfig(layers: { file?: string; overrides?: Record<string, unknown> }): TrainConfig {
+  const fromFile = layers.file ? readJsonObject(layers.file) : {};
+  const overrides = Object.fromEntries(Object.entries(layers.overrides ?? {}).filter(([, v]) => v !== undefined));
+  const where = layers.file ?? 'flags';
+  const user = deepMerge(fromFile, overrides);
+  checkModel(user, where);
+  const config = parseConfig(trainSchema, withDefaults(user), where);
   checkTrainPaths(config);
   return config;
+}
+
+/** A checkpoint's config read back with train's schema, and the keys it lacked. */
+export interface SavedTrainConfig {
+  config: TrainConfig;
+  /**
+   * Keys of train's schema the saved config does not hold (written before they existed, or by another
+   * writer): their values are the defaults train applies (resolveTrainConfig's layers), and readers that
+   * use one say so instead of assuming it silently.
+   */
+  defaulted: string[];
+}
+
+/**
+ * Parses a config saved in a checkpoint's manifest with train's schema. A value of the wrong type or a key
+ * train does not know is an error naming `where` (the manifest); a missing key gets train's default and is
+ * listed in `defaulted`.
+ */
+export function savedTrainConfig(saved: unknown, where: string): SavedTrainConfig {
+  if (typeof saved !== 'object' || saved === null || Array.isArray(saved))
+    throw new PipelineError(
+      'checkpoint manifest has no config object',
+      where,
+      'point at a checkpoint written by train (`npx nx run train:pipeline`)',
+    );
+  const user = saved as Record<string, unknown>;
+  const result = trainSchema.safeParse(withDefaults(user));
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    throw new PipelineError(
+      `checkpoint config is not train's: ${formatPath(issue.path) || '(root)'}: ${issue.message}`,
+      where,
+      'point at a checkpoint written by this version of train, or retrain the run (`npx nx run train:pipeline`)',
+    );
+  }
+  const defaulted = Object.keys(trainSchema.shape).filter((key) => user[key] === undefined);
+  return { config: result.data, defaulted };
 }
 
 /** The run name and the data path stay inside the artifacts root (exit 2 naming the flag otherwise). */

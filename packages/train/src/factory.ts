@@ -109,6 +109,8 @@ export interface GanTrainerRequest {
   penalty: TrainConfig['penalty'];
   /** onnxruntime intra-op threads (onnx-cpu). */
   threads?: number;
+  /** onnx-cpu: where the optimiser update runs (TrainConfig's onnxOptimizer). */
+  onnxOptimizer?: TrainConfig['onnxOptimizer'];
   generator: Network;
   critic: Network;
   images: Float32Array;
@@ -170,6 +172,7 @@ export async function createGanTrainer(r: GanTrainerRequest): Promise<Trainer<It
       images: r.images,
       imageCount: r.imageCount,
       threads: r.threads,
+      optimizer: r.onnxOptimizer,
     });
   switch (r.implementation) {
     case 'onnx-cpu':
@@ -209,6 +212,7 @@ export async function createTrainer(
     implementation: config.implementation,
     penalty: config.penalty,
     threads: config.threads,
+    onnxOptimizer: config.onnxOptimizer,
     latentDim: config.latentDim,
   });
 }

@@ -307,60 +307,64 @@ describe('BatchNorm in the training step', () => {
     return { rng, generator, critic, trainer, sampler: new BatchSampler(32, 4, seed) };
   };
 
-  it("updates the running statistics twice per iteration (the fakes of the D step, then the G step), PyTorch's momentum rule", async () => {
-    const { rng, generator, trainer, sampler } = setup(2);
-    const copy = Network.fromValues(generator.spec, await generator.readValues(), 'copy');
-    const inputs = drawIterationInputs(rng, sampler, { nCritic: 1, batchSize: 4, latentDim: 6, noise: 'uniform' });
-    // the batch statistics both forwards see (G's weights change only after both)
-    const statsOf = async (z: Float32Array) => {
-      const stats: BatchStat[] = [];
-      tf.tidy(() => copy.apply(tf.tensor2d(z, [4, 6]), { training: true, batchStats: stats }));
-      const out = await Promise.all(
-        stats.map(async (s) => ({
-          layer: s.layer,
-          count: s.count,
-          mean: await s.mean.data(),
-          variance: await s.variance.data(),
-        })),
-      );
-      tf.dispose(stats.flatMap((s) => [s.mean, s.variance]));
-      return out;
-    };
-    const first = await statsOf(inputs.zCritic[0]);
-    const second = await statsOf(inputs.zGen);
-    expect(first.map((s) => [s.layer, s.count])).toEqual([
-      [2, 4],
-      [5, 4],
-      [9, 4 * 14 * 14],
-    ]);
-    trainer.iteration(inputs);
-    await trainer.readStats();
-    for (const [k, layer] of [2, 5, 9].entries()) {
-      const m = 0.1;
-      const unbiased = (v: number, n: number) => (v * n) / (n - 1);
-      const runMean = Array.from(first[k].mean, (mu, j) => (1 - m) * (m * mu) + m * second[k].mean[j]);
-      const runVar = Array.from(
-        first[k].variance,
-        (v, j) =>
-          (1 - m) * ((1 - m) * 1 + m * unbiased(v, first[k].count)) +
-          m * unbiased(second[k].variance[j], first[k].count),
-      );
-      const gotMean = await generator.get(`${layer}.movingMean`).data();
-      const gotVar = await generator.get(`${layer}.movingVariance`).data();
-      runMean.forEach((v, j) => expect(gotMean[j]).toBeCloseTo(v, 5));
-      runVar.forEach((v, j) => expect(gotVar[j]).toBeCloseTo(v, 4));
-    }
-    // generate() (snapshots) runs in inference mode: the running statistics, not the batch's
-    const z = drawIterationInputs(rng, sampler, { nCritic: 0, batchSize: 4, latentDim: 6 }).zGen;
-    copy.assign(await generator.readValues());
-    const inference = await tf.tidy(() => copy.apply(tf.tensor2d(z, [4, 6]))).data();
-    const training = await tf.tidy(() => copy.apply(tf.tensor2d(z, [4, 6]), { training: true })).data();
-    const generated = await trainer.generate(z, 4);
-    expect(Array.from(generated)).toEqual(Array.from(inference));
-    expect(Array.from(generated)).not.toEqual(Array.from(training));
-    copy.dispose();
-    trainer.dispose();
-  });
+  it(
+    'updates the running statistics twice per iteration (the ' +
+      "fakes of the D step, then the G step), PyTorch's momentum rule",
+    async () => {
+      const { rng, generator, trainer, sampler } = setup(2);
+      const copy = Network.fromValues(generator.spec, await generator.readValues(), 'copy');
+      const inputs = drawIterationInputs(rng, sampler, { nCritic: 1, batchSize: 4, latentDim: 6, noise: 'uniform' });
+      // the batch statistics both forwards see (G's weights change only after both)
+      const statsOf = async (z: Float32Array) => {
+        const stats: BatchStat[] = [];
+        tf.tidy(() => copy.apply(tf.tensor2d(z, [4, 6]), { training: true, batchStats: stats }));
+        const out = await Promise.all(
+          stats.map(async (s) => ({
+            layer: s.layer,
+            count: s.count,
+            mean: await s.mean.data(),
+            variance: await s.variance.data(),
+          })),
+        );
+        tf.dispose(stats.flatMap((s) => [s.mean, s.variance]));
+        return out;
+      };
+      const first = await statsOf(inputs.zCritic[0]);
+      const second = await statsOf(inputs.zGen);
+      expect(first.map((s) => [s.layer, s.count])).toEqual([
+        [2, 4],
+        [5, 4],
+        [9, 4 * 14 * 14],
+      ]);
+      trainer.iteration(inputs);
+      await trainer.readStats();
+      for (const [k, layer] of [2, 5, 9].entries()) {
+        const m = 0.1;
+        const unbiased = (v: number, n: number) => (v * n) / (n - 1);
+        const runMean = Array.from(first[k].mean, (mu, j) => (1 - m) * (m * mu) + m * second[k].mean[j]);
+        const runVar = Array.from(
+          first[k].variance,
+          (v, j) =>
+            (1 - m) * ((1 - m) * 1 + m * unbiased(v, first[k].count)) +
+            m * unbiased(second[k].variance[j], first[k].count),
+        );
+        const gotMean = await generator.get(`${layer}.movingMean`).data();
+        const gotVar = await generator.get(`${layer}.movingVariance`).data();
+        runMean.forEach((v, j) => expect(gotMean[j]).toBeCloseTo(v, 5));
+        runVar.forEach((v, j) => expect(gotVar[j]).toBeCloseTo(v, 4));
+      }
+      // generate() (snapshots) runs in inference mode: the running statistics, not the batch's
+      const z = drawIterationInputs(rng, sampler, { nCritic: 0, batchSize: 4, latentDim: 6 }).zGen;
+      copy.assign(await generator.readValues());
+      const inference = await tf.tidy(() => copy.apply(tf.tensor2d(z, [4, 6]))).data();
+      const training = await tf.tidy(() => copy.apply(tf.tensor2d(z, [4, 6]), { training: true })).data();
+      const generated = await trainer.generate(z, 4);
+      expect(Array.from(generated)).toEqual(Array.from(inference));
+      expect(Array.from(generated)).not.toEqual(Array.from(training));
+      copy.dispose();
+      trainer.dispose();
+    },
+  );
 
   it("keeps tf.memory().numTensors flat with BatchNorm, conv layers and the conv critic's nested-autodiff penalty", async () => {
     for (const loss of ['bce', 'gp'] as const) {

@@ -88,6 +88,8 @@ export {
   N_CRITIC_DEFAULTS,
   OPTIMIZER_DEFAULTS,
   resolveTrainConfig,
+  type SavedTrainConfig,
+  savedTrainConfig,
   type TrainConfig,
   trainSchema,
 } from './config.js';
@@ -101,6 +103,10 @@ export {
 } from './sampling.js';
 export {
   type Checkpoint,
+  CHECKPOINT_NAME,
+  type CheckpointMeta,
+  checkpointMetaSchema,
+  type CheckpointModels,
   CHECKPOINT_STAGE,
   checkpointName,
   checkpointsDir,
@@ -108,6 +114,7 @@ export {
   listCheckpoints,
   pruneCheckpoints,
   readCheckpoint,
+  readCheckpointModels,
   resolveCheckpoint,
   type RunningMeans,
   writeCheckpoint,
@@ -139,6 +146,7 @@ export {
 } from './factory.js';
 export { TfjsAutodiffTrainer, type TfjsAutodiffTrainerOptions } from './trainers/tfjs-autodiff/trainer.js';
 export { firstCycleE4, train, type TrainOptions, type TrainResult, type TrainStats } from './loop.js';
+export { type GanEpochDiagnostics, GanEpochReporter, ganEpochSummary } from './gan-epoch-reporter.js';
 export { addToRunning, freshRunning, metricsLine, type MetricsLine, runningMeans } from './metrics.js';
 export {
   METRICS_FILE,
@@ -202,9 +210,18 @@ export {
   loadOnnxRuntime,
   OnnxCpuTrainer,
   type OnnxCpuTrainerOptions,
+  type OnnxOptimizerPath,
   onnxSessionOptions,
   onnxThreads,
 } from './trainers/onnx-cpu/trainer.js';
+export {
+  fusedOptimizerPath,
+  fusedUpdate,
+  loadFusedOptimizer,
+  type FusedOptimizerAddon,
+  type FusedOptimizerLoad,
+} from './trainers/onnx-cpu/fused-optimizer.js';
+export { buildCriticStepGraph, buildGeneratorStepGraph, CRITIC_STEP_STATS } from './trainers/onnx-cpu/step-graphs.js';
 export {
   conv2dFilterGradient,
   conv2dFilterGradientStride1,

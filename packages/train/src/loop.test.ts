@@ -141,10 +141,19 @@ describe('the training loop', () => {
     expect(stats.E4.deltaD).toBeGreaterThan(0);
     expect(stats.epochs.length).toBe(12); // 40 iterations × 5 batches / 16 per epoch
     expect(stats.epochs[0].E6.samples).toBe(16);
+    // the GAN's epoch-end figures come through the epochReporter hook, with the log line's summary
+    expect(stats.epochs[0].summary).toEqual({
+      E5_gap: stats.epochs[0].E5.wassersteinGap,
+      E6_gbar: stats.epochs[0].E6.gradNormMean,
+      E6_sg: stats.epochs[0].E6.gradNormStd,
+      E6_gp: stats.epochs[0].E6.gp,
+    });
     const sealed = await readArtifact(dir, { stage: 'train' });
     expect(sealed.manifest.files['metrics.jsonl']).toBeTruthy();
     const ckpt = await readCheckpoint(await resolveCheckpoint(dir));
     expect(ckpt.state.iteration).toBe(40);
+    expect(ckpt.defaultedConfig).toEqual([]); // train's writer saves every key of its schema
+    expect(ckpt.config).toEqual(config);
     expect(ckpt.trainer.criticOptimizer.step).toBe(200);
     expect(ckpt.trainer.generatorOptimizer.step).toBe(40);
   }, 120_000);

@@ -7,54 +7,27 @@ import {
   inFolder,
   artifactsRoot,
   createProgress,
-  JsonlWriter,
   parentRef,
   PipelineError,
   Rng,
   sealArtifact,
   type Logger,
 } from '@wgan/core';
-import { initBackend } from '@wgan/core/backend';
+import { initBackend, type BackendInfo } from '@wgan/core/backend';
 import { loadDataset } from '@wgan/data-prep';
-import {
-  pruneCheckpoints,
-  readCheckpoint,
-  resolveCheckpoint,
-  writeCheckpoint,
-  type CheckpointState,
-  type RunningMeans,
-} from './checkpoint.js';
+import { checkpointName, readCheckpoint, resolveCheckpoint, type Checkpoint } from './checkpoint.js';
 import { checkTrainPaths, type TrainConfig } from './config.js';
-import {
-  e3ModelSize,
-  epochDiagnostics,
-  parameterDelta,
-  type E3,
-  type E4,
-  type EpochDiagnostics,
-} from './diagnostics.js';
+import { e3ModelSize } from './diagnostics.js';
 import { buildModels, createTrainer } from './factory.js';
+import { GanEpochReporter } from './gan-epoch-reporter.js';
+import { freshRunning } from './metrics.js';
+import { removeTemporaries, truncateMetrics, writeMetadata } from './run-files.js';
+import { RunSession, type TrainStats } from './run-session.js';
 import { BatchSampler, drawIterationInputs } from './sampling.js';
-import {
-  METRICS_FILE,
-  removeTemporaries,
-  truncateMetrics,
-  writeJson,
-  writeMetadata,
-  writeSnapshot,
-} from './run-files.js';
-import type { NetworkSpec } from './models/spec.js';
-import type { FamilyEpochDiagnostics, StatsRecord, Trainer, TrainerState } from './trainer.js';
 import { describeIgnored, resumedConfig } from './resume.js';
-import { addToRunning, freshRunning, metricsLine, runningMeans } from './metrics.js';
 import pkg from '../package.json' with { type: 'json' };
 
-export interface TrainStats {
-  E3: E3;
-  E4: E4 | null;
-  /** Per epoch: the GAN's E5–E7, or a family's own figures (Trainer.epochReporter). */
-  epochs: (EpochDiagnostics | FamilyEpochDiagnostics)[];
-}
+export { firstCycleE4, type TrainStats } from './run-session.js';
 
 export interface TrainOptions {
   logger: Logger;
@@ -88,7 +61,9 @@ export async function train(config: TrainConfig, options: TrainOptions): Promise
   const lock = acquireArtifactLock(runDir, { stage: 'train', logger: options.logger, flag: '--name' });
   const folder = { created: !existsSync(runDir) };
   try {
-    return await trainRun(config, options, runDir, folder);
+    const { session, backend } = await openRun(config, options, runDir, folder);
+    const { lastIteration, stopped } = await iterate(session, options);
+    return await finishRun(session, backend, lastIteration, stopped);
   } catch (e) {
     // A run this call created that failed before its first checkpoint leaves no partial folder behind;
     // a run with a checkpoint keeps it (it can be resumed).
@@ -111,14 +86,89 @@ export function checkBatchSize(batchSize: number, imageCount: number, dataDir: s
   }
 }
 
-async function trainRun(
-  config: TrainConfig,
+/**
+ * The generator iterations from the session's start to config.iterations (or a stop signal). Each:
+ * draw the inputs, enqueue the iteration, read the statistics when due, then the epoch-end diagnostics,
+ * the snapshot and the checkpoint when due.
+ */
+async function iterate(
+  session: RunSession,
+  options: TrainOptions,
+): Promise<{ lastIteration: number; stopped: boolean }> {
+  const { config, trainer, sampler, rng } = session;
+  const start = session.startIteration;
+  // the progress bar's figure: Ŵ₁ for GANs, the first loss field (the VAE's loss) otherwise
+  const headline = trainer.statFields.includes('dReal') ? 'W1' : trainer.lossFields[0];
+  const progress =
+    options.progress === false
+      ? null
+      : createProgress({ total: config.iterations, start, label: `train ${config.name}`, fields: [headline] });
+  let lastIteration = start;
+  try {
+    for (let iteration = start + 1; iteration <= config.iterations; iteration++) {
+      const epoch = sampler.completedEpochs; // the epoch this iteration's first batch comes from
+      const inputs = drawIterationInputs(rng, sampler, config);
+      // the GAN's E4 is measured on the first cycle
+      const recordE4 = iteration === 1 && config.model !== 'vae' ? await session.startFirstCycleE4() : null;
+      if (recordE4) session.restartClock();
+      trainer.iteration(inputs);
+      session.enqueued(iteration, epoch);
+      lastIteration = iteration;
+
+      const due = dueAt(session, iteration, epoch, options.signal, recordE4 !== null);
+      if (due.log) {
+        const read = await session.readStats();
+        if (recordE4) await recordE4(read[read.length - 1]);
+      }
+      if (due.epochEnd) await session.epochEnd(sampler.completedEpochs - 1, iteration);
+      if (due.snapshot) await session.snapshot(iteration);
+      if (due.checkpoint) await session.checkpoint(iteration);
+      if (due.housekeeping) session.restartClock(); // training time excludes diagnostics and I/O
+      const value = session.headlineValue;
+      progress?.update(iteration, { [headline]: Number.isFinite(value) ? value.toFixed(3) : '-' });
+      if (due.stop) {
+        session.logger.warn('stopped by signal: checkpoint written', { iteration });
+        return { lastIteration, stopped: true };
+      }
+    }
+  } finally {
+    progress?.stop();
+    session.closeMetrics();
+  }
+  return { lastIteration, stopped: false };
+}
+
+/** What is due after an iteration: reading the statistics, epoch-end diagnostics, a snapshot, a checkpoint. */
+function dueAt(
+  session: RunSession,
+  iteration: number,
+  epochBefore: number,
+  signal: AbortSignal | undefined,
+  firstCycle: boolean,
+) {
+  const { config, milestones } = session;
+  const every = (n: number) => n > 0 && iteration % n === 0;
+  // an epoch ended during this iteration (its batches may straddle the boundary)
+  const epochEnd = session.sampler.completedEpochs > epochBefore;
+  const snapshot = milestones.has(iteration) || every(config.snapshotEvery);
+  const stop = Boolean(signal?.aborted); // read once: a signal arriving later is handled next iteration
+  const checkpoint = every(config.checkpointEvery) || milestones.has(iteration) || stop;
+  const housekeeping = firstCycle || epochEnd || snapshot || checkpoint;
+  return { log: iteration % config.logEvery === 0 || housekeeping, epochEnd, snapshot, checkpoint, stop, housekeeping };
+}
+
+/**
+ * Setup: the checkpoint to resume from (its config, with a warning naming each requested setting it does
+ * not apply), the data, the backend, the run folder, the networks and the trainer, the sampler, RNG and
+ * running means where the checkpoint left them; a fresh run writes its iteration-0 snapshot and checkpoint.
+ */
+async function openRun(
+  requested: TrainConfig,
   options: TrainOptions,
   runDir: string,
   folder: { created: boolean },
-): Promise<TrainResult> {
+): Promise<{ session: RunSession; backend: BackendInfo }> {
   const { logger } = options;
-  // --- setup --------------------------------------------------------------------------------
   const latestExists = existsSync(join(runDir, 'checkpoints', 'latest'));
   if (!options.fresh && !options.resume && latestExists) {
     throw new PipelineError(
@@ -129,15 +179,7 @@ async function trainRun(
   }
   const resuming = Boolean(options.resume && latestExists && !options.fresh);
   const checkpoint = resuming ? await readCheckpoint(await resolveCheckpoint(runDir)) : null;
-  if (checkpoint) {
-    const resumed = resumedConfig(config, checkpoint.config);
-    if (resumed.ignored.length) {
-      logger.warn(`--resume keeps the checkpoint's settings; not applied: ${describeIgnored(resumed.ignored)}`, {
-        ignored: resumed.ignored.map((i) => i.key),
-      });
-    }
-    config = resumed.config;
-  }
+  const config = checkpoint ? resumeConfig(requested, checkpoint, logger) : requested;
   const dataDir = checkTrainPaths(config).data;
   const data = await loadDataset(dataDir, ['train']);
   const images = data.train.images;
@@ -154,240 +196,117 @@ async function trainRun(
   await removeTemporaries(runDir);
   await rm(join(runDir, 'manifest.json'), { force: true }); // an unfinished run carries no manifest
 
-  // --- init or resume ------------------------------------------------------------------------
   const rng = checkpoint ? Rng.fromState(checkpoint.state.rng) : Rng.fromSeed(config.seed);
   const { specs, generator, critic, zFixed } = await buildModels(config, rng, runDir, checkpoint);
-  const trainer: Trainer = await createTrainer(config, {
-    generator,
-    critic,
-    images,
-    imageCount,
-    backend: backend.name,
-  });
+  const trainer = await createTrainer(config, { generator, critic, images, imageCount, backend: backend.name });
   if (checkpoint) await trainer.setState(checkpoint.trainer);
-  const start = checkpoint?.state.iteration ?? 0;
-  const sampler = new BatchSampler(imageCount, config.batchSize, config.seed, checkpoint?.state.sampler, {
-    replacement: config.sampling === 'replacement',
+  const startIteration = checkpoint?.state.iteration ?? 0;
+  if (checkpoint) await truncateMetrics(runDir, startIteration);
+  const session = new RunSession({
+    config,
+    runDir,
+    logger,
+    backend: backend.name,
+    trainer,
+    networks: { generator, critic },
+    specs,
+    zFixed,
+    rng,
+    sampler: new BatchSampler(imageCount, config.batchSize, config.seed, checkpoint?.state.sampler, {
+      replacement: config.sampling === 'replacement',
+    }),
+    startIteration,
+    running: checkpoint?.state.running ?? freshRunning(trainer.runningFields, 0),
+    stats: checkpoint?.state.trainStats ?? { E3: e3ModelSize(specs.generator, specs.critic), E4: null, epochs: [] },
+    elapsedMs: checkpoint?.state.elapsedMs ?? 0,
+    parents: [parentRef(data.artifact, artifactsRoot())],
+    reporter: trainer.epochReporter ?? new GanEpochReporter({ trainer, specs, images, imageCount, config }),
+    appendMetrics: checkpoint !== null,
   });
-  let running: RunningMeans = checkpoint?.state.running ?? freshRunning(trainer.runningFields, 0);
-  const statsFile = join(runDir, 'train-stats.json');
-  const stats: TrainStats = checkpoint?.state.trainStats ?? {
-    E3: e3ModelSize(specs.generator, specs.critic),
-    E4: null,
-    epochs: [],
-  };
-  let elapsedMs = checkpoint?.state.elapsedMs ?? 0;
-  if (checkpoint) await truncateMetrics(runDir, start);
-  const metrics = new JsonlWriter(join(runDir, METRICS_FILE), checkpoint ? 'a' : 'w');
-  const parents = [parentRef(data.artifact, artifactsRoot())];
-  const milestones = new Set([...config.milestones, config.iterations]);
+  logStart(session, checkpoint !== null);
+  if (!checkpoint) {
+    await session.snapshot(0);
+    await session.checkpoint(0);
+  }
+  return { session, backend };
+}
 
-  const e3 = stats.E3;
+/**
+ * The config a resume trains with: the checkpoint's (resumedConfig), with a warning naming each requested
+ * setting it does not apply and each key the checkpoint's config lacked (train's default stands in).
+ */
+function resumeConfig(requested: TrainConfig, checkpoint: Checkpoint, logger: Logger): TrainConfig {
+  const resumed = resumedConfig(requested, checkpoint.config);
+  if (resumed.ignored.length) {
+    logger.warn(`--resume keeps the checkpoint's settings; not applied: ${describeIgnored(resumed.ignored)}`, {
+      ignored: resumed.ignored.map((i) => i.key),
+    });
+  }
+  if (checkpoint.defaultedConfig.length) {
+    logger.warn(`the checkpoint's config lacks ${checkpoint.defaultedConfig.join(', ')}: train's defaults are used`, {
+      defaulted: checkpoint.defaultedConfig,
+    });
+  }
+  return resumed.config;
+}
+
+function logStart(session: RunSession, resuming: boolean): void {
+  const { config, trainer, logger } = session;
+  const e3 = session.stats.E3;
   logger.info('E3 model size', {
     nG: e3.nG,
     nD: e3.nD,
     ratio: Number(e3.ratio.toFixed(3)),
     sizeMb: Number(e3.sizeMb.toFixed(3)),
   });
-  logger.info(checkpoint ? 'resuming' : 'starting', {
+  if (trainer.optimizerFallback)
+    logger.warn(`${trainer.implementation}: the fused optimiser is not available, using the in-graph optimiser`, {
+      reason: trainer.optimizerFallback,
+    });
+  logger.info(resuming ? 'resuming' : 'starting', {
     run: config.name,
-    iteration: start,
+    iteration: session.startIteration,
     of: config.iterations,
     implementation: trainer.implementation,
     ...(trainer.threads ? { threads: trainer.threads } : {}),
+    ...(trainer.optimizerPath ? { optimizer: trainer.optimizerPath } : {}),
     model: config.model,
     loss: config.loss,
   });
+}
 
-  const snapshot = async (iteration: number) =>
-    writeSnapshot(runDir, iteration, await trainer.generate(zFixed, config.fixedSamples), config.fixedSamples);
-  const saveCheckpoint = async (iteration: number) => {
-    const state: CheckpointState = {
-      iteration,
-      sampler: sampler.position,
-      rng: rng.getState(),
-      running,
-      elapsedMs,
-      backend: backend.name,
-      implementation: trainer.implementation,
-      trainStats: stats,
-    };
-    await writeCheckpoint(runDir, { config, state, specs, trainer: await trainer.getState(), parents });
-    await pruneCheckpoints(runDir, config.keepCheckpoints, [...milestones]);
-    await writeMetadata(runDir, {
-      step: iteration,
-      totalSteps: config.iterations,
-      completed: false,
-      latestCheckpoint: String(iteration).padStart(8, '0'),
-      backend: backend.name,
-    });
-  };
-  if (!checkpoint) {
-    await snapshot(0);
-    await saveCheckpoint(0);
-  }
-
-  // --- loop ------------------------------------------------------------------------------------
-  // the progress bar's figure: Ŵ₁ for GANs, the first loss field (the VAE's loss) otherwise
-  const headline = trainer.statFields.includes('dReal') ? 'W1' : trainer.lossFields[0];
-  const progress =
-    options.progress === false
-      ? null
-      : createProgress({ total: config.iterations, start, label: `train ${config.name}`, fields: [headline] });
-  const pendingMeta: { iteration: number; epoch: number }[] = [];
-  let windowStart = performance.now();
-  let lastGap = NaN;
-  let stopped = false;
-
-  /** Reads the pending iterations' stats and writes their metrics lines; stops on NaN/Inf. */
-  const flush = async (): Promise<StatsRecord[]> => {
-    const read = await trainer.readStats();
-    const now = performance.now();
-    const windowMs = now - windowStart;
-    elapsedMs += windowMs;
-    windowStart = now;
-    const msPerIter = read.length ? windowMs / read.length : 0;
-    read.forEach((s, k) => {
-      const { iteration, epoch } = pendingMeta[k];
-      const bad = trainer.lossFields.filter((f) => !Number.isFinite(s[f]));
-      if (bad.length) {
-        throw new PipelineError(
-          `training diverged at iteration ${iteration}: ${trainer.lossFields.map((f) => `${f} = ${s[f]}`).join(', ')}`,
-          join(runDir, METRICS_FILE),
-          `the last good checkpoint is kept (${join(runDir, 'checkpoints', 'latest')}); lower the learning rate or change the seed, then --resume or --fresh`,
-          1,
-        );
-      }
-      running = addToRunning(running, trainer.runningFields, epoch, s);
-      const line = metricsLine({ iteration, epoch }, s, running, trainer.runningFields, {
-        wallMs: elapsedMs,
-        msPerIter,
-        backend: backend.name,
-      });
-      metrics.write(line);
-      lastGap = typeof line.wassersteinGap === 'number' ? line.wassersteinGap : s[trainer.lossFields[0]];
-    });
-    pendingMeta.splice(0, read.length);
-    return read;
-  };
-
-  let lastIteration = start;
-  try {
-    for (let iteration = start + 1; iteration <= config.iterations; iteration++) {
-      const completedBefore = sampler.completedEpochs;
-      const epoch = completedBefore; // the epoch this iteration's first batch comes from
-      const inputs = drawIterationInputs(rng, sampler, config);
-      const before = iteration === 1 && !trainer.epochReporter ? await trainer.getState() : null; // the GAN's E4 is measured on the first cycle
-      if (before) windowStart = performance.now();
-      trainer.iteration(inputs);
-      pendingMeta.push({ iteration, epoch });
-      lastIteration = iteration;
-
-      const due = (every: number) => every > 0 && iteration % every === 0;
-      // an epoch ended during this iteration (its batches may straddle the boundary)
-      const epochEnded = sampler.completedEpochs > completedBefore;
-      const endedEpoch = sampler.completedEpochs - 1;
-      const snapshotDue = milestones.has(iteration) || due(config.snapshotEvery);
-      const stopNow = Boolean(options.signal?.aborted); // read once: a signal arriving later is handled next iteration
-      const checkpointDue = due(config.checkpointEvery) || milestones.has(iteration) || stopNow;
-      const housekeeping = Boolean(before) || epochEnded || snapshotDue || checkpointDue;
-      if (iteration % config.logEvery === 0 || housekeeping) {
-        const read = await flush();
-        if (before) {
-          stats.E4 = firstCycleE4(specs, before, await trainer.getState(), read[read.length - 1]);
-          logger.info('E4 first cycle', {
-            lossDMean: Number(stats.E4.lossDMean.toFixed(3)),
-            deltaD: Number(stats.E4.deltaD.toFixed(3)),
-            deltaG: Number(stats.E4.deltaG.toFixed(3)),
-          });
-        }
-      }
-      if (epochEnded && trainer.epochReporter) {
-        const d = await trainer.epochReporter.epochEnd({
-          runDir,
-          epoch: endedEpoch,
-          iteration,
-          running: runningMeans(running, trainer.runningFields),
-        });
-        stats.epochs.push(d);
-        await writeJson(statsFile, stats);
-        logger.info(`epoch ${endedEpoch} done`, {
-          iteration,
-          ...Object.fromEntries(Object.entries(d.summary).map(([k, v]) => [k, Number(v.toFixed(3))])),
-        });
-      } else if (epochEnded) {
-        const weights = await trainer.getState();
-        const d = await epochDiagnostics({
-          generatorSpec: specs.generator,
-          criticSpec: specs.critic,
-          weights,
-          images,
-          imageCount,
-          samples: config.diagnosticsSamples,
-          latentDim: config.latentDim,
-          loss: config.loss,
-          lambda: config.lambda,
-          clipValue: config.clipValue,
-          rng: Rng.fromSeed(config.seed * 7919 + endedEpoch + 1),
-          epoch: endedEpoch,
-          iteration,
-        });
-        stats.epochs.push(d);
-        await writeJson(statsFile, stats);
-        logger.info(`epoch ${endedEpoch} done`, {
-          iteration,
-          E5_gap: Number(d.E5.wassersteinGap.toFixed(3)),
-          ...(d.E6
-            ? {
-                E6_gbar: Number(d.E6.gradNormMean.toFixed(3)),
-                E6_sg: Number(d.E6.gradNormStd.toFixed(3)),
-                E6_gp: Number(d.E6.gp.toFixed(3)),
-              }
-            : {}),
-          ...(d.E7 ? { E7_f: Number(d.E7.clipFraction.toFixed(3)) } : {}),
-        });
-      }
-      if (snapshotDue) await snapshot(iteration);
-      if (checkpointDue) await saveCheckpoint(iteration);
-      if (housekeeping) windowStart = performance.now(); // training time excludes diagnostics and I/O
-      progress?.update(iteration, { [headline]: Number.isFinite(lastGap) ? lastGap.toFixed(3) : '-' });
-      if (stopNow) {
-        stopped = true;
-        logger.warn('stopped by signal: checkpoint written', { iteration });
-        break;
-      }
-    }
-  } finally {
-    progress?.stop();
-    metrics.close();
-  }
-  await writeJson(statsFile, stats);
-  const done = !stopped;
-  const iterationsRun = lastIteration;
-  const msPerIter = elapsedMs / Math.max(1, iterationsRun);
-  trainer.dispose();
-  generator.dispose();
-  critic.dispose();
-  logger.info(done ? 'done' : 'stopped', {
+/** The end of a run: train-stats.json, the log line; a run that was not stopped is sealed (its manifest). */
+async function finishRun(
+  session: RunSession,
+  backend: BackendInfo,
+  lastIteration: number,
+  stopped: boolean,
+): Promise<TrainResult> {
+  const { config, trainer, logger, runDir, stats } = session;
+  await session.writeStats();
+  const elapsedMs = session.elapsedMs;
+  const msPerIter = elapsedMs / Math.max(1, lastIteration);
+  session.dispose();
+  logger.info(stopped ? 'stopped' : 'done', {
     run: runDir,
-    iterations: iterationsRun,
+    iterations: lastIteration,
     msPerIter: Number(msPerIter.toFixed(1)),
     seconds: Number((elapsedMs / 1000).toFixed(1)),
   });
-  if (done) {
+  if (!stopped) {
     // sealed last: the manifest covers every file as it stays, the log included
     await writeMetadata(runDir, {
       step: config.iterations,
       totalSteps: config.iterations,
       completed: true,
-      latestCheckpoint: String(config.iterations).padStart(8, '0'),
+      latestCheckpoint: checkpointName(config.iterations),
       backend: backend.name,
     });
     await sealArtifact(runDir, {
       stage: 'train',
       packageVersion: pkg.version,
       config,
-      parents,
+      parents: session.parents,
       meta: {
         iterations: config.iterations,
         backend: backend.name,
@@ -398,22 +317,5 @@ async function trainRun(
       },
     });
   }
-  return { runDir, iterations: iterationsRun, msPerIter, stopped, stats };
-}
-
-/**
- * E4 of the run's first training cycle (iteration 1): L̄_D as the trainer reports it (the mean of the
- * n_critic critic losses) and ‖Δθ_D‖, ‖Δθ_G‖ between the states before and after it.
- */
-export function firstCycleE4(
-  specs: { generator: NetworkSpec; critic: NetworkSpec },
-  before: TrainerState,
-  after: TrainerState,
-  stats: StatsRecord,
-): E4 {
-  return {
-    lossDMean: stats.lossD,
-    deltaD: parameterDelta(specs.critic, before.critic, after.critic),
-    deltaG: parameterDelta(specs.generator, before.generator, after.generator),
-  };
+  return { runDir, iterations: lastIteration, msPerIter, stopped, stats };
 }

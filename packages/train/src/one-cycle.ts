@@ -37,7 +37,8 @@ export async function runOneCycle(checkpointDir: string, options: { seed: number
   const config = ckpt.config;
   if (config.model === 'vae')
     throw new PipelineError(
-      "E4 (one cycle of n_critic critic updates and one generator update) is defined for GAN runs; this checkpoint is a VAE's",
+      'E4 (one cycle of n_critic critic updates and one generator ' +
+        "update) is defined for GAN runs; this checkpoint is a VAE's",
       checkpointDir,
       'skip E4 for VAE runs (evaluate does)',
     );
@@ -49,6 +50,7 @@ export async function runOneCycle(checkpointDir: string, options: { seed: number
     implementation: config.implementation,
     penalty: config.penalty,
     threads: config.threads,
+    onnxOptimizer: config.onnxOptimizer,
     generator,
     critic,
     images: data.train.images,

@@ -2,11 +2,12 @@ import type { TrainConfig } from './config.js';
 
 /**
  * The config a resumed run trains with: the checkpoint's, except the keys a resume may change (how long
- * to train, how often to log, where to run). Every other key that differs between the requested config
+ * to train, how often to log, where to run, where onnx-cpu's optimiser update runs: the same float32 results
+ * either way). Every other key that differs between the requested config
  * (flags, file and defaults) and the checkpoint's is named in `ignored`, with both values, so that the
  * caller can say which request was not applied instead of dropping it silently.
  */
-export const RESUME_CHANGEABLE = ['iterations', 'logEvery', 'backend'] as const;
+export const RESUME_CHANGEABLE = ['iterations', 'logEvery', 'backend', 'onnxOptimizer'] as const;
 
 export interface IgnoredSetting {
   key: string;
@@ -23,6 +24,7 @@ export function resumedConfig(
     iterations: requested.iterations,
     logEvery: requested.logEvery,
     backend: requested.backend,
+    onnxOptimizer: requested.onnxOptimizer,
   };
   const changeable = new Set<string>(RESUME_CHANGEABLE);
   const keys = new Set([...Object.keys(requested), ...Object.keys(saved)]);

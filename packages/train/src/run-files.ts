@@ -32,7 +32,8 @@ export async function writeSnapshot(
       await gridPng(images, count, { cols: Math.ceil(Math.sqrt(count)), pad: 2, scale: 2 }),
     );
   } catch (e) {
-    // Only where sharp is absent (a bundle run on a GPU machine): the raw snapshot is what counts; render draws it later.
+    // Only where sharp is absent (a bundle run on a GPU machine): the raw snapshot is what counts; render draws it
+    // later.
     if (!/sharp/i.test(String((e as Error).message))) throw e;
     if (!warnedNoSharp)
       process.stderr.write(

@@ -125,57 +125,62 @@ describe('one writer per run', () => {
     expect(existsSync(lockPathFor(runDir))).toBe(false);
   }, 60_000);
 
-  it('a second train with the same --name (even --fresh) is refused with exit 2 naming the holder; the first goes on intact', async () => {
-    const configFile = join(root, 'concurrent.json');
-    await writeFile(
-      configFile,
-      JSON.stringify({
-        data,
-        latentDim: 64,
-        generatorHidden: [8],
-        criticHidden: [8],
-        batchSize: 8,
-        iterations: 100000,
-        backend: 'wasm',
-        logEvery: 5,
-        snapshotEvery: 0,
-        checkpointEvery: 1000,
-        milestones: [0],
-        diagnosticsSamples: 16,
-        fixedSamples: 4,
-      }),
-    );
-    const env = { ...process.env, WGAN_ARTIFACTS: root, CI: 'true' };
-    const first = spawn(tsx, [cli, '--config', configFile, '--name', 'shared', '--seed', '1', '--no-progress'], {
-      env,
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    let firstErr = '';
-    first.stderr.on('data', (d) => (firstErr += d));
-    const dir = join(root, 'runs', 'shared');
-    const deadline = Date.now() + 60_000;
-    while (Date.now() < deadline && !existsSync(join(dir, 'metrics.jsonl')))
-      await new Promise((r) => setTimeout(r, 50));
-    const holder = JSON.parse(await readFile(lockPathFor(dir), 'utf8'));
-    expect(holder.stage).toBe('train');
-    for (const extra of [[], ['--fresh']]) {
-      const second = spawnSync(
-        tsx,
-        [cli, '--config', configFile, '--name', 'shared', '--seed', '2', '--no-progress', ...extra],
-        { env, encoding: 'utf8' },
+  it(
+    'a second train with the same --name (even --fresh) is refused ' +
+      'with exit 2 naming the holder; the first goes on intact',
+    async () => {
+      const configFile = join(root, 'concurrent.json');
+      await writeFile(
+        configFile,
+        JSON.stringify({
+          data,
+          latentDim: 64,
+          generatorHidden: [8],
+          criticHidden: [8],
+          batchSize: 8,
+          iterations: 100000,
+          backend: 'wasm',
+          logEvery: 5,
+          snapshotEvery: 0,
+          checkpointEvery: 1000,
+          milestones: [0],
+          diagnosticsSamples: 16,
+          fixedSamples: 4,
+        }),
       );
-      expect(second.status, second.stderr).toBe(2);
-      expect(second.stderr).toContain(`is being written by pid ${holder.pid} on ${hostname()} (train`);
-      expect(second.stderr).toContain('(--name)');
-      expect(existsSync(join(dir, 'checkpoints', 'latest'))).toBe(true);
-    }
-    first.kill('SIGINT');
-    const code = await new Promise((r) => first.once('exit', r));
-    expect(code, firstErr).toBe(130);
-    const lines = (await readFile(join(dir, 'metrics.jsonl'), 'utf8')).split('\n');
-    expect(lines.pop()).toBe(''); // ends in a newline: no torn line
-    const parsed = lines.map((l) => JSON.parse(l) as { iteration: number });
-    expect(parsed.map((l) => l.iteration)).toEqual(parsed.map((_, i) => i + 1));
-    expect(existsSync(lockPathFor(dir))).toBe(false);
-  }, 120_000);
+      const env = { ...process.env, WGAN_ARTIFACTS: root, CI: 'true' };
+      const first = spawn(tsx, [cli, '--config', configFile, '--name', 'shared', '--seed', '1', '--no-progress'], {
+        env,
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
+      let firstErr = '';
+      first.stderr.on('data', (d) => (firstErr += d));
+      const dir = join(root, 'runs', 'shared');
+      const deadline = Date.now() + 60_000;
+      while (Date.now() < deadline && !existsSync(join(dir, 'metrics.jsonl')))
+        await new Promise((r) => setTimeout(r, 50));
+      const holder = JSON.parse(await readFile(lockPathFor(dir), 'utf8'));
+      expect(holder.stage).toBe('train');
+      for (const extra of [[], ['--fresh']]) {
+        const second = spawnSync(
+          tsx,
+          [cli, '--config', configFile, '--name', 'shared', '--seed', '2', '--no-progress', ...extra],
+          { env, encoding: 'utf8' },
+        );
+        expect(second.status, second.stderr).toBe(2);
+        expect(second.stderr).toContain(`is being written by pid ${holder.pid} on ${hostname()} (train`);
+        expect(second.stderr).toContain('(--name)');
+        expect(existsSync(join(dir, 'checkpoints', 'latest'))).toBe(true);
+      }
+      first.kill('SIGINT');
+      const code = await new Promise((r) => first.once('exit', r));
+      expect(code, firstErr).toBe(130);
+      const lines = (await readFile(join(dir, 'metrics.jsonl'), 'utf8')).split('\n');
+      expect(lines.pop()).toBe(''); // ends in a newline: no torn line
+      const parsed = lines.map((l) => JSON.parse(l) as { iteration: number });
+      expect(parsed.map((l) => l.iteration)).toEqual(parsed.map((_, i) => i + 1));
+      expect(existsSync(lockPathFor(dir))).toBe(false);
+    },
+    120_000,
+  );
 });

@@ -11,16 +11,20 @@ describe('BatchSampler', () => {
     expect(s.position).toEqual({ epoch: 1, batch: 1 });
   });
 
-  it('walks the rows in stored order without shuffling, starting over at 0 when a full batch no longer fits (seed 004 DataManager)', () => {
-    const s = new BatchSampler(10, 4, 7, undefined, { shuffle: false });
-    expect([s.next(), s.next(), s.next(), s.next()].map((b) => [...b])).toEqual([
-      [0, 1, 2, 3],
-      [4, 5, 6, 7],
-      [0, 1, 2, 3],
-      [4, 5, 6, 7],
-    ]);
-    expect(s.completedEpochs).toBe(2);
-  });
+  it(
+    'walks the rows in stored order without shuffling, starting over ' +
+      'at 0 when a full batch no longer fits (seed 004 DataManager)',
+    () => {
+      const s = new BatchSampler(10, 4, 7, undefined, { shuffle: false });
+      expect([s.next(), s.next(), s.next(), s.next()].map((b) => [...b])).toEqual([
+        [0, 1, 2, 3],
+        [4, 5, 6, 7],
+        [0, 1, 2, 3],
+        [4, 5, 6, 7],
+      ]);
+      expect(s.completedEpochs).toBe(2);
+    },
+  );
 
   it('resumes a sequential walk from its position', () => {
     const s = new BatchSampler(12, 4, 1, { epoch: 3, batch: 2 }, { shuffle: false });

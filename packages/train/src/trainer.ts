@@ -107,6 +107,10 @@ export interface Trainer<S extends StatsRecord = StatsRecord> {
   readonly implementation: string;
   /** CPU threads the implementation computes with, where it chooses them (onnx-cpu). */
   readonly threads?: number;
+  /** Where the optimiser update runs, where the implementation has a choice (onnx-cpu: "fused (…)" or "graph"). */
+  readonly optimizerPath?: string;
+  /** Why the implementation fell back from its faster optimiser path (the training log warns with it). */
+  readonly optimizerFallback?: string;
   /** Names of the statistics readStats returns (metrics.jsonl's columns, in this order). */
   readonly statFields: readonly string[];
   /** Statistics that must be finite: a NaN or Inf there stops the run, keeping the last good checkpoint. */

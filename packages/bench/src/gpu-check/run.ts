@@ -235,7 +235,8 @@ for (const r of results)
   );
 if (summary.fusedVsTorch)
   process.stdout.write(
-    `  fused ${summary.fusedVsTorch.fusedMs.toFixed(2)} ms vs torch ${summary.fusedVsTorch.torchMs.toFixed(2)} ms per iteration: ratio ${summary.fusedVsTorch.ratio}\n`,
+    `  fused ${summary.fusedVsTorch.fusedMs.toFixed(2)} ms vs torch ` +
+      `${summary.fusedVsTorch.torchMs.toFixed(2)} ms per iteration: ratio ${summary.fusedVsTorch.ratio}\n`,
   );
 process.stdout.write(`results: ${join(out, 'summary.json')}\n`);
 process.exitCode = summary.passed ? 0 : 1;

@@ -41,7 +41,8 @@ for (const file of names) {
   const results = await runRegistered(filter, (r) => {
     const tail = r.status === 'failed' ? `\n${r.error}` : '';
     process.stdout.write(
-      `${r.status === 'passed' ? 'ok  ' : r.status === 'skipped' ? 'skip' : 'FAIL'} ${file}: ${r.name} (${r.ms.toFixed(0)} ms)${tail}\n`,
+      `${r.status === 'passed' ? 'ok  ' : r.status === 'skipped' ? 'skip' : 'FAIL'} ` +
+        `${file}: ${r.name} (${r.ms.toFixed(0)} ms)${tail}\n`,
     );
   });
   files.push({ file, results });

@@ -120,40 +120,44 @@ describe('convTranspose2d', () => {
     [4, 5, 1, 2],
     [2, 3, 3, 0],
   ] as const) {
-    it(`is nn.ConvTranspose2d(k ${k}, stride ${s}, padding ${p}) with Wpt[c][o][kh][kw] = kernel[kh][kw][o][c], ${h}×${h} → ${(h - 1) * s - 2 * p + k}×${(h - 1) * s - 2 * p + k}`, async () => {
-      const [ci, co, n] = [3, 2, 2];
-      const x = image(n, h, h, ci);
-      const Wpt = Array.from({ length: ci }, () =>
-        Array.from({ length: co }, () => Array.from({ length: k }, () => rand(k))),
-      );
-      const kernel: number[] = [];
-      for (let u = 0; u < k; u++)
-        for (let v = 0; v < k; v++)
-          for (let o = 0; o < co; o++) for (let c = 0; c < ci; c++) kernel.push(Wpt[c][o][u][v]);
-      const b = rand(co);
-      const out = (h - 1) * s - 2 * p + k;
-      const net = single(
-        { type: 'convTranspose2d', inChannels: ci, filters: co, kernel: k, stride: s, padding: p },
-        [h, h, ci],
-        [out, out, co],
-        { kernel, bias: b },
-      );
-      const trace: number[][] = [];
-      const y = await net.apply(tf.tensor(flat(x), [n, h * h * ci]), { trace }).data();
-      expect(trace[1]).toEqual([out, out, co]);
-      const ref = flat(convTransposeRef(x, Wpt, b, s, p));
-      expect(maxAbsDiff(y, ref)).toBeLessThan(1e-5);
-      // both implementations, whichever the backend picks: tfjs's kernel and the sub-pixel convolution
-      const xT = tf.tensor4d(flat(x), [n, h, h, ci]);
-      const kT = tf.tensor4d(kernel, [k, k, co, ci]);
-      const bT = tf.tensor1d(b);
-      const viaKernel = await tf.add(tf.conv2dTranspose(xT, kT, [n, out, out, co], s, 'same'), bT).data();
-      const viaSubpixel = await tf.add(convTranspose2dSubpixel(xT, kT, s, p), bT).data();
-      expect(maxAbsDiff(viaKernel, ref)).toBeLessThan(1e-5);
-      expect(maxAbsDiff(viaSubpixel, ref)).toBeLessThan(1e-5);
-      tf.dispose([xT, kT, bT]);
-      net.dispose();
-    });
+    it(
+      `is nn.ConvTranspose2d(k ${k}, stride ${s}, padding ${p}) with Wpt[c][o][kh][kw] = ` +
+        `kernel[kh][kw][o][c], ${h}×${h} → ${(h - 1) * s - 2 * p + k}×${(h - 1) * s - 2 * p + k}`,
+      async () => {
+        const [ci, co, n] = [3, 2, 2];
+        const x = image(n, h, h, ci);
+        const Wpt = Array.from({ length: ci }, () =>
+          Array.from({ length: co }, () => Array.from({ length: k }, () => rand(k))),
+        );
+        const kernel: number[] = [];
+        for (let u = 0; u < k; u++)
+          for (let v = 0; v < k; v++)
+            for (let o = 0; o < co; o++) for (let c = 0; c < ci; c++) kernel.push(Wpt[c][o][u][v]);
+        const b = rand(co);
+        const out = (h - 1) * s - 2 * p + k;
+        const net = single(
+          { type: 'convTranspose2d', inChannels: ci, filters: co, kernel: k, stride: s, padding: p },
+          [h, h, ci],
+          [out, out, co],
+          { kernel, bias: b },
+        );
+        const trace: number[][] = [];
+        const y = await net.apply(tf.tensor(flat(x), [n, h * h * ci]), { trace }).data();
+        expect(trace[1]).toEqual([out, out, co]);
+        const ref = flat(convTransposeRef(x, Wpt, b, s, p));
+        expect(maxAbsDiff(y, ref)).toBeLessThan(1e-5);
+        // both implementations, whichever the backend picks: tfjs's kernel and the sub-pixel convolution
+        const xT = tf.tensor4d(flat(x), [n, h, h, ci]);
+        const kT = tf.tensor4d(kernel, [k, k, co, ci]);
+        const bT = tf.tensor1d(b);
+        const viaKernel = await tf.add(tf.conv2dTranspose(xT, kT, [n, out, out, co], s, 'same'), bT).data();
+        const viaSubpixel = await tf.add(convTranspose2dSubpixel(xT, kT, s, p), bT).data();
+        expect(maxAbsDiff(viaKernel, ref)).toBeLessThan(1e-5);
+        expect(maxAbsDiff(viaSubpixel, ref)).toBeLessThan(1e-5);
+        tf.dispose([xT, kT, bT]);
+        net.dispose();
+      },
+    );
   }
 
   it("sub-pixel form: ∂/∂kernel and ∂/∂x equal those of tfjs's conv2dTranspose (k 4, stride 2, padding 1)", async () => {
@@ -209,16 +213,20 @@ describe('maxPool2d', () => {
 });
 
 describe('maxPool2d gradient', () => {
-  it("goes to each window's maximum, also when every value is negative (wasm's MaxPoolGrad kernel sends it to the first cell)", async () => {
-    const x = tf.tensor4d([-1, -2, -3, -0.5, 1, 2, -3, 0.5, -7, -7, -7, -7], [3, 2, 2, 1]);
-    const g = await tf
-      .grad((a: tf.Tensor) =>
-        tf.sum(tf.mul(tf.maxPool(a as tf.Tensor4D, 2, 2, 'valid'), tf.tensor4d([2, 3, 5], [3, 1, 1, 1]))),
-      )(x)
-      .data();
-    // the maxima −0.5 (cell 3) and 2 (cell 1); a tie goes to the first cell, as in PyTorch
-    expect(Array.from(g)).toEqual([0, 0, 0, 2, 0, 3, 0, 0, 5, 0, 0, 0]);
-  });
+  it(
+    "goes to each window's maximum, also when every value is " +
+      "negative (wasm's MaxPoolGrad kernel sends it to the first cell)",
+    async () => {
+      const x = tf.tensor4d([-1, -2, -3, -0.5, 1, 2, -3, 0.5, -7, -7, -7, -7], [3, 2, 2, 1]);
+      const g = await tf
+        .grad((a: tf.Tensor) =>
+          tf.sum(tf.mul(tf.maxPool(a as tf.Tensor4D, 2, 2, 'valid'), tf.tensor4d([2, 3, 5], [3, 1, 1, 1]))),
+        )(x)
+        .data();
+      // the maxima −0.5 (cell 3) and 2 (cell 1); a tie goes to the first cell, as in PyTorch
+      expect(Array.from(g)).toEqual([0, 0, 0, 2, 0, 3, 0, 0, 5, 0, 0, 0]);
+    },
+  );
 });
 
 describe('LeakyReLU → maxPool (computed as pool, then activate)', () => {
@@ -293,56 +301,64 @@ describe('batchNorm (PyTorch semantics)', () => {
     ['BatchNorm1d on [N, F]', [4]],
     ['BatchNorm2d on [N, H, W, C]', [3, 2, 4]],
   ] as const) {
-    it(`${label}: train mode normalises with the batch's biased variance, eval mode with the running statistics, and the update is PyTorch's (momentum 0.1, unbiased variance)`, async () => {
-      const n = 5;
-      const features = shape[shape.length - 1];
-      const size = shape.reduce((a: number, b: number) => a * b, 1);
-      const x = rand(n * size).map((v, i) => 3 * v + (i % features)); // per-feature offsets
-      const gamma = rand(features).map((v) => 1 + 0.5 * v);
-      const beta = rand(features);
-      const runMean0 = rand(features).map((v) => 0.1 * v);
-      const runVar0 = rand(features).map((v) => 1 + 0.5 * v);
-      const net = single({ type: 'batchNorm', features, epsilon: eps, momentum }, [...shape], [...shape], {
-        gamma,
-        beta,
-        movingMean: runMean0,
-        movingVariance: runVar0,
-      });
-      const rows = Array.from({ length: x.length / features }, (_, r) => x.slice(r * features, (r + 1) * features));
-      const { mean, biased, unbiased } = stats(rows);
+    it(
+      `${label}: train mode normalises with the batch's biased variance, eval mode with ` +
+        `the running statistics, and the update is PyTorch's (momentum 0.1, unbiased variance)`,
+      async () => {
+        const n = 5;
+        const features = shape[shape.length - 1];
+        const size = shape.reduce((a: number, b: number) => a * b, 1);
+        const x = rand(n * size).map((v, i) => 3 * v + (i % features)); // per-feature offsets
+        const gamma = rand(features).map((v) => 1 + 0.5 * v);
+        const beta = rand(features);
+        const runMean0 = rand(features).map((v) => 0.1 * v);
+        const runVar0 = rand(features).map((v) => 1 + 0.5 * v);
+        const net = single({ type: 'batchNorm', features, epsilon: eps, momentum }, [...shape], [...shape], {
+          gamma,
+          beta,
+          movingMean: runMean0,
+          movingVariance: runVar0,
+        });
+        const rows = Array.from({ length: x.length / features }, (_, r) => x.slice(r * features, (r + 1) * features));
+        const { mean, biased, unbiased } = stats(rows);
 
-      const batchStats: BatchStat[] = [];
-      const yTrain = await net.apply(tf.tensor(x, [n, size]), { training: true, batchStats }).data();
-      const refTrain = rows.flatMap((r) =>
-        r.map((v, j) => ((v - mean[j]) / Math.sqrt(biased[j] + eps)) * gamma[j] + beta[j]),
-      );
-      expect(maxAbsDiff(yTrain, refTrain)).toBeLessThan(1e-5);
-      expect(batchStats).toHaveLength(1);
-      expect(batchStats[0].count).toBe(rows.length);
+        const batchStats: BatchStat[] = [];
+        const yTrain = await net.apply(tf.tensor(x, [n, size]), { training: true, batchStats }).data();
+        const refTrain = rows.flatMap((r) =>
+          r.map((v, j) => ((v - mean[j]) / Math.sqrt(biased[j] + eps)) * gamma[j] + beta[j]),
+        );
+        expect(maxAbsDiff(yTrain, refTrain)).toBeLessThan(1e-5);
+        expect(batchStats).toHaveLength(1);
+        expect(batchStats[0].count).toBe(rows.length);
 
-      // eval mode before the update: the initial running statistics
-      const yEval0 = await net.apply(tf.tensor(x, [n, size])).data();
-      expect(
-        maxAbsDiff(
-          yEval0,
-          rows.flatMap((r) => r.map((v, j) => ((v - runMean0[j]) / Math.sqrt(runVar0[j] + eps)) * gamma[j] + beta[j])),
-        ),
-      ).toBeLessThan(1e-5);
+        // eval mode before the update: the initial running statistics
+        const yEval0 = await net.apply(tf.tensor(x, [n, size])).data();
+        expect(
+          maxAbsDiff(
+            yEval0,
+            rows.flatMap((r) =>
+              r.map((v, j) => ((v - runMean0[j]) / Math.sqrt(runVar0[j] + eps)) * gamma[j] + beta[j]),
+            ),
+          ),
+        ).toBeLessThan(1e-5);
 
-      updateBatchNormStats(net, batchStats);
-      const runMean1 = runMean0.map((r, j) => (1 - momentum) * r + momentum * mean[j]);
-      const runVar1 = runVar0.map((r, j) => (1 - momentum) * r + momentum * unbiased[j]);
-      expect(maxAbsDiff(await net.get('1.movingMean').data(), runMean1)).toBeLessThan(1e-6);
-      expect(maxAbsDiff(await net.get('1.movingVariance').data(), runVar1)).toBeLessThan(1e-6);
-      const yEval1 = await net.apply(tf.tensor(x, [n, size])).data();
-      expect(
-        maxAbsDiff(
-          yEval1,
-          rows.flatMap((r) => r.map((v, j) => ((v - runMean1[j]) / Math.sqrt(runVar1[j] + eps)) * gamma[j] + beta[j])),
-        ),
-      ).toBeLessThan(1e-5);
-      net.dispose();
-    });
+        updateBatchNormStats(net, batchStats);
+        const runMean1 = runMean0.map((r, j) => (1 - momentum) * r + momentum * mean[j]);
+        const runVar1 = runVar0.map((r, j) => (1 - momentum) * r + momentum * unbiased[j]);
+        expect(maxAbsDiff(await net.get('1.movingMean').data(), runMean1)).toBeLessThan(1e-6);
+        expect(maxAbsDiff(await net.get('1.movingVariance').data(), runVar1)).toBeLessThan(1e-6);
+        const yEval1 = await net.apply(tf.tensor(x, [n, size])).data();
+        expect(
+          maxAbsDiff(
+            yEval1,
+            rows.flatMap((r) =>
+              r.map((v, j) => ((v - runMean1[j]) / Math.sqrt(runVar1[j] + eps)) * gamma[j] + beta[j]),
+            ),
+          ),
+        ).toBeLessThan(1e-5);
+        net.dispose();
+      },
+    );
   }
 
   it("train mode differentiates through the batch statistics (the float64 chain rule of PyTorch's backward)", async () => {
@@ -486,7 +502,8 @@ describe('conv gradients on wasm (Conv2DBackpropFilter is not a wasm kernel)', (
       ),
     );
     const r = image(n, out, out, co);
-    // L = Σ convT(x) ⊙ r: ∂L/∂x[i][j][c] = Σ Wpt[c][o][u][v]·r[i·s − p + u][j·s − p + v][o]; ∂L/∂Wpt[c][o][u][v] = Σ x[i][j][c]·r[…][o]
+    // L = Σ convT(x) ⊙ r: ∂L/∂x[i][j][c] = Σ Wpt[c][o][u][v]·r[i·s − p + u][j·s − p + v][o]; ∂L/∂Wpt[c][o][u][v] = Σ
+    // x[i][j][c]·r[…][o]
     const refX = x.map((xn) => xn.map((row) => row.map((px) => px.map(() => 0))));
     const refW = new Array(k * k * co * ci).fill(0);
     for (let m = 0; m < n; m++)

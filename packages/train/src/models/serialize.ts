@@ -79,7 +79,8 @@ export async function readTensorFile(
   const parsed = tensorFileSchema.safeParse(raw);
   if (!parsed.success || parsed.data.format !== format) {
     throw new PipelineError(
-      `not a ${format} file${parsed.success ? ` (format "${parsed.data.format}")` : `: ${parsed.error.issues[0].message}`}`,
+      `not a ${format} ` +
+        `file${parsed.success ? ` (format "${parsed.data.format}")` : `: ${parsed.error.issues[0].message}`}`,
       jsonPath,
       'point at a checkpoint written by this version of train',
     );

@@ -47,7 +47,8 @@ export function decoderLogitLayers(decoder: NetworkSpec): number {
   const last = decoder.layers[decoder.layers.length - 1];
   if (last?.type !== 'sigmoid')
     throw new Error(
-      `a VAE decoder must end in a sigmoid layer (its logits feed the likelihood); this one ends in ${last?.type ?? 'nothing'}`,
+      `a VAE decoder must end in a sigmoid layer (its logits feed ` +
+        `the likelihood); this one ends in ${last?.type ?? 'nothing'}`,
     );
   return decoder.layers.length - 1;
 }

@@ -52,7 +52,8 @@ export class VaeTrainer implements Trainer<VaeStats> {
     decoderLogitLayers(o.decoder.spec); // throws unless the decoder ends in a sigmoid
     if (o.encoder.spec.outputSize !== 2 * o.latentDim)
       throw new Error(
-        `the encoder outputs ${o.encoder.spec.outputSize} values, a VAE with d_z = ${o.latentDim} needs 2·d_z (μ, log σ²)`,
+        `the encoder outputs ${o.encoder.spec.outputSize} values, ` +
+          `a VAE with d_z = ${o.latentDim} needs 2·d_z (μ, log σ²)`,
       );
     if (o.decoder.spec.inputSize !== o.latentDim)
       throw new Error(`the decoder takes ${o.decoder.spec.inputSize} inputs, d_z is ${o.latentDim}`);

@@ -135,7 +135,8 @@ describe('train() with --model vae', () => {
       .split('\n')
       .map((l) => JSON.parse(l));
     expect(lines.map((l) => l.iteration)).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
-    expect(lines.map((l) => l.epoch)).toEqual(Array.from({ length: 40 }, (_, i) => Math.floor(i / 16))); // one batch per iteration, 16 per epoch
+    // one batch per iteration, 16 per epoch
+    expect(lines.map((l) => l.epoch)).toEqual(Array.from({ length: 40 }, (_, i) => Math.floor(i / 16)));
     for (const l of lines) {
       for (const f of ['loss', 'recon', 'kl', 'bce', 'logC', 'lossRunning', 'reconRunning', 'klRunning', 'bceRunning'])
         expect(Number.isFinite(l[f]), f).toBe(true);

@@ -7,7 +7,9 @@ import onnxProto from 'onnx-proto';
  */
 export const { onnx } = onnxProto;
 
-/** ONNX IR version 8 (onnx 1.10–1.12) and the default operator set 17, both read by onnx ≥ 1.12 and onnxruntime ≥ 1.13. */
+/**
+ * ONNX IR version 8 (onnx 1.10–1.12) and the default operator set 17, both read by onnx ≥ 1.12 and onnxruntime ≥ 1.13.
+ */
 export const IR_VERSION = 8;
 export const OPSET = 17;
 

@@ -7,7 +7,12 @@ import type { NetworkSpec } from '../../models/spec.js';
 import { BatchSampler, drawIterationInputs } from '../../sampling.js';
 import { TfjsAutodiffTrainer } from '../tfjs-autodiff/trainer.js';
 import type { Trainer } from '../../trainer.js';
+import { loadFusedOptimizer } from './fused-optimizer.js';
 import { OnnxCpuTrainer } from './trainer.js';
+
+const fusedLoad = loadFusedOptimizer();
+if (!fusedLoad.addon) console.log(`fused-optimiser cases skipped: ${fusedLoad.reason}`);
+const paths = fusedLoad.addon ? (['fused', 'graph'] as const) : (['graph'] as const);
 
 /** The onnxruntime trainer against the tfjs autodiff reference: same weights, same inputs, k iterations. */
 beforeAll(async () => {
@@ -28,7 +33,14 @@ const spec = (role: string, sizes: number[], last: 'tanh' | null, slope: number)
   init: { scheme: 'torch-default' },
 });
 
-async function compare(loss: 'gp' | 'clip', gSizes: number[], dSizes: number[], slope: number, batchSize: number) {
+async function compare(
+  optimizer: 'fused' | 'graph',
+  loss: 'gp' | 'clip',
+  gSizes: number[],
+  dSizes: number[],
+  slope: number,
+  batchSize: number,
+) {
   const gSpec = spec('generator', [dz, ...gSizes, d], 'tanh', slope);
   const cSpec = spec('critic', [d, ...dSizes, 1], null, slope);
   const rng = Rng.fromSeed(13);
@@ -41,6 +53,7 @@ async function compare(loss: 'gp' | 'clip', gSizes: number[], dSizes: number[], 
       ? { type: 'adam' as const, lr: 1e-3, beta1: 0.5, beta2: 0.9, eps: 1e-3 }
       : { type: 'rmsprop' as const, lr: 1e-3, alpha: 0.99, eps: 1e-3 };
   const common = { loss, lambda: 10, clipValue: 0.05, nCritic: 5, batchSize, optimizerG: opt, optimizerD: opt };
+  const onnxCommon = { ...common, optimizer };
   const reference: Trainer = new TfjsAutodiffTrainer({
     ...common,
     generator: Network.fromValues(gSpec, g0),
@@ -51,7 +64,7 @@ async function compare(loss: 'gp' | 'clip', gSizes: number[], dSizes: number[], 
     penalty: 'closed-form',
   });
   const onnx = await OnnxCpuTrainer.create({
-    ...common,
+    ...onnxCommon,
     generatorSpec: gSpec,
     criticSpec: cSpec,
     images,
@@ -92,7 +105,7 @@ async function compare(loss: 'gp' | 'clip', gSizes: number[], dSizes: number[], 
   expect(sb.generatorOptimizer.step).toBe(5);
   // a trainer resumed from the state continues identically to one that was never stopped
   const resumed = await OnnxCpuTrainer.create({
-    ...common,
+    ...onnxCommon,
     generatorSpec: gSpec,
     criticSpec: cSpec,
     images,
@@ -111,11 +124,11 @@ async function compare(loss: 'gp' | 'clip', gSizes: number[], dSizes: number[], 
   for (const t of [reference, onnx, resumed]) t.dispose();
 }
 
-describe('OnnxCpuTrainer (onnxruntime CPU) vs TfjsAutodiffTrainer (autodiff)', () => {
+describe.each(paths)('OnnxCpuTrainer (%s optimiser) vs TfjsAutodiffTrainer (autodiff)', (path) => {
   it('WGAN-GP, LeakyReLU, 3-hidden-layer critic, B = 16: 5 iterations agree', () =>
-    compare('gp', [24, 32], [32, 16, 8], 0.2, 16));
-  it('WGAN-GP, ReLU, 1-hidden-layer critic, B = 12: 5 iterations agree', () => compare('gp', [24], [20], 0, 12));
-  it('weight clipping, RMSprop: 5 iterations agree', () => compare('clip', [24, 32], [32, 16], 0.2, 16));
+    compare(path, 'gp', [24, 32], [32, 16, 8], 0.2, 16));
+  it('WGAN-GP, ReLU, 1-hidden-layer critic, B = 12: 5 iterations agree', () => compare(path, 'gp', [24], [20], 0, 12));
+  it('weight clipping, RMSprop: 5 iterations agree', () => compare(path, 'clip', [24, 32], [32, 16], 0.2, 16));
 });
 
 describe('OnnxCpuTrainer: the gradient penalty at ‖∇D‖ = 0', () => {
@@ -207,3 +220,56 @@ describe('OnnxCpuTrainer: the gradient penalty at ‖∇D‖ = 0', () => {
     for (const t of [onnx, reference]) t.dispose();
   });
 });
+
+describe.skipIf(!fusedLoad.addon)(
+  'OnnxCpuTrainer: the fused optimiser and the in-graph optimiser give the same float32 results',
+  () => {
+    it.each([
+      ['gp', { type: 'adam' as const, lr: 1e-3, beta1: 0.5, beta2: 0.9, eps: 1e-8 }],
+      ['clip', { type: 'rmsprop' as const, lr: 5e-3, alpha: 0.99, eps: 1e-8 }],
+    ] as const)('%s: 4 iterations, every statistic and weight bit for bit', async (loss, opt) => {
+      const gSpec = spec('generator', [dz, 24, d], 'tanh', 0.2);
+      const cSpec = spec('critic', [d, 32, 16, 1], null, 0.2);
+      const rng = Rng.fromSeed(21);
+      const images = rng.fillUniform(new Float32Array(96 * d), -1, 1);
+      const initial = {
+        generator: initialValues(gSpec, rng),
+        critic: initialValues(cSpec, rng),
+        generatorOptimizer: { kind: opt.type, step: 0, slots: [] },
+        criticOptimizer: { kind: opt.type, step: 0, slots: [] },
+      };
+      const [fused, graph] = await Promise.all(
+        (['fused', 'graph'] as const).map((optimizer) =>
+          OnnxCpuTrainer.create({
+            loss,
+            lambda: 10,
+            clipValue: 0.05,
+            nCritic: 3,
+            batchSize: 8,
+            optimizerG: opt,
+            optimizerD: opt,
+            generatorSpec: gSpec,
+            criticSpec: cSpec,
+            images,
+            imageCount: 96,
+            initial,
+            optimizer,
+          }),
+        ),
+      );
+      expect(fused.optimizerPath).toMatch(/^fused/);
+      expect(graph.optimizerPath).toBe('graph');
+      for (const t of [fused, graph]) {
+        const r = Rng.fromSeed(5);
+        const sampler = new BatchSampler(96, 8, 5);
+        for (let i = 0; i < 4; i++)
+          t.iteration(drawIterationInputs(r, sampler, { nCritic: 3, batchSize: 8, latentDim: dz }));
+      }
+      const [a, b] = [await fused.readStats(), await graph.readStats()];
+      expect(a).toEqual(b);
+      if (loss === 'clip') expect(a[3].clipFraction).toBeGreaterThan(0);
+      expect(await fused.getState()).toEqual(await graph.getState());
+      for (const t of [fused, graph]) t.dispose();
+    });
+  },
+);

@@ -16,14 +16,24 @@ import {
   type WganStepSettings,
 } from '../../trainer.js';
 import type { OptimizerConfig } from '../../optimizers.js';
+import { chooseOptimizerPath, fusedUpdate, type FusedOptimizerAddon } from './fused-optimizer.js';
+import { buildCriticStepGraph, buildFakesGraph, buildGeneratorStepGraph, CRITIC_STEP_STATS } from './step-graphs.js';
 import { adamStepScalars, buildGeneratorGraph, buildWganIterationGraph, slotNames } from './wgan-graph.js';
 
 /**
- * The WGAN iteration on onnxruntime's CPU kernels: wgan-graph.ts compiles a whole generator iteration
- * (critic steps, generator step, optimiser updates) into one ONNX graph, run once per iteration with
- * the weights and optimiser slots as inputs and their updated values as outputs. MLAS's matrix products
- * run at several times the speed of tfjs's wasm kernels on one thread, so this is the fast CPU path.
- * Same mathematics and the same IterationInputs as the tfjs and WebGPU trainers (parity is tested).
+ * The WGAN iteration on onnxruntime's CPU kernels (MLAS's matrix products run at several times the speed of
+ * tfjs's wasm kernels on one thread, so this is the fast CPU path), in one of two ways:
+ * - `fused` (the default where the addon loads): one run per step — G's forward pass for all the critics'
+ *   fakes, each critic step's gradients (step-graphs.ts), the generator step's gradients — and between the
+ *   runs the fused optimiser (native/fused_optimizer.c) updates the weights and slots in place, one pass
+ *   over contiguous buffers per network. Weights, slots and gradients live in JS-owned Float32Arrays that
+ *   the runs read and write without copies.
+ * - `graph`: wgan-graph.ts compiles the whole generator iteration (critic steps, generator step, optimiser
+ *   updates as pointwise ONNX nodes) into one graph, run once per iteration with the weights and slots as
+ *   inputs and their updated values as outputs. Used where the addon is not built or does not load.
+ * Both compute the same float32 operations in the same order (the same functions build the graphs, and the
+ * addon repeats the optimiser nodes' arithmetic), the same mathematics and the same IterationInputs as the
+ * tfjs and WebGPU trainers (parity is tested).
  */
 export interface OnnxCpuTrainerOptions extends WganStepSettings {
   generatorSpec: NetworkSpec;
@@ -34,7 +44,18 @@ export interface OnnxCpuTrainerOptions extends WganStepSettings {
   imageCount: number;
   /** onnxruntime intra-op threads; 0 or absent: one per core the process may use (os.availableParallelism). */
   threads?: number;
+  /**
+   * Where the optimiser update runs: `fused` (the native addon; an error where it does not load), `graph`
+   * (pointwise nodes in the iteration graph), `auto` or absent: fused where the addon loads, else graph.
+   */
+  optimizer?: OnnxOptimizerPath;
+  /** Fused path: threads of the optimiser update (default 1, see FUSED_UPDATE_THREADS). */
+  fusedUpdateThreads?: number;
+  /** onnxruntime's profiler on every session, files `<prefix>-<session>_<date>.json` (bench's profile-onnx). */
+  profileFilePrefix?: string;
 }
+
+export type OnnxOptimizerPath = 'auto' | 'fused' | 'graph';
 
 type Tensors = Record<string, Ort.Tensor>;
 
@@ -65,6 +86,60 @@ export function onnxSessionOptions(threads: number): Ort.InferenceSession.Sessio
   };
 }
 
+const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
+
+/**
+ * One network's parameters, or one optimiser slot or the gradient of them: one contiguous buffer (what the
+ * fused optimiser updates in one call), a view and an onnxruntime tensor on that view per parameter (what
+ * the runs read or write, in place).
+ */
+class FlatParams {
+  readonly data: Float32Array;
+  readonly views: Float32Array[];
+  readonly tensors: Ort.Tensor[];
+  constructor(ort: typeof Ort, chain: DenseChain) {
+    const sizes = chain.params.map((q) => size(q.shape));
+    this.data = new Float32Array(sizes.reduce((a, b) => a + b, 0));
+    let offset = 0;
+    this.views = sizes.map((n) => this.data.subarray(offset, (offset += n)));
+    this.tensors = chain.params.map((q, i) => new ort.Tensor('float32', this.views[i], q.shape));
+  }
+}
+
+/** Weights (`G`, `D`) and slots (`G.m`, `D.v`, …): the graphs' input names are `G.<param>`, `G.<param>.m`. */
+type Store = Map<string, FlatParams>;
+const inputName = (key: string, param: string) => {
+  const [net, slot] = key.split('.');
+  return slot ? `${net}.${param}.${slot}` : `${net}.${param}`;
+};
+
+/**
+ * Threads of the fused update unless told (fusedUpdateThreads): one. It is memory-bound (~0.23 ms for the
+ * critic's 0.53 M parameters, ~1.1 ms for the generator's 1.48 M, one thread), and on the shared 2-core
+ * machine a second thread was slower in most A/B runs (it waits for a core); the addon can split.
+ */
+const FUSED_UPDATE_THREADS = 1;
+
+const f32 = Math.fround;
+/** The graph's float32 mean of scalars: a running float32 sum, then one division. */
+const meanF32 = (xs: number[]) => (xs.length ? f32(xs.slice(1).reduce((a, x) => f32(a + x), xs[0]) / xs.length) : NaN);
+
+/** The sessions and buffers of the fused-optimiser path (absent on the graph path). */
+interface FusedPath {
+  addon: FusedOptimizerAddon;
+  fakesRun: Ort.InferenceSession;
+  critic: Ort.InferenceSession;
+  generatorStep: Ort.InferenceSession;
+  gradG: FlatParams;
+  gradD: FlatParams;
+  /** All the critic steps' latents [n_critic·B, d_z] and their fakes [n_critic·B, d], one tensor per step on the fakes. */
+  zCritic: Ort.Tensor;
+  fakes: Ort.Tensor;
+  fakeRows: Ort.Tensor[];
+  criticStats: Ort.Tensor;
+  lossG: Ort.Tensor;
+}
+
 export class OnnxCpuTrainer implements Trainer<IterationStats> {
   readonly implementation = 'onnx-cpu';
   readonly statFields = STAT_FIELDS;
@@ -73,26 +148,36 @@ export class OnnxCpuTrainer implements Trainer<IterationStats> {
   private chain: Promise<void> = Promise.resolve();
   private failure: unknown = null;
   private pending: IterationStats[] = [];
-  /** Weights and slots, keyed by the graph's input names (G.<param>, D.<param>.v, …). */
-  private state: Tensors = {};
-  /** Where the next run writes them (preallocated: onnxruntime fills JS memory, no copies); swapped after each run. */
-  private spare: Tensors = {};
+  private state: Store = new Map();
+  /** Graph path: where the next run writes the updated weights and slots (swapped with `state` after each run). */
+  private spare: Store = new Map();
   private readonly statsOut: Ort.Tensor;
   private stepG = 0;
   private stepD = 0;
   /** The intra-op thread count the sessions run with (the training log names it). */
   readonly threads: number;
+  /** Where the optimiser update runs: "fused (native addon, <isa>)" or "graph" (the training log names it). */
+  readonly optimizerPath: string;
+  /** Fused path: milliseconds spent in the addon's updates so far (the profiler reports it). */
+  fusedOptimizerMs = 0;
+  private readonly updateThreads: number;
 
   private constructor(
     private readonly ort: typeof Ort,
     private readonly o: OnnxCpuTrainerOptions,
     private readonly G: DenseChain,
     private readonly D: DenseChain,
-    private readonly session: Ort.InferenceSession,
+    /** The iteration graph (graph path) or null (fused path). */
+    private readonly session: Ort.InferenceSession | null,
     private readonly generator: Ort.InferenceSession,
+    private readonly fused: FusedPath | null,
+    /** Why `auto` fell back to the graph path (the training log says it). */
+    readonly optimizerFallback: string | undefined,
   ) {
     this.statsOut = new ort.Tensor('float32', new Float32Array(STAT_FIELDS.length), [STAT_FIELDS.length]);
     this.threads = onnxThreads(o.threads);
+    this.updateThreads = o.fusedUpdateThreads ?? FUSED_UPDATE_THREADS;
+    this.optimizerPath = fused ? `fused (native addon, ${fused.addon.isa()})` : 'graph';
   }
 
   static async create(o: OnnxCpuTrainerOptions): Promise<OnnxCpuTrainer> {
@@ -110,21 +195,52 @@ export class OnnxCpuTrainer implements Trainer<IterationStats> {
     }
     if (D.layers[D.layers.length - 1].activation !== 'none')
       throw new PipelineError('the critic must end in a linear layer', 'critic spec', 'remove the output activation');
-    const graph = buildWganIterationGraph({
-      generator: G,
-      critic: D,
-      loss: o.loss,
-      lambda: o.lambda,
-      clipValue: o.clipValue,
-      nCritic: o.nCritic,
-      batchSize: o.batchSize,
-      optimizerG: o.optimizerG,
-      optimizerD: o.optimizerD,
-    });
     const threads = onnxThreads(o.threads);
-    const session = await ort.InferenceSession.create(graph.model, onnxSessionOptions(threads));
-    const generator = await ort.InferenceSession.create(buildGeneratorGraph(G).model, onnxSessionOptions(threads));
-    const trainer = new OnnxCpuTrainer(ort, o, G, D, session, generator);
+    const session = (model: Uint8Array, name: string) =>
+      ort.InferenceSession.create(model, {
+        ...onnxSessionOptions(threads),
+        ...(o.profileFilePrefix ? { enableProfiling: true, profileFilePrefix: `${o.profileFilePrefix}-${name}` } : {}),
+      });
+    const generator = await session(buildGeneratorGraph(G).model, 'generator');
+    const path = chooseOptimizerPath(o.optimizer ?? 'auto');
+    let trainer: OnnxCpuTrainer;
+    if (path.addon) {
+      const { batchSize: B, nCritic } = o;
+      const rows = nCritic * B;
+      const fakes = new Float32Array(rows * D.inputSize);
+      const fused: FusedPath = {
+        addon: path.addon,
+        fakesRun: await session(buildFakesGraph(G, rows).model, 'fakes'),
+        critic: await session(buildCriticStepGraph(D, o).model, 'critic-step'),
+        generatorStep: await session(buildGeneratorStepGraph(G, D, B).model, 'generator-step'),
+        gradG: new FlatParams(ort, G),
+        gradD: new FlatParams(ort, D),
+        zCritic: new ort.Tensor('float32', new Float32Array(rows * G.inputSize), [rows, G.inputSize]),
+        fakes: new ort.Tensor('float32', fakes, [rows, D.inputSize]),
+        fakeRows: Array.from(
+          { length: nCritic },
+          (_, c) =>
+            new ort.Tensor('float32', fakes.subarray(c * B * D.inputSize, (c + 1) * B * D.inputSize), [B, D.inputSize]),
+        ),
+        criticStats: new ort.Tensor('float32', new Float32Array(CRITIC_STEP_STATS.length), [CRITIC_STEP_STATS.length]),
+        lossG: new ort.Tensor('float32', new Float32Array(1), [1]),
+      };
+      trainer = new OnnxCpuTrainer(ort, o, G, D, null, generator, fused, undefined);
+    } else {
+      const graph = buildWganIterationGraph({
+        generator: G,
+        critic: D,
+        loss: o.loss,
+        lambda: o.lambda,
+        clipValue: o.clipValue,
+        nCritic: o.nCritic,
+        batchSize: o.batchSize,
+        optimizerG: o.optimizerG,
+        optimizerD: o.optimizerD,
+      });
+      const iteration = await session(graph.model, 'iteration');
+      trainer = new OnnxCpuTrainer(ort, o, G, D, iteration, generator, null, path.fallback);
+    }
     trainer.load(o.initial);
     return trainer;
   }
@@ -133,9 +249,9 @@ export class OnnxCpuTrainer implements Trainer<IterationStats> {
     return new this.ort.Tensor('float32', values, dims);
   }
 
-  /** Puts weights and slots into the graph's input tensors (zeros for absent slots: a fresh optimiser). */
+  /** Puts weights and slots into the flat buffers (zeros for absent slots: a fresh optimiser). */
   private load(state: TrainerState): void {
-    const next: Tensors = {};
+    const next: Store = new Map();
     for (const [prefix, chain, values, opt, optState] of [
       ['G', this.G, state.generator, this.o.optimizerG, state.generatorOptimizer],
       ['D', this.D, state.critic, this.o.optimizerD, state.criticOptimizer],
@@ -147,30 +263,44 @@ export class OnnxCpuTrainer implements Trainer<IterationStats> {
           'resume with the optimiser the checkpoint was written with',
         );
       const slots = new Map(optState.slots.map((s) => [s.name, s.values]));
-      for (const q of chain.params) {
+      const weights = new FlatParams(this.ort, chain);
+      const slotBuffers = slotNames(opt).map((s) => [s, new FlatParams(this.ort, chain)] as const);
+      chain.params.forEach((q, i) => {
         const v = values.get(q.name);
-        if (!v || v.length !== q.shape.reduce((a, b) => a * b, 1))
+        if (!v || v.length !== size(q.shape))
           throw new PipelineError(
             `no value of the right size for ${q.name}`,
             `${prefix} weights`,
             'pass the full network state',
           );
-        next[`${prefix}.${q.name}`] = this.tensor(Float32Array.from(v), q.shape);
-        for (const s of slotNames(opt)) {
+        weights.views[i].set(v);
+        for (const [s, buffer] of slotBuffers) {
           const sv = slots.get(`${q.name}/${s}`);
-          next[`${prefix}.${q.name}.${s}`] = this.tensor(
-            sv ? Float32Array.from(sv) : new Float32Array(v.length),
-            q.shape,
-          );
+          if (sv) buffer.views[i].set(sv);
         }
-      }
+      });
+      next.set(prefix, weights);
+      for (const [s, buffer] of slotBuffers) next.set(`${prefix}.${s}`, buffer);
     }
     this.state = next;
-    this.spare = Object.fromEntries(
-      Object.entries(next).map(([name, t]) => [name, this.tensor(new Float32Array(t.size), t.dims as number[])]),
-    );
+    if (this.session)
+      this.spare = new Map([...next].map(([key]) => [key, new FlatParams(this.ort, this.chainOf(key))]));
     this.stepG = state.generatorOptimizer.step;
     this.stepD = state.criticOptimizer.step;
+  }
+
+  private chainOf(key: string): DenseChain {
+    return key.startsWith('G') ? this.G : this.D;
+  }
+
+  /** The graph inputs of the weights and slots under `keys` (all when absent). */
+  private feedsOf(store: Store, keys?: string[]): Tensors {
+    const feeds: Tensors = {};
+    for (const [key, buffer] of store) {
+      if (keys && !keys.includes(key)) continue;
+      this.chainOf(key).params.forEach((q, i) => (feeds[inputName(key, q.name)] = buffer.tensors[i]));
+    }
+    return feeds;
   }
 
   private enqueue(work: () => Promise<void>): void {
@@ -192,38 +322,115 @@ export class OnnxCpuTrainer implements Trainer<IterationStats> {
   iteration(inputs: IterationInputs): void {
     const { batchSize: B, nCritic } = this.o;
     const d = this.D.inputSize;
-    const dz = this.G.inputSize;
     // the batch rows are gathered now (inputs may be reused by the caller)
-    const feeds: Tensors = {};
+    const real: Float32Array[] = [];
     for (let c = 0; c < nCritic; c++) {
-      const real = new Float32Array(B * d);
-      inputs.indices[c].forEach((k, i) => real.set(this.o.images.subarray(k * d, (k + 1) * d), i * d));
-      feeds[`real_${c}`] = this.tensor(real, [B, d]);
-      feeds[`zc_${c}`] = this.tensor(inputs.zCritic[c], [B, dz]);
-      feeds[`eps_${c}`] = this.tensor(inputs.eps[c], [B, 1]);
+      real.push(new Float32Array(B * d));
+      inputs.indices[c].forEach((k, i) => real[c].set(this.o.images.subarray(k * d, (k + 1) * d), i * d));
     }
-    feeds.zg = this.tensor(inputs.zGen, [B, dz]);
-    this.enqueue(async () => {
-      const scalar = (x: number) => this.tensor(Float32Array.of(x), []);
-      const { optimizerD, optimizerG } = this.o;
-      for (let c = 0; c < nCritic && optimizerD.type === 'adam'; c++) {
+    const step = { real, zCritic: inputs.zCritic, eps: inputs.eps, zGen: inputs.zGen };
+    this.enqueue(() => (this.fused ? this.fusedIteration(this.fused, step) : this.graphIteration(step)));
+  }
+
+  /** The graph path: the whole iteration in one run. */
+  private async graphIteration(x: {
+    real: Float32Array[];
+    zCritic: Float32Array[];
+    eps: Float32Array[];
+    zGen: Float32Array;
+  }) {
+    const { batchSize: B, nCritic, optimizerD, optimizerG } = this.o;
+    const d = this.D.inputSize;
+    const dz = this.G.inputSize;
+    const feeds: Tensors = {};
+    const scalar = (v: number) => this.tensor(Float32Array.of(v), []);
+    for (let c = 0; c < nCritic; c++) {
+      feeds[`real_${c}`] = this.tensor(x.real[c], [B, d]);
+      feeds[`zc_${c}`] = this.tensor(x.zCritic[c], [B, dz]);
+      feeds[`eps_${c}`] = this.tensor(x.eps[c], [B, 1]);
+      if (optimizerD.type === 'adam') {
         const { stepSize, epsHat } = adamStepScalars(optimizerD, this.stepD + c + 1);
         feeds[`stepD_${c}`] = scalar(stepSize);
         feeds[`epsD_${c}`] = scalar(epsHat);
       }
-      if (optimizerG.type === 'adam') {
-        const { stepSize, epsHat } = adamStepScalars(optimizerG, this.stepG + 1);
-        feeds.stepG = scalar(stepSize);
-        feeds.epsG = scalar(epsHat);
-      }
-      const fetches: Record<string, Ort.Tensor> = { stats: this.statsOut };
-      for (const [name, t] of Object.entries(this.spare)) fetches[`${name}.next`] = t;
-      await this.session.run({ ...this.state, ...feeds }, fetches);
-      [this.state, this.spare] = [this.spare, this.state];
-      this.stepD += nCritic;
-      this.stepG += 1;
-      const s = this.statsOut.data as Float32Array;
-      this.pending.push(Object.fromEntries(STAT_FIELDS.map((f, j) => [f, s[j]])) as IterationStats);
+    }
+    feeds.zg = this.tensor(x.zGen, [B, dz]);
+    if (optimizerG.type === 'adam') {
+      const { stepSize, epsHat } = adamStepScalars(optimizerG, this.stepG + 1);
+      feeds.stepG = scalar(stepSize);
+      feeds.epsG = scalar(epsHat);
+    }
+    const fetches: Tensors = { stats: this.statsOut };
+    for (const [name, t] of Object.entries(this.feedsOf(this.spare))) fetches[`${name}.next`] = t;
+    await (this.session as Ort.InferenceSession).run({ ...this.feedsOf(this.state), ...feeds }, fetches);
+    [this.state, this.spare] = [this.spare, this.state];
+    this.stepD += nCritic;
+    this.stepG += 1;
+    const s = this.statsOut.data as Float32Array;
+    this.pending.push(Object.fromEntries(STAT_FIELDS.map((f, j) => [f, s[j]])) as IterationStats);
+  }
+
+  /**
+   * The fused path: G's forward pass for every critic step's fakes, then per critic step one run for the
+   * gradients and the fused update of D, then one run for the generator step's gradients and the update
+   * of G. The statistics are combined as the iteration graph combines them (float32 means).
+   */
+  private async fusedIteration(
+    f: FusedPath,
+    x: { real: Float32Array[]; zCritic: Float32Array[]; eps: Float32Array[]; zGen: Float32Array },
+  ) {
+    const { batchSize: B, nCritic, optimizerD, optimizerG } = this.o;
+    const gp = this.o.loss === 'gp';
+    const dz = this.G.inputSize;
+    const d = this.D.inputSize;
+    const bufs = (net: 'G' | 'D', grad: FlatParams) => ({
+      p: (this.state.get(net) as FlatParams).data,
+      g: grad.data,
+      m: this.state.get(`${net}.m`)?.data,
+      v: (this.state.get(`${net}.v`) as FlatParams).data,
+    });
+    const gFeeds = this.feedsOf(this.state, ['G']);
+    const dFeeds = this.feedsOf(this.state, ['D']);
+    const gradFetches = (net: 'G' | 'D', grad: FlatParams): Tensors =>
+      Object.fromEntries(this.chainOf(net).params.map((q, i) => [`${net}.${q.name}.grad`, grad.tensors[i]]));
+
+    const zc = f.zCritic.data as Float32Array;
+    x.zCritic.forEach((z, c) => zc.set(z, c * B * dz));
+    await f.fakesRun.run({ ...gFeeds, z: f.zCritic }, { x: f.fakes });
+    const lossesD: number[] = [];
+    const penalties: number[] = [];
+    const dFetches = { ...gradFetches('D', f.gradD), stats: f.criticStats };
+    const s = f.criticStats.data as Float32Array;
+    for (let c = 0; c < nCritic; c++) {
+      const feeds: Tensors = { ...dFeeds, real: this.tensor(x.real[c], [B, d]), fake: f.fakeRows[c] };
+      if (gp) feeds.eps = this.tensor(x.eps[c], [B, 1]);
+      await f.critic.run(feeds, dFetches);
+      this.stepD += 1;
+      const t0 = performance.now();
+      fusedUpdate(f.addon, optimizerD, this.stepD, bufs('D', f.gradD), gp ? 0 : this.o.clipValue, this.updateThreads);
+      this.fusedOptimizerMs += performance.now() - t0;
+      lossesD.push(s[0]);
+      penalties.push(s[1]);
+    }
+    const stats = Object.fromEntries(CRITIC_STEP_STATS.map((k, j) => [k, s[j]]));
+    await f.generatorStep.run(
+      { ...gFeeds, ...dFeeds, zg: this.tensor(x.zGen, [B, dz]) },
+      { ...gradFetches('G', f.gradG), generatorLoss: f.lossG },
+    );
+    this.stepG += 1;
+    const t0 = performance.now();
+    fusedUpdate(f.addon, optimizerG, this.stepG, bufs('G', f.gradG), 0, this.updateThreads);
+    this.fusedOptimizerMs += performance.now() - t0;
+    const D = this.state.get('D') as FlatParams;
+    this.pending.push({
+      lossD: meanF32(lossesD),
+      lossG: (f.lossG.data as Float32Array)[0],
+      dReal: stats.dReal,
+      dFake: stats.dFake,
+      gp: gp ? meanF32(penalties) : 0,
+      gradNormMean: stats.gradNormMean,
+      gradNormStd: stats.gradNormStd,
+      clipFraction: gp ? NaN : f32(f.addon.countAtBound(D.data, this.o.clipValue) / D.data.length),
     });
   }
 
@@ -236,26 +443,22 @@ export class OnnxCpuTrainer implements Trainer<IterationStats> {
 
   async getState(): Promise<TrainerState> {
     await this.settled();
-    const read = (prefix: string, chain: DenseChain) =>
-      new Map(
-        chain.params.map((q) => [q.name, Float32Array.from(this.state[`${prefix}.${q.name}`].data as Float32Array)]),
-      );
-    const slots = (prefix: string, chain: DenseChain, opt: OptimizerConfig): NamedTensor[] =>
-      chain.params.flatMap((q) =>
-        slotNames(opt).map((s) => ({
-          name: `${q.name}/${s}`,
-          shape: q.shape,
-          values: Float32Array.from(this.state[`${prefix}.${q.name}.${s}`].data as Float32Array),
-        })),
-      );
+    const read = (key: string) =>
+      new Map(this.chainOf(key).params.map((q, i) => [q.name, Float32Array.from(this.state.get(key)!.views[i])]));
     const optimizer = (prefix: string, chain: DenseChain, opt: OptimizerConfig, step: number): OptimizerState => ({
       kind: opt.type,
       step,
-      slots: slots(prefix, chain, opt),
+      slots: chain.params.flatMap((q, i): NamedTensor[] =>
+        slotNames(opt).map((s) => ({
+          name: `${q.name}/${s}`,
+          shape: q.shape,
+          values: Float32Array.from(this.state.get(`${prefix}.${s}`)!.views[i]),
+        })),
+      ),
     });
     return {
-      generator: read('G', this.G),
-      critic: read('D', this.D),
+      generator: read('G'),
+      critic: read('D'),
       generatorOptimizer: optimizer('G', this.G, this.o.optimizerG, this.stepG),
       criticOptimizer: optimizer('D', this.D, this.o.optimizerD, this.stepD),
     };
@@ -268,14 +471,24 @@ export class OnnxCpuTrainer implements Trainer<IterationStats> {
 
   async generate(z: Float32Array, n: number): Promise<Float32Array> {
     await this.settled();
-    const feeds: Tensors = { z: this.tensor(z, [n, this.G.inputSize]) };
-    for (const q of this.G.params) feeds[`G.${q.name}`] = this.state[`G.${q.name}`];
+    const feeds: Tensors = { ...this.feedsOf(this.state, ['G']), z: this.tensor(z, [n, this.G.inputSize]) };
     const out = await this.generator.run(feeds);
     return Float32Array.from(out.x.data as Float32Array);
   }
 
+  /** Ends onnxruntime's profiling of every session (profileFilePrefix). */
+  async endProfiling(): Promise<void> {
+    await this.settled();
+    for (const s of this.sessions()) s.endProfiling();
+  }
+
+  private sessions(): Ort.InferenceSession[] {
+    return [this.session, this.generator, this.fused?.fakesRun, this.fused?.critic, this.fused?.generatorStep].filter(
+      (s): s is Ort.InferenceSession => s !== null && s !== undefined,
+    );
+  }
+
   dispose(): void {
-    void this.session.release();
-    void this.generator.release();
+    for (const s of this.sessions()) void s.release();
   }
 }

@@ -32,7 +32,7 @@ export interface WganGraph {
   opTypes: string[];
 }
 
-type Params = Record<string, string>;
+export type Params = Record<string, string>;
 
 interface Forward {
   /** Input of each dense layer. */
@@ -46,7 +46,7 @@ export function slotNames(opt: OptimizerConfig): string[] {
   return opt.type === 'adam' ? ['m', 'v'] : ['v'];
 }
 
-function forward(o: Ops, chain: DenseChain, p: Params, x: string, tag: string): Forward {
+export function forward(o: Ops, chain: DenseChain, p: Params, x: string, tag: string): Forward {
   const inputs: string[] = [];
   const masks: string[] = [];
   let a = x;
@@ -162,8 +162,124 @@ export function adamStepScalars(
   return { stepSize: (opt.lr * b) / (1 - opt.beta1 ** t), epsHat: opt.eps * b };
 }
 
+/** The critic step's output deltas over x3 = [x ; x̃ ; x̂]: −1/B for real rows, +1/B for fakes, 1 for x̂ rows. */
+export function criticOutputDeltas(o: Ops, B: number, gp: boolean): string {
+  const rowsPerStep = gp ? 3 : 2;
+  const deltaOut = new Float32Array(rowsPerStep * B);
+  deltaOut.fill(-1 / B, 0, B);
+  deltaOut.fill(1 / B, B, 2 * B);
+  if (gp) deltaOut.fill(1, 2 * B);
+  return o.constant('delta_out', [rowsPerStep * B, 1], deltaOut);
+}
+
+/** What one critic step computes before its optimiser update (graph value names). */
+export interface CriticStepValues {
+  /** dL_D/dθ of every critic parameter, by parameter name. */
+  grads: Params;
+  lossD: string;
+  /** λ·mean((‖∇D(x̂)‖ − 1)²); null with weight clipping. */
+  penalty: string | null;
+  dReal: string;
+  dFake: string;
+  /** Mean and population std of ‖∇D(x̂)‖ (NaN constants with weight clipping). */
+  normMean: string;
+  normStd: string;
+}
+
+/**
+ * One critic step's loss, statistics and weight gradients (see buildWganIterationGraph's note): real rows,
+ * fake rows and ε [B, 1] go in; `deltaOut` is criticOutputDeltas' constant.
+ */
+export function criticStepGradients(
+  o: Ops,
+  D: DenseChain,
+  dParams: Params,
+  x: { real: string; fake: string; eps: string; deltaOut: string },
+  opts: Pick<WganStepSettings, 'loss' | 'lambda' | 'batchSize'>,
+  t: string,
+): CriticStepValues {
+  const { batchSize: B, lambda } = opts;
+  const gp = opts.loss === 'gp';
+  const { real, fake, eps } = x;
+  const deltaOutName = x.deltaOut;
+  let stats: Pick<CriticStepValues, 'dReal' | 'dFake' | 'normMean' | 'normStd'>;
+  let penaltyValue: string | null = null;
+  const parts = [real, fake];
+  if (gp) parts.push(o.add(fake, o.mul(eps, o.sub(real, fake)), `${t}_xhat`));
+  const x3 = o.concatRows(parts, `${t}_x`);
+  const f = forward(o, D, dParams, x3, `${t}_D`);
+  const dReal = o.meanAll(o.rows(f.output, 0, B), `${t}_dReal`);
+  const dFake = o.meanAll(o.rows(f.output, B, 2 * B), `${t}_dFake`);
+  // one backward recursion over all rows: δ_k
+  const K = D.layers.length;
+  const deltas: string[] = new Array(K);
+  deltas[K - 1] = deltaOutName;
+  for (let k = K - 1; k >= 1; k--) {
+    const da = o.gemm(deltas[k], dParams[`${D.layers[k].index}.kernel`], { transB: true }, `${t}_da${k}`);
+    deltas[k - 1] = o.mul(da, f.masks[k - 1], `${t}_delta${k - 1}`);
+  }
+  const grads: Params = {};
+  let lossD = o.sub(dFake, dReal, `${t}_w`);
+  let psi: string | null = null;
+  if (gp) {
+    const u0 = o.rows(deltas[0], 2 * B, 3 * B, `${t}_u0`);
+    const grad = o.gemm(u0, dParams[`${D.layers[0].index}.kernel`], { transB: true }, `${t}_gradx`);
+    const norms = o.sqrt(o.sum(o.square(grad), [1]), `${t}_norms`); // [B, 1]
+    const dev = o.sub(norms, o.scalar(1), `${t}_dev`);
+    const penalty = o.mul(o.meanAll(o.square(dev)), o.scalar(lambda), `${t}_gp`);
+    // ∂GP/∂g_i = (2λ/B)(‖g_i‖ − 1) g_i/‖g_i‖, and 0 where ‖g_i‖ = 0 (torch's norm backward: a ReLU critic dead
+    // on an interpolate has g_i = 0 exactly, and 0/0 would turn every weight into NaN)
+    const alive = o.greater(norms, o.scalar(0), `${t}_alive`);
+    const coef = o.where(alive, o.div(dev, o.max(norms, o.scalar(1e-30))), o.scalar(0), `${t}_coef`);
+    psi = o.mul(grad, o.mul(coef, o.scalar((2 * lambda) / B)), `${t}_Gpen`);
+    lossD = o.add(lossD, penalty, `${t}_lossD`);
+    penaltyValue = penalty;
+    const normMean = o.meanAll(norms, `${t}_nmean`);
+    // population std, E6's estimator
+    const normStd = o.sqrt(o.div(o.sumAll(o.square(o.sub(norms, normMean))), o.scalar(B)), `${t}_nstd`);
+    stats = { dReal, dFake, normMean, normStd };
+  } else {
+    stats = { dReal, dFake, normMean: o.scalar(NaN), normStd: o.scalar(NaN) };
+  }
+  for (let k = 0; k < K; k++) {
+    const layer = D.layers[k];
+    const aRealFake = gp ? o.rows(f.inputs[k], 0, 2 * B, `${t}_arf${k}`) : f.inputs[k];
+    const A = psi ? o.concatRows([aRealFake, psi], `${t}_A${k}`) : aRealFake;
+    grads[`${layer.index}.kernel`] = o.gemm(A, deltas[k], { transA: true }, `${t}_dW${layer.index}`);
+    grads[`${layer.index}.bias`] = o.sum(
+      gp ? o.rows(deltas[k], 0, 2 * B) : deltas[k],
+      [0],
+      `${t}_db${layer.index}`,
+      false,
+    );
+    if (psi && k < K - 1)
+      psi = o.mul(o.matmul(psi, dParams[`${layer.index}.kernel`]), o.rows(f.masks[k], 2 * B, 3 * B), `${t}_psi${k}`);
+  }
+  return { grads, lossD, penalty: penaltyValue, ...stats };
+}
+
+/** The generator step's loss −mean D(G(z)) and G's weight gradients, against critic weights `dParams`. */
+export function generatorStepGradients(
+  o: Ops,
+  G: DenseChain,
+  D: DenseChain,
+  gParams: Params,
+  dParams: Params,
+  zg: string,
+  B: number,
+): { grads: Params; lossG: string } {
+  const fg = forward(o, G, gParams, zg, 'g_G');
+  const fd = forward(o, D, dParams, fg.output, 'g_D');
+  const lossG = o.neg(o.meanAll(fd.output), 'lossG');
+  const dScore = o.constant('g_dscore', [B, 1], new Float32Array(B).fill(-1 / B));
+  const dx = backward(o, D, dParams, fd, dScore, null, true, 'g_bD') as string;
+  const grads: Params = {};
+  backward(o, G, gParams, fg, dx, grads, false, 'g_bG');
+  return { grads, lossG };
+}
+
 export function buildWganIterationGraph(opts: WganGraphOptions): WganGraph {
-  const { generator: G, critic: D, batchSize: B, nCritic, lambda } = opts;
+  const { generator: G, critic: D, batchSize: B, nCritic } = opts;
   const g = new GraphBuilder('wgan-iteration');
   const o = new Ops(g);
   const inputs: ValueInfo[] = [];
@@ -189,16 +305,11 @@ export function buildWganIterationGraph(opts: WganGraphOptions): WganGraph {
   const dz = G.inputSize;
 
   const gp = opts.loss === 'gp';
-  const rowsPerStep = gp ? 3 : 2;
-  const deltaOut = new Float32Array(rowsPerStep * B);
-  deltaOut.fill(-1 / B, 0, B);
-  deltaOut.fill(1 / B, B, 2 * B);
-  if (gp) deltaOut.fill(1, 2 * B);
-  const deltaOutName = o.constant('delta_out', [rowsPerStep * B, 1], deltaOut);
+  const deltaOutName = criticOutputDeltas(o, B, gp);
 
   const lossesD: string[] = [];
   const penalties: string[] = [];
-  let last: { dReal: string; dFake: string; normMean: string; normStd: string } | null = null;
+  let last: CriticStepValues | null = null;
   // G does not change during the critic steps: every step's fakes in one forward pass (larger products run faster)
   const zAll = Array.from({ length: nCritic }, (_, c) => declare(`zc_${c}`, [B, dz]));
   const fakesAll =
@@ -210,64 +321,16 @@ export function buildWganIterationGraph(opts: WganGraphOptions): WganGraph {
     const stepScalars =
       opts.optimizerD.type === 'adam' ? { stepSize: declare(`stepD_${c}`, []), epsHat: declare(`epsD_${c}`, []) } : {};
     const fake = nCritic > 1 ? o.rows(fakesAll, c * B, (c + 1) * B, `${t}_fake`) : fakesAll;
-    const parts = [real, fake];
-    if (gp) parts.push(o.add(fake, o.mul(eps, o.sub(real, fake)), `${t}_xhat`));
-    const x3 = o.concatRows(parts, `${t}_x`);
-    const f = forward(o, D, dParams, x3, `${t}_D`);
-    const dReal = o.meanAll(o.rows(f.output, 0, B), `${t}_dReal`);
-    const dFake = o.meanAll(o.rows(f.output, B, 2 * B), `${t}_dFake`);
-    // one backward recursion over all rows: δ_k
-    const K = D.layers.length;
-    const deltas: string[] = new Array(K);
-    deltas[K - 1] = deltaOutName;
-    for (let k = K - 1; k >= 1; k--) {
-      const da = o.gemm(deltas[k], dParams[`${D.layers[k].index}.kernel`], { transB: true }, `${t}_da${k}`);
-      deltas[k - 1] = o.mul(da, f.masks[k - 1], `${t}_delta${k - 1}`);
-    }
-    const grads: Params = {};
-    let lossD = o.sub(dFake, dReal, `${t}_w`);
-    let psi: string | null = null;
-    if (gp) {
-      const u0 = o.rows(deltas[0], 2 * B, 3 * B, `${t}_u0`);
-      const grad = o.gemm(u0, dParams[`${D.layers[0].index}.kernel`], { transB: true }, `${t}_gradx`);
-      const norms = o.sqrt(o.sum(o.square(grad), [1]), `${t}_norms`); // [B, 1]
-      const dev = o.sub(norms, o.scalar(1), `${t}_dev`);
-      const penalty = o.mul(o.meanAll(o.square(dev)), o.scalar(lambda), `${t}_gp`);
-      // ∂GP/∂g_i = (2λ/B)(‖g_i‖ − 1) g_i/‖g_i‖, and 0 where ‖g_i‖ = 0 (torch's norm backward: a ReLU critic dead
-      // on an interpolate has g_i = 0 exactly, and 0/0 would turn every weight into NaN)
-      const alive = o.greater(norms, o.scalar(0), `${t}_alive`);
-      const coef = o.where(alive, o.div(dev, o.max(norms, o.scalar(1e-30))), o.scalar(0), `${t}_coef`);
-      psi = o.mul(grad, o.mul(coef, o.scalar((2 * lambda) / B)), `${t}_Gpen`);
-      lossD = o.add(lossD, penalty, `${t}_lossD`);
-      penalties.push(penalty);
-      const normMean = o.meanAll(norms, `${t}_nmean`);
-      const normStd = o.sqrt(o.div(o.sumAll(o.square(o.sub(norms, normMean))), o.scalar(B)), `${t}_nstd`); // population std, E6's estimator
-      last = { dReal, dFake, normMean, normStd };
-    } else {
-      last = { dReal, dFake, normMean: o.scalar(NaN), normStd: o.scalar(NaN) };
-    }
-    lossesD.push(lossD);
-    for (let k = 0; k < K; k++) {
-      const layer = D.layers[k];
-      const aRealFake = gp ? o.rows(f.inputs[k], 0, 2 * B, `${t}_arf${k}`) : f.inputs[k];
-      const A = psi ? o.concatRows([aRealFake, psi], `${t}_A${k}`) : aRealFake;
-      grads[`${layer.index}.kernel`] = o.gemm(A, deltas[k], { transA: true }, `${t}_dW${layer.index}`);
-      grads[`${layer.index}.bias`] = o.sum(
-        gp ? o.rows(deltas[k], 0, 2 * B) : deltas[k],
-        [0],
-        `${t}_db${layer.index}`,
-        false,
-      );
-      if (psi && k < K - 1)
-        psi = o.mul(o.matmul(psi, dParams[`${layer.index}.kernel`]), o.rows(f.masks[k], 2 * B, 3 * B), `${t}_psi${k}`);
-    }
+    last = criticStepGradients(o, D, dParams, { real, fake, eps, deltaOut: deltaOutName }, opts, t);
+    lossesD.push(last.lossD);
+    if (last.penalty) penalties.push(last.penalty);
     const next = optimizerStep(
       o,
       D,
       opts.optimizerD,
       dParams,
       dSlots,
-      grads,
+      last.grads,
       stepScalars,
       gp ? null : opts.clipValue,
       `${t}_opt`,
@@ -280,13 +343,7 @@ export function buildWganIterationGraph(opts: WganGraphOptions): WganGraph {
   const zg = declare('zg', [B, dz]);
   const gScalars =
     opts.optimizerG.type === 'adam' ? { stepSize: declare('stepG', []), epsHat: declare('epsG', []) } : {};
-  const fg = forward(o, G, gParams0, zg, 'g_G');
-  const fd = forward(o, D, dParams, fg.output, 'g_D');
-  const lossG = o.neg(o.meanAll(fd.output), 'lossG');
-  const dScore = o.constant('g_dscore', [B, 1], new Float32Array(B).fill(-1 / B));
-  const dx = backward(o, D, dParams, fd, dScore, null, true, 'g_bD') as string;
-  const gGrads: Params = {};
-  backward(o, G, gParams0, fg, dx, gGrads, false, 'g_bG');
+  const { grads: gGrads, lossG } = generatorStepGradients(o, G, D, gParams0, dParams, zg, B);
   const gNext = optimizerStep(o, G, opts.optimizerG, gParams0, gSlots0, gGrads, gScalars, null, 'g_opt');
 
   // statistics, IterationStats order

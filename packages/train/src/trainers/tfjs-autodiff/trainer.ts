@@ -84,7 +84,8 @@ export class TfjsAutodiffTrainer implements Trainer<IterationStats> {
 
   /**
    * One critic step: L_D = E[D(x̃)] − E[D(x)] (+ λ·E[(‖∇D(x̂)‖ − 1)²] for gp; the BCE or least-squares
-   * discriminator loss for those GANs), Adam/RMSprop on the critic, then clipping for clip runs. Returns [lossD, dReal, dFake, gp, gradNormMean, gradNormStd] (kept).
+   * discriminator loss for those GANs), Adam/RMSprop on the critic, then clipping for clip runs. Returns [lossD, dReal,
+   * dFake, gp, gradNormMean, gradNormStd] (kept).
    */
   private criticStep(indices: Uint32Array, z: Float32Array, eps: Float32Array): tf.Tensor1D {
     const { critic, generator, batchSize: B, latentDim, loss, lambda } = this.o;
@@ -131,7 +132,10 @@ export class TfjsAutodiffTrainer implements Trainer<IterationStats> {
     return stats as unknown as tf.Tensor1D;
   }
 
-  /** One generator step (WGAN: L_G = −E[D(G(z))]; see losses.ts for the others), gradients into G only. Returns L_G (kept). */
+  /**
+   * One generator step (WGAN: L_G = −E[D(G(z))]; see losses.ts for the others), gradients into G only. Returns L_G
+   * (kept).
+   */
   private generatorStep(z: Float32Array): tf.Scalar {
     const { generator, critic, batchSize: B, latentDim } = this.o;
     const zT = tf.tensor2d(z, [B, latentDim]);

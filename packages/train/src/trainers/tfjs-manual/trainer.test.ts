@@ -9,7 +9,9 @@ import { TfjsAutodiffTrainer } from '../tfjs-autodiff/trainer.js';
 import { TfjsManualTrainer, supportsManualMlp } from './trainer.js';
 import type { Trainer } from '../../trainer.js';
 
-/** The hand-written backward (TfjsManualTrainer) against the autodiff reference (TfjsAutodiffTrainer), step for step. */
+/**
+ * The hand-written backward (TfjsManualTrainer) against the autodiff reference (TfjsAutodiffTrainer), step for step.
+ */
 beforeAll(async () => {
   await initBackend('wasm');
 });

@@ -182,7 +182,8 @@ export function maxPoolRoutedGradient(x: tf.Tensor4D, dy: tf.Tensor4D, size: [nu
     c,
     fh * fw,
   ]);
-  const mask = tf.cast(tf.oneHot(tf.argMax(windows, 4) as tf.Tensor4D, fh * fw), 'float32'); // (wasm's OneHot ignores a float32 dtype)
+  // (wasm's OneHot ignores a float32 dtype)
+  const mask = tf.cast(tf.oneHot(tf.argMax(windows, 4) as tf.Tensor4D, fh * fw), 'float32');
   const routed = tf.mul(mask, tf.expandDims(dy, 4)); // [n, h, w, c, fh·fw]
   const back = tf.reshape(tf.transpose(tf.reshape(routed, [n, h, w, c, fh, fw]), [0, 1, 4, 2, 5, 3]), [
     n,

@@ -56,7 +56,8 @@ export class PipelineCache {
       const storage = kernel.bindings.filter((b) => b !== 'uniform').length;
       if (storage > MAX_STORAGE_BUFFERS)
         throw new Error(
-          `${kernel.label}: ${storage} storage buffers, more than the ${MAX_STORAGE_BUFFERS} every target device allows`,
+          `${kernel.label}: ${storage} storage buffers, more than ` +
+            `the ${MAX_STORAGE_BUFFERS} every target device allows`,
         );
       const layout = this.device.createBindGroupLayout({
         label: kernel.label,

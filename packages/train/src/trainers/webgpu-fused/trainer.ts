@@ -58,12 +58,8 @@ import { denseChain, flatten, unflatten, type DenseChain } from '../../models/de
  * iteration's statistics into 8 floats, copied into a ring of pending stats read back by readStats().
  */
 
-/** The seeds' optimisers: Adam(2e-4, β = (0, 0.9)) for WGAN-GP (seed 001), RMSprop(5e-5) for clipping. */
-export function defaultOptimizer(loss: 'gp' | 'clip'): OptimizerConfig {
-  return loss === 'gp'
-    ? { type: 'adam', lr: 2e-4, beta1: 0, beta2: 0.9, eps: 1e-8 }
-    : { type: 'rmsprop', lr: 5e-5, alpha: 0.99, eps: 1e-8 };
-}
+/** The loss's default optimiser, from train's config (its one source of defaults); kept here for the fused bench. */
+export { defaultOptimizer } from '../../config.js';
 
 export interface KernelTuning {
   tiles: TileChoice;

@@ -161,7 +161,8 @@ export function matmulKernel(v: MatmulVariant): KernelSource {
       const inner = cols
         .map(
           (j) =>
-            `  {\n    let n = n0 + lid.x + ${j * wx}u;\n    if (m < p.M && n < p.N) {\n      ${epilogue(i, j)}\n    }\n  }`,
+            `  {\n    let n = n0 + lid.x + ${j * wx}u;\n    if (m < ` +
+            `p.M && n < p.N) {\n      ${epilogue(i, j)}\n    }\n  }`,
         )
         .join('\n');
       return `{\n  let m = m0 + lid.y + ${i * wy}u;\n${inner}\n  }`;
