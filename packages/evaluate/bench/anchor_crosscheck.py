@@ -126,7 +126,8 @@ def train_run(a):
         oG.zero_grad(set_to_none=True); lg.backward(); oG.step()
         if it % 100 == 0:
             print(f'it {it} L_D {loss.item():.3f} L_G {lg.item():.3f} {time.perf_counter() - t0:.0f}s', flush=True)
-    print(json.dumps({'run': a.run, 'iters': a.iters, 'train_s': time.perf_counter() - t0}))
+    print(json.dumps({'run': a.run, 'iters': a.iters, 'train_s': time.perf_counter() - t0,
+                      'python': sys.executable, 'torch': torch.__version__}))
 
 
 def read_f32(path, count=None):

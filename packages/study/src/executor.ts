@@ -393,8 +393,14 @@ async function runAnchorJob(plan: RunPlan, options: JobOptions): Promise<RunResu
         });
         if (outcome.code !== 0) throw new StageFailure('anchor', outcome, false);
         const last = outcome.tail.trim().split('\n').at(-1) ?? '';
-        const summary = JSON.parse(last) as { iters: number; train_s: number };
-        return { iterations: summary.iters, elapsedMs: Math.round(summary.train_s * 1000) };
+        const summary = JSON.parse(last) as { iters: number; train_s: number; python?: string; torch?: string };
+        // which interpreter and torch trained it: a python earlier on PATH may be another one
+        return {
+          iterations: summary.iters,
+          elapsedMs: Math.round(summary.train_s * 1000),
+          python: summary.python ?? (options.anchorCli ?? anchorCli()).command,
+          torch: summary.torch ?? null,
+        };
       },
     );
     manifest = await completedRun(plan, paths.run);
