@@ -341,7 +341,7 @@ export function reportMarkdown(report: StudyReport): string {
       '',
       '## Differences between cells (Welch, two-sided)',
       '',
-      '| a vs b | metric | mean a − mean b | t | df | p | at α = 0.05 |',
+      '| a vs b | metric | mean a − mean b [95% Welch interval] | t | df | p | at α = 0.05 |',
       '|---|---|---|---|---|---|---|',
     );
     for (const c of report.comparisons) {
@@ -351,7 +351,7 @@ export function reportMarkdown(report: StudyReport): string {
         const w = d.welch;
         const verdict = !w ? 'no test' : d.significant ? 'significant' : 'not significant';
         lines.push(
-          `| ${c.a} vs ${c.b} | ${m.label} | ${num(d.difference)} | ${num(w?.t)} | ${num(w?.df, 1)} | ${num(w?.p)} | ${verdict} |`,
+          `| ${c.a} vs ${c.b} | ${m.label} | ${num(d.difference)}${w ? ` [${num(w.ci95[0])}, ${num(w.ci95[1])}]` : ''} | ${num(w?.t)} | ${num(w?.df, 1)} | ${num(w?.p)} | ${verdict} |`,
         );
       }
     }

@@ -63,6 +63,13 @@ describe('summaries and Welch', () => {
     expect(w.t).toBeCloseTo(-2.225512039969852, 9);
     expect(w.df).toBeCloseTo(24.524634944257343, 9);
     expect(w.p).toBeCloseTo(0.035484530830010394, 7);
+    // p < 0.05, so the 95% interval of the difference (negative here) excludes 0; a pair with p > 0.05 spans it
+    expect(w.ci95[1]).toBeLessThan(0);
+    expect(w.ci95[0]).toBeLessThan(w.ci95[1]);
+    const close = welchTest([1, 2, 3, 4], [1.5, 2.5, 3.5, 4.5])!;
+    expect(close.p).toBeGreaterThan(0.05);
+    expect(close.ci95[0]).toBeLessThan(0);
+    expect(close.ci95[1]).toBeGreaterThan(0);
     expect(welchTest([1], [2, 3])).toBeNull();
   });
 });

@@ -107,6 +107,8 @@ export interface WelchResult {
   df: number;
   /** Two-sided p-value. */
   p: number;
+  /** 95% Welch interval of mean(a) − mean(b): it excludes 0 exactly when p < 0.05. */
+  ci95: [number, number];
 }
 
 /** Welch's t-test of equal means; null when either side has fewer than 2 values or both have zero variance. */
@@ -120,7 +122,9 @@ export function welchTest(a: number[], b: number[]): WelchResult | null {
   const t = (sa.mean - sb.mean) / Math.sqrt(va + vb);
   const df = (va + vb) ** 2 / (va ** 2 / (sa.n - 1) + vb ** 2 / (sb.n - 1));
   const p = 2 * (1 - tCdf(Math.abs(t), df));
-  return { t, df, p: Math.min(1, Math.max(0, p)) };
+  const difference = sa.mean - sb.mean;
+  const half = tQuantile(0.975, df) * Math.sqrt(va + vb);
+  return { t, df, p: Math.min(1, Math.max(0, p)), ci95: [difference - half, difference + half] };
 }
 
 /** P(F ≤ f) for Fisher's F with (d1, d2) degrees of freedom: I_{d1 f / (d1 f + d2)}(d1/2, d2/2). */
