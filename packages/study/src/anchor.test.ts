@@ -48,7 +48,11 @@ describe.skipIf(missing)('anchor cells', () => {
     const runDir = join(root, 'runs', plan.name);
     const artifact = await readArtifact(runDir, { stage: RUN_STAGES.anchor });
     expect(artifact.manifest.config).toEqual(plan.resolved);
-    expect(artifact.manifest.meta).toMatchObject({ iterations: 2, python: expect.any(String), torch: expect.any(String) });
+    expect(artifact.manifest.meta).toMatchObject({
+      iterations: 2,
+      python: expect.any(String),
+      torch: expect.any(String),
+    });
     expect((await readFile(join(runDir, 'checkpoints', 'latest'), 'utf8')).trim()).toBe('00000002');
     const ckpt = JSON.parse(await readFile(join(runDir, 'checkpoints', '00000002', 'manifest.json'), 'utf8'));
     expect(ckpt).toMatchObject({ stage: 'train-checkpoint', config: { seed: 5, loss: 'gp', iterations: 2 } });
