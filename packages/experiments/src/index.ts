@@ -1,11 +1,13 @@
-export * from './config.js';
-export * from './stats.js';
-export * from './ring-data.js';
-export * from './gan-session.js';
-export * from './ring.js';
-export * from './wdistance.js';
-export * from './digits.js';
-export * from './classify.js';
-export * from './gan-vs-wgan.js';
-export * from './figures.js';
-export * from './report.js';
+// @wgan/experiments's public surface: entry points, config schema, result types (other exports stay internal).
+export {
+  ringSchema,
+  type RingConfig,
+  wdistanceSchema,
+  type WDistanceConfig,
+  ganVsWganSchema,
+  type GanVsWganConfig,
+} from './config.js';
+export { sampleRing, ringMetrics } from './ring-data.js';
+export { runRing, type RingResult } from './ring.js';
+export { runWDistance, type WDistanceResult } from './wdistance.js';
+export { runGanVsWgan, type GanVsWganResult } from './gan-vs-wgan.js';

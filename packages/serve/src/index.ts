@@ -1,6 +1,5 @@
-export * from './config.js';
-export * from './model.js';
-export * from './requests.js';
-export * from './sampling.js';
-export * from './server.js';
-export * from './queue.js';
+// @wgan/serve's public surface: entry points, config schema, result types (other exports stay internal).
+export { serveSchema, type ServeConfig } from './config.js';
+export { loadGenerator, type GeneratorModel } from './model.js';
+export { parseGenerate, parseTraverse, RequestError, type GenerateRequest, type TraverseRequest } from './requests.js';
+export { createServer, type ServerOptions } from './server.js';

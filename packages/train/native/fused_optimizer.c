@@ -11,6 +11,10 @@
  *   rmsprop(p, g, v, alpha, 1-alpha, lr, eps, clip)
  *     v <- v*alpha + (g*g)*(1-alpha);  p <- p - (g / (sqrt(v) + eps)) * lr,  then clipped
  *   countAtBound(p, c): how many |p_i| == c (weight clipping's statistic)
+ *   release(a): detaches a typed array's ArrayBuffer, which frees its memory now instead of at V8's next
+ *     collection. onnxruntime-node copies every output of a run into a fresh ArrayBuffer even when the
+ *     caller passed a preallocated tensor (which it also fills): ~18 MB per generator iteration here, and
+ *     that garbage kept V8 in external-memory-pressure mark-compacts.
  *
  * Arguments are Float32Arrays of one length (updated in place) and numbers (rounded to float32 here, as
  * the graph's scalar constants are). On x86-64 the loops are compiled for AVX-512, AVX2 and baseline
@@ -204,6 +208,21 @@ static napi_value count_at_bound(napi_env env, napi_callback_info info) {
   return out;
 }
 
+/* release(a): detach the typed array's buffer (its memory is freed when nothing else holds it) */
+static napi_value release(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  bool is_typedarray = false;
+  if (argc != 1 || napi_is_typedarray(env, argv[0], &is_typedarray) != napi_ok || !is_typedarray)
+    FAIL("release takes (a: TypedArray)");
+  napi_value buffer;
+  if (napi_get_typedarray_info(env, argv[0], NULL, NULL, NULL, &buffer, NULL) != napi_ok ||
+      napi_detach_arraybuffer(env, buffer) != napi_ok)
+    FAIL("release: the array's buffer cannot be detached");
+  return NULL;
+}
+
 /* which code path the loader picked: "x86-64-v4" (AVX-512), "x86-64-v3" (AVX2) or "baseline" */
 static napi_value isa(napi_env env, napi_callback_info info) {
   (void)info;
@@ -226,6 +245,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"rmsprop", NULL, rmsprop, NULL, NULL, NULL, napi_enumerable, NULL},
       {"countAtBound", NULL, count_at_bound, NULL, NULL, NULL, napi_enumerable, NULL},
       {"isa", NULL, isa, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"release", NULL, release, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
   return exports;

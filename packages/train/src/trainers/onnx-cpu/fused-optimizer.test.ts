@@ -103,6 +103,17 @@ describe.skipIf(!loaded.addon)('fused optimiser (native addon) vs the float64 re
     expect(three.filter((x, i) => x !== one[i]).length).toBe(0);
     expect(one[n - 1]).not.toBe(p0[n - 1]);
   });
+  it('release frees an array at once (its buffer detached) and leaves other arrays alone', () => {
+    const addon = loaded.addon!;
+    const copy = new Float32Array(1 << 20).fill(1);
+    const kept = new Float32Array(16).fill(2);
+    addon.release(copy);
+    expect(copy.length).toBe(0);
+    expect(copy.buffer.byteLength).toBe(0);
+    expect([...kept]).toEqual(new Array(16).fill(2));
+    expect(() => addon.release(42 as unknown as Float32Array)).toThrow(/TypedArray/);
+  });
+
   it('rejects arguments of the wrong type or length', () => {
     const addon = loaded.addon!;
     const a = new Float32Array(4);

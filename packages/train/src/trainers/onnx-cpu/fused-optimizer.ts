@@ -43,6 +43,8 @@ export interface FusedOptimizerAddon {
   countAtBound(p: Float32Array, c: number): number;
   /** The code path the CPU got: "x86-64-v4" (AVX-512), "x86-64-v3" (AVX2) or "baseline". */
   isa(): string;
+  /** Detaches the array's ArrayBuffer: its memory is freed now, not at V8's next collection. */
+  release(a: ArrayBufferView): void;
 }
 
 export type FusedOptimizerLoad = { addon: FusedOptimizerAddon; path: string } | { addon: null; reason: string };

@@ -148,6 +148,8 @@ export class OnnxCpuTrainer implements Trainer<IterationStats> {
   private chain: Promise<void> = Promise.resolve();
   private failure: unknown = null;
   private pending: IterationStats[] = [];
+  /** The critic steps' real batches, refilled by every iteration (see gatherRealBatches). */
+  private realBatches: Ort.Tensor[] = [];
   private state: Store = new Map();
   /** Graph path: where the next run writes the updated weights and slots (swapped with `state` after each run). */
   private spare: Store = new Map();
@@ -320,21 +322,38 @@ export class OnnxCpuTrainer implements Trainer<IterationStats> {
   }
 
   iteration(inputs: IterationInputs): void {
-    const { batchSize: B, nCritic } = this.o;
+    // the caller may reuse `inputs`: keep this iteration's row indices (B numbers per critic step); the rows
+    // themselves are gathered when the iteration runs, into buffers reused by every iteration — a fresh
+    // megabyte per iteration kept V8 in external-memory-pressure mark-compacts (~10% of the time)
+    const step = {
+      indices: inputs.indices.map((ix) => ix.slice()),
+      zCritic: inputs.zCritic,
+      eps: inputs.eps,
+      zGen: inputs.zGen,
+    };
+    this.enqueue(() => {
+      const real = this.gatherRealBatches(step.indices);
+      const x = { real, zCritic: step.zCritic, eps: step.eps, zGen: step.zGen };
+      return this.fused ? this.fusedIteration(this.fused, x) : this.graphIteration(x);
+    });
+  }
+
+  /** The critic steps' real batches as [B, d] tensors over buffers owned by the trainer (runs never overlap). */
+  private gatherRealBatches(indices: Uint32Array[]): Ort.Tensor[] {
+    const { batchSize: B } = this.o;
     const d = this.D.inputSize;
-    // the batch rows are gathered now (inputs may be reused by the caller)
-    const real: Float32Array[] = [];
-    for (let c = 0; c < nCritic; c++) {
-      real.push(new Float32Array(B * d));
-      inputs.indices[c].forEach((k, i) => real[c].set(this.o.images.subarray(k * d, (k + 1) * d), i * d));
-    }
-    const step = { real, zCritic: inputs.zCritic, eps: inputs.eps, zGen: inputs.zGen };
-    this.enqueue(() => (this.fused ? this.fusedIteration(this.fused, step) : this.graphIteration(step)));
+    while (this.realBatches.length < indices.length)
+      this.realBatches.push(this.tensor(new Float32Array(B * d), [B, d]));
+    indices.forEach((ix, c) => {
+      const rows = this.realBatches[c].data as Float32Array;
+      ix.forEach((k, i) => rows.set(this.o.images.subarray(k * d, (k + 1) * d), i * d));
+    });
+    return this.realBatches.slice(0, indices.length);
   }
 
   /** The graph path: the whole iteration in one run. */
   private async graphIteration(x: {
-    real: Float32Array[];
+    real: Ort.Tensor[];
     zCritic: Float32Array[];
     eps: Float32Array[];
     zGen: Float32Array;
@@ -345,7 +364,7 @@ export class OnnxCpuTrainer implements Trainer<IterationStats> {
     const feeds: Tensors = {};
     const scalar = (v: number) => this.tensor(Float32Array.of(v), []);
     for (let c = 0; c < nCritic; c++) {
-      feeds[`real_${c}`] = this.tensor(x.real[c], [B, d]);
+      feeds[`real_${c}`] = x.real[c];
       feeds[`zc_${c}`] = this.tensor(x.zCritic[c], [B, dz]);
       feeds[`eps_${c}`] = this.tensor(x.eps[c], [B, 1]);
       if (optimizerD.type === 'adam') {
@@ -377,7 +396,7 @@ export class OnnxCpuTrainer implements Trainer<IterationStats> {
    */
   private async fusedIteration(
     f: FusedPath,
-    x: { real: Float32Array[]; zCritic: Float32Array[]; eps: Float32Array[]; zGen: Float32Array },
+    x: { real: Ort.Tensor[]; zCritic: Float32Array[]; eps: Float32Array[]; zGen: Float32Array },
   ) {
     const { batchSize: B, nCritic, optimizerD, optimizerG } = this.o;
     const gp = this.o.loss === 'gp';
@@ -396,15 +415,16 @@ export class OnnxCpuTrainer implements Trainer<IterationStats> {
 
     const zc = f.zCritic.data as Float32Array;
     x.zCritic.forEach((z, c) => zc.set(z, c * B * dz));
-    await f.fakesRun.run({ ...gFeeds, z: f.zCritic }, { x: f.fakes });
+    const fakesFetches = { x: f.fakes };
+    releaseCopies(f.addon, await f.fakesRun.run({ ...gFeeds, z: f.zCritic }, fakesFetches), fakesFetches);
     const lossesD: number[] = [];
     const penalties: number[] = [];
     const dFetches = { ...gradFetches('D', f.gradD), stats: f.criticStats };
     const s = f.criticStats.data as Float32Array;
     for (let c = 0; c < nCritic; c++) {
-      const feeds: Tensors = { ...dFeeds, real: this.tensor(x.real[c], [B, d]), fake: f.fakeRows[c] };
+      const feeds: Tensors = { ...dFeeds, real: x.real[c], fake: f.fakeRows[c] };
       if (gp) feeds.eps = this.tensor(x.eps[c], [B, 1]);
-      await f.critic.run(feeds, dFetches);
+      releaseCopies(f.addon, await f.critic.run(feeds, dFetches), dFetches);
       this.stepD += 1;
       const t0 = performance.now();
       fusedUpdate(f.addon, optimizerD, this.stepD, bufs('D', f.gradD), gp ? 0 : this.o.clipValue, this.updateThreads);
@@ -413,9 +433,11 @@ export class OnnxCpuTrainer implements Trainer<IterationStats> {
       penalties.push(s[1]);
     }
     const stats = Object.fromEntries(CRITIC_STEP_STATS.map((k, j) => [k, s[j]]));
-    await f.generatorStep.run(
-      { ...gFeeds, ...dFeeds, zg: this.tensor(x.zGen, [B, dz]) },
-      { ...gradFetches('G', f.gradG), generatorLoss: f.lossG },
+    const gFetches = { ...gradFetches('G', f.gradG), generatorLoss: f.lossG };
+    releaseCopies(
+      f.addon,
+      await f.generatorStep.run({ ...gFeeds, ...dFeeds, zg: this.tensor(x.zGen, [B, dz]) }, gFetches),
+      gFetches,
     );
     this.stepG += 1;
     const t0 = performance.now();
@@ -491,4 +513,14 @@ export class OnnxCpuTrainer implements Trainer<IterationStats> {
   dispose(): void {
     for (const s of this.sessions()) void s.release();
   }
+}
+
+/**
+ * onnxruntime-node returns a copy of every output in a fresh ArrayBuffer, even of the preallocated ones it
+ * has just filled; the fused path reads only its preallocated tensors, so the copies are freed at once
+ * (otherwise ~18 MB of garbage per iteration drives V8 into a mark-compact every few iterations).
+ */
+function releaseCopies(addon: FusedOptimizerAddon, outputs: Tensors, fetches: Tensors): void {
+  for (const [name, t] of Object.entries(outputs))
+    if (t.data !== fetches[name]?.data) addon.release(t.data as Float32Array);
 }

@@ -16,7 +16,8 @@ import { Ops } from './ops.js';
  * g = u_0 W_0ᵀ = ∇ₓD(x̂). With G = ∂GP/∂g = (2λ/B)(‖g‖ − 1) g/‖g‖ and ψ_{−1} = G, ψ_k = (ψ_{k−1} W_k) ⊙ m_k(x̂),
  * each layer's whole weight gradient is one product dW_k = [a_{k−1}(x, x̃) ; ψ_{k−1}]ᵀ δ_k (the x̂ rows give the
  * penalty's term, the others the W-loss's), and db_k sums δ_k over the real and fake rows only. This is
- * the algebra of trainer-mlp.ts and of the fused WGSL path; parity with both is tested.
+ * the algebra of the tfjs-manual trainer (trainers/tfjs-manual/) and of the fused WGSL path; parity with
+ * both is tested.
  */
 export interface WganGraphOptions extends WganStepSettings {
   generator: DenseChain;
