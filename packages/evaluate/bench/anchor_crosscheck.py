@@ -2,7 +2,7 @@
 
 Two jobs, run with Debian's python (torch, scipy): /usr/bin/python3 anchor_crosscheck.py <job> ...
 
-  train-run  Trains the anchor's seed-001 WGAN-GP (same code, seed 42, CPU, 1 thread) and writes it as a
+  train-run  Trains the anchor's seed-001 WGAN-GP (same code; --seed, default 42; CPU, --threads, default 1) and writes it as a
              run folder in train's format (checkpoints/<8 digits>/ artifacts with generator/critic in the
              tfjs weights layout, checkpoints/latest, snapshots/iter-*.f32 of G(z_fixed)), so that
              `evaluate --run-dir` can score a generator whose quality the anchor has measured.
@@ -54,7 +54,7 @@ def write_network(folder, base, spec, module):
         f.write(json.dumps(doc, indent=2) + '\n')
 
 
-def write_checkpoint(run_dir, iteration, G, D, dz, iters):
+def write_checkpoint(run_dir, iteration, G, D, dz, iters, seed):
     import torch  # noqa: F401
     name = f'{iteration:08d}'
     folder = os.path.join(run_dir, 'checkpoints', name)
@@ -70,7 +70,7 @@ def write_checkpoint(run_dir, iteration, G, D, dz, iters):
     manifest = {'schemaVersion': 1, 'stage': 'train-checkpoint', 'packageVersion': '0.1.0',
                 'createdAt': datetime.now(timezone.utc).isoformat().replace('+00:00', 'Z'),
                 'config': {'name': os.path.basename(run_dir), 'data': 'artifacts/data/mnist', 'model': 'mlp', 'loss': 'gp',
-                           'latentDim': dz, 'batchSize': 64, 'nCritic': 5, 'lambda': 10, 'iterations': iters, 'seed': 42},
+                           'latentDim': dz, 'batchSize': 64, 'nCritic': 5, 'lambda': 10, 'iterations': iters, 'seed': seed},
                 'parents': [], 'meta': {'iteration': iteration, 'epoch': iteration * 5 * 64 / 60000, 'model': 'mlp', 'loss': 'gp',
                                         'latentDim': dz, 'backend': 'pytorch-cpu (anchor_crosscheck.py)'},
                 'files': files}
@@ -82,8 +82,8 @@ def write_checkpoint(run_dir, iteration, G, D, dz, iters):
 
 def train_run(a):
     import torch, torch.nn as nn
-    torch.set_num_threads(1)
-    torch.manual_seed(42)
+    torch.set_num_threads(a.threads)
+    torch.manual_seed(a.seed)
     X = torch.tensor(idx(f'{a.data}/train-images-idx3-ubyte.gz'), dtype=torch.float32).view(-1, 784) / 127.5 - 1
 
     def mlp(sizes, last=None):
@@ -110,7 +110,7 @@ def train_run(a):
             with torch.no_grad():
                 G(z_fixed).numpy().astype('<f4').tofile(os.path.join(a.run, 'snapshots', f'iter-{it:08d}.f32'))
         if it in keep:
-            write_checkpoint(a.run, it, G, D, dz, a.iters)
+            write_checkpoint(a.run, it, G, D, dz, a.iters, a.seed)
         if it == a.iters:
             break
         for _ in range(5):
@@ -126,7 +126,8 @@ def train_run(a):
         oG.zero_grad(set_to_none=True); lg.backward(); oG.step()
         if it % 100 == 0:
             print(f'it {it} L_D {loss.item():.3f} L_G {lg.item():.3f} {time.perf_counter() - t0:.0f}s', flush=True)
-    print(json.dumps({'run': a.run, 'iters': a.iters, 'train_s': time.perf_counter() - t0}))
+    print(json.dumps({'run': a.run, 'iters': a.iters, 'train_s': time.perf_counter() - t0,
+                      'python': sys.executable, 'torch': torch.__version__}))
 
 
 def read_f32(path, count=None):
@@ -187,6 +188,8 @@ if __name__ == '__main__':
     t.add_argument('--iters', type=int, default=500)
     t.add_argument('--checkpoints', default='0,200')
     t.add_argument('--snapshot-every', type=int, default=100)
+    t.add_argument('--seed', type=int, default=42, help='torch.manual_seed (the anchor script uses 42)')
+    t.add_argument('--threads', type=int, default=1, help='torch.set_num_threads')
     s = sub.add_parser('score')
     s.add_argument('--classifier', required=True)
     s.add_argument('--data', required=True, help='data-prep artifact folder')

@@ -124,6 +124,12 @@ async function e4ForRun(inputs: DiagnosticInputs, notes: Notes): Promise<Report[
     notes.E4 = 'a VAE has no critic/generator cycle (E4 is defined for GANs)';
     return null;
   }
+  if (inputs.oneCycle && !existsSync(join(ckpt.ref.dir, 'state.json'))) {
+    notes.E4 =
+      `not computed: checkpoint ${ckpt.ref.name} has no training state (state.json: optimiser moments, sampler ` +
+      'position), as in a run written by the PyTorch anchor (bench/anchor_crosscheck.py train-run)';
+    return null;
+  }
   if (inputs.oneCycle) {
     const cycle = await inputs.oneCycle(ckpt.ref.dir, { seed: inputs.config.seed });
     const on = cycle.implementation ? ` on ${cycle.implementation}` : '';

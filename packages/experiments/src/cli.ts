@@ -1,10 +1,19 @@
 #!/usr/bin/env -S npx tsx
 import { Command } from 'commander';
-import { artifactPath, artifactPaths, createLogger, resolveConfig, runCli, withArtifactLock } from '@wgan/core';
+import {
+  artifactPath,
+  artifactPaths,
+  createLogger,
+  PipelineError,
+  resolveConfig,
+  runCli,
+  withArtifactLock,
+  z,
+} from '@wgan/core';
 import { ganVsWganSchema, ringSchema, wdistanceSchema } from './config.js';
 import { runGanVsWgan } from './gan-vs-wgan.js';
 import { ganVsWganSummary, ringSummary, wdistanceSummary } from './report.js';
-import { runRing } from './ring.js';
+import { runRing, runRingCell } from './ring.js';
 import { runWDistance } from './wdistance.js';
 
 const num = (v: string) => Number(v);
@@ -70,6 +79,56 @@ experimentCommand(
       });
       if (o.dryRun) return dryRun(config, 'ring', o.out);
       print(ringSummary(await locked('ring', o.out, (out) => runRing(config, { logger, out }))));
+    }),
+  );
+
+program
+  .command('ring-cell')
+  .description(
+    "one run of the ring's sensitivity grid (one lr × c or lr × λ cell, one training seed) → <out>/result.json",
+  )
+  .requiredOption('--loss <clip|gp>', 'weight clipping or gradient penalty')
+  .requiredOption('--lr <x>', 'Adam learning rate of both networks', num)
+  .option('--clip-value <c>', 'clip: the weight bound c', num)
+  .option('--lambda <x>', 'gp: the penalty weight λ', num)
+  .option('--seed <n>', "training seed (the grid's seeds; the data stays the config's seed)", num)
+  .option('--epochs <n>', 'epochs of the run (default the grid epochs, 5)', num)
+  .option('--backend <name>', 'wasm (default) | cpu | webgpu | tensorflow | auto')
+  .option('--config <file>', 'JSON ring config file (flags override it)')
+  .requiredOption('--out <dir>', 'the result folder, inside the artifacts root')
+  .option('--record <json>', "JSON kept in the manifest's meta.record (e.g. the study's config of this run)")
+  .option('--dry-run', 'print the resolved config and where results go')
+  .option('--verbose', 'print the stack of a failure')
+  .action((o) =>
+    runCli(async () => {
+      const method = z.enum(['clip', 'gp']).parse(o.loss, { error: () => '--loss must be clip or gp' });
+      const param = method === 'clip' ? o.clipValue : o.lambda;
+      if (param === undefined || !Number.isFinite(param) || param < 0)
+        throw new PipelineError(
+          `--loss ${method} needs ${method === 'clip' ? '--clip-value' : '--lambda'}`,
+          method === 'clip' ? '--clip-value' : '--lambda',
+          "give the cell's value, e.g. --clip-value 0.1 or --lambda 1",
+        );
+      if (!Number.isFinite(o.lr) || o.lr <= 0)
+        throw new PipelineError(`--lr ${String(o.lr)} is not a positive number`, '--lr', 'e.g. --lr 1e-3');
+      const config = resolveConfig(ringSchema, {
+        file: o.config,
+        overrides: { grid: o.epochs === undefined ? undefined : { epochs: o.epochs }, backend: o.backend },
+      });
+      const run = { method, lr: o.lr, param, seed: o.seed ?? 1 };
+      let record: unknown;
+      try {
+        record = o.record === undefined ? undefined : JSON.parse(o.record);
+      } catch {
+        throw new PipelineError('--record is not JSON', '--record', 'give a JSON value, e.g. --record \'{"a":1}\'');
+      }
+      if (o.dryRun) return print(JSON.stringify({ config, run, writes: resultFolder('ring-cell', o.out) }, null, 2));
+      const r = await locked('ring-cell', o.out, (out) => runRingCell(config, run, { logger, out, record }));
+      print(
+        `ring-cell ${method} lr ${run.lr} ${method === 'clip' ? 'c' : 'λ'} ${param} seed ${run.seed}: ` +
+          `radial error ${r.metrics.meanRadialError.toFixed(3)}, within 0.3 ${(100 * r.metrics.fractionNearRing).toFixed(1)}%, ` +
+          `angle bins ${Math.round(36 * r.metrics.angularCoverage)}/36, finds the ring: ${r.findsRing ? 'yes' : 'no'}`,
+      );
     }),
   );
 

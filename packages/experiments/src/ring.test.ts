@@ -1,11 +1,16 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { Rng } from '@wgan/core';
+import { createLogger, readArtifact, Rng } from '@wgan/core';
 import { initBackend } from '@wgan/core/backend';
 import { ringSchema } from './config.js';
 import {
   gridCells,
   isSuccess,
   iterationsAtEpoch,
+  RING_CELL_STAGE,
+  runRingCell,
   sensitivity,
   sensitivityMarkdown,
   trainRing,
@@ -22,6 +27,32 @@ describe('ring experiment pieces', () => {
     expect(iterationsAtEpoch(0, 156, 5)).toBe(0);
     expect(iterationsAtEpoch(10, 156, 5)).toBe(312);
     expect(iterationsAtEpoch(1, 156, 5)).toBe(31);
+  });
+
+  it("ring-cell is one grid run: the config's data, the run's seed, the grid's epochs, written as an artifact", async () => {
+    const config = ringSchema.parse({ points: 640, hidden: [16, 8], evalSamples: 200, grid: { epochs: 2 } });
+    const run = { method: 'gp' as const, lr: 1e-3, param: 1, seed: 3 };
+    const direct = await trainRing(
+      config,
+      sampleRing(config.points, Rng.fromSeed(config.seed).fork(), { radius: config.radius, noise: config.noise }),
+      run,
+      [2],
+    );
+    const tmp = await mkdtemp(join(tmpdir(), 'ring-cell-'));
+    try {
+      const out = join(tmp, 'cell');
+      const logger = createLogger({ name: 'test', level: 'error' });
+      const cell = await runRingCell(config, run, { logger, out, record: { planned: 'by a study' } });
+      expect(cell.iterations).toBe(4);
+      expect(cell.metrics).toEqual(direct.snapshots[0].metrics);
+      expect(cell.findsRing).toBe(isSuccess(direct.snapshots[0].metrics, config.success));
+      const artifact = await readArtifact(out, { stage: RING_CELL_STAGE });
+      expect(artifact.manifest.meta).toMatchObject({ record: { planned: 'by a study' } });
+      const written = JSON.parse(await readFile(join(out, 'result.json'), 'utf8'));
+      expect(written.metrics.fractionNearRing).toBe(direct.snapshots[0].metrics.fractionNearRing);
+    } finally {
+      await rm(tmp, { recursive: true, force: true });
+    }
   });
 
   it('trains the lab networks and measures the generated points at the asked epochs', async () => {

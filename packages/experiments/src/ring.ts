@@ -547,3 +547,75 @@ export function sensitivityMarkdown(cells: GridCell[], sens: Sensitivity, config
     }),
   )}\n\`\`\`\n`;
 }
+
+export const RING_CELL_STAGE = 'experiments-ring-cell';
+
+export interface RingCellResult {
+  experiment: 'ring-cell';
+  method: RingMethod;
+  lr: number;
+  /** c for clip, λ for gp. */
+  param: number;
+  /** Training seed of the run; the data is the ring config's `seed` (the same points as the grid's). */
+  seed: number;
+  epochs: number;
+  iterations: number;
+  metrics: Omit<RingMetrics, 'binCounts'>;
+  /** The grid's success rule (config.success): radial error, share within 0.3 and near-ring coverage. */
+  findsRing: boolean;
+  msPerIter: number;
+  seconds: number;
+  backend: string;
+}
+
+/**
+ * One cell × seed of the sensitivity grid as its own artifact (`ring-cell`): the same data (the config's
+ * seed), networks, schedule and metrics as a grid run of `runRing`, for `@wgan/study` to run one job per
+ * (cell, seed) and aggregate with intervals. Writes result.json into `out`.
+ */
+export async function runRingCell(
+  config: RingConfig,
+  run: RingRunSpec,
+  options: { logger: Logger; out: string; record?: unknown },
+): Promise<RingCellResult> {
+  const t0 = performance.now();
+  const backend = await initBackend(config.backend, { quiet: true });
+  const data = sampleRing(config.points, Rng.fromSeed(config.seed).fork(), {
+    radius: config.radius,
+    noise: config.noise,
+  });
+  const epochs = config.grid.epochs;
+  const trained = await trainRing(config, data, run, [epochs]);
+  const snapshot = trained.snapshots[0];
+  const result: RingCellResult = {
+    experiment: 'ring-cell',
+    ...run,
+    epochs,
+    iterations: snapshot.iteration,
+    metrics: snapshot.metrics,
+    findsRing: isSuccess(snapshot.metrics, config.success),
+    msPerIter: round(trained.msPerIter, 2),
+    seconds: round((performance.now() - t0) / 1000, 2),
+    backend: backend.name,
+  };
+  options.logger.info('ring cell', {
+    method: run.method,
+    lr: run.lr,
+    param: run.param,
+    seed: run.seed,
+    radialError: round(snapshot.metrics.meanRadialError),
+    nearRing: snapshot.metrics.fractionNearRing,
+    findsRing: result.findsRing,
+  });
+  await writeArtifact(
+    options.out,
+    {
+      stage: RING_CELL_STAGE,
+      packageVersion: pkg.version,
+      config: { ...config, run },
+      meta: { backend: backend.name, ...(options.record === undefined ? {} : { record: options.record }) },
+    },
+    async (tmp) => writeJson(join(tmp, 'result.json'), result),
+  );
+  return result;
+}

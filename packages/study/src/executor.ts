@@ -9,9 +9,10 @@ import {
   isPipelineError,
   PipelineError,
   workspaceRoot,
+  writeArtifact,
   writeFileAtomic,
 } from '@wgan/core';
-import { canonicalJson, sha256Hex, trainArgs, type EvaluateSettings, type RunPlan } from './spec.js';
+import { canonicalJson, flagArgs, sha256Hex, trainArgs, type EvaluateSettings, type RunPlan } from './spec.js';
 
 /**
  * One job = one run: ensure the run is trained (skipped when a sealed run with the same config is there,
@@ -31,9 +32,19 @@ export interface StageCommand {
 }
 
 /** `node --import tsx --import parent-watch.mjs packages/<stage>/src/cli.ts`. */
-export function stageCli(stage: 'train' | 'evaluate'): StageCommand {
+export function stageCli(stage: 'train' | 'evaluate' | 'experiments'): StageCommand {
   const cli = join(workspaceRoot(), 'packages', stage, 'src', 'cli.ts');
   return { command: process.execPath, args: ['--import', 'tsx', '--import', PARENT_WATCH, cli] };
+}
+
+/**
+ * The PyTorch anchor's trainer: `packages/evaluate/bench/anchor_crosscheck.py` under $WGAN_PYTHON, else
+ * Debian's /usr/bin/python3 (where python3-torch is installed; a python3 earlier on PATH may lack torch).
+ */
+export function anchorCli(): StageCommand {
+  const script = join(workspaceRoot(), 'packages', 'evaluate', 'bench', 'anchor_crosscheck.py');
+  const python = process.env.WGAN_PYTHON ?? (existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3');
+  return { command: python, args: [script] };
 }
 
 export interface RunPaths {
@@ -64,6 +75,16 @@ export interface RunMetrics {
   /** Ŵ₁: E5's mean D(x_test) − mean D(G(z)). */
   wasserstein: number | null;
   trainSeconds: number | null;
+  /** Ring cells: mean |‖x‖ − 1| of the generated points (null when the generator diverged). */
+  radialError?: number | null;
+  /** Ring cells: share of the generated points within 0.3 of the ring. */
+  nearRing?: number | null;
+  /** Ring cells: share of the 36 angle bins holding generated points. */
+  angularCoverage?: number | null;
+  /** Ring cells: share of the angle bins holding a point within 0.3 of the ring. */
+  ringCoverage?: number | null;
+  /** Ring cells: 1 when the run finds the ring (the grid's success rule), else 0. */
+  findsRing?: number | null;
 }
 
 export interface RunResult {
@@ -95,6 +116,12 @@ function deepEqual(a: unknown, b: unknown): boolean {
 export function configMismatches(plan: RunPlan, recorded: Record<string, unknown>): string[] {
   const out: string[] = [];
   const ws = workspaceRoot();
+  if (plan.resolved.kind !== undefined) {
+    // ring and anchor runs record the resolved config they were started with
+    if (!deepEqual(recorded, plan.resolved))
+      out.push(`config ${canonicalJson(recorded)} ≠ ${canonicalJson(plan.resolved)}`);
+    return out;
+  }
   for (const [key, value] of Object.entries(plan.resolved.config)) {
     if (key === 'name') continue;
     if (!deepEqual(recorded[key], value)) out.push(`${key}: ${canonicalJson(recorded[key])} ≠ ${canonicalJson(value)}`);
@@ -118,6 +145,9 @@ export function configMismatches(plan: RunPlan, recorded: Record<string, unknown
   return out;
 }
 
+/** The stage of a finished run folder per cell kind (train's run, ring-cell's result, the study's anchor run). */
+export const RUN_STAGES = { train: 'train', ring: 'experiments-ring-cell', anchor: 'study-anchor-run' } as const;
+
 interface TrainManifest {
   stage: string;
   config: Record<string, unknown>;
@@ -140,8 +170,9 @@ async function readJson<T>(path: string): Promise<T | null> {
  */
 export async function completedRun(plan: RunPlan, runDir: string): Promise<TrainManifest | null> {
   const manifest = await readJson<TrainManifest>(join(runDir, 'manifest.json'));
-  if (!manifest || manifest.stage !== 'train') return null;
-  const diff = configMismatches(plan, manifest.config);
+  if (!manifest || manifest.stage !== RUN_STAGES[plan.kind ?? 'train']) return null;
+  const recorded = plan.kind === 'ring' ? (manifest.meta as { record?: unknown } | undefined)?.record : manifest.config;
+  const diff = configMismatches(plan, (recorded ?? {}) as Record<string, unknown>);
   if (diff.length) {
     throw new PipelineError(
       `run ${plan.name} exists with another config (${diff.slice(0, 3).join('; ')})`,
@@ -208,7 +239,9 @@ export interface JobOptions {
   evaluate: EvaluateSettings | false;
   train?: StageCommand;
   evaluateCli?: StageCommand;
-  onStage?: (stage: 'train' | 'evaluate', pid: number) => void;
+  experimentsCli?: StageCommand;
+  anchorCli?: StageCommand;
+  onStage?: (stage: 'train' | 'evaluate' | 'ring' | 'anchor', pid: number) => void;
   signal?: AbortSignal;
 }
 
@@ -218,6 +251,9 @@ function weightsOf(manifest: TrainManifest): RunResult['weights'] {
   const d = manifest.files[`checkpoints/${last}/critic.weights.bin`];
   return g && d ? { generator: g, critic: d } : null;
 }
+
+/** Delays (2 s each) a job waits for another job on its run before the wait counts as a failed attempt. */
+export const MAX_BUSY_DELAYS = 300;
 
 /** Another job (a second delivery of the same run) is on this run now; try again later. */
 export class RunBusy extends Error {
@@ -249,6 +285,140 @@ export async function runJob(plan: RunPlan, options: JobOptions): Promise<RunRes
 }
 
 async function runJobLocked(plan: RunPlan, options: JobOptions): Promise<RunResult> {
+  const kind = plan.kind ?? 'train';
+  if (kind === 'ring') return runRingJob(plan, options);
+  if (kind === 'anchor') return runAnchorJob(plan, options);
+  return runTrainJob(plan, options);
+}
+
+function resultOf(
+  plan: RunPlan,
+  trained: RunResult['trained'],
+  weights: RunResult['weights'],
+  metrics: RunMetrics,
+): RunResult {
+  return {
+    run: plan.name,
+    study: plan.study,
+    grid: plan.grid,
+    cell: plan.cell,
+    seed: plan.seed,
+    configHash: plan.configHash,
+    status: 'done',
+    trained,
+    weights,
+    metrics,
+  };
+}
+
+const NO_METRICS: RunMetrics = {
+  inceptionScore: null,
+  frechet: null,
+  e10: null,
+  wasserstein: null,
+  trainSeconds: null,
+};
+
+interface RingCellFile {
+  metrics: { meanRadialError: number | null; fractionNearRing: number; angularCoverage: number; ringCoverage: number };
+  findsRing: boolean;
+  seconds: number;
+}
+
+/**
+ * A ring cell: `experiments ring-cell` writes runs/<run>/ (an artifact: result.json, manifest); a run
+ * folder already there with the same config is read back instead. The config the study planned is kept in
+ * the manifest's meta (`meta.record`), which is what a second delivery compares.
+ */
+async function runRingJob(plan: RunPlan, options: JobOptions): Promise<RunResult> {
+  const paths = runPaths(options.root, plan, false);
+  const env = { ...process.env, WGAN_ARTIFACTS: options.root };
+  let trained: RunResult['trained'] = 'skipped';
+  if (!(await completedRun(plan, paths.run))) {
+    trained = 'fresh';
+    const outcome = await runStage(
+      options.experimentsCli ?? stageCli('experiments'),
+      ['ring-cell', ...flagArgs(plan), '--out', paths.run, '--record', canonicalJson(plan.resolved)],
+      { env, signal: options.signal, onSpawn: (pid) => options.onStage?.('ring', pid) },
+    );
+    if (outcome.code !== 0) throw new StageFailure('ring-cell', outcome, /is being written by/.test(outcome.tail));
+    if (!(await completedRun(plan, paths.run)))
+      throw new StageFailure('ring-cell', { ...outcome, tail: `${outcome.tail}\n(no manifest after exit 0)` }, false);
+  }
+  const cell = await readJson<RingCellFile>(join(paths.run, 'result.json'));
+  if (!cell)
+    throw new PipelineError('ring cell has no result.json', paths.run, 'remove the run folder and run again', 1);
+  const m = cell.metrics;
+  return finish(
+    paths,
+    resultOf(plan, trained, null, {
+      ...NO_METRICS,
+      trainSeconds: cell.seconds,
+      radialError: m.meanRadialError,
+      nearRing: m.fractionNearRing,
+      angularCoverage: m.angularCoverage,
+      ringCoverage: m.ringCoverage,
+      findsRing: cell.findsRing ? 1 : 0,
+    }),
+  );
+}
+
+/**
+ * An anchor cell: the PyTorch anchor trains into a temporary folder that becomes runs/<run>/ atomically
+ * (a study artifact whose config is the run's resolved config), then the same evaluate as a train cell
+ * scores it. The anchor has no resume: an interrupted anchor run starts over.
+ */
+async function runAnchorJob(plan: RunPlan, options: JobOptions): Promise<RunResult> {
+  const paths = runPaths(options.root, plan, options.evaluate);
+  const env = { ...process.env, WGAN_ARTIFACTS: options.root };
+  let manifest = await completedRun(plan, paths.run);
+  let trained: RunResult['trained'] = 'skipped';
+  if (!manifest) {
+    trained = 'fresh';
+    await writeArtifact(
+      paths.run,
+      {
+        stage: RUN_STAGES.anchor,
+        packageVersion: '0.1.0',
+        config: plan.resolved as unknown as Record<string, unknown>,
+      },
+      async (tmp) => {
+        const args = ['train-run', '--run', tmp, '--checkpoints', '0', ...flagArgs(plan)];
+        // torch.set_num_threads covers torch's pool; OpenBLAS and OpenMP get the same cap
+        const threads = String(plan.resolved.flags.threads ?? 1);
+        const outcome = await runStage(options.anchorCli ?? anchorCli(), args, {
+          env: { ...env, OMP_NUM_THREADS: threads, OPENBLAS_NUM_THREADS: threads },
+          signal: options.signal,
+          onSpawn: (pid) => options.onStage?.('anchor', pid),
+        });
+        if (outcome.code !== 0) throw new StageFailure('anchor', outcome, false);
+        const last = outcome.tail.trim().split('\n').at(-1) ?? '';
+        const summary = JSON.parse(last) as { iters: number; train_s: number; python?: string; torch?: string };
+        // which interpreter and torch trained it: a python earlier on PATH may be another one
+        return {
+          iterations: summary.iters,
+          elapsedMs: Math.round(summary.train_s * 1000),
+          python: summary.python ?? (options.anchorCli ?? anchorCli()).command,
+          torch: summary.torch ?? null,
+        };
+      },
+    );
+    manifest = await completedRun(plan, paths.run);
+    if (!manifest)
+      throw new PipelineError('anchor run has no manifest after it was written', paths.run, 'run again', 1);
+  }
+  const elapsedMs = manifest.meta?.elapsedMs;
+  let metrics: RunMetrics = { ...NO_METRICS, trainSeconds: elapsedMs != null ? elapsedMs / 1000 : null };
+  if (options.evaluate) metrics = { ...metrics, ...(await ensureEvaluation(plan, paths, options, env)) };
+  return finish(paths, resultOf(plan, trained, null, metrics));
+}
+
+async function finish(paths: RunPaths, result: RunResult): Promise<RunResult> {
+  await writeResult(paths.result, result);
+  return result;
+}
+
+async function runTrainJob(plan: RunPlan, options: JobOptions): Promise<RunResult> {
   const paths = runPaths(options.root, plan, options.evaluate);
   const env = { ...process.env, WGAN_ARTIFACTS: options.root };
   let manifest = await completedRun(plan, paths.run);
@@ -256,7 +426,8 @@ async function runJobLocked(plan: RunPlan, options: JobOptions): Promise<RunResu
   if (!manifest) {
     trained = existsSync(join(paths.run, 'checkpoints', 'latest')) ? 'resumed' : 'fresh';
     await mkdir(dirname(paths.config), { recursive: true });
-    await writeFileAtomic(paths.config, `${JSON.stringify(plan.resolved.config, null, 2)}\n`);
+    const config = plan.resolved.kind === undefined ? plan.resolved.config : {};
+    await writeFileAtomic(paths.config, `${JSON.stringify(config, null, 2)}\n`);
     // --resume continues from the latest checkpoint when there is one and starts fresh otherwise
     const args = ['--config', paths.config, ...trainArgs(plan), '--resume', '--no-progress'];
     const outcome = await runStage(options.train ?? stageCli('train'), args, {

@@ -117,4 +117,47 @@ describe('study run (local executor)', () => {
     expect(again.map((r) => r.metrics)).toEqual(results.slice(0, 2).map((r) => r.metrics));
     expect(existsSync(join(root, 'runs', results[0].run, 'manifest.json'))).toBe(true);
   }, 300_000);
+
+  it("runs ring cells through experiments' ring-cell, reads their metrics back, and reports the grid's sensitivity", async () => {
+    const spec = parseStudySpec({
+      name: 'ring-local',
+      grids: [
+        {
+          kind: 'ring',
+          name: 'gp',
+          flags: { loss: 'gp', lambda: 1, epochs: 1 },
+          axes: [{ flag: 'lr', values: [1e-3, 5e-3] }],
+        },
+      ],
+      seeds: [1],
+      attempts: 1,
+    });
+    const results = await runLocal(spec, { root, evaluate: false, concurrency: 2, progress: false, log: () => {} });
+    expect(results.map((r) => `${r.status}:${r.trained}`)).toEqual(Array(2).fill('done:fresh'));
+    for (const r of results) {
+      const cell = JSON.parse(await readFile(join(root, 'runs', r.run, 'result.json'), 'utf8')) as {
+        iterations: number;
+        seed: number;
+        metrics: { fractionNearRing: number; angularCoverage: number };
+        findsRing: boolean;
+      };
+      expect(cell.iterations).toBe(31); // one epoch: 156 batches, 5 per generator iteration
+      expect(cell.seed).toBe(r.seed);
+      expect(r.metrics.nearRing).toBe(cell.metrics.fractionNearRing);
+      expect(r.metrics.angularCoverage).toBe(cell.metrics.angularCoverage);
+      expect(r.metrics.findsRing).toBe(cell.findsRing ? 1 : 0);
+    }
+    const { report } = await writeReport(spec, root);
+    expect(report.primaryMetric).toBe('nearRing');
+    expect(report.sensitivity).toHaveLength(1);
+    const [gp] = report.sensitivity!;
+    expect(gp).toMatchObject({ grid: 'gp', cells: 2, runs: 2, metric: 'nearRing' });
+    const means = report.cells.map((c) => c.metrics.nearRing!.mean);
+    expect(gp.spreadAcrossCells).toBeCloseTo(Math.abs(means[0] - means[1]) / Math.SQRT2, 12);
+    expect(gp.findsRing!.runs).toBe(2);
+
+    const again = await runLocal(spec, { root, evaluate: false, concurrency: 1, progress: false, log: () => {} });
+    expect(again.map((r) => r.trained)).toEqual(Array(2).fill('skipped'));
+    expect(again.map((r) => r.metrics)).toEqual(results.map((r) => r.metrics));
+  }, 400_000);
 });

@@ -1,6 +1,16 @@
 import { availableParallelism } from 'node:os';
 import cliProgress from 'cli-progress';
-import { failedResult, runJob, runPaths, writeResult, type JobOptions, type RunResult } from './executor.js';
+import {
+  failedResult,
+  MAX_BUSY_DELAYS,
+  RunBusy,
+  runJob,
+  runPaths,
+  StageFailure,
+  writeResult,
+  type JobOptions,
+  type RunResult,
+} from './executor.js';
 import { expandRuns, type RunPlan, type StudySpec } from './spec.js';
 
 /**
@@ -8,6 +18,9 @@ import { expandRuns, type RunPlan, type StudySpec } from './spec.js';
  * the spec's `attempts` times; a multi-line progress display on a terminal (one line for the study, one
  * per running run) and plain log lines otherwise.
  */
+
+/** How long a run held by another process is waited for before looking again. */
+const BUSY_DELAY_MS = 2000;
 
 /** Cores ÷ threads per run (the spec's `threads` flag; 1 when unset), at least 1. */
 export function defaultConcurrency(spec: StudySpec, cores = availableParallelism()): number {
@@ -106,10 +119,19 @@ export async function runLocal(spec: StudySpec, options: LocalOptions): Promise<
       const plan = plans[index];
       display.start(plan);
       let result: RunResult | null = null;
+      let busyWaits = 0;
       for (let attempt = 1; attempt <= spec.attempts && !result; attempt++) {
         try {
           result = await runJob(plan, { ...options, onStage: undefined });
         } catch (e) {
+          const busy = e instanceof RunBusy || (e instanceof StageFailure && e.busy);
+          if (busy && busyWaits < MAX_BUSY_DELAYS && !options.signal?.aborted) {
+            // another process (a second `study run`, a worker) is on this run: wait for it, no attempt used
+            busyWaits++;
+            attempt--;
+            await new Promise((r) => setTimeout(r, BUSY_DELAY_MS));
+            continue;
+          }
           if (attempt === spec.attempts || options.signal?.aborted) {
             result = failedResult(plan, e, attempt);
             await writeResult(runPaths(options.root, plan, options.evaluate).result, result);

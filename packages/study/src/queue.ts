@@ -2,6 +2,7 @@ import { DelayedError, FlowProducer, Queue, Worker, type ConnectionOptions, type
 import { PipelineError } from '@wgan/core';
 import {
   failedResult,
+  MAX_BUSY_DELAYS,
   RunBusy,
   runJob,
   runPaths,
@@ -45,8 +46,7 @@ export interface RunJobData {
   busyDelays?: number;
 }
 
-/** Delays (2 s each) a job waits for another job on its run before the wait counts as a failed attempt. */
-export const MAX_BUSY_DELAYS = 300;
+export { MAX_BUSY_DELAYS };
 
 export interface AggregateJobData {
   kind: 'aggregate';
@@ -119,7 +119,7 @@ export interface WorkerOptions {
   train?: StageCommand;
   evaluateCli?: StageCommand;
   log?: (line: string) => void;
-  onStage?: (job: string, stage: 'train' | 'evaluate', pid: number) => void;
+  onStage?: (job: string, stage: 'train' | 'evaluate' | 'ring' | 'anchor', pid: number) => void;
 }
 
 /** A BullMQ worker that runs the study jobs of `queueName` until closed. */

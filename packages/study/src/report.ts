@@ -5,7 +5,20 @@ import { folderInside, PipelineError, writeArtifact, writeFileAtomic } from '@wg
 import type { RunMetrics, RunResult } from './executor.js';
 import { drawFigures } from './figures.js';
 import { expandRuns, parseStudySpec, readStudySpec, type FlagValue, type StudySpec } from './spec.js';
-import { summarize, welchTest, type Summary, type WelchResult } from './stats.js';
+import {
+  bootstrapSpread,
+  fisherExact,
+  oneWayAnova,
+  percentileInterval,
+  seededUniform,
+  spreadOfMeans,
+  summarize,
+  welchTest,
+  wilsonInterval,
+  type AnovaResult,
+  type Summary,
+  type WelchResult,
+} from './stats.js';
 
 /**
  * `study report`: artifacts/studies/<name>/report/ from the runs' result files: per cell and metric the
@@ -18,8 +31,26 @@ export const METRICS: { key: keyof RunMetrics; label: string; better: 'lower' | 
   { key: 'frechet', label: 'FD', better: 'lower' },
   { key: 'e10', label: 'E10', better: 'higher' },
   { key: 'wasserstein', label: 'Ŵ₁', better: 'lower' },
+  // ring cells (experiments ring-cell)
+  { key: 'nearRing', label: 'within 0.3', better: 'higher' },
+  { key: 'radialError', label: 'radial error', better: 'lower' },
+  { key: 'angularCoverage', label: 'angle bins', better: 'higher' },
+  { key: 'ringCoverage', label: 'near-ring bins', better: 'higher' },
+  { key: 'findsRing', label: 'finds ring', better: 'higher' },
   { key: 'trainSeconds', label: 'train s', better: 'lower' },
 ];
+
+/** The metric cells are ranked on: FD when evaluated, the share within 0.3 for ring cells, else training time. */
+function primaryMetricOf(cells: CellSummary[]): keyof RunMetrics {
+  for (const key of ['frechet', 'nearRing'] as const) if (cells.some((c) => c.metrics[key])) return key;
+  return 'trainSeconds';
+}
+
+/** Up to this many cells the markdown lists every pair's Welch test on every metric (report.json always has them). */
+const PAIR_TABLE_MAX_CELLS = 6;
+
+/** Bootstrap replicates behind the spread intervals (seeded: the same results give the same report). */
+const BOOTSTRAP_REPLICATES = 4000;
 
 export interface CellSummary {
   cell: string;
@@ -36,6 +67,43 @@ export interface Comparison {
   difference: number;
   welch: WelchResult | null;
   significant: boolean;
+  /** Welch's test on every metric both cells have (the primary one included). */
+  byMetric?: Partial<Record<keyof RunMetrics, { difference: number; welch: WelchResult | null; significant: boolean }>>;
+}
+
+/**
+ * How much a grid's setting moves the primary metric: the spread across its cells of the cell means (over
+ * seeds) with a bootstrap 95% interval (seeds resampled within each cell), a one-way ANOVA of "every cell
+ * has the same mean", the seed-to-seed std within cells, and for ring grids how many runs find the ring.
+ */
+export interface GridSensitivity {
+  grid: string;
+  metric: keyof RunMetrics;
+  cells: number;
+  runs: number;
+  meanOfCells: number;
+  minCell: { cell: string; mean: number };
+  maxCell: { cell: string; mean: number };
+  spreadAcrossCells: number;
+  spreadCi95: [number, number];
+  anova: AnovaResult | null;
+  /** Mean over cells of the within-cell (seed-to-seed) sample std. */
+  seedStd: number;
+  /** Ring grids: runs that find the ring, with the Wilson 95% interval of the share. */
+  findsRing?: { successes: number; runs: number; ci95: [number, number] | null };
+}
+
+/** Two grids' sensitivities side by side: the difference in spread (bootstrap interval) and in successes (Fisher). */
+export interface GridComparison {
+  a: string;
+  b: string;
+  metric: keyof RunMetrics;
+  /** spread(a) − spread(b) */
+  spreadDifference: number;
+  spreadDifferenceCi95: [number, number];
+  /** The interval excludes 0. */
+  spreadSignificant: boolean;
+  findsRing?: { a: number; b: number; runs: [number, number]; fisherP: number; significant: boolean };
 }
 
 export interface StudyReport {
@@ -51,6 +119,10 @@ export interface StudyReport {
   ranking: string[];
   /** Welch's two-sided test on the primary metric for every pair of cells, α = 0.05. */
   comparisons: Comparison[];
+  /** Per grid of ≥ 2 cells: how much its setting moves the primary metric. */
+  sensitivity?: GridSensitivity[];
+  /** Every pair of those grids. */
+  gridComparisons?: GridComparison[];
   runs: (RunResult | { run: string; cell: string; seed: number; status: 'missing' })[];
 }
 
@@ -100,7 +172,7 @@ export function summarizeStudy(spec: StudySpec, runs: StudyReport['runs']): Stud
     for (const [key, xs] of Object.entries(values.get(cell)!))
       summary.metrics[key as keyof RunMetrics] = summarize(xs as number[]);
   }
-  const primary: keyof RunMetrics = [...cells.values()].some((c) => c.metrics.frechet) ? 'frechet' : 'trainSeconds';
+  const primary = primaryMetricOf([...cells.values()]);
   const better = METRICS.find((m) => m.key === primary)!.better;
   const ranking = [...cells.values()]
     .sort((a, b) => {
@@ -117,11 +189,19 @@ export function summarizeStudy(spec: StudySpec, runs: StudyReport['runs']): Stud
       const b = values.get(ranking[j])![primary] ?? [];
       if (!a.length || !b.length) continue;
       const welch = welchTest(a, b);
-      const mean = (xs: number[]) => xs.reduce((s, v) => s + v, 0) / xs.length;
       const significant = welch !== null && welch.p < 0.05;
-      comparisons.push({ a: ranking[i], b: ranking[j], difference: mean(a) - mean(b), welch, significant });
+      const byMetric: Comparison['byMetric'] = {};
+      for (const m of METRICS) {
+        const xa = values.get(ranking[i])![m.key] ?? [];
+        const xb = values.get(ranking[j])![m.key] ?? [];
+        if (!xa.length || !xb.length) continue;
+        const w = welchTest(xa, xb);
+        byMetric[m.key] = { difference: mean(xa) - mean(xb), welch: w, significant: w !== null && w.p < 0.05 };
+      }
+      comparisons.push({ a: ranking[i], b: ranking[j], difference: mean(a) - mean(b), welch, significant, byMetric });
     }
   }
+  const { sensitivity, gridComparisons } = gridSensitivity([...cells.values()], values, primary);
   const count = (s: string) => runs.filter((r) => r.status === s).length;
   return {
     schemaVersion: 1,
@@ -134,8 +214,83 @@ export function summarizeStudy(spec: StudySpec, runs: StudyReport['runs']): Stud
     cells: [...cells.values()],
     ranking,
     comparisons,
+    ...(sensitivity.length ? { sensitivity, gridComparisons } : {}),
     runs,
   };
+}
+
+const mean = (xs: number[]) => xs.reduce((s, v) => s + v, 0) / xs.length;
+
+function gridSensitivity(
+  cells: CellSummary[],
+  values: Map<string, Partial<Record<keyof RunMetrics, number[]>>>,
+  metric: keyof RunMetrics,
+): { sensitivity: GridSensitivity[]; gridComparisons: GridComparison[] } {
+  const grids = [...new Set(cells.map((c) => c.grid))];
+  const groupsOf = (grid: string) =>
+    cells.filter((c) => c.grid === grid).map((c) => ({ cell: c.cell, xs: values.get(c.cell)?.[metric] ?? [] }));
+  const sensitivity: GridSensitivity[] = [];
+  const replicates = new Map<string, number[]>();
+  grids.forEach((grid, index) => {
+    const groups = groupsOf(grid).filter((g) => g.xs.length);
+    if (groups.length < 2) return;
+    const xs = groups.map((g) => g.xs);
+    const boot = bootstrapSpread(xs, BOOTSTRAP_REPLICATES, seededUniform(1 + index));
+    replicates.set(grid, boot);
+    const means = groups.map((g) => ({ cell: g.cell, mean: mean(g.xs) }));
+    const sorted = [...means].sort((p, q) => p.mean - q.mean);
+    const within = xs.filter((g) => g.length > 1).map((g) => summarize(g).std ?? 0);
+    const entry: GridSensitivity = {
+      grid,
+      metric,
+      cells: groups.length,
+      runs: xs.reduce((s, g) => s + g.length, 0),
+      meanOfCells: mean(means.map((m) => m.mean)),
+      minCell: sorted[0],
+      maxCell: sorted[sorted.length - 1],
+      spreadAcrossCells: spreadOfMeans(xs),
+      spreadCi95: percentileInterval(boot),
+      anova: oneWayAnova(xs),
+      seedStd: within.length ? mean(within) : 0,
+    };
+    const finds = cells.filter((c) => c.grid === grid).flatMap((c) => values.get(c.cell)?.findsRing ?? []);
+    if (finds.length) {
+      const successes = finds.filter((v) => v === 1).length;
+      entry.findsRing = { successes, runs: finds.length, ci95: wilsonInterval(successes, finds.length) };
+    }
+    sensitivity.push(entry);
+  });
+  const gridComparisons: GridComparison[] = [];
+  for (let i = 0; i < sensitivity.length; i++) {
+    for (let j = i + 1; j < sensitivity.length; j++) {
+      const a = sensitivity[i];
+      const b = sensitivity[j];
+      const ra = replicates.get(a.grid)!;
+      const rb = replicates.get(b.grid)!;
+      // independent resamples of the two grids, paired by replicate index
+      const ci = percentileInterval(ra.map((v, k) => v - rb[k]));
+      const cmp: GridComparison = {
+        a: a.grid,
+        b: b.grid,
+        metric,
+        spreadDifference: a.spreadAcrossCells - b.spreadAcrossCells,
+        spreadDifferenceCi95: ci,
+        spreadSignificant: ci[0] > 0 || ci[1] < 0,
+      };
+      if (a.findsRing && b.findsRing) {
+        const p = fisherExact(a.findsRing.successes, a.findsRing.runs, b.findsRing.successes, b.findsRing.runs);
+        cmp.findsRing = {
+          a: a.findsRing.successes,
+          b: b.findsRing.successes,
+          runs: [a.findsRing.runs, b.findsRing.runs],
+          fisherP: p,
+          significant: p < 0.05,
+        };
+      }
+      gridComparisons.push(cmp);
+    }
+  }
+  return { sensitivity, gridComparisons };
 }
 
 function num(x: number | null | undefined, digits = 3): string {
@@ -181,12 +336,65 @@ export function reportMarkdown(report: StudyReport): string {
         : ' — vs next: no test (fewer than 2 seeds or no spread)';
     lines.push(`${i + 1}. ${cell}${vs}`);
   });
+  if (report.cells.length <= PAIR_TABLE_MAX_CELLS && report.comparisons.some((c) => c.byMetric)) {
+    lines.push(
+      '',
+      '## Differences between cells (Welch, two-sided)',
+      '',
+      '| a vs b | metric | mean a − mean b [95% Welch interval] | t | df | p | at α = 0.05 |',
+      '|---|---|---|---|---|---|---|',
+    );
+    for (const c of report.comparisons) {
+      for (const m of shown) {
+        const d = c.byMetric?.[m.key];
+        if (!d) continue;
+        const w = d.welch;
+        const verdict = !w ? 'no test' : d.significant ? 'significant' : 'not significant';
+        lines.push(
+          `| ${c.a} vs ${c.b} | ${m.label} | ${num(d.difference)}${w ? ` [${num(w.ci95[0])}, ${num(w.ci95[1])}]` : ''} | ${num(w?.t)} | ${num(w?.df, 1)} | ${num(w?.p)} | ${verdict} |`,
+        );
+      }
+    }
+  }
   const significant = report.comparisons.filter((c) => c.significant);
   const listed = significant.length ? significant.map((c) => `${c.a} vs ${c.b}`).join('; ') : 'none';
   lines.push(
     '',
     `Significant differences (Welch, α = 0.05, ${report.comparisons.length} pairs, uncorrected): ${listed}.`,
   );
+  if (report.sensitivity?.length) {
+    const metricLabel = METRICS.find((m) => m.key === report.sensitivity![0].metric)!.label;
+    lines.push(
+      '',
+      `## Sensitivity to the grid's setting (${metricLabel})`,
+      '',
+      'Spread = std across the grid’s cells of the cell means [bootstrap 95% interval, seeds resampled within cells]; ' +
+        'ANOVA p: one-way test that every cell has the same mean; seed std: mean within-cell std.',
+      '',
+      '| grid | cells | runs | cell means min – max | spread [95%] | ANOVA p | seed std | finds ring [95%] |',
+      '|---|---|---|---|---|---|---|---|',
+    );
+    for (const g of report.sensitivity) {
+      const finds = g.findsRing
+        ? `${g.findsRing.successes}/${g.findsRing.runs} [${num(g.findsRing.ci95?.[0], 2)}, ${num(g.findsRing.ci95?.[1], 2)}]`
+        : '—';
+      lines.push(
+        `| ${g.grid} | ${g.cells} | ${g.runs} | ${num(g.minCell.mean)} – ${num(g.maxCell.mean)} | ` +
+          `${num(g.spreadAcrossCells)} [${num(g.spreadCi95[0])}, ${num(g.spreadCi95[1])}] | ${num(g.anova?.p)} | ` +
+          `${num(g.seedStd)} | ${finds} |`,
+      );
+    }
+    for (const c of report.gridComparisons ?? []) {
+      const finds = c.findsRing
+        ? `; finds the ring ${c.findsRing.a}/${c.findsRing.runs[0]} vs ${c.findsRing.b}/${c.findsRing.runs[1]}, Fisher p = ${num(c.findsRing.fisherP)}${c.findsRing.significant ? ' (significant)' : ' (not significant)'}`
+        : '';
+      lines.push(
+        '',
+        `${c.a} vs ${c.b}: spread difference ${num(c.spreadDifference)} [${num(c.spreadDifferenceCi95[0])}, ${num(c.spreadDifferenceCi95[1])}]` +
+          `${c.spreadSignificant ? ' (significant)' : ' (not significant)'}${finds}.`,
+      );
+    }
+  }
   const bad = report.cells.flatMap((c) =>
     c.runs.filter((r) => r.status !== 'done').map((r) => ({ ...r, cell: c.cell })),
   );

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { PipelineError } from '@wgan/core';
-import { canonicalJson, expandRuns, parseStudySpec, runNameFor, trainArgs } from './spec.js';
+import { canonicalJson, expandRuns, flagArgs, parseStudySpec, runNameFor, trainArgs } from './spec.js';
 
 const base = {
   name: 'ring',
@@ -97,5 +97,52 @@ describe('study spec', () => {
       ],
     });
     expect(() => expandRuns(spec)).toThrow(/are the same run/);
+  });
+
+  it('a grid without a kind is a train grid, and its runs keep their names', () => {
+    const explicit = { ...base, grids: base.grids.map((g) => ({ kind: 'train', ...g })) };
+    expect(expandRuns(parseStudySpec(explicit)).map((r) => r.name)).toEqual(
+      expandRuns(parseStudySpec(base)).map((r) => r.name),
+    );
+    // the resolved config of a train run is still { config, flags }: no kind in what is hashed
+    const [first] = expandRuns(parseStudySpec(base));
+    expect(Object.keys(first.resolved).sort()).toEqual(['config', 'flags']);
+    expect(first.kind).toBe('train');
+  });
+
+  it('ring and anchor grids take their own flags, hash their kind, and pass the seed as a flag', () => {
+    const spec = parseStudySpec({
+      name: 'kinds',
+      train: { flags: { iterations: 100 } },
+      grids: [
+        { kind: 'ring', name: 'clip', flags: { loss: 'clip' }, axes: [{ flag: 'clip-value', values: [0.01, 0.1] }] },
+        { kind: 'anchor', name: 'anchor', flags: { iters: 100, threads: 1 } },
+      ],
+      seeds: [1, 2],
+    });
+    const runs = expandRuns(spec);
+    expect(runs.map((r) => r.kind)).toEqual(['ring', 'ring', 'ring', 'ring', 'anchor', 'anchor']);
+    expect(runs[0].resolved).toEqual({ kind: 'ring', flags: { loss: 'clip', 'clip-value': 0.01, seed: 1 } });
+    expect(flagArgs(runs[0])).toEqual(['--loss', 'clip', '--clip-value', '0.01', '--seed', '1']);
+    // the study's train flags do not reach the other kinds
+    expect(flagArgs(runs[4])).toEqual(['--iters', '100', '--threads', '1', '--seed', '1']);
+    const sameFlagsAsTrain = parseStudySpec({ ...spec, grids: [{ name: 'x', flags: { iterations: 100 } }] });
+    expect(new Set([...runs, ...expandRuns(sameFlagsAsTrain)].map((r) => r.name)).size).toBe(runs.length + 2);
+  });
+
+  it("refuses another kind's flag and an unknown kind, naming the field", () => {
+    const ringWithTrainFlag = refusal({
+      ...base,
+      grids: [{ kind: 'ring', name: 'r', flags: { 'n-critic': 5 } }],
+    });
+    expect(ringWithTrainFlag.message).toMatch(/grids\.0\.flags: unknown ring-cell flag "n-critic"; one of loss, lr/);
+    const anchorAxis = refusal({
+      ...base,
+      grids: [{ kind: 'anchor', name: 'a', axes: [{ flag: 'lr', values: [1e-3] }] }],
+    });
+    expect(anchorAxis.message).toMatch(/grids\.0\.axes\.0\.flag: unknown anchor flag "lr"/);
+    expect(refusal({ ...base, grids: [{ kind: 'vae', name: 'v' }] }).message).toMatch(
+      /grids\.0\.kind: unknown cell kind "vae"; one of train, ring, anchor/,
+    );
   });
 });

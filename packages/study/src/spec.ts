@@ -22,6 +22,7 @@ export const TRAIN_FLAGS = [
   'critic-hidden',
   'iterations',
   'batch-size',
+  'sampling',
   'n-critic',
   'lambda',
   'clip-value',
@@ -40,24 +41,70 @@ export type TrainFlag = (typeof TRAIN_FLAGS)[number];
 
 const flagValue = z.union([z.string().min(1), z.number().finite(), z.array(z.number().int().positive()).min(1)]);
 export type FlagValue = z.infer<typeof flagValue>;
-const flagName = z.enum(TRAIN_FLAGS, {
-  error: (i) => `unknown train flag "${String(i.input)}"; one of ${TRAIN_FLAGS.join(', ')}`,
-});
-const flags = z.partialRecord(flagName, flagValue);
 
-const axisSchema = z
-  .object({ flag: flagName, values: z.array(flagValue).min(1, 'an axis needs at least one value') })
-  .strict();
+/**
+ * The kinds of cell a grid can hold, each run by its own stage CLI:
+ *  - `train`: train → evaluate (the pipeline's stages; flags are train's);
+ *  - `ring`: one run of the ring's sensitivity grid, `experiments ring-cell` (LAB 3, seed 003);
+ *  - `anchor`: the PyTorch anchor's seed-001 WGAN-GP, `evaluate/bench/anchor_crosscheck.py train-run`, written
+ *    as a run in train's format and scored by the same evaluate as the train cells.
+ */
+export const CELL_KINDS = ['train', 'ring', 'anchor'] as const;
+export type CellKind = (typeof CELL_KINDS)[number];
+
+/** `experiments ring-cell` flags a ring grid may set (its `--seed` and `--out` are the study's). */
+export const RING_FLAGS = ['loss', 'lr', 'clip-value', 'lambda', 'epochs', 'backend'] as const;
+/** `anchor_crosscheck.py train-run` flags an anchor grid may set (its `--seed` and `--run` are the study's). */
+export const ANCHOR_FLAGS = ['iters', 'threads', 'data', 'snapshot-every'] as const;
+
+function flagsOf<const T extends readonly [string, ...string[]]>(names: T, what: string) {
+  const name = z.enum(names, {
+    error: (i) => `unknown ${what} flag "${String(i.input)}"; one of ${names.join(', ')}`,
+  });
+  const flags = z.partialRecord(name, flagValue, {
+    // a partial record reports keys outside the enum as unrecognized_keys (its type does not list that code)
+    error: (i) => {
+      const issue = i as { code: string; keys?: string[] };
+      return issue.code === 'unrecognized_keys' && issue.keys
+        ? `unknown ${what} flag ${issue.keys.map((k) => `"${k}"`).join(', ')}; one of ${names.join(', ')}`
+        : undefined;
+    },
+  });
+  return { name, flags };
+}
+const trainFlag = flagsOf(TRAIN_FLAGS, 'train');
+const flags = trainFlag.flags;
+const ringFlag = flagsOf(RING_FLAGS, 'ring-cell');
+const anchorFlag = flagsOf(ANCHOR_FLAGS, 'anchor');
+
+const gridName = z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9._-]{0,63}$/, 'a plain name: letters, digits, . _ -');
+
+/** A grid of one kind: its label, the flags shared by its cells, and its axes (each a flag and its values). */
+function gridOf<K extends CellKind>(kind: K, flag: ReturnType<typeof flagsOf>) {
+  const axisSchema = z
+    .object({ flag: flag.name, values: z.array(flagValue).min(1, 'an axis needs at least one value') })
+    .strict();
+  return z
+    .object({
+      kind: z.literal(kind),
+      /** The grid's label in the report (e.g. "clip", "gp"). */
+      name: gridName,
+      /** Flags shared by this grid's cells (over the study's base for train grids). */
+      flags: flag.flags.default({}),
+      axes: z.array(axisSchema).default([]),
+    })
+    .strict();
+}
 
 const gridSchema = z
-  .object({
-    /** The grid's label in the report (e.g. "clip", "gp"). */
-    name: z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9._-]{0,63}$/, 'a plain name: letters, digits, . _ -'),
-    /** Flags shared by this grid's cells (over the study's base). */
-    flags: flags.default({}),
-    axes: z.array(axisSchema).default([]),
-  })
-  .strict()
+  .preprocess(
+    // a grid without `kind` is a train grid (the specs written before the other kinds)
+    (g) => (g && typeof g === 'object' && !Array.isArray(g) && !('kind' in g) ? { ...g, kind: 'train' } : g),
+    z.discriminatedUnion('kind', [gridOf('train', trainFlag), gridOf('ring', ringFlag), gridOf('anchor', anchorFlag)], {
+      error: (i) =>
+        `unknown cell kind ${JSON.stringify((i.input as { kind?: unknown })?.kind)}; one of ${CELL_KINDS.join(', ')}`,
+    }),
+  )
   .superRefine((g, ctx) => {
     const seen = new Set<string>();
     g.axes.forEach((a, i) => {
@@ -73,11 +120,12 @@ const gridSchema = z
       }
     });
   });
+export type GridSpec = z.infer<typeof gridSchema>;
 
 export const studySpecSchema = z
   .object({
     /** artifacts/studies/<name>/ */
-    name: z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9._-]{0,63}$/, 'a plain name: letters, digits, . _ -'),
+    name: gridName,
     description: z.string().optional(),
     train: z
       .object({
@@ -87,6 +135,7 @@ export const studySpecSchema = z
       })
       .strict()
       .default({ flags: {} }),
+    /** The grids: train (default), ring or anchor cells, each kind with its own flags. */
     grids: z.array(gridSchema).min(1, 'a study needs at least one grid (a grid with no axes is one cell)'),
     seeds: z
       .array(z.number().int().min(0))
@@ -166,11 +215,14 @@ export function sha256Hex(text: string): string {
   return createHash('sha256').update(text).digest('hex');
 }
 
-/** What a run is: train's config file content and the flags over it (the seed included). */
-export interface ResolvedRunConfig {
-  config: Record<string, unknown>;
-  flags: Record<string, FlagValue>;
-}
+/**
+ * What a run is: for a train cell, train's config file content and the flags over it (the seed included),
+ * exactly as before other kinds existed (so a train run keeps its name); for a ring or anchor cell, its
+ * kind and its flags.
+ */
+export type ResolvedRunConfig =
+  | { kind?: undefined; config: Record<string, unknown>; flags: Record<string, FlagValue> }
+  | { kind: 'ring' | 'anchor'; flags: Record<string, FlagValue> };
 
 /** The run's name: `r-` and the first 16 hex digits of sha256 of its canonical resolved config. */
 export function runNameFor(resolved: ResolvedRunConfig): { name: string; configHash: string } {
@@ -180,6 +232,8 @@ export function runNameFor(resolved: ResolvedRunConfig): { name: string; configH
 
 export interface RunPlan {
   study: string;
+  /** What runs the cell (absent in job data queued before the kinds: train). */
+  kind?: CellKind;
   grid: string;
   /** The cell: grid name and axis values; the seeds of one cell share it. */
   cell: string;
@@ -214,12 +268,25 @@ export function expandRuns(spec: StudySpec): RunPlan[] {
     for (const axes of combinations(grid.axes)) {
       const cell = cellLabel(grid.name, axes);
       for (const seed of spec.seeds) {
-        const resolved: ResolvedRunConfig = {
-          config: spec.train.config ?? {},
-          flags: { ...spec.train.flags, ...grid.flags, ...axes, seed } as Record<string, FlagValue>,
-        };
+        const resolved: ResolvedRunConfig =
+          grid.kind === 'train'
+            ? {
+                config: spec.train.config ?? {},
+                flags: { ...spec.train.flags, ...grid.flags, ...axes, seed } as Record<string, FlagValue>,
+              }
+            : { kind: grid.kind, flags: { ...grid.flags, ...axes, seed } as Record<string, FlagValue> };
         const { name, configHash } = runNameFor(resolved);
-        const plan: RunPlan = { study: spec.name, grid: grid.name, cell, axes, seed, name, configHash, resolved };
+        const plan: RunPlan = {
+          study: spec.name,
+          kind: grid.kind,
+          grid: grid.name,
+          cell,
+          axes,
+          seed,
+          name,
+          configHash,
+          resolved,
+        };
         const twin = byName.get(name);
         if (twin) {
           const what = `cells "${twin.cell}" and "${cell}" (seed ${seed}) are the same run`;
@@ -235,7 +302,12 @@ export function expandRuns(spec: StudySpec): RunPlan[] {
 
 /** The train CLI arguments of a run (its config file is passed separately as --config). */
 export function trainArgs(plan: RunPlan): string[] {
-  const args = ['--name', plan.name];
+  return ['--name', plan.name, ...flagArgs(plan)];
+}
+
+/** `--flag value` for every resolved flag of the run (the seed included). */
+export function flagArgs(plan: RunPlan): string[] {
+  const args: string[] = [];
   for (const [flag, value] of Object.entries(plan.resolved.flags)) args.push(`--${flag}`, formatValue(value));
   return args;
 }

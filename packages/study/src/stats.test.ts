@@ -1,5 +1,18 @@
 import { describe, expect, it } from 'vitest';
-import { summarize, tCdf, tQuantile, welchTest } from './stats.js';
+import {
+  bootstrapSpread,
+  fCdf,
+  fisherExact,
+  oneWayAnova,
+  percentileInterval,
+  seededUniform,
+  spreadOfMeans,
+  summarize,
+  tCdf,
+  tQuantile,
+  welchTest,
+  wilsonInterval,
+} from './stats.js';
 
 describe('Student t', () => {
   it('has the textbook 97.5% quantiles', () => {
@@ -50,6 +63,70 @@ describe('summaries and Welch', () => {
     expect(w.t).toBeCloseTo(-2.225512039969852, 9);
     expect(w.df).toBeCloseTo(24.524634944257343, 9);
     expect(w.p).toBeCloseTo(0.035484530830010394, 7);
+    // p < 0.05, so the 95% interval of the difference (negative here) excludes 0; a pair with p > 0.05 spans it
+    expect(w.ci95[1]).toBeLessThan(0);
+    expect(w.ci95[0]).toBeLessThan(w.ci95[1]);
+    const close = welchTest([1, 2, 3, 4], [1.5, 2.5, 3.5, 4.5])!;
+    expect(close.p).toBeGreaterThan(0.05);
+    expect(close.ci95[0]).toBeLessThan(0);
+    expect(close.ci95[1]).toBeGreaterThan(0);
     expect(welchTest([1], [2, 3])).toBeNull();
+  });
+});
+
+describe('grid sensitivity statistics', () => {
+  it('one-way ANOVA and the F CDF match SciPy', () => {
+    // scipy.stats.f_oneway([1,2,3],[2,3,5],[6,7,9.5]) → F 11.253164556962036, p 0.009324592606724686
+    const r = oneWayAnova([
+      [1, 2, 3],
+      [2, 3, 5],
+      [6, 7, 9.5],
+    ])!;
+    expect(r.f).toBeCloseTo(11.253164556962036, 10);
+    expect(r.dfBetween).toBe(2);
+    expect(r.dfWithin).toBe(6);
+    expect(r.p).toBeCloseTo(0.009324592606724686, 8);
+    expect(fCdf(2.5, 3, 10)).toBeCloseTo(0.8809604373417219, 10); // scipy.stats.f.cdf(2.5, 3, 10)
+    expect(oneWayAnova([[1], [2]])).toBeNull(); // no replicates: no within-cell spread to test against
+  });
+
+  it("Fisher's exact test matches SciPy's two-sided p", () => {
+    // scipy.stats.fisher_exact([[11, 16], [4, 23]]) → 0.06638580845504555; [[3, 0], [0, 3]] → 0.1
+    expect(fisherExact(11, 27, 4, 27)).toBeCloseTo(0.06638580845504555, 10);
+    expect(fisherExact(3, 3, 0, 3)).toBeCloseTo(0.1, 12);
+    expect(fisherExact(2, 4, 2, 4)).toBeCloseTo(1, 12);
+  });
+
+  it('Wilson interval: inside [0, 1], around the share, wider for fewer runs', () => {
+    const [lo, hi] = wilsonInterval(11, 27)!;
+    // (k + z²/2) / (n + z²) ± z·√(k(n − k)/n + z²/4) / (n + z²) at k = 11, n = 27, z = 1.96
+    expect(lo).toBeCloseTo(0.2451, 3);
+    expect(hi).toBeCloseTo(0.5927, 3);
+    expect(wilsonInterval(0, 27)![0]).toBe(0);
+    const narrow = wilsonInterval(40, 100)!;
+    expect(narrow[1] - narrow[0]).toBeLessThan(hi - lo);
+  });
+
+  it('bootstrap of the spread across cells: seeded, and collapses when seeds agree', () => {
+    const groups = [
+      [0.1, 0.2, 0.15],
+      [0.9, 0.8, 0.85],
+      [0.5, 0.45, 0.55],
+    ];
+    const a = bootstrapSpread(groups, 500, seededUniform(7));
+    expect(bootstrapSpread(groups, 500, seededUniform(7))).toEqual(a);
+    const [lo, hi] = percentileInterval(a);
+    expect(lo).toBeLessThanOrEqual(spreadOfMeans(groups));
+    expect(hi).toBeGreaterThanOrEqual(spreadOfMeans(groups));
+    const constant = bootstrapSpread(
+      [
+        [1, 1],
+        [3, 3],
+      ],
+      50,
+      seededUniform(1),
+    );
+    expect(new Set(constant.map((v) => v.toFixed(12))).size).toBe(1);
+    expect(percentileInterval([1, 2, 3, 4, 5], 0.5, 0.5)).toEqual([3, 3]);
   });
 });

@@ -54,6 +54,10 @@ const program = new Command()
   .option('--classes <k>', 'number of classes of a conditional run (default 10)', num)
   .option('--iterations <n>', 'generator iterations', num)
   .option('--batch-size <n>', 'batch size', num)
+  .option(
+    '--sampling <epoch|replacement>',
+    'batches: epoch shuffling (default) or uniform with replacement (the anchor)',
+  )
   .option('--n-critic <n>', 'critic steps per generator step', num)
   .option('--lambda <x>', 'gradient penalty weight', num)
   .option('--clip-value <c>', 'weight clipping bound', num)
@@ -99,6 +103,7 @@ await runCli(async () => {
       criticHidden: o.criticHidden,
       iterations: o.iterations,
       batchSize: o.batchSize,
+      sampling: o.sampling,
       nCritic: o.nCritic,
       lambda: o.lambda,
       clipValue: o.clipValue,

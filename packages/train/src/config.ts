@@ -80,6 +80,12 @@ export const trainSchema = z
     generatorHidden: z.array(z.number().int().positive()).min(1).default([256, 512, 1024]),
     criticHidden: z.array(z.number().int().positive()).min(1).default([512, 256]),
     batchSize: z.number().int().min(1).default(64),
+    /**
+     * How training batches are drawn: `epoch` (a fresh permutation per epoch, B rows at a time, PyTorch's
+     * DataLoader(shuffle=True, drop_last=True)) or `replacement` (B rows uniformly with replacement per
+     * batch, as the PyTorch anchor's `torch.randint`).
+     */
+    sampling: z.enum(['epoch', 'replacement']).default('epoch'),
     nCritic: z.number().int().min(1).default(5),
     /** Gradient-penalty weight λ (gp). */
     lambda: z.number().nonnegative().default(10),

@@ -216,7 +216,9 @@ async function openRun(
     specs,
     zFixed,
     rng,
-    sampler: new BatchSampler(imageCount, config.batchSize, config.seed, checkpoint?.state.sampler),
+    sampler: new BatchSampler(imageCount, config.batchSize, config.seed, checkpoint?.state.sampler, {
+      replacement: config.sampling === 'replacement',
+    }),
     startIteration,
     running: checkpoint?.state.running ?? freshRunning(trainer.runningFields, 0),
     stats: checkpoint?.state.trainStats ?? { E3: e3ModelSize(specs.generator, specs.critic), E4: null, epochs: [] },

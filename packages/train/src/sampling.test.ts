@@ -31,4 +31,21 @@ describe('BatchSampler', () => {
     expect([...s.next()]).toEqual([8, 9, 10, 11]);
     expect([...s.next()]).toEqual([0, 1, 2, 3]);
   });
+
+  it('with replacement: batches repeat rows, cover the data uniformly, and resume exactly from their position', () => {
+    const n = 50;
+    const s = new BatchSampler(n, 10, 3, undefined, { replacement: true });
+    const batches = Array.from({ length: 400 }, () => [...s.next()]);
+    // with replacement a batch of 10 from 50 rows holds a repeated row with probability 1 − 50!/(40!·50¹⁰) ≈ 0.62
+    const withRepeats = batches.filter((b) => new Set(b).size < b.length).length;
+    expect(withRepeats).toBeGreaterThan(150);
+    const counts = new Array<number>(n).fill(0);
+    for (const b of batches) for (const i of b) counts[i]++;
+    expect(Math.min(...counts)).toBeGreaterThan(40); // 4,000 draws, 80 expected per row
+    expect(Math.max(...counts)).toBeLessThan(125);
+    expect(s.position).toEqual({ epoch: 79, batch: 5 }); // 5 batches per "epoch"
+    const resumed = new BatchSampler(n, 10, 3, { epoch: 2, batch: 3 }, { replacement: true });
+    expect([...resumed.next()]).toEqual(batches[2 * 5 + 3]);
+    expect([...new BatchSampler(n, 10, 4, undefined, { replacement: true }).next()]).not.toEqual(batches[0]);
+  });
 });

@@ -1,4 +1,4 @@
-import { epochPermutation, type Rng } from '@wgan/core';
+import { epochPermutation, Rng } from '@wgan/core';
 import { gatherLabels } from './conditional.js';
 import type { IterationInputs } from './trainer.js';
 
@@ -10,6 +10,10 @@ import type { IterationInputs } from './trainer.js';
  * With `shuffle: false` every epoch visits the rows in stored order 0, 1, …, n − 1, B at a time, starting
  * over at 0 when a full batch no longer fits: seed 004's DataManager (`get_batch` with its reset rule; the
  * cursor advance its printed code leaves out is the only reading under which it walks the data).
+ *
+ * With `replacement: true` each batch is B indices drawn uniformly from 0 … n − 1 with replacement (the
+ * PyTorch anchor's `X[torch.randint(0, n, (B,))]`), from a stream keyed by (seed, batch number), so the
+ * state is still (epoch, cursor); an "epoch" is then ⌊n / B⌋ batches.
  */
 export interface SamplerPosition {
   epoch: number;
@@ -20,11 +24,14 @@ export interface SamplerPosition {
 export interface BatchSamplerOptions {
   /** Draw a new permutation each epoch (default true); false walks the rows in stored order. */
   shuffle?: boolean;
+  /** Draw every batch uniformly with replacement instead of walking an epoch's order (default false). */
+  replacement?: boolean;
 }
 
 export class BatchSampler {
   private order: Uint32Array;
   readonly shuffle: boolean;
+  readonly replacement: boolean;
   readonly batchesPerEpoch: number;
   private epoch: number;
   private batch: number;
@@ -39,6 +46,7 @@ export class BatchSampler {
     if (batchSize > n) throw new RangeError(`batch size ${batchSize} exceeds the ${n} training examples`);
     this.batchesPerEpoch = Math.floor(n / batchSize);
     this.shuffle = options.shuffle ?? true;
+    this.replacement = options.replacement ?? false;
     this.epoch = start.epoch;
     this.batch = start.batch;
     this.order = this.orderOf(this.epoch);
@@ -69,6 +77,14 @@ export class BatchSampler {
     }
     const start = this.batch * this.batchSize;
     this.batch += 1;
+    if (this.replacement) {
+      const rng = Rng.fromSeed(
+        (BigInt(this.seed) << 32n) +
+          BigInt(this.epoch * this.batchesPerEpoch + this.batch - 1) +
+          0x7e91_0000_0000_0000n,
+      );
+      return Uint32Array.from({ length: this.batchSize }, () => rng.below(this.n));
+    }
     return this.order.slice(start, start + this.batchSize);
   }
 }
