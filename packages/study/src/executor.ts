@@ -455,18 +455,7 @@ async function runTrainJob(plan: RunPlan, options: JobOptions): Promise<RunResul
     trainSeconds: elapsedMs != null ? elapsedMs / 1000 : null,
   };
   if (options.evaluate) metrics = { ...metrics, ...(await ensureEvaluation(plan, paths, options, env)) };
-  const result: RunResult = {
-    run: plan.name,
-    study: plan.study,
-    grid: plan.grid,
-    cell: plan.cell,
-    seed: plan.seed,
-    configHash: plan.configHash,
-    status: 'done',
-    trained,
-    weights: weightsOf(manifest),
-    metrics,
-  };
+  const result = resultOf(plan, trained, weightsOf(manifest), metrics);
   await writeResult(paths.result, result);
   return result;
 }
