@@ -15,7 +15,7 @@ import { Network } from './models/network.js';
 import { drawIterationInputs, BatchSampler } from './sampling.js';
 import { train } from './loop.js';
 import { TfjsAutodiffTrainer } from './trainers/tfjs-autodiff/trainer.js';
-import { makeTinyData, tinyConfig } from './testing/index.js';
+import { makeTinyData, tinyConfig, tinySettings } from './testing/index.js';
 import { listCheckpoints, readCheckpoint, resolveCheckpoint } from './checkpoint.js';
 
 let root: string;
@@ -200,24 +200,7 @@ describe('kill and resume', () => {
 
   it('Ctrl-C (SIGINT) writes a checkpoint, exits 130, and the run resumes from it', async () => {
     const configFile = join(root, 'sigint.json');
-    await writeFile(
-      configFile,
-      JSON.stringify({
-        data,
-        latentDim: 64,
-        generatorHidden: [8],
-        criticHidden: [8],
-        batchSize: 8,
-        iterations: 100000,
-        backend: 'wasm',
-        logEvery: 5,
-        snapshotEvery: 0,
-        checkpointEvery: 1000,
-        milestones: [0],
-        diagnosticsSamples: 16,
-        fixedSamples: 4,
-      }),
-    );
+    await writeFile(configFile, JSON.stringify(tinySettings(data, { iterations: 100000, checkpointEvery: 1000 })));
     const env = { ...process.env, WGAN_ARTIFACTS: root, CI: 'true' };
     const child = spawn(tsx, [cli, '--config', configFile, '--name', 'sigint', '--no-progress'], {
       env,

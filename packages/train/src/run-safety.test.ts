@@ -9,7 +9,7 @@ import { lockPathFor, PipelineError, silentLogger, type Logger } from '@wgan/cor
 import { initBackend } from '@wgan/core/backend';
 import { resolveTrainConfig } from './config.js';
 import { train } from './loop.js';
-import { makeTinyData, tinyConfig } from './testing/index.js';
+import { makeTinyData, tinyConfig, tinySettings } from './testing/index.js';
 
 /**
  * Names that leave their folder, one writer per run, a batch larger than the dataset: each is refused
@@ -130,24 +130,7 @@ describe('one writer per run', () => {
       'with exit 2 naming the holder; the first goes on intact',
     async () => {
       const configFile = join(root, 'concurrent.json');
-      await writeFile(
-        configFile,
-        JSON.stringify({
-          data,
-          latentDim: 64,
-          generatorHidden: [8],
-          criticHidden: [8],
-          batchSize: 8,
-          iterations: 100000,
-          backend: 'wasm',
-          logEvery: 5,
-          snapshotEvery: 0,
-          checkpointEvery: 1000,
-          milestones: [0],
-          diagnosticsSamples: 16,
-          fixedSamples: 4,
-        }),
-      );
+      await writeFile(configFile, JSON.stringify(tinySettings(data, { iterations: 100000, checkpointEvery: 1000 })));
       const env = { ...process.env, WGAN_ARTIFACTS: root, CI: 'true' };
       const first = spawn(tsx, [cli, '--config', configFile, '--name', 'shared', '--seed', '1', '--no-progress'], {
         env,

@@ -14,27 +14,29 @@ export async function makeTinyData(root: string, count = 128): Promise<string> {
   return out;
 }
 
+/** The settings of a tiny WGAN (G 64→8→784, D 784→8→1, B = 8), as a user would write them in a config file. */
+export function tinySettings(data: string, overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    data,
+    latentDim: 64,
+    generatorHidden: [8],
+    criticHidden: [8],
+    batchSize: 8,
+    iterations: 30,
+    backend: 'wasm',
+    logEvery: 5,
+    snapshotEvery: 0,
+    checkpointEvery: 10,
+    milestones: [0],
+    diagnosticsSamples: 16,
+    fixedSamples: 4,
+    ...overrides,
+  };
+}
+
 /** A config for a tiny WGAN (G 64→8→784, D 784→8→1, B = 8) on `data`. */
 export function tinyConfig(data: string, overrides: Record<string, unknown> = {}): TrainConfig {
-  return resolveTrainConfig({
-    overrides: {
-      name: 'tiny',
-      data,
-      latentDim: 64,
-      generatorHidden: [8],
-      criticHidden: [8],
-      batchSize: 8,
-      iterations: 30,
-      backend: 'wasm',
-      logEvery: 5,
-      snapshotEvery: 0,
-      checkpointEvery: 10,
-      milestones: [0],
-      diagnosticsSamples: 16,
-      fixedSamples: 4,
-      ...overrides,
-    },
-  });
+  return resolveTrainConfig({ overrides: { name: 'tiny', ...tinySettings(data, overrides) } });
 }
 
 /**
