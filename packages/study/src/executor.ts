@@ -291,12 +291,8 @@ async function runJobLocked(plan: RunPlan, options: JobOptions): Promise<RunResu
   return runTrainJob(plan, options);
 }
 
-function resultOf(
-  plan: RunPlan,
-  trained: RunResult['trained'],
-  weights: RunResult['weights'],
-  metrics: RunMetrics,
-): RunResult {
+/** Which run a result is about: its name, study, grid, cell, seed and config hash. */
+function runIdentity(plan: RunPlan) {
   return {
     run: plan.name,
     study: plan.study,
@@ -304,6 +300,17 @@ function resultOf(
     cell: plan.cell,
     seed: plan.seed,
     configHash: plan.configHash,
+  };
+}
+
+function resultOf(
+  plan: RunPlan,
+  trained: RunResult['trained'],
+  weights: RunResult['weights'],
+  metrics: RunMetrics,
+): RunResult {
+  return {
+    ...runIdentity(plan),
     status: 'done',
     trained,
     weights,
@@ -522,12 +529,7 @@ export async function writeResult(path: string, result: RunResult): Promise<void
 /** The failed-run record a study reports when a run used up its attempts. */
 export function failedResult(plan: RunPlan, error: unknown, attempts: number): RunResult {
   return {
-    run: plan.name,
-    study: plan.study,
-    grid: plan.grid,
-    cell: plan.cell,
-    seed: plan.seed,
-    configHash: plan.configHash,
+    ...runIdentity(plan),
     status: 'failed',
     trained: null,
     weights: null,
