@@ -127,6 +127,28 @@ export function zeroGrads(net: RefNet): Grads {
   return { W: net.map((L) => new Float64Array(L.W.length)), b: net.map((L) => new Float64Array(L.b.length)) };
 }
 
+/** Central differences (f(p + h) − f(p − h)) / 2h of `f` with respect to every weight and bias of `net`. */
+export function centralDifferences(net: RefNet, f: () => number, h = 1e-6): Grads {
+  const fd = zeroGrads(net);
+  net.forEach((L, l) => {
+    for (const [p, out] of [
+      [L.W, fd.W[l]],
+      [L.b, fd.b[l]],
+    ] as const) {
+      for (let i = 0; i < p.length; i++) {
+        const keep = p[i];
+        p[i] = keep + h;
+        const up = f();
+        p[i] = keep - h;
+        const down = f();
+        p[i] = keep;
+        out[i] = (up - down) / (2 * h);
+      }
+    }
+  });
+  return fd;
+}
+
 /**
  * Ordinary backprop of (upstream · output) for one sample: adds the weight gradients to `grads` (if
  * given) and returns the gradient with respect to the input.
